@@ -1,0 +1,107 @@
+"""Typed statements: what the parser produces and the planner consumes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Position:
+    line: int
+    col: int
+
+    def __str__(self) -> str:
+        return f"line {self.line}, column {self.col}"
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    name: str
+    version: int | None  # None: the model's serving version
+    position: Position
+
+
+@dataclass(frozen=True)
+class ColumnRef:
+    name: str
+    position: Position
+
+
+@dataclass(frozen=True)
+class PredictCall:
+    """One `ML_PREDICT(...)` span inside a statement, to be replaced by a subquery."""
+
+    start: int  # offsets into the statement text
+    end: int
+    table_sql: str  # the TABLE argument exactly as written
+    table_position: Position
+    model: ModelRef
+    descriptor: tuple[ColumnRef, ...] | None
+    config: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class FlinkStatement:
+    """Any statement Flink runs itself; `predicts` lists the spans mlsql rewrites first."""
+
+    text: str
+    predicts: tuple[PredictCall, ...] = ()
+    leading_word: str = ""
+
+
+@dataclass(frozen=True)
+class CreateModel:
+    name: str
+    options: tuple[tuple[str, str], ...]
+    query: FlinkStatement
+    query_position: Position
+    or_replace: bool = False
+    if_not_exists: bool = False
+    position: Position = field(default_factory=lambda: Position(1, 1))
+
+    @property
+    def option_map(self) -> dict[str, str]:
+        return dict(self.options)
+
+
+@dataclass(frozen=True)
+class ShowModels:
+    like: str | None = None
+
+
+@dataclass(frozen=True)
+class DescribeModel:
+    model: ModelRef
+
+
+@dataclass(frozen=True)
+class DropModel:
+    model: ModelRef
+    if_exists: bool = False
+
+
+@dataclass(frozen=True)
+class SetOption:
+    key: str | None  # None: list the session's options
+    value: str | None = None
+
+
+@dataclass(frozen=True)
+class ResetOption:
+    key: str | None  # None: reset all
+
+
+@dataclass(frozen=True)
+class BeginStatementSet:
+    pass
+
+
+@dataclass(frozen=True)
+class EndStatementSet:
+    pass
+
+
+MlsqlStatement = (
+    FlinkStatement | CreateModel | ShowModels | DescribeModel | DropModel | SetOption
+    | ResetOption | BeginStatementSet | EndStatementSet
+)

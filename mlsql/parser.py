@@ -1,0 +1,357 @@
+"""Parse the ML constructs of a statement into IR; everything else stays verbatim text."""
+
+from __future__ import annotations
+
+from mlsql import ir
+from mlsql.errors import SqlSyntaxError
+from mlsql.lexer import Kind, Token, tokenize
+from mlsql.splitter import Statement, split_statements
+
+_NAME_KINDS = (Kind.WORD, Kind.QUOTED)
+
+
+class _Cursor:
+    """A read position over one statement's tokens, with errors that point at the source."""
+
+    def __init__(self, statement: Statement, tokens: tuple[Token, ...] | None = None) -> None:
+        self.statement = statement
+        self.tokens = tokens if tokens is not None else statement.tokens
+        self.i = 0
+
+    @property
+    def token(self) -> Token:
+        return self.tokens[self.i]
+
+    def peek(self, ahead: int = 1) -> Token:
+        return self.tokens[min(self.i + ahead, len(self.tokens) - 1)]
+
+    def advance(self) -> Token:
+        token = self.token
+        if token.kind is not Kind.EOF:
+            self.i += 1
+        return token
+
+    def accept_word(self, *words: str) -> Token | None:
+        return self.advance() if self.token.is_word(*words) else None
+
+    def accept_punct(self, *symbols: str) -> Token | None:
+        return self.advance() if self.token.is_punct(*symbols) else None
+
+    def expect_word(self, word: str) -> Token:
+        if not self.token.is_word(word):
+            raise self.error(f"expected {word}, found {self._describe(self.token)}")
+        return self.advance()
+
+    def expect_punct(self, symbol: str) -> Token:
+        if not self.token.is_punct(symbol):
+            raise self.error(f"expected '{symbol}', found {self._describe(self.token)}")
+        return self.advance()
+
+    def position(self, token: Token | None = None) -> ir.Position:
+        token = token or self.token
+        return ir.Position(token.line, token.col)
+
+    def error(self, message: str, token: Token | None = None) -> SqlSyntaxError:
+        token = token or self.token
+        return SqlSyntaxError(message, token.line, token.col, self._source_line(token.line))
+
+    def _source_line(self, line: int) -> str:
+        lines = self.statement.text.split("\n")
+        index = line - self.statement.line
+        if not 0 <= index < len(lines):
+            return ""
+        prefix = " " * (self.statement.col - 1) if index == 0 else ""
+        return prefix + lines[index]
+
+    @staticmethod
+    def _describe(token: Token) -> str:
+        return "end of statement" if token.kind is Kind.EOF else repr(token.text)
+
+    def qualified_name(self, what: str) -> tuple[str, Token]:
+        first = self.token
+        if first.kind not in _NAME_KINDS:
+            raise self.error(f"expected {what}, found {self._describe(first)}")
+        parts = [self.advance().value]
+        while self.token.is_punct(".") and self.peek().kind in _NAME_KINDS:
+            self.advance()
+            parts.append(self.advance().value)
+        return ".".join(parts), first
+
+    def model_ref(self) -> ir.ModelRef:
+        name, first = self.qualified_name("a model name")
+        version: int | None = None
+        if "$" in name:
+            name, _, pin = name.rpartition("$")
+            if pin.isdigit():
+                version = int(pin)
+            elif pin.lower() != "latest":
+                raise self.error(f"unknown model version {pin!r}: use m$<number> or m$latest",
+                                 first)
+        return ir.ModelRef(name, version, self.position(first))
+
+
+def parse_script(script: str) -> list[tuple[Statement, ir.MlsqlStatement]]:
+    return [(statement, parse_statement(statement)) for statement in split_statements(script)]
+
+
+def parse_one(sql: str) -> ir.MlsqlStatement:
+    statements = split_statements(sql)
+    if len(statements) != 1:
+        raise SqlSyntaxError(f"expected one statement, found {len(statements)}", 1, 1)
+    return parse_statement(statements[0])
+
+
+def parse_statement(statement: Statement) -> ir.MlsqlStatement:
+    cur = _Cursor(statement)
+    words = statement.first_words
+    lead = words[0]
+    if lead == "CREATE":
+        create = _parse_create_model(cur)
+        if create is not None:
+            return create
+    elif lead == "SHOW" and words[1] == "MODELS":
+        return _parse_show_models(cur)
+    elif lead in ("DESCRIBE", "DESC") and words[1] == "MODEL":
+        cur.advance()
+        cur.advance()
+        ref = cur.model_ref()
+        _expect_end(cur)
+        return ir.DescribeModel(ref)
+    elif lead == "DROP" and "MODEL" in words[1:3]:
+        return _parse_drop_model(cur)
+    elif lead == "SET":
+        return _parse_set(cur)
+    elif lead == "RESET":
+        cur.advance()
+        key = None if cur.token.kind is Kind.EOF else _option_text(cur, stop="")
+        return ir.ResetOption(key)
+    elif words[:3] == ["BEGIN", "STATEMENT", "SET"]:
+        return ir.BeginStatementSet()
+    elif lead == "END" and len(statement.tokens) == 2:
+        return ir.EndStatementSet()
+    return flink_statement(statement)
+
+
+def flink_statement(statement: Statement) -> ir.FlinkStatement:
+    predicts = tuple(_find_predicts(statement))
+    return ir.FlinkStatement(statement.text, predicts, statement.first_words[0])
+
+
+def _expect_end(cur: _Cursor) -> None:
+    if cur.token.kind is not Kind.EOF:
+        raise cur.error(f"unexpected {cur.token.text!r} after the end of the statement")
+
+
+def _parse_create_model(cur: _Cursor) -> ir.CreateModel | None:
+    start = cur.expect_word("CREATE")
+    or_replace = False
+    if cur.accept_word("OR"):
+        cur.expect_word("REPLACE")
+        or_replace = True
+    if not cur.token.is_word("MODEL"):
+        return None  # CREATE TABLE, VIEW, FUNCTION ...: Flink's
+    cur.advance()
+    if_not_exists = False
+    if cur.accept_word("IF"):
+        cur.expect_word("NOT")
+        cur.expect_word("EXISTS")
+        if_not_exists = True
+    name, _ = cur.qualified_name("a model name")
+    if "$" in name:
+        raise cur.error("a model's name cannot contain '$' (it selects a version)")
+    if cur.token.is_word("INPUT", "OUTPUT"):
+        return None  # Flink's own model DDL (an imported model): Flink handles it
+    if cur.token.is_word("TRANSFORM"):
+        raise cur.error("TRANSFORM (...) is not supported yet: compute the features in the "
+                        "AS SELECT query")
+    if cur.accept_word("COMMENT") and cur.token.kind is Kind.STRING:
+        cur.advance()
+    options: list[tuple[str, str]] = []
+    if cur.accept_word("WITH", "OPTIONS"):
+        options = _parse_options(cur)
+    if not cur.token.is_word("AS"):
+        if cur.token.kind is Kind.EOF and not options:
+            return None
+        raise cur.error(f"expected AS SELECT ... after the options, found "
+                        f"{cur._describe(cur.token)}")
+    cur.advance()
+    if cur.token.kind is Kind.EOF:
+        raise cur.error("expected the training query after AS")
+    query_token = cur.token
+    query_text = cur.statement.text[query_token.start :]
+    query_statement = Statement(
+        query_text,
+        tuple(_shift(t, -query_token.start) for t in cur.tokens[cur.i :]),
+        query_token.line,
+        query_token.col,
+    )
+    query = flink_statement(query_statement)
+    return ir.CreateModel(name, tuple(options), query, cur.position(query_token), or_replace,
+                          if_not_exists, cur.position(start))
+
+
+def _shift(token: Token, delta: int) -> Token:
+    return Token(token.kind, token.text, token.start + delta, token.end + delta, token.line,
+                 token.col)
+
+
+def _parse_options(cur: _Cursor) -> list[tuple[str, str]]:
+    cur.expect_punct("(")
+    options: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    while not cur.token.is_punct(")"):
+        key_token = cur.token
+        if key_token.kind not in (Kind.STRING, Kind.WORD, Kind.QUOTED):
+            raise cur.error(f"expected an option name, found {cur._describe(key_token)}")
+        key = cur.advance().value.lower()
+        if key in seen:
+            raise cur.error(f"option {key!r} is given twice", key_token)
+        seen.add(key)
+        cur.expect_punct("=")
+        options.append((key, _option_value(cur)))
+        if not cur.accept_punct(","):
+            break
+    cur.expect_punct(")")
+    return options
+
+
+def _option_value(cur: _Cursor) -> str:
+    token = cur.token
+    if token.kind is Kind.STRING:
+        return cur.advance().value
+    if token.kind is Kind.NUMBER or token.is_word("TRUE", "FALSE"):
+        return cur.advance().text.lower()
+    if token.is_punct("-") and cur.peek().kind is Kind.NUMBER:
+        cur.advance()
+        return "-" + cur.advance().text
+    if token.is_punct("["):  # BigQuery: input_label_cols = ['label']
+        cur.advance()
+        values = []
+        while cur.token.kind is Kind.STRING:
+            values.append(cur.advance().value)
+            if not cur.accept_punct(","):
+                break
+        cur.expect_punct("]")
+        return ",".join(values)
+    raise cur.error(f"expected an option value (a 'string', number or TRUE/FALSE), found "
+                    f"{cur._describe(token)}")
+
+
+def _parse_show_models(cur: _Cursor) -> ir.ShowModels:
+    cur.advance()
+    cur.advance()
+    if cur.accept_word("FROM", "IN"):
+        cur.qualified_name("a database name")
+    like = None
+    if cur.accept_word("LIKE"):
+        if cur.token.kind is not Kind.STRING:
+            raise cur.error("expected a 'pattern' after LIKE")
+        like = cur.advance().value
+    _expect_end(cur)
+    return ir.ShowModels(like)
+
+
+def _parse_drop_model(cur: _Cursor) -> ir.DropModel:
+    cur.expect_word("DROP")
+    cur.accept_word("TEMPORARY")
+    cur.expect_word("MODEL")
+    if_exists = False
+    if cur.accept_word("IF"):
+        cur.expect_word("EXISTS")
+        if_exists = True
+    ref = cur.model_ref()
+    _expect_end(cur)
+    return ir.DropModel(ref, if_exists)
+
+
+def _parse_set(cur: _Cursor) -> ir.SetOption:
+    cur.expect_word("SET")
+    if cur.token.kind is Kind.EOF:
+        return ir.SetOption(None)
+    key = _option_text(cur, stop="=")
+    cur.expect_punct("=")
+    value = _option_text(cur, stop="")
+    return ir.SetOption(key, value)
+
+
+def _option_text(cur: _Cursor, stop: str) -> str:
+    """A SET/RESET key or value: a 'quoted string' or the raw words up to `stop`."""
+    if cur.token.kind is Kind.STRING:
+        return cur.advance().value
+    first = cur.token
+    last = first
+    while cur.token.kind is not Kind.EOF and not (stop and cur.token.is_punct(stop)):
+        last = cur.advance()
+    if last is first and first.kind is Kind.EOF:
+        raise cur.error("expected a value")
+    return cur.statement.text[first.start : last.end].strip()
+
+
+def _find_predicts(statement: Statement) -> list[ir.PredictCall]:
+    calls = []
+    tokens = statement.tokens
+    for index, token in enumerate(tokens):
+        if token.is_word("ML_PREDICT") and tokens[index + 1].is_punct("("):
+            cur = _Cursor(statement)
+            cur.i = index
+            calls.append(_parse_predict(cur))
+    return calls
+
+
+def _parse_predict(cur: _Cursor) -> ir.PredictCall:
+    start = cur.advance()
+    cur.expect_punct("(")
+    cur.expect_word("TABLE")
+    table_token = cur.token
+    cur.qualified_name("a table name after TABLE")
+    table_sql = cur.statement.text[table_token.start : cur.tokens[cur.i - 1].end]
+    cur.expect_punct(",")
+    cur.expect_word("MODEL")
+    model = cur.model_ref()
+    descriptor = None
+    config: list[tuple[str, str]] = []
+    while cur.accept_punct(","):
+        if cur.accept_word("DESCRIPTOR"):
+            if descriptor is not None:
+                raise cur.error("ML_PREDICT takes one DESCRIPTOR")
+            descriptor = _parse_descriptor(cur)
+        elif cur.accept_word("MAP"):
+            config = _parse_map(cur)
+        else:
+            raise cur.error(f"expected DESCRIPTOR(...) or MAP[...], found "
+                            f"{cur._describe(cur.token)}")
+    end = cur.expect_punct(")")
+    return ir.PredictCall(start.start, end.end, table_sql, cur.position(table_token), model,
+                          descriptor, tuple(config))
+
+
+def _parse_descriptor(cur: _Cursor) -> tuple[ir.ColumnRef, ...]:
+    cur.expect_punct("(")
+    columns = []
+    while True:
+        token = cur.token
+        if token.kind not in _NAME_KINDS:
+            raise cur.error(f"expected a column name, found {cur._describe(token)}")
+        columns.append(ir.ColumnRef(cur.advance().value, cur.position(token)))
+        if not cur.accept_punct(","):
+            break
+    cur.expect_punct(")")
+    return tuple(columns)
+
+
+def _parse_map(cur: _Cursor) -> list[tuple[str, str]]:
+    cur.expect_punct("[")
+    pairs = []
+    while cur.token.kind is Kind.STRING:
+        key = cur.advance().value
+        cur.expect_punct(",")
+        if cur.token.kind is not Kind.STRING:
+            raise cur.error("MAP values must be 'strings'")
+        pairs.append((key, cur.advance().value))
+        if not cur.accept_punct(","):
+            break
+    cur.expect_punct("]")
+    return pairs
+
+
+__all__ = ["parse_one", "parse_script", "parse_statement", "tokenize"]

@@ -1,0 +1,27 @@
+"""What every planner module needs: the Flink runtime, the registry, a progress sink."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from mlsql.flink_errors import to_flink_error
+from mlsql.flink_types import Column, table_columns
+from mlsql.ir import Position
+from mlsql.registry import Registry
+from mlsql.runtime import FlinkRuntime
+
+
+@dataclass
+class PlanContext:
+    runtime: FlinkRuntime
+    registry: Registry
+    progress: Callable[[str], None]
+
+    def query_columns(self, query_sql: str, position: Position | None = None) -> list[Column]:
+        """Resolve a query's columns with Flink's validator; no job runs."""
+        try:
+            return table_columns(self.runtime.sql_query(query_sql))
+        except Exception as error:
+            line, col = (position.line, position.col) if position else (None, None)
+            raise to_flink_error(error, line, col) from None

@@ -1,0 +1,205 @@
+"""CREATE MODEL ... AS SELECT: check, extract in bulk, fit, evaluate, publish a version."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlsql import __version__, ir
+from mlsql.dialect import quote_identifier
+from mlsql.errors import SchemaError, did_you_mean
+from mlsql.flink_types import (
+    CLASS_LABEL_TYPES,
+    NUMERIC_ROOTS,
+    Column,
+    extraction_expression,
+    normalize_label_type,
+)
+from mlsql.planner import predict
+from mlsql.planner.context import PlanContext
+from mlsql.registry import METADATA_FILE, check_model_name, now_iso
+from mlsql.training import algorithms
+from mlsql.training.extract import extract
+from mlsql.training.metrics import evaluate
+from mlsql.training.options import CLASSIFICATION, CLUSTERING, REGRESSION, parse_options
+from mlsql.training.split import eval_mask
+from udfs import features
+from udfs.predictors import PREDICTOR_FILE, Predictor
+
+_INTEGER_DTYPES = {"TINYINT": "int8", "SMALLINT": "int16", "INT": "int32", "BIGINT": "int64"}
+
+
+@dataclass
+class TrainingSummary:
+    model: str
+    version: int | None
+    model_type: str
+    rows: int = 0
+    train_rows: int = 0
+    eval_rows: int = 0
+    seconds: float = 0.0
+    metrics: dict[str, float] = field(default_factory=dict)
+    skipped: bool = False
+
+    def to_frame(self) -> pd.DataFrame:
+        row: dict[str, Any] = {
+            "model": self.model, "version": self.version, "model_type": self.model_type,
+            "train_rows": self.train_rows, "eval_rows": self.eval_rows,
+            "seconds": round(self.seconds, 2)}
+        row.update({k: round(v, 6) for k, v in self.metrics.items()})
+        if self.skipped:
+            row["status"] = "exists, skipped (IF NOT EXISTS)"
+        return pd.DataFrame([row])
+
+
+@dataclass(frozen=True)
+class _Plan:
+    features: list[Column]
+    label: Column | None
+    label_type: str | None
+
+
+def train(statement: ir.CreateModel, context: PlanContext) -> TrainingSummary:
+    started = time.monotonic()
+    check_model_name(statement.name)
+    model_type, options = parse_options(statement.option_map)
+    registry = context.registry
+    if statement.if_not_exists and registry.exists(statement.name):
+        version = registry.resolve(statement.name).version
+        return TrainingSummary(statement.name, version, model_type.name, skipped=True)
+
+    query_sql = predict.rewrite(statement.query, context)
+    columns = context.query_columns(query_sql, statement.query_position)
+    plan = _plan(columns, options["label"], model_type.task, statement)
+
+    expressions = [extraction_expression(quote_identifier(c.name), c) for c in plan.features]
+    if plan.label is not None:
+        label_name = quote_identifier(plan.label.name)
+        expressions.append(f"CAST({label_name} AS DOUBLE)" if model_type.task == REGRESSION
+                           else f"CAST({label_name} AS STRING)"
+                           if plan.label_type == "STRING" else label_name)
+    extract_columns = plan.features + ([plan.label] if plan.label else [])
+    context.progress(f"training {statement.name} ({model_type.name}) from the query at "
+                     f"{statement.query_position}")
+    frame = extract(context.runtime, query_sql, extract_columns, expressions, context.progress)
+
+    y = None
+    if plan.label is not None:
+        labelled = frame[plan.label.name].notna()
+        if not labelled.all():
+            context.progress(f"dropped {int((~labelled).sum()):,} rows with a NULL label")
+            frame = frame[labelled].reset_index(drop=True)
+        y = _label_values(frame[plan.label.name], plan.label_type, model_type.task)
+    if frame.empty:
+        raise SchemaError(f"the training query at {statement.query_position} returned no rows"
+                          + (" with a label" if plan.label else ""))
+
+    feature_frame = frame[[c.name for c in plan.features]]
+    held_out = eval_mask(feature_frame, options["eval_fraction"], options["seed"])
+    train_rows = ~held_out
+    if not train_rows.any():
+        train_rows, held_out = held_out, train_rows
+    kinds = {c.name: c.feature_kind for c in plan.features}
+    encoding, standardize = algorithms.encoding_for(model_type.name)
+    spec = features.fit_spec(feature_frame[train_rows], kinds, encoding, standardize)
+    x = features.encode(spec, [feature_frame[name] for name in kinds])
+
+    with registry.new_version(statement.name) as staged:
+        context.progress(f"fitting {model_type.name} on {int(train_rows.sum()):,} rows, "
+                         f"{x.shape[1]} encoded features")
+        fitted = algorithms.fit(model_type.name, x[train_rows],
+                                None if y is None else y[train_rows], options, spec,
+                                staged.path, context.progress)
+        payload = {"format": 1, "task": model_type.task, "features": spec,
+                   "outputs": _outputs(model_type.task, plan), **fitted}
+        _write_json(staged.path / PREDICTOR_FILE, payload)
+        predictor = Predictor(payload, str(staged.path))
+        scored = held_out if held_out.any() else train_rows
+        metrics = evaluate(predictor, x[scored], None if y is None else y[scored])
+        _write_json(staged.path / METADATA_FILE, {
+            "name": statement.name,
+            "model_type": model_type.name,
+            "task": model_type.task,
+            "label": None if plan.label is None else
+            {"name": plan.label.name, "type": plan.label.type},
+            "inputs": [{"name": c.name, "type": c.type, "kind": c.feature_kind}
+                       for c in plan.features],
+            "outputs": payload["outputs"],
+            "options": {k: v for k, v in options.items() if v is not None},
+            "query": statement.query.text,
+            "metrics": metrics,
+            "metrics_on": "eval" if held_out.any() else "train",
+            "rows": {"total": len(frame), "train": int(train_rows.sum()),
+                     "eval": int(held_out.sum())},
+            "created_at": now_iso(),
+            "mlsql_version": __version__,
+        })
+    context.progress(f"published {statement.name} version {staged.version}")
+    return TrainingSummary(statement.name, staged.version, model_type.name, len(frame),
+                           int(train_rows.sum()), int(held_out.sum()),
+                           time.monotonic() - started, metrics)
+
+
+def _plan(columns: list[Column], label_name: str | None, task: str,
+          statement: ir.CreateModel) -> _Plan:
+    by_name = {c.name: c for c in columns}
+    where = f"the training query at {statement.query_position}"
+    label = None
+    label_type = None
+    if label_name is not None:
+        label = by_name.get(label_name)
+        if label is None:
+            raise SchemaError(f"label column {label_name!r} is not selected by {where} "
+                              f"(columns: {', '.join(by_name)}){did_you_mean(label_name, by_name)}")
+        if task == CLASSIFICATION:
+            label_type = normalize_label_type(label)
+            if label_type not in CLASS_LABEL_TYPES:
+                raise SchemaError(f"label {label.name!r} has type {label.type}; a classifier's "
+                                  "label must be BOOLEAN, an integer type or a string")
+        elif label.root not in NUMERIC_ROOTS - {"BOOLEAN"}:
+            raise SchemaError(f"label {label.name!r} has type {label.type}; a regressor's "
+                              "label must be numeric")
+    feature_columns = [c for c in columns if c is not label]
+    for column in feature_columns:
+        if column.feature_kind is None:
+            raise SchemaError(
+                f"column {column.name!r} in {where} has type {column.type}, which cannot be a "
+                "feature: select a number or a string derived from it (e.g. HOUR(ts))")
+    if not feature_columns:
+        raise SchemaError(f"{where} selects no feature columns besides the label")
+    return _Plan(feature_columns, label, label_type)
+
+
+def _label_values(values: pd.Series, label_type: str | None, task: str) -> np.ndarray:
+    if task == REGRESSION:
+        return values.to_numpy(dtype=np.float64)
+    if label_type in _INTEGER_DTYPES:
+        return values.astype("int64").to_numpy()
+    if label_type == "BOOLEAN":
+        return values.astype(bool).to_numpy()
+    return values.astype(str).to_numpy(dtype=object)
+
+
+def _outputs(task: str, plan: _Plan) -> list[dict[str, str]]:
+    if task == CLUSTERING:
+        return [{"name": "cluster_id", "type": "INT"}, {"name": "distance", "type": "DOUBLE"}]
+    predicted = f"predicted_{plan.label.name}"
+    if task == REGRESSION:
+        return [{"name": predicted, "type": "DOUBLE"}]
+    return [{"name": predicted, "type": plan.label_type},
+            {"name": "probability", "type": "DOUBLE"}]
+
+
+def _write_json(path, payload: dict[str, Any]) -> None:
+    path.write_text(json.dumps(payload, indent=2, default=_json_default))
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    return str(value)

@@ -1,0 +1,173 @@
+"""The Python entry point: `Session.sql(text)` runs plain Flink SQL and model statements."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+from pyflink.table import ResultKind, TableResult
+
+from mlsql import ir
+from mlsql.errors import MlsqlError
+from mlsql.flink_errors import to_flink_error
+from mlsql.parser import parse_script
+from mlsql.planner import manage, predict, train
+from mlsql.planner.context import PlanContext
+from mlsql.registry import Registry
+from mlsql.runtime import RUNTIME_MODE, FlinkRuntime
+from mlsql.splitter import Statement
+
+_QUERY_WORDS = {"SELECT", "WITH", "VALUES", "(", "TABLE"}
+_JOB_WORDS = {"INSERT", "EXECUTE"}
+
+
+class JobHandle:
+    """A submitted Flink job: an INSERT or a statement set."""
+
+    def __init__(self, result: TableResult, statement: str) -> None:
+        self._result = result
+        self.statement = statement
+        self._client = result.get_job_client()
+
+    @property
+    def job_id(self) -> str:
+        return str(self._client.get_job_id())
+
+    def status(self) -> str:
+        return str(self._client.get_job_status().result().name)
+
+    def done(self) -> bool:
+        return self._client.get_job_status().result().is_globally_terminal_state()
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until the job ends; raises mlsql.errors.FlinkError if it failed."""
+        try:
+            self._result.wait(None if timeout is None else int(timeout * 1000))
+        except Exception as error:
+            raise to_flink_error(error) from None
+
+    def cancel(self) -> None:
+        if not self.done():
+            self._client.cancel().result()
+
+    def __repr__(self) -> str:
+        return f"JobHandle(job_id={self.job_id!r}, status={self.status()!r})"
+
+
+Result = pd.DataFrame | JobHandle | None
+
+
+class Session:
+    """One Flink TableEnvironment (the embedded mini-cluster by default) plus a registry.
+
+    `registry`: the model registry directory (default: $MLSQL_REGISTRY or ~/.mlsql/registry).
+    `mode`: 'streaming' (Flink's default) or 'batch'; `SET 'execution.runtime-mode'` changes it.
+    `progress`: called with a line of text at each step of long work (training).
+    """
+
+    def __init__(self, registry: str | os.PathLike[str] | None = None, *,
+                 mode: str | None = None, options: dict[str, str] | None = None,
+                 progress: Callable[[str], None] | None = None) -> None:
+        options = dict(options or {})
+        if mode is not None:
+            options[RUNTIME_MODE] = mode
+        self.registry = Registry(registry)
+        self.runtime = FlinkRuntime(options)
+        self.context = PlanContext(self.runtime, self.registry, progress or (lambda _: None))
+        self.jobs: list[JobHandle] = []
+        self._statement_set: list[str] | None = None
+
+    @property
+    def table_env(self):
+        """Flink's TableEnvironment, for anything the SQL surface does not cover."""
+        return self.runtime.t_env
+
+    def sql(self, text: str) -> Result:
+        """Run one or more ';'-separated statements; returns the last statement's result."""
+        result: Result = None
+        for statement, parsed in parse_script(text):
+            result = self.execute(statement, parsed)
+        return result
+
+    def execute(self, statement: Statement, parsed: ir.MlsqlStatement) -> Result:
+        match parsed:
+            case ir.CreateModel():
+                return train.train(parsed, self.context).to_frame()
+            case ir.ShowModels():
+                return manage.show_models(parsed, self.registry)
+            case ir.DescribeModel():
+                return manage.describe_model(parsed, self.context)
+            case ir.DropModel():
+                return manage.drop_model(parsed, self.registry)
+            case ir.SetOption(key=None):
+                return pd.DataFrame(sorted(self.runtime.options.items()),
+                                    columns=["key", "value"])
+            case ir.SetOption():
+                self.runtime.set(parsed.key, parsed.value)
+                return None
+            case ir.ResetOption():
+                self.runtime.reset(parsed.key)
+                return None
+            case ir.BeginStatementSet():
+                self._statement_set = []
+                return None
+            case ir.EndStatementSet():
+                return self._run_statement_set()
+            case ir.FlinkStatement():
+                return self._run_flink(statement, parsed)
+        raise MlsqlError(f"unsupported statement: {statement.text[:60]}")
+
+    def wait_all(self) -> None:
+        for job in self.jobs:
+            job.wait()
+
+    def _run_flink(self, statement: Statement, parsed: ir.FlinkStatement) -> Result:
+        text = predict.rewrite(parsed, self.context) if parsed.predicts else parsed.text
+        # Flink's positions match the user's only when the text reached it unchanged.
+        line, col = (statement.line, statement.col) if not parsed.predicts else (None, None)
+        lead = parsed.leading_word or statement.tokens[0].text
+        if self._statement_set is not None and lead == "INSERT":
+            self._statement_set.append(text)
+            return None
+        try:
+            if lead in _QUERY_WORDS:
+                return self.runtime.sql_query(text).to_pandas()
+            result = self.runtime.execute_sql(text, lead)
+        except MlsqlError:
+            raise
+        except Exception as error:
+            raise to_flink_error(error, line, col) from None
+        if lead in _JOB_WORDS:
+            return self._track(JobHandle(result, text))
+        return _content(result)
+
+    def _run_statement_set(self) -> Result:
+        inserts, self._statement_set = self._statement_set or [], None
+        if not inserts:
+            return None
+        statement_set = self.runtime.t_env.create_statement_set()
+        try:
+            for insert in inserts:
+                statement_set.add_insert_sql(insert)
+            result = statement_set.execute()
+        except Exception as error:
+            raise to_flink_error(error) from None
+        return self._track(JobHandle(result, "\n".join(inserts)))
+
+    def _track(self, job: JobHandle) -> JobHandle:
+        self.jobs.append(job)
+        sync = self.runtime.options.get("table.dml-sync", "false").lower() == "true"
+        if self.runtime.is_batch or sync:
+            job.wait()
+        return job
+
+
+def _content(result: TableResult) -> pd.DataFrame | None:
+    if result.get_result_kind() != ResultKind.SUCCESS_WITH_CONTENT:
+        return None
+    names = result.get_table_schema().get_field_names()
+    with result.collect() as rows:
+        data: list[list[Any]] = [list(row) for row in rows]
+    return pd.DataFrame(data, columns=names)

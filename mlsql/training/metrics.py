@@ -1,0 +1,59 @@
+"""Evaluation metrics, computed from the same predictor that serves ML_PREDICT."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn import metrics
+
+from udfs.predictors import Predictor
+
+
+def evaluate(predictor: Predictor, x: np.ndarray, y: np.ndarray | None) -> dict[str, float]:
+    if len(x) == 0:
+        return {}
+    scores = predictor.scores(x)
+    if predictor.task == "regression":
+        return _regression(np.asarray(y, dtype=np.float64), scores)
+    if predictor.task == "clustering":
+        return _clustering(x, scores)
+    return _classification(predictor.classes, y, scores)
+
+
+def _classification(classes: list, y: np.ndarray, proba: np.ndarray) -> dict[str, float]:
+    index = {c: i for i, c in enumerate(classes)}
+    known = np.array([v in index for v in y.tolist()])
+    truth = np.array([index[v] for v in y[known].tolist()], dtype=np.int64)
+    proba = proba[known]
+    predicted = proba.argmax(axis=1)
+    binary = len(classes) == 2
+    average = "binary" if binary else "macro"
+    result = {
+        "accuracy": metrics.accuracy_score(truth, predicted),
+        "precision": metrics.precision_score(truth, predicted, average=average,
+                                             zero_division=0),
+        "recall": metrics.recall_score(truth, predicted, average=average, zero_division=0),
+        "f1_score": metrics.f1_score(truth, predicted, average=average, zero_division=0),
+        "log_loss": metrics.log_loss(truth, np.clip(proba, 1e-15, 1),
+                                     labels=list(range(len(classes)))),
+    }
+    if binary and len(np.unique(truth)) == 2:
+        result["roc_auc"] = metrics.roc_auc_score(truth, proba[:, 1])
+    return {k: float(v) for k, v in result.items()}
+
+
+def _regression(y: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
+    mse = metrics.mean_squared_error(y, predicted)
+    return {
+        "r2_score": float(metrics.r2_score(y, predicted)) if len(y) > 1 else float("nan"),
+        "mean_absolute_error": float(metrics.mean_absolute_error(y, predicted)),
+        "mean_squared_error": float(mse),
+        "root_mean_squared_error": float(np.sqrt(mse)),
+    }
+
+
+def _clustering(x: np.ndarray, distances: np.ndarray) -> dict[str, float]:
+    assigned = distances.argmin(axis=1)
+    result = {"mean_squared_distance": float((distances.min(axis=1) ** 2).mean())}
+    if 1 < len(np.unique(assigned)) < len(x):
+        result["davies_bouldin_index"] = float(metrics.davies_bouldin_score(x, assigned))
+    return result

@@ -1,0 +1,92 @@
+"""Load a model version's artifact and predict on feature columns.
+
+A version directory holds `predictor.json` (algorithm, feature encoding, classes, outputs and,
+for linear models and k-means, the coefficients) and, for LightGBM, its text-format model.
+No pickle anywhere: the files are portable and safe to load.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from udfs import features
+
+PREDICTOR_FILE = "predictor.json"
+
+_PANDAS_DTYPES = {
+    "BOOLEAN": "bool", "TINYINT": "int8", "SMALLINT": "int16", "INT": "int32",
+    "INTEGER": "int32", "BIGINT": "int64", "FLOAT": "float32", "DOUBLE": "float64",
+}
+
+
+class Predictor:
+    def __init__(self, payload: dict[str, Any], directory: str) -> None:
+        self.payload = payload
+        self.algorithm: str = payload["algorithm"]
+        self.task: str = payload["task"]
+        self.spec = payload["features"]
+        self.outputs: list[dict[str, str]] = payload["outputs"]
+        self.classes = payload.get("classes")
+        self._booster = None
+        if self.algorithm == "lightgbm":
+            import lightgbm
+
+            self._booster = lightgbm.Booster(
+                model_file=os.path.join(directory, payload["booster_file"]))
+
+    def encode(self, columns: Sequence[pd.Series | np.ndarray]) -> np.ndarray:
+        return features.encode(self.spec, columns)
+
+    def scores(self, x: np.ndarray) -> np.ndarray:
+        """Class probabilities (n x classes), regression values (n), or centroid distances."""
+        if self.algorithm == "lightgbm":
+            raw = np.asarray(self._booster.predict(x), dtype=np.float64)
+            if self.task == "classification" and raw.ndim == 1:
+                return np.column_stack([1.0 - raw, raw])
+            return raw
+        if self.algorithm == "kmeans":
+            centroids = np.asarray(self.payload["centroids"])
+            squared = ((x[:, None, :] - centroids[None, :, :]) ** 2).sum(axis=2)
+            return np.sqrt(squared)
+        coef = np.asarray(self.payload["coef"], dtype=np.float64)
+        intercept = np.asarray(self.payload["intercept"], dtype=np.float64)
+        z = x @ coef.T + intercept
+        if self.algorithm == "linear":
+            return z[:, 0]
+        if z.shape[1] == 1:  # binary logistic regression
+            p = 1.0 / (1.0 + np.exp(-z[:, 0]))
+            return np.column_stack([1.0 - p, p])
+        z -= z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        return e / e.sum(axis=1, keepdims=True)
+
+    def predict(self, columns: Sequence[pd.Series | np.ndarray]) -> pd.DataFrame:
+        """The model's output columns for one batch of input columns (in input order)."""
+        scores = self.scores(self.encode(columns))
+        names = [o["name"] for o in self.outputs]
+        if self.task == "classification":
+            best = scores.argmax(axis=1)
+            labels = np.asarray(self.classes, dtype=object)[best]
+            probability = scores[:, 1] if scores.shape[1] == 2 else scores.max(axis=1)
+            data = {names[0]: labels, names[1]: probability}
+        elif self.task == "regression":
+            data = {names[0]: scores}
+        else:
+            data = {names[0]: scores.argmin(axis=1), names[1]: scores.min(axis=1)}
+        frame = pd.DataFrame(data)
+        for output in self.outputs:
+            dtype = _PANDAS_DTYPES.get(output["type"].split("(")[0].replace(" NOT NULL", ""))
+            frame[output["name"]] = (frame[output["name"]].astype(dtype) if dtype
+                                     else frame[output["name"]].astype(str))
+        return frame
+
+
+def load_predictor(directory: str) -> Predictor:
+    with open(os.path.join(directory, PREDICTOR_FILE), encoding="utf-8") as f:
+        return Predictor(json.load(f), directory)
