@@ -7,23 +7,42 @@ import re
 from mlsql.errors import FlinkError
 
 _POSITION = re.compile(r"\b([Aa]t line )(\d+), column (\d+)")
-_JAVA_PREFIX = re.compile(r"^(?:[a-z][\w$]*\.)+([A-Z][\w$]*(?:Exception|Error)): ")
+_JAVA_PREFIX = re.compile(r"^(?:[a-z][\w$]*\.)+([A-Z][\w$]*(?:Exception|Error)):\s*")
+_PYTHON_ERROR = re.compile(r"^\s*([A-Za-z_][\w.]*(?:Error|Exception)): (.+)$")
+# Wrappers that say a job failed without saying why.
+_GENERIC = (
+    "An error occurred while calling", "Failed to wait job finish", "Job execution failed",
+    "Recovery is suppressed", "One or more fetchers", "SplitFetcher thread",
+    "Error received from SDK harness", "Failed to execute sql", "Failed to close",
+    "Could not forward element", "Error while waiting for BeamPythonFunctionRunner",
+)
 
 
 def flink_message(error: BaseException) -> str:
-    """The most useful line of Flink's error: its root cause, without Java class names."""
-    java = getattr(error, "java_exception", None)
-    text = str(java) if java is not None else str(error)
-    causes = [line.strip() for line in text.splitlines()
-              if line.strip() and not line.strip().startswith("at ")]
-    causes = [c.removeprefix("Caused by: ") for c in causes
-              if not c.startswith("An error occurred while calling")]
-    message = causes[0] if causes else text.strip()
-    if message.startswith(": "):
-        message = message[2:]
-    while _JAVA_PREFIX.match(message):
-        message = _JAVA_PREFIX.sub("", message, count=1)
-    return message
+    """The useful part of Flink's error: the root cause, without Java class names."""
+    # py4j's error text holds the whole Java cause chain; pyflink's own wrappers keep it
+    # in `stack_trace`.
+    text = f"{error}\n{getattr(error, 'stack_trace', '') or ''}"
+    if "Traceback (most recent call last)" in text:
+        python_errors = [m for m in map(_PYTHON_ERROR.match, text.splitlines()) if m]
+        if python_errors:
+            last = python_errors[-1]
+            return f"Python worker error: {last.group(1)}: {last.group(2)}"
+    messages = []
+    for line in text.splitlines():
+        line = line.strip().removeprefix("Caused by: ").removeprefix(": ")
+        if not line or line.startswith("at ") or line.startswith("..."):
+            continue
+        while _JAVA_PREFIX.match(line):
+            line = _JAVA_PREFIX.sub("", line, count=1)
+        if line and not line.startswith(_GENERIC) and line not in messages:
+            messages.append(line)
+    if not messages:
+        return text.strip().splitlines()[0] if text.strip() else type(error).__name__
+    first = messages[0]
+    if _POSITION.search(first) or len(messages) == 1:
+        return first
+    return ": ".join(messages[-2:])
 
 
 def shift_positions(message: str, line: int, col: int) -> str:

@@ -1,0 +1,34 @@
+-- Train fraud models on a month of labelled history (batch: the history is bounded).
+SET 'execution.runtime-mode' = 'batch';
+
+CREATE TABLE tx_history (
+  tx_id                 BIGINT,
+  tx_time               TIMESTAMP(3),
+  card_id               INT,
+  merchant_category     STRING,
+  amount                DOUBLE,
+  hour_of_day           INT,
+  distance_from_home_km DOUBLE,
+  online                BOOLEAN,
+  tx_count_24h          INT,
+  amount_to_card_avg    DOUBLE,
+  is_fraud              INT
+) WITH ('connector' = 'filesystem', 'path' = 'data/history.csv', 'format' = 'csv',
+      'csv.null-literal' = '');
+
+-- A baseline: logistic regression with balanced class weights (fraud is rare).
+CREATE OR REPLACE MODEL fraud_baseline
+WITH ('model_type' = 'logistic_reg', 'label' = 'is_fraud', 'class_weight' = 'balanced')
+AS SELECT merchant_category, amount, hour_of_day, distance_from_home_km, online,
+          tx_count_24h, amount_to_card_avg, is_fraud
+   FROM tx_history;
+
+-- The model that scores the stream: LightGBM boosted trees.
+CREATE OR REPLACE MODEL fraud_model
+WITH ('model_type' = 'boosted_tree_classifier', 'label' = 'is_fraud',
+      'num_trees' = '100', 'eval_fraction' = '0.2', 'seed' = '7')
+AS SELECT merchant_category, amount, hour_of_day, distance_from_home_km, online,
+          tx_count_24h, amount_to_card_avg, is_fraud
+   FROM tx_history;
+
+SHOW MODELS;

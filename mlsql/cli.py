@@ -1,0 +1,111 @@
+"""`mlsql run FILE.sql` and `mlsql models`: the command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from mlsql.errors import MlsqlError
+from mlsql.parser import parse_script
+from mlsql.registry import default_registry_path
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except MlsqlError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mlsql", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    registry_help = f"model registry directory (default: $MLSQL_REGISTRY or "\
+                    f"{default_registry_path()})"
+
+    run = commands.add_parser("run", help="run a SQL script and print each query's result")
+    run.add_argument("file", type=Path, help="the script; '-' reads standard input")
+    run.add_argument("--registry", help=registry_help)
+    run.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    run.add_argument("--mode", choices=("streaming", "batch"),
+                     help="initial runtime mode (default: streaming, as in Flink)")
+    run.set_defaults(handler=_run)
+
+    models = commands.add_parser("models", help="list the models in the registry")
+    models.add_argument("--registry", help=registry_help)
+    models.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    models.set_defaults(handler=_models)
+    return parser
+
+
+def _run(args: argparse.Namespace) -> int:
+    script = sys.stdin.read() if str(args.file) == "-" else _read(args.file)
+    statements = parse_script(script)  # syntax errors surface before anything runs
+    from mlsql.session import JobHandle, Session  # starts the JVM: keep --help fast
+
+    session = Session(args.registry, mode=args.mode, progress=_progress)
+    try:
+        for statement, parsed in statements:
+            result = session.execute(statement, parsed)
+            if isinstance(result, pd.DataFrame):
+                _print_frame(result, args.format)
+            elif isinstance(result, JobHandle):
+                _progress(f"submitted job {result.job_id}")
+        running = [job for job in session.jobs if not job.done()]
+        if running:
+            _progress(f"waiting for {len(running)} running job(s); Ctrl-C cancels")
+            for job in running:
+                job.wait()
+    except KeyboardInterrupt:
+        for job in session.jobs:
+            job.cancel()
+        raise
+    return 0
+
+
+def _models(args: argparse.Namespace) -> int:
+    from mlsql.ir import ShowModels
+    from mlsql.planner.manage import show_models
+    from mlsql.registry import Registry
+
+    _print_frame(show_models(ShowModels(), Registry(args.registry)), args.format)
+    return 0
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise MlsqlError(f"cannot read {path}: {error.strerror}") from None
+
+
+def _print_frame(frame: pd.DataFrame, fmt: str) -> None:
+    if fmt == "csv":
+        sys.stdout.write(frame.to_csv(index=False))
+    elif fmt == "json":
+        if not frame.empty:
+            sys.stdout.write(frame.to_json(orient="records", lines=True) + "\n")
+    elif frame.empty:
+        print("(no rows)\n" if len(frame.columns) else "OK\n")
+    else:
+        with pd.option_context("display.max_colwidth", 80, "display.width", 200):
+            print(frame.to_string(index=False))
+        print(f"({len(frame)} row{'s' if len(frame) != 1 else ''})\n")
+    sys.stdout.flush()
+
+
+def _progress(message: str) -> None:
+    print(f"[mlsql {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
