@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+import pytest
+
+@pytest.fixture(scope="session")
+def batch_session(tmp_path_factory):
+    import mlsql
+
+    root = tmp_path_factory.mktemp("batch")
+    session = mlsql.Session(registry=root / "registry", mode="batch")
+    session.data_dir = root
+    return session
+

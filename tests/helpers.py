@@ -1,0 +1,22 @@
+"""Helpers shared by the integration tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+FLINK_TYPES = {"float64": "DOUBLE", "int64": "BIGINT", "int32": "INT", "object": "STRING",
+               "bool": "BOOLEAN"}
+
+
+def create_csv_table(session, name: str, frame: pd.DataFrame, directory: Path,
+                     types: dict[str, str] | None = None) -> None:
+    """Write `frame` to CSV and declare it as a Flink filesystem table named `name`."""
+    path = directory / f"{name}.csv"
+    frame.to_csv(path, index=False, header=False)
+    types = types or {}
+    columns = ", ".join(f"`{c}` {types.get(c, FLINK_TYPES[str(frame[c].dtype)])}"
+                        for c in frame.columns)
+    session.sql(f"CREATE TABLE `{name}` ({columns}) WITH ('connector' = 'filesystem', "
+                f"'path' = '{path}', 'format' = 'csv', 'csv.null-literal' = '')")

@@ -1,0 +1,39 @@
+from mlsql.flink_errors import flink_message, shift_positions
+
+
+class FakeJavaError(Exception):
+    pass
+
+
+def test_root_cause_of_a_failed_job():
+    text = """An error occurred while calling o167.await.
+: java.util.concurrent.ExecutionException: org.apache.flink.table.api.TableException: Failed to wait job finish
+\tat java.base/java.util.concurrent.CompletableFuture.reportGet(CompletableFuture.java:396)
+Caused by: org.apache.flink.runtime.client.JobExecutionException: Job execution failed.
+Caused by: java.lang.RuntimeException: Fail to deserialize at field: amount.
+Caused by: java.lang.NumberFormatException: empty String
+\t... 5 more"""
+    assert flink_message(FakeJavaError(text)) == \
+        "Fail to deserialize at field: amount.: empty String"
+
+
+def test_validation_message_keeps_its_position():
+    text = ("An error occurred while calling o8.sqlQuery.\n: org.apache.flink.table.api."
+            "ValidationException: SQL validation failed. At line 1, column 8: Column 'x' not "
+            "found in any table\nCaused by: org.apache.calcite.runtime.CalciteContextException:"
+            " At line 1, column 8: Column 'x' not found in any table")
+    assert flink_message(FakeJavaError(text)) == \
+        "SQL validation failed. At line 1, column 8: Column 'x' not found in any table"
+
+
+def test_python_worker_traceback_reduces_to_the_exception():
+    text = ("Caused by: java.lang.RuntimeException: Error received from SDK harness\n"
+            "Traceback (most recent call last):\n  File \"x.py\", line 3, in f\n"
+            "ValueError: could not convert string to float: 'abc'\n")
+    assert flink_message(FakeJavaError(text)) == \
+        "Python worker error: ValueError: could not convert string to float: 'abc'"
+
+
+def test_positions_shift_into_script_coordinates():
+    assert shift_positions("At line 1, column 8: bad", 5, 3) == "At line 5, column 10: bad"
+    assert shift_positions("at line 2, column 4", 5, 3) == "at line 6, column 4"

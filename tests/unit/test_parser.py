@@ -1,0 +1,106 @@
+import pytest
+
+from mlsql import ir
+from mlsql.errors import SqlSyntaxError
+from mlsql.parser import parse_one, parse_script
+
+
+def test_create_model_with_options_and_query_verbatim():
+    sql = ("CREATE OR REPLACE MODEL fraud WITH ('model_type' = 'logistic_reg', "
+           "'label' = 'is_fraud', 'max_iter' = '50')\nAS SELECT a, `b`, TIMESTAMP '2024-01-01' "
+           "FROM t /* keep */ WHERE x = 'it''s'")
+    statement = parse_one(sql)
+    assert isinstance(statement, ir.CreateModel)
+    assert statement.name == "fraud" and statement.or_replace and not statement.if_not_exists
+    assert statement.option_map == {"model_type": "logistic_reg", "label": "is_fraud",
+                                     "max_iter": "50"}
+    assert statement.query.text == sql[sql.index("SELECT"):]
+    assert statement.query_position == ir.Position(2, 4)
+
+
+def test_bigquery_options_form():
+    statement = parse_one("CREATE MODEL IF NOT EXISTS db.m OPTIONS (model_type = 'kmeans', "
+                          "num_clusters = 3, input_label_cols = ['y']) AS SELECT 1")
+    assert statement.name == "db.m" and statement.if_not_exists
+    assert statement.option_map == {"model_type": "kmeans", "num_clusters": "3",
+                                    "input_label_cols": "y"}
+
+
+def test_flink_native_model_ddl_passes_through():
+    sql = ("CREATE MODEL m INPUT (a DOUBLE) OUTPUT (s DOUBLE) "
+           "WITH ('provider' = 'openai', 'endpoint' = 'x')")
+    statement = parse_one(sql)
+    assert isinstance(statement, ir.FlinkStatement) and statement.text == sql
+
+
+def test_ml_predict_spans_and_arguments():
+    sql = ("INSERT INTO alerts SELECT * FROM ML_PREDICT(TABLE cat.db.tx, MODEL `fraud$3`, "
+           "DESCRIPTOR(amount, `hour`)) WHERE probability > 0.9")
+    statement = parse_one(sql)
+    assert isinstance(statement, ir.FlinkStatement)
+    (call,) = statement.predicts
+    assert sql[call.start:call.end].startswith("ML_PREDICT(") and sql[call.end - 1] == ")"
+    assert call.table_sql == "cat.db.tx"
+    assert call.model == ir.ModelRef("fraud", 3, ir.Position(1, sql.index("`fraud") + 1))
+    assert [c.name for c in call.descriptor] == ["amount", "hour"]
+
+
+def test_ml_predict_inside_strings_and_comments_is_not_a_call():
+    statement = parse_one("SELECT 'ML_PREDICT(TABLE t, MODEL m)' -- ML_PREDICT(\nFROM t")
+    assert statement.predicts == ()
+
+
+def test_two_predicts_in_one_statement():
+    statement = parse_one("SELECT * FROM ML_PREDICT(TABLE a, MODEL m) JOIN "
+                          "ML_PREDICT(TABLE b, MODEL `n$latest`) ON TRUE")
+    assert [c.model.name for c in statement.predicts] == ["m", "n"]
+    assert statement.predicts[1].model.version is None
+
+
+@pytest.mark.parametrize("sql, expected", [
+    ("SHOW MODELS", ir.ShowModels()),
+    ("SHOW MODELS LIKE 'fr%'", ir.ShowModels("fr%")),
+    ("SET 'execution.runtime-mode' = 'batch'", ir.SetOption("execution.runtime-mode", "batch")),
+    ("SET table.dml-sync = true", ir.SetOption("table.dml-sync", "true")),
+    ("SET", ir.SetOption(None)),
+    ("RESET 'a.b'", ir.ResetOption("a.b")),
+    ("RESET", ir.ResetOption(None)),
+    ("BEGIN STATEMENT SET", ir.BeginStatementSet()),
+    ("END", ir.EndStatementSet()),
+])
+def test_management_statements(sql, expected):
+    assert parse_one(sql) == expected
+
+
+def test_describe_and_drop_models():
+    describe = parse_one("DESCRIBE MODEL m")
+    assert isinstance(describe, ir.DescribeModel) and describe.model.name == "m"
+    drop = parse_one("DROP MODEL IF EXISTS `m$2`")
+    assert isinstance(drop, ir.DropModel) and drop.if_exists and drop.model.version == 2
+
+
+def test_plain_flink_statements_are_untouched():
+    script = ("CREATE TABLE t (ts TIMESTAMP(3), WATERMARK FOR ts AS ts - INTERVAL '5' SECOND) "
+              "WITH ('connector' = 'datagen');\nSELECT window_start, COUNT(*) FROM TABLE("
+              "TUMBLE(TABLE t, DESCRIPTOR(ts), INTERVAL '1' MINUTE)) GROUP BY window_start")
+    parsed = parse_script(script)
+    assert [p.text for _, p in parsed] == [s.text for s, _ in parsed]
+    assert all(isinstance(p, ir.FlinkStatement) and not p.predicts for _, p in parsed)
+
+
+@pytest.mark.parametrize("sql, line, col, message", [
+    ("CREATE MODEL m WITH ('model_type' = 'kmeans')", 1, 46, "AS SELECT"),
+    ("SELECT 1;\nSELECT * FROM ML_PREDICT(TABLE t, MODL m)", 2, 35, "expected MODEL"),
+    ("CREATE MODEL m WITH ('a' = 'b', 'a' = 'c') AS SELECT 1", 1, 33, "given twice"),
+    ("CREATE MODEL m WITH ('a' = ) AS SELECT 1", 1, 28, "option value"),
+    ("SELECT * FROM ML_PREDICT(TABLE t, MODEL `m$x`)", 1, 41, "unknown model version"),
+    ("CREATE MODEL m TRANSFORM (x) WITH ('model_type'='kmeans') AS SELECT 1", 1, 16,
+     "TRANSFORM"),
+])
+def test_syntax_errors_name_line_and_column(sql, line, col, message):
+    with pytest.raises(SqlSyntaxError) as caught:
+        parse_script(sql)
+    error = caught.value
+    assert (error.line, error.col) == (line, col), str(error)
+    assert message in str(error)
+    assert str(error).splitlines()[-1] == " " * (col + 1) + "^"

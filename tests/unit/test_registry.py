@@ -1,0 +1,66 @@
+import json
+
+import pytest
+
+from mlsql.errors import MlsqlError, ModelNotFoundError
+from mlsql.registry import METADATA_FILE, Registry
+
+
+def _publish(registry, name, note):
+    with registry.new_version(name) as staged:
+        (staged.path / METADATA_FILE).write_text(json.dumps({"note": note}))
+    return staged.version
+
+
+def test_versions_are_numbered_and_latest_serves(tmp_path):
+    registry = Registry(tmp_path)
+    assert _publish(registry, "m", "first") == 1
+    assert _publish(registry, "m", "second") == 2
+    assert registry.versions("m") == [1, 2]
+    assert registry.resolve("m").metadata == {"note": "second", "version": 2}
+    assert registry.resolve("m", 1).metadata["note"] == "first"
+
+
+def test_a_failure_mid_write_leaves_no_version(tmp_path):
+    registry = Registry(tmp_path)
+    _publish(registry, "m", "good")
+    with pytest.raises(RuntimeError), registry.new_version("m") as staged:
+        (staged.path / METADATA_FILE).write_text("{}")
+        raise RuntimeError("training crashed")
+    assert registry.versions("m") == [1]
+    assert registry.resolve("m").metadata["note"] == "good"
+    assert list((tmp_path / ".staging").iterdir()) == []
+
+
+def test_unknown_models_and_versions(tmp_path):
+    registry = Registry(tmp_path)
+    _publish(registry, "fraud_model", "x")
+    with pytest.raises(ModelNotFoundError, match="did you mean 'fraud_model'"):
+        registry.resolve("fraud_modle")
+    with pytest.raises(ModelNotFoundError, match="no version 5"):
+        registry.resolve("fraud_model", 5)
+
+
+def test_drop_a_version_then_the_model(tmp_path):
+    registry = Registry(tmp_path)
+    _publish(registry, "m", "a")
+    _publish(registry, "m", "b")
+    registry.drop("m", 2)
+    assert registry.resolve("m").version == 1
+    registry.drop("m")
+    assert registry.model_names() == []
+    with pytest.raises(ModelNotFoundError):
+        registry.drop("m")
+
+
+def test_invalid_names_are_refused(tmp_path):
+    with pytest.raises(MlsqlError, match="invalid model name"), \
+            Registry(tmp_path).new_version("../escape"):
+        pass
+
+
+def test_like_filters_names(tmp_path):
+    registry = Registry(tmp_path)
+    for name in ("fraud_a", "fraud_b", "churn"):
+        _publish(registry, name, name)
+    assert [m.name for m in registry.list("fraud%")] == ["fraud_a", "fraud_b"]
