@@ -93,7 +93,7 @@ def _print_frame(frame: pd.DataFrame, fmt: str) -> None:
         sys.stdout.write(frame.to_csv(index=False))
     elif fmt == "json":
         if not frame.empty:
-            sys.stdout.write(frame.to_json(orient="records", lines=True) + "\n")
+            sys.stdout.write(frame.to_json(orient="records", lines=True).rstrip("\n") + "\n")
     elif frame.empty:
         print("(no rows)\n" if len(frame.columns) else "OK\n")
     else:

@@ -6,7 +6,7 @@ import re
 
 from mlsql.errors import FlinkError
 
-_POSITION = re.compile(r"\b([Aa]t line )(\d+), column (\d+)")
+_POSITION = re.compile(r"\b((?:[Aa]t|[Ff]rom|to) line )(\d+), column (\d+)")
 _JAVA_PREFIX = re.compile(r"^(?:[a-z][\w$]*\.)+([A-Z][\w$]*(?:Exception|Error)):\s*")
 _PYTHON_ERROR = re.compile(r"^\s*([A-Za-z_][\w.]*(?:Error|Exception)): (.+)$")
 # Wrappers that say a job failed without saying why.

@@ -7,7 +7,8 @@ class FakeJavaError(Exception):
 
 def test_root_cause_of_a_failed_job():
     text = """An error occurred while calling o167.await.
-: java.util.concurrent.ExecutionException: org.apache.flink.table.api.TableException: Failed to wait job finish
+: java.util.concurrent.ExecutionException: org.apache.flink.table.api.TableException: \
+Failed to wait job finish
 \tat java.base/java.util.concurrent.CompletableFuture.reportGet(CompletableFuture.java:396)
 Caused by: org.apache.flink.runtime.client.JobExecutionException: Job execution failed.
 Caused by: java.lang.RuntimeException: Fail to deserialize at field: amount.

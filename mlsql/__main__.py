@@ -1,0 +1,5 @@
+import sys
+
+from mlsql.cli import main
+
+sys.exit(main())

@@ -1,0 +1,151 @@
+"""Bad input gets a clear error before any job starts, and loses nothing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mlsql.errors import (
+    FlinkError,
+    ModelNotFoundError,
+    OptionError,
+    SchemaError,
+    SqlSyntaxError,
+    TrainingError,
+)
+from tests.helpers import create_csv_table
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def trained(batch_session):
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"amount": rng.normal(size=400), "kind": rng.choice(["a", "b"], 400)})
+    frame["label"] = (frame["amount"] > 0).astype(int)
+    create_csv_table(batch_session, "err_train", frame, batch_session.data_dir)
+    batch_session.sql("CREATE OR REPLACE MODEL err_model WITH ('model_type' = 'logistic_reg', "
+                      "'label' = 'label') AS SELECT amount, kind, label FROM err_train")
+    renamed = frame.rename(columns={"amount": "amt"})
+    create_csv_table(batch_session, "err_renamed", renamed, batch_session.data_dir)
+    create_csv_table(batch_session, "err_wrong_type", frame.assign(kind=1),
+                     batch_session.data_dir)
+    return batch_session
+
+
+def _jobs(session):
+    return len(session.jobs)
+
+
+def test_unknown_model_suggests_the_closest(trained):
+    with pytest.raises(ModelNotFoundError) as caught:
+        trained.sql("SELECT *\nFROM ML_PREDICT(TABLE err_train, MODEL err_modl)")
+    assert "did you mean 'err_model'" in str(caught.value)
+    assert "line 2, column 40" in str(caught.value)
+
+
+def test_missing_column_is_named(trained):
+    before = _jobs(trained)
+    with pytest.raises(SchemaError) as caught:
+        trained.sql("SELECT * FROM ML_PREDICT(TABLE err_renamed, MODEL err_model)")
+    message = str(caught.value)
+    assert "column 'amount' not found in err_renamed" in message
+    assert "did you mean 'amt'" in message
+    assert _jobs(trained) == before
+
+
+def test_descriptor_maps_columns_by_position(trained):
+    scored = trained.sql("SELECT * FROM ML_PREDICT(TABLE err_renamed, MODEL err_model, "
+                         "DESCRIPTOR(amt, kind))")
+    assert (scored["predicted_label"] == (scored["amt"] > 0)).mean() > 0.95
+    with pytest.raises(SchemaError, match=r"takes 2 input columns .* DESCRIPTOR names 1"):
+        trained.sql("SELECT * FROM ML_PREDICT(TABLE err_renamed, MODEL err_model, "
+                    "DESCRIPTOR(amt))")
+
+
+def test_type_mismatch_is_named(trained):
+    with pytest.raises(SchemaError) as caught:
+        trained.sql("SELECT * FROM ML_PREDICT(TABLE err_wrong_type, MODEL err_model)")
+    assert "column 'kind' is BIGINT" in str(caught.value)
+    assert "STRING (categorical)" in str(caught.value)
+
+
+def test_unknown_table_in_ml_predict(trained):
+    with pytest.raises(FlinkError, match="not found"):
+        trained.sql("SELECT * FROM ML_PREDICT(TABLE no_such_table, MODEL err_model)")
+
+
+def test_label_missing_from_query(trained):
+    with pytest.raises(SchemaError, match=r"label column 'lable' is not selected.*did you mean"):
+        trained.sql("CREATE MODEL m2 WITH ('model_type' = 'logistic_reg', 'label' = 'lable') "
+                    "AS SELECT amount, label FROM err_train")
+
+
+def test_unsupported_feature_type(trained):
+    with pytest.raises(SchemaError, match=r"'ts' .* TIMESTAMP\(3\), which cannot be a feature"):
+        trained.sql("CREATE MODEL m2 WITH ('model_type' = 'linear_reg', 'label' = 'amount') "
+                    "AS SELECT amount, CAST(TIMESTAMP '2024-01-01 00:00:00' AS TIMESTAMP(3)) "
+                    "AS ts FROM err_train")
+
+
+def test_unknown_option(trained):
+    with pytest.raises(OptionError, match="did you mean 'max_iter'"):
+        trained.sql("CREATE MODEL m2 WITH ('model_type' = 'logistic_reg', 'label' = 'label', "
+                    "'max_iters' = '5') AS SELECT * FROM err_train")
+
+
+def test_syntax_error_position_counts_earlier_statements(trained):
+    with pytest.raises(SqlSyntaxError) as caught:
+        trained.sql("SHOW MODELS;\n\nCREATE MODEL m WITH ('model_type' 'kmeans') AS SELECT 1")
+    assert (caught.value.line, caught.value.col) == (3, 35)
+
+
+def test_flink_errors_point_into_the_script(trained):
+    with pytest.raises(FlinkError) as caught:
+        trained.sql("SHOW TABLES;\n  SELECT nope FROM err_train")
+    assert "line 2, column 10 to line 2, column 13" in str(caught.value)
+    assert "nope" in str(caught.value)
+
+
+def test_failed_training_keeps_the_previous_version_serving(trained):
+    versions = trained.registry.versions("err_model")
+    with pytest.raises(TrainingError, match="single class"):
+        trained.sql("CREATE OR REPLACE MODEL err_model WITH ('model_type' = 'logistic_reg', "
+                    "'label' = 'label') AS SELECT amount, kind, 1 AS label FROM err_train")
+    with pytest.raises(FlinkError, match="by zero"):  # the job itself fails mid-way
+        trained.sql("CREATE OR REPLACE MODEL err_model WITH ('model_type' = 'linear_reg', "
+                    "'label' = 'y') AS SELECT 1 / CAST(amount * 0 AS INT) AS amount, "
+                    "CAST(label AS DOUBLE) AS y FROM err_train")
+    assert trained.registry.versions("err_model") == versions
+    assert not any(p.name != "dropped" for p in
+                   (trained.registry.root / ".staging").iterdir())
+    scored = trained.sql("SELECT COUNT(*) AS n FROM ML_PREDICT(TABLE err_train, MODEL err_model)")
+    assert scored.loc[0, "n"] == 400
+
+
+def test_if_not_exists_skips_and_versions_accumulate(trained):
+    before = trained.registry.versions("err_model")
+    skipped = trained.sql("CREATE MODEL IF NOT EXISTS err_model WITH ('model_type' = "
+                          "'logistic_reg', 'label' = 'label') AS SELECT * FROM err_train")
+    assert "skipped" in skipped.loc[0, "status"]
+    trained.sql("CREATE MODEL err_model WITH ('model_type' = 'logistic_reg', 'label' = "
+                "'label') AS SELECT * FROM err_train")
+    after = trained.registry.versions("err_model")
+    assert after == [*before, before[-1] + 1]
+    pinned = trained.sql("SELECT * FROM ML_PREDICT(TABLE err_train, "
+                         f"MODEL `err_model${before[0]}`)")
+    assert len(pinned) == 400
+    described = trained.sql("DESCRIBE MODEL err_model")
+    assert described.query("section == 'version'")["name"].tolist() == [str(v) for v in after]
+
+
+def test_drop_model(trained):
+    trained.sql("CREATE MODEL to_drop WITH ('model_type' = 'kmeans', 'num_clusters' = '2') "
+                "AS SELECT amount FROM err_train")
+    assert "to_drop" in trained.sql("SHOW MODELS")["model"].tolist()
+    trained.sql("DROP MODEL to_drop")
+    assert "to_drop" not in trained.sql("SHOW MODELS")["model"].tolist()
+    assert trained.sql("DROP MODEL IF EXISTS to_drop") is None
+    with pytest.raises(ModelNotFoundError):
+        trained.sql("DROP MODEL to_drop")

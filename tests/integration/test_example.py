@@ -1,0 +1,25 @@
+"""The README's first command: the fraud example, end to end (smaller data)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "fraud" / "run.py"
+
+
+def test_fraud_example_trains_scores_and_alerts(tmp_path):
+    run = subprocess.run(
+        [sys.executable, str(EXAMPLE), "--registry", str(tmp_path / "registry"),
+         "--history", "40000", "--live", "5000"],
+        capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    alerts = [line for line in run.stdout.splitlines() if line.startswith("ALERT")]
+    # About 2% of 5,000 live transactions are fraud; the model flags most of them.
+    assert 40 <= len(alerts) <= 200, run.stdout[-2000:]
+    assert "published fraud_model version 1" in run.stderr
+    assert "fraud_baseline" in run.stdout and "roc_auc" in run.stdout
