@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -20,3 +21,14 @@ def create_csv_table(session, name: str, frame: pd.DataFrame, directory: Path,
                         for c in frame.columns)
     session.sql(f"CREATE TABLE `{name}` ({columns}) WITH ('connector' = 'filesystem', "
                 f"'path' = '{path}', 'format' = 'csv', 'csv.null-literal' = '')")
+
+
+def subprocess_env(**extra: str) -> dict[str, str]:
+    """The environment for a child process that starts its own Flink.
+
+    Local PyFlink runs Python UDFs in the client process ("loopback" mode) and marks that
+    process with PYFLINK_GATEWAY_DISABLED; a child inheriting the mark refuses to start a
+    JVM, so drop it.
+    """
+    env = {k: v for k, v in os.environ.items() if k != "PYFLINK_GATEWAY_DISABLED"}
+    return {**env, **extra}

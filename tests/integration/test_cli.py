@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,12 +11,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.helpers import subprocess_env
+
 pytestmark = pytest.mark.slow
 MLSQL = Path(sys.executable).with_name("mlsql")
 
 
 def _mlsql(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "MLSQL_REGISTRY": str(cwd / "default-registry")}
+    env = subprocess_env(MLSQL_REGISTRY=str(cwd / "default-registry"))
     return subprocess.run([str(MLSQL), *args], cwd=cwd, env=env, input=stdin,
                           capture_output=True, text=True, timeout=300)
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import subprocess_env
+
 pytestmark = pytest.mark.slow
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "fraud" / "run.py"
 
@@ -16,7 +18,7 @@ def test_fraud_example_trains_scores_and_alerts(tmp_path):
     run = subprocess.run(
         [sys.executable, str(EXAMPLE), "--registry", str(tmp_path / "registry"),
          "--history", "40000", "--live", "5000"],
-        capture_output=True, text=True, timeout=600)
+        capture_output=True, text=True, timeout=600, env=subprocess_env())
     assert run.returncode == 0, run.stderr[-3000:]
     alerts = [line for line in run.stdout.splitlines() if line.startswith("ALERT")]
     # About 2% of 5,000 live transactions are fraud; the model flags most of them.

@@ -1,0 +1,66 @@
+"""ML_PREDICT throughput against the same pipeline without a model, side by side.
+
+    python tests/benchmarks/inference.py [--rows 2000000] [--repeats 3]
+
+datagen (rows-per-second set high: its default is 10,000) -> [ML_PREDICT] -> blackhole, batch
+mode, parallelism 1. Prints rows/s for each and their ratio (medians of --repeats runs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+
+from common import datagen_table, median_rate, summary, timed
+
+import mlsql
+
+FEATURES = 8
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=2_000_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+
+    session = mlsql.Session(registry=tempfile.mkdtemp(prefix="mlsql-bench-"), mode="batch",
+                            options={"parallelism.default": "1"})
+    datagen_table(session, "train", 200_000, FEATURES)
+    datagen_table(session, "source", args.rows, FEATURES, label=False)
+    features = ", ".join(f"f{i}" for i in range(FEATURES))
+    sink_columns = ", ".join(f"f{i} DOUBLE" for i in range(FEATURES))
+    session.sql(f"CREATE TABLE plain_sink ({sink_columns}) WITH ('connector' = 'blackhole');"
+                f"CREATE TABLE scored_sink ({sink_columns}, p DOUBLE) "
+                "WITH ('connector' = 'blackhole')")
+    models = {
+        "logistic_reg": "'model_type' = 'logistic_reg'",
+        "boosted_tree_100": "'model_type' = 'boosted_tree_classifier', 'num_trees' = '100'",
+    }
+    for name, options in models.items():
+        session.sql(f"CREATE MODEL {name} WITH ({options}, 'label' = 'label') "
+                    f"AS SELECT {features}, label FROM train")
+
+    baseline: list[float] = []
+    scored: dict[str, list[float]] = {name: [] for name in models}
+    for _ in range(args.repeats):  # interleaved, so drift hits every variant alike
+        baseline.append(timed(lambda: session.sql(
+            f"INSERT INTO plain_sink SELECT {features} FROM source")))
+        for name in models:
+            scored[name].append(timed(lambda name=name: session.sql(
+                f"INSERT INTO scored_sink SELECT {features}, probability "
+                f"FROM ML_PREDICT(TABLE source, MODEL {name})")))
+
+    base_rate = median_rate(args.rows, baseline)
+    print(f"no model:          {base_rate:>12,.0f} rows/s")
+    figures: dict[str, float | int] = {"rows": args.rows, "no_model_rows_per_s": base_rate}
+    for name, seconds in scored.items():
+        rate = median_rate(args.rows, seconds)
+        print(f"{name + ' (udf):':<19}{rate:>12,.0f} rows/s  ratio {rate / base_rate:.2f}")
+        figures[f"{name}_rows_per_s"] = rate
+        figures[f"{name}_ratio"] = rate / base_rate
+    print(summary("inference", **figures))
+
+
+if __name__ == "__main__":
+    main()
