@@ -74,3 +74,32 @@ def test_bounded_insert_in_batch_mode_waits(session, tmp_path):
         assert written.loc[0, "n"] == 500
     finally:
         session.sql("SET 'execution.runtime-mode' = 'streaming'")
+
+
+def test_predictions_keep_event_time_for_windows_joins_and_subqueries(session, tmp_path):
+    n = 600
+    rng = np.random.default_rng(4)
+    frame = pd.DataFrame({
+        "id": np.arange(n),
+        "ts": pd.date_range("2026-01-01", periods=n, freq="s").strftime("%Y-%m-%d %H:%M:%S"),
+        "x": rng.normal(size=n), "y": rng.normal(size=n)})
+    frame.to_csv(tmp_path / "events.csv", index=False, header=False)
+    session.sql(f"""
+        CREATE TABLE events (id BIGINT, ts TIMESTAMP(3), x DOUBLE, y DOUBLE,
+                             WATERMARK FOR ts AS ts - INTERVAL '1' SECOND)
+        WITH ('connector' = 'filesystem', 'path' = '{tmp_path}/events.csv', 'format' = 'csv');
+        CREATE VIEW scored_events AS SELECT * FROM ML_PREDICT(TABLE events, MODEL linear)""")
+    windows = session.sql(
+        "SELECT window_start, COUNT(*) AS n, MAX(predicted_z) AS top FROM TABLE(TUMBLE("
+        "TABLE scored_events, DESCRIPTOR(ts), INTERVAL '5' MINUTE)) "
+        "GROUP BY window_start, window_end")
+    assert sorted(windows["n"].tolist()) == [300, 300]
+    expected_top = (2 * frame["x"] - frame["y"] + 0.5).groupby(frame.index // 300).max()
+    np.testing.assert_allclose(sorted(windows["top"]), sorted(expected_top), atol=1e-9)
+
+    joined = session.sql("SELECT p.id, p.predicted_z, e.x FROM ML_PREDICT(TABLE events, "
+                         "MODEL linear) AS p JOIN events AS e ON p.id = e.id WHERE p.id < 5")
+    np.testing.assert_allclose(joined.sort_values("id")["x"], frame["x"][:5])
+    nested = session.sql("SELECT COUNT(*) AS n FROM (SELECT * FROM ML_PREDICT(TABLE events, "
+                         "MODEL linear) WHERE predicted_z > 0.5) AS t")
+    assert nested.loc[0, "n"] == int(((2 * frame["x"] - frame["y"] + 0.5) > 0.5).sum())
