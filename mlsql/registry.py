@@ -83,9 +83,7 @@ class Registry:
         """The pinned `version`, or the model's default version, or its latest."""
         versions = self.versions(name)
         if not versions:
-            raise ModelNotFoundError(
-                f"model {name!r} not found in registry {self.root}"
-                f"{did_you_mean(name, self.model_names())}")
+            raise self._not_found(name)
         if version is None:
             version = self.model_info(name).get("default_version") or versions[-1]
         if version not in versions:
@@ -140,12 +138,15 @@ class Registry:
             _remove_atomic(self.root / name / f"v{version}", self.root)
             return
         if not self.versions(name):
-            raise ModelNotFoundError(f"model {name!r} not found in registry {self.root}"
-                                     f"{did_you_mean(name, self.model_names())}")
+            raise self._not_found(name)
         _remove_atomic(self.root / name, self.root)
 
     def _model_dir(self, name: str) -> Path:
         return self.root / name
+
+    def _not_found(self, name: str) -> ModelNotFoundError:
+        return ModelNotFoundError(f"model {name!r} not found in registry {self.root}"
+                                  f"{did_you_mean(name, self.model_names())}")
 
 
 def now_iso() -> str:

@@ -59,12 +59,10 @@ def describe_model(statement: ir.DescribeModel, context: PlanContext) -> pd.Data
     return frame
 
 
-def drop_model(statement: ir.DropModel, registry: Registry) -> pd.DataFrame | None:
+def drop_model(statement: ir.DropModel, registry: Registry) -> None:
     ref = statement.model
     try:
         registry.drop(ref.name, ref.version)
     except ModelNotFoundError:
-        if statement.if_exists:
-            return None
-        raise
-    return None
+        if not statement.if_exists:
+            raise
