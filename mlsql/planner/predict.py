@@ -1,5 +1,11 @@
 """Rewrite `ML_PREDICT(TABLE t, MODEL m [, DESCRIPTOR(...)])` into a plain Flink subquery.
 
+Compiled SQL, where the model has a SQL form (mlsql/compiler): no Python at all,
+
+    (SELECT <t's columns>, <expression> AS out1, ... FROM t)
+
+otherwise a vectorized UDF:
+
     (SELECT <t's columns>, `__mlsql_out`.`out1` AS `out1`, ...
        FROM (SELECT *, <predict function>(CAST(a AS DOUBLE), ...) AS `__mlsql_out` FROM t))
 
@@ -17,14 +23,20 @@ from pyflink.table import DataTypes
 from pyflink.table.udf import udf
 
 from mlsql import ir
+from mlsql.compiler.model import DEFAULT_MAX_TREE_NODES, NotCompilable, compile_model
+from mlsql.compiler.sql import CompiledModel
 from mlsql.dialect import quote_identifier
-from mlsql.errors import SchemaError, did_you_mean
+from mlsql.errors import MlsqlError, OptionError, SchemaError, did_you_mean
 from mlsql.flink_types import Column, extraction_expression, to_data_type
 from mlsql.planner.context import PlanContext
 from mlsql.registry import ModelVersion
 from udfs.predict import ModelPredictFunction
 
 _OUT = quote_identifier("__mlsql_out")
+EXECUTION = "mlsql.predict.execution"
+EXECUTION_CHOICES = ("auto", "sql", "udf")
+MAX_TREE_NODES = "mlsql.predict.max-tree-nodes"
+STAGE_TREES = 10
 
 
 def rewrite(statement: ir.FlinkStatement, context: PlanContext) -> str:
@@ -47,12 +59,81 @@ def predict_subquery(call: ir.PredictCall, context: PlanContext) -> str:
                 f"ML_PREDICT at {call.model.position}: the input table already has a column "
                 f"named {output['name']!r}, which model {model.name!r} outputs; rename it in "
                 "a view or subquery first")
+    passthrough = [quote_identifier(c.name) for c in columns]
+    execution = _execution(call, context)
+    if execution != "udf":
+        try:
+            compiled = compile_model(model, arguments, int(context.runtime.options.get(
+                MAX_TREE_NODES, DEFAULT_MAX_TREE_NODES)))
+        except NotCompilable as reason:
+            if execution == "sql":
+                raise MlsqlError(f"ML_PREDICT at {call.model.position}: model {model.name!r} "
+                                 f"cannot run as compiled SQL: {reason}") from None
+        else:
+            return _compiled_subquery(compiled, passthrough, outputs, call.table_sql)
     function = _register_function(model, context)
-    select = [quote_identifier(c.name) for c in columns] + [
+    select = passthrough + [
         f"{_OUT}.{quote_identifier(o['name'])} AS {quote_identifier(o['name'])}"
         for o in outputs]
     return (f"(SELECT {', '.join(select)} FROM (SELECT *, {function}({', '.join(arguments)}) "
             f"AS {_OUT} FROM {call.table_sql}))")
+
+
+def _compiled_subquery(compiled: CompiledModel, passthrough: list[str],
+                       outputs: list[dict[str, str]], table_sql: str) -> str:
+    """The SELECT that computes a compiled model's outputs over `table_sql`.
+
+    Scores used once are inlined. Flink 2.2's code generator does not share common
+    sub-expressions, and merges adjacent projections unless that would repeat a
+    non-deterministic expression; so a score used several times (a label and a probability
+    from one logit, an argmax over classes) is computed once in an inner projection and
+    carries a `+ 0E0 * RAND()` (exactly zero) that keeps the projections apart. Large tree
+    ensembles are summed over a chain of such projections, STAGE_TREES trees each: Flink
+    compiles many small generated classes far faster than one huge one.
+    """
+    names = [quote_identifier(o["name"]) for o in outputs]
+    terms = compiled.score_terms
+    if terms and max(len(t) for t in terms) > STAGE_TREES:
+        source, score_columns = _staged_sums(terms, table_sql)
+    elif compiled.reuses_scores:
+        score_columns = [quote_identifier(f"__mlsql_score_{i}")
+                         for i in range(len(compiled.scores))]
+        inner = ", ".join(f"({score}) + 0E0 * RAND() AS {column}"
+                          for score, column in zip(compiled.scores, score_columns, strict=True))
+        source = f"(SELECT *, {inner} FROM {table_sql})"
+    else:
+        source, score_columns = table_sql, [f"({score})" for score in compiled.scores]
+    expressions = compiled.substitute(score_columns)
+    select = passthrough + [f"{e} AS {n}" for e, n in zip(expressions, names, strict=True)]
+    return f"(SELECT {', '.join(select)} FROM {source})"
+
+
+def _staged_sums(score_terms: list[list[str]], table_sql: str) -> tuple[str, list[str]]:
+    """Nested projections adding STAGE_TREES trees per score at a time; each running sum is
+    read twice by the next stage (GREATEST(s, s) is s), which keeps Flink from merging the
+    stages back into one projection."""
+    source = table_sql
+    previous: list[str | None] = [None] * len(score_terms)
+    longest = max(len(t) for t in score_terms)
+    for stage, start in enumerate(range(0, longest, STAGE_TREES)):
+        columns = []
+        for k, terms in enumerate(score_terms):
+            parts = [f"GREATEST({previous[k]}, {previous[k]})"] if previous[k] else []
+            parts += [f"({t})" for t in terms[start : start + STAGE_TREES]]
+            name = quote_identifier(f"__mlsql_score_{k}_{stage}")
+            columns.append(f"{' + '.join(parts) or '0E0'} + 0E0 * RAND() AS {name}")
+            previous[k] = name
+        source = f"(SELECT *, {', '.join(columns)} FROM {source})"
+    return source, [name for name in previous if name is not None]
+
+
+def _execution(call: ir.PredictCall, context: PlanContext) -> str:
+    """'sql', 'udf' or 'auto': the query's MAP['execution', ...], else the session's option."""
+    value = dict(call.config).get("execution") or context.runtime.options.get(EXECUTION, "auto")
+    if value not in EXECUTION_CHOICES:
+        raise OptionError(f"execution must be one of {', '.join(EXECUTION_CHOICES)}, not "
+                          f"{value!r} (ML_PREDICT at {call.model.position})")
+    return value
 
 
 def resolve_model(ref: ir.ModelRef, context: PlanContext) -> ModelVersion:

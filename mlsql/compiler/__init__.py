@@ -1,0 +1,1 @@
+"""Models compiled to plain Flink SQL expressions: no Python worker at scoring time."""

@@ -1,0 +1,110 @@
+"""Linear and logistic regression and k-means as Flink SQL expressions.
+
+Feature encoding follows udfs/features.py exactly: NULL numbers take the training mean, then
+(for these models) are standardized; strings are one-hot encoded, NULL or unseen strings
+contributing nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mlsql.compiler.sql import CompiledModel, double, score_ref, string_list, typed_literal
+
+
+def numeric_term(column_sql: str, column: dict[str, Any], standardize: bool) -> str:
+    """The encoded value of a numeric feature: imputed, then standardized if asked."""
+    imputed = f"COALESCE({column_sql}, {double(column['mean'])})"
+    if not standardize:
+        return imputed
+    return f"({imputed} - {double(column['mean'])}) / {double(column['std'])}"
+
+
+def linear_score(payload: dict[str, Any], inputs: list[str], row: int) -> str:
+    """intercept + w . x for one row of the coefficient matrix, in SQL."""
+    spec = payload["features"]
+    coef = payload["coef"][row]
+    terms = [double(payload["intercept"][row])]
+    position = 0
+    for column, column_sql in zip(spec["columns"], inputs, strict=True):
+        if column["kind"] == "numeric":
+            weight = coef[position]
+            position += 1
+            if weight == 0.0:
+                continue
+            value = numeric_term(column_sql, column, spec["standardize"])
+            terms.append(f"({value}) * {double(weight)}")
+        else:
+            categories = column["categories"]
+            weights = coef[position : position + len(categories)]
+            position += len(categories)
+            arms = " ".join(f"WHEN {string_list([c])} THEN {double(w)}"
+                            for c, w in zip(categories, weights, strict=True) if w != 0.0)
+            if arms:
+                terms.append(f"(CASE {column_sql} {arms} ELSE 0E0 END)")
+    return " + ".join(terms)
+
+
+def classify(scores: list[str], classes: list[Any], label_type: str,
+             probabilities: str) -> list[str]:
+    """[predicted label, probability] from per-class score expressions (over score
+    references), as udfs.predictors computes them."""
+    literals = [typed_literal(c, label_type) for c in classes]
+    if probabilities == "sigmoid":
+        (z,) = scores
+        p = f"1E0 / (1E0 + EXP(-({z})))"
+        # argmax over [1 - p, p] picks the first class on a tie, like numpy.
+        return [f"CASE WHEN {p} > 1E0 - {p} THEN {literals[1]} ELSE {literals[0]} END", p]
+    top = f"GREATEST({', '.join(scores)})"
+    denominator = " + ".join(f"EXP(({z}) - {top})" for z in scores)
+    arms = []
+    for index, z in enumerate(scores):
+        # The first class whose score is the maximum, like numpy's argmax.
+        earlier = [f"({z}) > ({other})" for other in scores[:index]]
+        later = [f"({z}) >= ({other})" for other in scores[index + 1 :]]
+        arms.append(f"WHEN {' AND '.join(earlier + later) or 'TRUE'} THEN {literals[index]}")
+    return [f"CASE {' '.join(arms[:-1])} ELSE {literals[-1]} END", f"1E0 / ({denominator})"]
+
+
+def compile_linear(payload: dict[str, Any], inputs: list[str],
+                   label_type: str | None) -> CompiledModel:
+    scores = [linear_score(payload, inputs, row) for row in range(len(payload["coef"]))]
+    if payload["algorithm"] == "linear":
+        return CompiledModel(scores, [score_ref(0)])
+    kind = "sigmoid" if len(scores) == 1 else "softmax"
+    refs = [score_ref(i) for i in range(len(scores))]
+    return CompiledModel(scores, classify(refs, payload["classes"], label_type or "STRING",
+                                          kind))
+
+
+def compile_kmeans(payload: dict[str, Any], inputs: list[str]) -> CompiledModel:
+    spec = payload["features"]
+    distances = []
+    for centroid in payload["centroids"]:
+        terms = []
+        position = 0
+        for column, column_sql in zip(spec["columns"], inputs, strict=True):
+            if column["kind"] == "numeric":
+                value = numeric_term(column_sql, column, spec["standardize"])
+                terms.append(f"POWER(({value}) - {double(centroid[position])}, 2)")
+                position += 1
+            else:
+                categories = column["categories"]
+                center = centroid[position : position + len(categories)]
+                position += len(categories)
+                # sum over categories of (indicator - c)^2: all c^2, and for the row's own
+                # category (1 - c)^2 in place of c^2.
+                base = sum(c * c for c in center)
+                arms = " ".join(
+                    f"WHEN {string_list([name])} THEN {double(base - c * c + (1 - c) ** 2)}"
+                    for name, c in zip(categories, center, strict=True))
+                terms.append(f"(CASE {column_sql} {arms} ELSE {double(base)} END)")
+        distances.append(f"SQRT({' + '.join(terms)})")
+    refs = [score_ref(i) for i in range(len(distances))]
+    nearest = []
+    for index, d in enumerate(refs):
+        earlier = [f"({d}) < ({other})" for other in refs[:index]]
+        later = [f"({d}) <= ({other})" for other in refs[index + 1 :]]
+        nearest.append(f"WHEN {' AND '.join(earlier + later) or 'TRUE'} THEN {index}")
+    cluster = f"CASE {' '.join(nearest[:-1])} ELSE {len(distances) - 1} END"
+    return CompiledModel(distances, [cluster, f"LEAST({', '.join(refs)})"])

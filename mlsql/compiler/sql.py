@@ -1,0 +1,71 @@
+"""Spelling SQL for Flink's code generator.
+
+Numbers are written as DOUBLE literals (`1.5E0`): Flink reads `1.5` as DECIMAL, whose
+arithmetic is slow and changes the result type.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from mlsql.dialect import quote_literal
+
+
+def double(value: float) -> str:
+    if not math.isfinite(value):
+        raise ValueError(f"cannot compile a non-finite constant {value}")
+    text = repr(float(value))
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        text = f"{mantissa}E{int(exponent)}"
+    else:
+        text = f"{text}E0"
+    return f"({text})" if text.startswith("-") else text
+
+
+def typed_literal(value: Any, flink_type: str) -> str:
+    """A literal of one of the label types mlsql predicts."""
+    if flink_type == "BOOLEAN":
+        return "TRUE" if value else "FALSE"
+    if flink_type == "STRING":
+        return quote_literal(str(value))
+    if flink_type in ("TINYINT", "SMALLINT", "INT", "BIGINT"):
+        return f"CAST({int(value)} AS {flink_type})"
+    if flink_type == "DOUBLE":
+        return double(float(value))
+    raise ValueError(f"cannot write a {flink_type} literal")
+
+
+def string_list(values: list[str]) -> str:
+    return ", ".join(quote_literal(v) for v in values)
+
+
+_SCORE = re.compile(r"__mlsql_score_(\d+)__")
+
+
+def score_ref(index: int) -> str:
+    return f"__mlsql_score_{index}__"
+
+
+@dataclass(frozen=True)
+class CompiledModel:
+    """A model as SQL: the score expressions (per class, per centroid, or the regression
+    value) and the output expressions, which refer to scores by `score_ref(i)`."""
+
+    scores: list[str]
+    outputs: list[str]
+    # For tree ensembles: the terms (one per tree) each score sums, so the planner can
+    # spread a large ensemble over several projections.
+    score_terms: list[list[str]] | None = None
+
+    def substitute(self, replacement: list[str]) -> list[str]:
+        return [_SCORE.sub(lambda m: replacement[int(m.group(1))], output)
+                for output in self.outputs]
+
+    @property
+    def reuses_scores(self) -> bool:
+        """True when some score feeds more than one place in the outputs."""
+        return sum(len(_SCORE.findall(o)) for o in self.outputs) > len(self.scores)

@@ -1,0 +1,101 @@
+"""Compiled-SQL ML_PREDICT gives the pandas UDF's answers, without any Python worker."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mlsql.errors import MlsqlError, OptionError
+from tests.helpers import create_csv_table
+
+pytestmark = pytest.mark.slow
+
+MODELS = {
+    "c_logistic": ("'model_type' = 'logistic_reg', 'label' = 'y'", "a, b, c, flag, y"),
+    "c_softmax": ("'model_type' = 'logistic_reg', 'label' = 'k'", "a, b, c, k"),
+    "c_linear": ("'model_type' = 'linear_reg', 'label' = 'b'", "a, c, flag, b"),
+    "c_kmeans": ("'model_type' = 'kmeans', 'num_clusters' = '3'", "a, b, c"),
+    "c_trees": ("'model_type' = 'boosted_tree_classifier', 'label' = 'y', "
+                "'num_trees' = '25'", "a, b, c, flag, y"),
+    "c_trees_multi": ("'model_type' = 'boosted_tree_classifier', 'label' = 'k', "
+                      "'num_trees' = '12', 'num_leaves' = '8'", "a, b, c, k"),
+    "c_trees_reg": ("'model_type' = 'boosted_tree_regressor', 'label' = 'b', "
+                    "'num_trees' = '15'", "a, c, flag, b"),
+}
+TYPES = {"a": "DOUBLE", "b": "DOUBLE", "c": "STRING", "flag": "BOOLEAN", "y": "INT",
+         "k": "STRING"}
+
+
+@pytest.fixture(scope="module")
+def session(batch_session):
+    rng = np.random.default_rng(11)
+    n = 3_000
+    frame = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n),
+                          "c": rng.choice(["x", "y", "z"], n), "flag": rng.random(n) < 0.4})
+    logit = frame["a"] + (frame["c"] == "x") - 0.5 * frame["b"] + frame["flag"]
+    frame["y"] = (logit + rng.normal(scale=0.5, size=n) > 0.6).astype(int)
+    frame["k"] = np.where(frame["y"] == 1, "hi", np.where(frame["a"] > 0, "mid", "lo"))
+    frame.loc[::7, "a"] = np.nan
+    frame.loc[::11, "c"] = None
+    create_csv_table(batch_session, "compiled_train", frame, batch_session.data_dir, TYPES)
+    fresh = pd.DataFrame({"a": [None, 1.0, -2.0, 0.3, 5.0], "b": [0.1, None, 2.0, -1.0, 0.0],
+                          "c": ["x", "never-seen", None, "z", "y"],
+                          "flag": [True, None, False, True, False]})
+    create_csv_table(batch_session, "compiled_fresh", fresh, batch_session.data_dir, TYPES)
+    for name, (options, columns) in MODELS.items():
+        batch_session.sql(f"CREATE OR REPLACE MODEL {name} WITH ({options}) "
+                          f"AS SELECT {columns} FROM compiled_train")
+    return batch_session
+
+
+@pytest.mark.parametrize("model", sorted(MODELS))
+@pytest.mark.parametrize("table", ["compiled_train", "compiled_fresh"])
+def test_compiled_sql_equals_the_udf(session, model, table):
+    def scored(path: str) -> pd.DataFrame:
+        return session.sql(f"SELECT * FROM ML_PREDICT(TABLE {table}, MODEL {model}, "
+                           f"MAP['execution', '{path}'])")
+
+    udf, sql = scored("udf"), scored("sql")
+    outputs = [c for c in udf.columns if c.startswith("predicted_")
+               or c in ("probability", "cluster_id", "distance")]
+    assert outputs and len(udf) == len(sql)
+    for column in outputs:
+        assert sql[column].notna().all()
+        if udf[column].dtype.kind == "f":
+            np.testing.assert_allclose(sql[column], udf[column], rtol=1e-9, atol=1e-12)
+        else:
+            assert sql[column].dtype == udf[column].dtype
+            assert (sql[column].to_numpy() == udf[column].to_numpy()).all()
+
+
+def test_auto_runs_small_models_without_python(session):
+    plan = session.sql("EXPLAIN SELECT * FROM ML_PREDICT(TABLE compiled_train, "
+                       "MODEL c_logistic)").iloc[0, 0]
+    assert "PythonCalc" not in plan
+    session.sql("SET 'mlsql.predict.execution' = 'udf'")
+    try:
+        plan = session.sql("EXPLAIN SELECT * FROM ML_PREDICT(TABLE compiled_train, "
+                           "MODEL c_logistic)").iloc[0, 0]
+        assert "PythonCalc" in plan
+    finally:
+        session.sql("RESET 'mlsql.predict.execution'")
+
+
+def test_large_ensembles_fall_back_to_the_udf(session):
+    session.sql("SET 'mlsql.predict.max-tree-nodes' = '100'")
+    try:
+        plan = session.sql("EXPLAIN SELECT * FROM ML_PREDICT(TABLE compiled_train, "
+                           "MODEL c_trees)").iloc[0, 0]
+        assert "PythonCalc" in plan
+        with pytest.raises(MlsqlError, match="exceed the compiled-SQL limit of 100 nodes"):
+            session.sql("SELECT * FROM ML_PREDICT(TABLE compiled_train, MODEL c_trees, "
+                        "MAP['execution', 'sql'])")
+    finally:
+        session.sql("RESET 'mlsql.predict.max-tree-nodes'")
+
+
+def test_unknown_execution_is_refused(session):
+    with pytest.raises(OptionError, match="execution must be one of"):
+        session.sql("SELECT * FROM ML_PREDICT(TABLE compiled_train, MODEL c_linear, "
+                    "MAP['execution', 'gpu'])")

@@ -1,0 +1,46 @@
+import pytest
+
+from mlsql.compiler.linear import compile_linear
+from mlsql.compiler.sql import CompiledModel, double, score_ref, typed_literal
+
+
+@pytest.mark.parametrize("value, text", [
+    (0.1, "0.1E0"), (-2.5, "(-2.5E0)"), (1e-05, "1E-5"), (3.0, "3.0E0"), (1.5e300, "1.5E300"),
+])
+def test_doubles_are_double_literals_not_decimals(value, text):
+    assert double(value) == text
+    assert float(text.strip("()")) == value
+
+
+def test_non_finite_constants_are_refused():
+    with pytest.raises(ValueError):
+        double(float("nan"))
+
+
+@pytest.mark.parametrize("value, flink_type, text", [
+    (True, "BOOLEAN", "TRUE"), (3, "INT", "CAST(3 AS INT)"), ("it's", "STRING", "'it''s'"),
+    (7, "BIGINT", "CAST(7 AS BIGINT)"),
+])
+def test_typed_literals(value, flink_type, text):
+    assert typed_literal(value, flink_type) == text
+
+
+def test_binary_logistic_shares_one_score():
+    payload = {
+        "algorithm": "logistic", "classes": [0, 1], "coef": [[2.0, 0.0, -1.0, 0.5]],
+        "intercept": [0.25],
+        "features": {"standardize": False, "encoding": "one_hot", "columns": [
+            {"name": "a", "kind": "numeric", "mean": 1.0, "std": 1.0},
+            {"name": "c", "kind": "categorical", "categories": ["p", "q", "r"]}]},
+    }
+    compiled = compile_linear(payload, ["`a`", "`c`"], "INT")
+    (score,) = compiled.scores
+    assert score == ("0.25E0 + (COALESCE(`a`, 1.0E0)) * 2.0E0 + "
+                     "(CASE `c` WHEN 'q' THEN (-1.0E0) WHEN 'r' THEN 0.5E0 ELSE 0E0 END)")
+    assert compiled.reuses_scores  # label and probability both read the logit
+    assert all(score_ref(0) in output for output in compiled.outputs)
+    assert compiled.substitute(["s"])[1] == "1E0 / (1E0 + EXP(-(s)))"
+
+
+def test_single_use_scores_are_not_shared():
+    assert not CompiledModel(["x + 1"], [score_ref(0)]).reuses_scores
