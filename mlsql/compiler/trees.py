@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlsql.compiler.linear import classify
+from mlsql.compiler.linear import classify, numeric_term
 from mlsql.compiler.sql import CompiledModel, double, score_ref, string_list
 
 _ZERO = 1e-35  # LightGBM's kZeroThreshold
@@ -49,7 +49,7 @@ def _feature_sql(spec: dict[str, Any], inputs: list[str]) -> list[tuple[str, dic
     result = []
     for column, column_sql in zip(spec["columns"], inputs, strict=True):
         if column["kind"] == "numeric":
-            result.append((f"COALESCE({column_sql}, {double(column['mean'])})", column))
+            result.append((numeric_term(column_sql, column, standardize=False), column))
         else:
             result.append((column_sql, column))
     return result
