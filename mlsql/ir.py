@@ -41,12 +41,31 @@ class PredictCall:
 
 
 @dataclass(frozen=True)
+class EvaluateCall:
+    """One `ML_EVALUATE(TABLE t, MODEL m [, DESCRIPTOR(label)])` span: replaced by a row of
+    metrics computed when the statement is planned."""
+
+    start: int
+    end: int
+    table_sql: str
+    table_position: Position
+    model: ModelRef
+    label: ColumnRef | None = None
+
+
+@dataclass(frozen=True)
 class FlinkStatement:
-    """Any statement Flink runs itself; `predicts` lists the spans mlsql rewrites first."""
+    """Any statement Flink runs itself; `predicts` and `evaluates` list the spans mlsql
+    rewrites first."""
 
     text: str
     predicts: tuple[PredictCall, ...] = ()
     leading_word: str = ""
+    evaluates: tuple[EvaluateCall, ...] = ()
+
+    @property
+    def has_ml(self) -> bool:
+        return bool(self.predicts or self.evaluates)
 
 
 @dataclass(frozen=True)

@@ -133,8 +133,9 @@ def parse_statement(statement: Statement) -> ir.MlsqlStatement:
 
 
 def flink_statement(statement: Statement) -> ir.FlinkStatement:
-    predicts = tuple(_find_predicts(statement))
-    return ir.FlinkStatement(statement.text, predicts, statement.first_words[0])
+    predicts = tuple(_find_calls(statement, "ML_PREDICT", _parse_predict))
+    evaluates = tuple(_find_calls(statement, "ML_EVALUATE", _parse_evaluate))
+    return ir.FlinkStatement(statement.text, predicts, statement.first_words[0], evaluates)
 
 
 def _expect_end(cur: _Cursor) -> None:
@@ -287,18 +288,19 @@ def _option_text(cur: _Cursor, stop: str) -> str:
     return cur.statement.text[first.start : last.end].strip()
 
 
-def _find_predicts(statement: Statement) -> list[ir.PredictCall]:
+def _find_calls(statement: Statement, name: str, parse) -> list:
     calls = []
     tokens = statement.tokens
     for index, token in enumerate(tokens):
-        if token.is_word("ML_PREDICT") and tokens[index + 1].is_punct("("):
+        if token.is_word(name) and tokens[index + 1].is_punct("("):
             cur = _Cursor(statement)
             cur.i = index
-            calls.append(_parse_predict(cur))
+            calls.append(parse(cur))
     return calls
 
 
-def _parse_predict(cur: _Cursor) -> ir.PredictCall:
+def _table_and_model(cur: _Cursor) -> tuple[Token, str, ir.Position, ir.ModelRef]:
+    """`NAME(TABLE t, MODEL m`: the function's token, the table as written, the model."""
     start = cur.advance()
     cur.expect_punct("(")
     cur.expect_word("TABLE")
@@ -307,7 +309,24 @@ def _parse_predict(cur: _Cursor) -> ir.PredictCall:
     table_sql = cur.statement.text[table_token.start : cur.tokens[cur.i - 1].end]
     cur.expect_punct(",")
     cur.expect_word("MODEL")
-    model = cur.model_ref()
+    return start, table_sql, cur.position(table_token), cur.model_ref()
+
+
+def _parse_evaluate(cur: _Cursor) -> ir.EvaluateCall:
+    start, table_sql, table_position, model = _table_and_model(cur)
+    label = None
+    if cur.accept_punct(","):
+        cur.expect_word("DESCRIPTOR")
+        columns = _parse_descriptor(cur)
+        if len(columns) != 1:
+            raise cur.error("ML_EVALUATE's DESCRIPTOR names the one label column")
+        label = columns[0]
+    end = cur.expect_punct(")")
+    return ir.EvaluateCall(start.start, end.end, table_sql, table_position, model, label)
+
+
+def _parse_predict(cur: _Cursor) -> ir.PredictCall:
+    start, table_sql, table_position, model = _table_and_model(cur)
     descriptor = None
     config: list[tuple[str, str]] = []
     while cur.accept_punct(","):
@@ -321,7 +340,7 @@ def _parse_predict(cur: _Cursor) -> ir.PredictCall:
             raise cur.error(f"expected DESCRIPTOR(...) or MAP[...], found "
                             f"{cur._describe(cur.token)}")
     end = cur.expect_punct(")")
-    return ir.PredictCall(start.start, end.end, table_sql, cur.position(table_token), model,
+    return ir.PredictCall(start.start, end.end, table_sql, table_position, model,
                           descriptor, tuple(config))
 
 

@@ -14,8 +14,9 @@ from mlsql import ir
 from mlsql.errors import MlsqlError
 from mlsql.flink_errors import to_flink_error
 from mlsql.parser import parse_script
-from mlsql.planner import manage, predict, train
+from mlsql.planner import manage, train
 from mlsql.planner.context import PlanContext
+from mlsql.planner.rewrite import rewrite
 from mlsql.registry import Registry
 from mlsql.runtime import RUNTIME_MODE, FlinkRuntime
 from mlsql.splitter import Statement
@@ -156,9 +157,9 @@ class Session:
             job.wait()
 
     def _run_flink(self, statement: Statement, parsed: ir.FlinkStatement) -> Result:
-        text = predict.rewrite(parsed, self.context) if parsed.predicts else parsed.text
+        text = rewrite(parsed, self.context) if parsed.has_ml else parsed.text
         # Flink's positions match the user's only when the text reached it unchanged.
-        line, col = (statement.line, statement.col) if not parsed.predicts else (None, None)
+        line, col = (statement.line, statement.col) if not parsed.has_ml else (None, None)
         lead = parsed.leading_word or statement.tokens[0].text
         if self._statement_set is not None and lead == "INSERT":
             self._statement_set.append(text)

@@ -39,18 +39,11 @@ MAX_TREE_NODES = "mlsql.predict.max-tree-nodes"
 STAGE_TREES = 10
 
 
-def rewrite(statement: ir.FlinkStatement, context: PlanContext) -> str:
-    """The statement's text with every ML_PREDICT span replaced; other bytes untouched."""
-    text = statement.text
-    for call in sorted(statement.predicts, key=lambda c: c.start, reverse=True):
-        text = text[: call.start] + predict_subquery(call, context) + text[call.end :]
-    return text
-
-
 def predict_subquery(call: ir.PredictCall, context: PlanContext) -> str:
     model = resolve_model(call.model, context)
     columns = context.query_columns(f"SELECT * FROM {call.table_sql}", call.table_position)
-    arguments = _bind_inputs(call, model, columns)
+    arguments = bind_inputs(call.table_sql, call.table_position, call.descriptor, model,
+                            columns)
     outputs = model.metadata["outputs"]
     existing = {c.name for c in columns}
     for output in outputs:
@@ -143,32 +136,33 @@ def resolve_model(ref: ir.ModelRef, context: PlanContext) -> ModelVersion:
         raise type(error)(f"{error} (at {ref.position})") from None
 
 
-def _bind_inputs(call: ir.PredictCall, model: ModelVersion, columns: list[Column]) -> list[str]:
+def bind_inputs(table_sql: str, table_position: ir.Position,
+                descriptor: tuple[ir.ColumnRef, ...] | None, model: ModelVersion,
+                columns: list[Column]) -> list[str]:
     """One argument expression per model input, checked for existence and type."""
     inputs = model.metadata["inputs"]
     by_name = {c.name: c for c in columns}
-    if call.descriptor is None:
-        wanted = [(i, i["name"], call.table_position) for i in inputs]
+    if descriptor is None:
+        wanted = [(i, i["name"], table_position) for i in inputs]
     else:
-        if len(call.descriptor) != len(inputs):
+        if len(descriptor) != len(inputs):
             raise SchemaError(
-                f"ML_PREDICT at {call.descriptor[0].position}: model {model.name!r} takes "
+                f"ML_PREDICT at {descriptor[0].position}: model {model.name!r} takes "
                 f"{len(inputs)} input columns ({', '.join(i['name'] for i in inputs)}) but "
-                f"DESCRIPTOR names {len(call.descriptor)}")
-        wanted = [(i, ref.name, ref.position)
-                  for i, ref in zip(inputs, call.descriptor, strict=True)]
+                f"DESCRIPTOR names {len(descriptor)}")
+        wanted = [(i, ref.name, ref.position) for i, ref in zip(inputs, descriptor, strict=True)]
     arguments = []
     for model_input, column_name, position in wanted:
         column = by_name.get(column_name)
         if column is None:
             raise SchemaError(
-                f"ML_PREDICT at {position}: column {column_name!r} not found in "
-                f"{call.table_sql} (model {model.name!r} needs "
+                f"at {position}: column {column_name!r} not found in "
+                f"{table_sql} (model {model.name!r} needs "
                 f"{', '.join(i['name'] for i in inputs)})"
                 f"{did_you_mean(column_name, by_name)}")
         if column.feature_kind != model_input["kind"]:
             raise SchemaError(
-                f"ML_PREDICT at {position}: column {column_name!r} is {column.type}, but model "
+                f"at {position}: column {column_name!r} is {column.type}, but model "
                 f"{model.name!r} was trained with {model_input['name']!r} as "
                 f"{model_input['type']} ({model_input['kind']})")
         arguments.append(extraction_expression(quote_identifier(column_name), column))

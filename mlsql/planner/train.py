@@ -20,7 +20,6 @@ from mlsql.flink_types import (
     extraction_expression,
     normalize_label_type,
 )
-from mlsql.planner import predict
 from mlsql.planner.context import PlanContext
 from mlsql.registry import METADATA_FILE, check_model_name, now_iso
 from mlsql.training import algorithms
@@ -73,16 +72,15 @@ def train(statement: ir.CreateModel, context: PlanContext) -> TrainingSummary:
         version = registry.resolve(statement.name).version
         return TrainingSummary(statement.name, version, model_type.name, skipped=True)
 
-    query_sql = predict.rewrite(statement.query, context)
+    from mlsql.planner.rewrite import rewrite  # rewrite -> evaluate -> train
+
+    query_sql = rewrite(statement.query, context)
     columns = context.query_columns(query_sql, statement.query_position)
     plan = _plan(columns, options["label"], model_type.task, statement)
 
     expressions = [extraction_expression(quote_identifier(c.name), c) for c in plan.features]
     if plan.label is not None:
-        label_name = quote_identifier(plan.label.name)
-        expressions.append(f"CAST({label_name} AS DOUBLE)" if model_type.task == REGRESSION
-                           else f"CAST({label_name} AS STRING)"
-                           if plan.label_type == "STRING" else label_name)
+        expressions.append(label_expression(plan.label.name, model_type.task, plan.label_type))
     extract_columns = plan.features + ([plan.label] if plan.label else [])
     context.progress(f"training {statement.name} ({model_type.name}) from the query at "
                      f"{statement.query_position}")
@@ -94,7 +92,7 @@ def train(statement: ir.CreateModel, context: PlanContext) -> TrainingSummary:
         if not labelled.all():
             context.progress(f"dropped {int((~labelled).sum()):,} rows with a NULL label")
             frame = frame[labelled].reset_index(drop=True)
-        y = _label_values(frame[plan.label.name], plan.label_type, model_type.task)
+        y = label_values(frame[plan.label.name], plan.label_type, model_type.task)
     if frame.empty:
         raise SchemaError(f"the training query at {statement.query_position} returned no rows"
                           + (" with a label" if plan.label else ""))
@@ -175,7 +173,16 @@ def _plan(columns: list[Column], label_name: str | None, task: str,
     return _Plan(feature_columns, label, label_type)
 
 
-def _label_values(values: pd.Series, label_type: str | None, task: str) -> np.ndarray:
+def label_expression(name: str, task: str, label_type: str | None) -> str:
+    """How the label leaves Flink: regression targets as DOUBLE, class labels as they are
+    (strings of any length as STRING)."""
+    quoted = quote_identifier(name)
+    if task == REGRESSION:
+        return f"CAST({quoted} AS DOUBLE)"
+    return f"CAST({quoted} AS STRING)" if label_type == "STRING" else quoted
+
+
+def label_values(values: pd.Series, label_type: str | None, task: str) -> np.ndarray:
     if task == REGRESSION:
         return values.to_numpy(dtype=np.float64)
     if label_type in _INTEGER_DTYPES:

@@ -149,3 +149,11 @@ def test_drop_model(trained):
     assert trained.sql("DROP MODEL IF EXISTS to_drop") is None
     with pytest.raises(ModelNotFoundError):
         trained.sql("DROP MODEL to_drop")
+
+
+def test_ml_evaluate_needs_the_label(trained):
+    with pytest.raises(SchemaError, match="column 'kind' is BIGINT"):
+        trained.sql("SELECT * FROM ML_EVALUATE(TABLE err_wrong_type, MODEL err_model)")
+    trained.sql("CREATE TEMPORARY VIEW err_unlabelled AS SELECT amount, kind FROM err_train")
+    with pytest.raises(SchemaError, match="label column 'label' not found in err_unlabelled"):
+        trained.sql("SELECT * FROM ML_EVALUATE(TABLE err_unlabelled, MODEL err_model)")

@@ -61,6 +61,19 @@ def test_logistic_regression_on_breast_cancer(batch_session):
     positive = direct.predict_proba(x[held_out])[:, 1]
     np.testing.assert_allclose(scored["probability"], positive, atol=1e-3)
 
+    # The held-out table is the training's evaluation split: ML_EVALUATE reproduces it.
+    evaluated = batch_session.sql("SELECT * FROM ML_EVALUATE(TABLE bc_logistic_eval, "
+                                  "MODEL bc_logistic)")
+    assert evaluated.loc[0, "rows"] == held_out.sum()
+    for metric in ("accuracy", "precision", "recall", "f1_score", "log_loss", "roc_auc"):
+        assert evaluated.loc[0, metric] == pytest.approx(summary.loc[0, metric], abs=1e-6)
+    renamed = batch_session.sql(
+        "CREATE TEMPORARY VIEW bc_relabelled AS SELECT *, malignant AS truth "
+        "FROM bc_logistic_eval;\n"
+        "SELECT accuracy FROM ML_EVALUATE(TABLE bc_relabelled, MODEL bc_logistic, "
+        "DESCRIPTOR(truth)) WHERE accuracy > 0.5")
+    assert renamed.loc[0, "accuracy"] == pytest.approx(ours, abs=1e-9)
+
 
 def test_boosted_trees_on_breast_cancer(batch_session):
     frame = _dataset(datasets.load_breast_cancer, "malignant")
@@ -90,6 +103,9 @@ def test_regression_on_diabetes(batch_session, model_type, direct):
     ours = metrics.r2_score(scored["progression"], scored["predicted_progression"])
     assert abs(ours - expected) <= 0.02
     assert summary.loc[0, "r2_score"] == pytest.approx(ours, abs=1e-6)
+    evaluated = batch_session.sql(f"SELECT r2_score, `rows` FROM ML_EVALUATE("
+                                  f"TABLE diabetes_{model_type}_eval, MODEL diabetes_{model_type})")
+    assert evaluated.loc[0, "r2_score"] == pytest.approx(ours, abs=1e-9)
     assert scored["predicted_progression"].dtype == np.float64
 
 

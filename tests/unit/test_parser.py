@@ -104,3 +104,14 @@ def test_syntax_errors_name_line_and_column(sql, line, col, message):
     assert (error.line, error.col) == (line, col), str(error)
     assert message in str(error)
     assert str(error).splitlines()[-1] == " " * (col + 1) + "^"
+
+
+def test_ml_evaluate_spans():
+    sql = "SELECT accuracy FROM ML_EVALUATE(TABLE holdout, MODEL `m$2`, DESCRIPTOR(truth))"
+    statement = parse_one(sql)
+    (call,) = statement.evaluates
+    assert sql[call.start:call.end] == sql[sql.index("ML_EVALUATE"):]
+    assert call.table_sql == "holdout" and call.model.version == 2
+    assert call.label.name == "truth" and statement.has_ml and not statement.predicts
+    with pytest.raises(SqlSyntaxError, match="one label column"):
+        parse_one("SELECT * FROM ML_EVALUATE(TABLE t, MODEL m, DESCRIPTOR(a, b))")
