@@ -94,6 +94,21 @@ class DescribeModel:
 
 
 @dataclass(frozen=True)
+class ShowCreateModel:
+    model: ModelRef
+
+
+@dataclass(frozen=True)
+class AlterModel:
+    """ALTER MODEL m SET ('k' = 'v', ...) | RESET ('k', ...) | RENAME TO n."""
+
+    model: ModelRef
+    set_options: tuple[tuple[str, str], ...] = ()
+    reset_options: tuple[str, ...] = ()
+    rename_to: str | None = None
+
+
+@dataclass(frozen=True)
 class DropModel:
     model: ModelRef
     if_exists: bool = False
@@ -121,6 +136,6 @@ class EndStatementSet:
 
 
 MlsqlStatement = (
-    FlinkStatement | CreateModel | ShowModels | DescribeModel | DropModel | SetOption
-    | ResetOption | BeginStatementSet | EndStatementSet
+    FlinkStatement | CreateModel | ShowModels | ShowCreateModel | DescribeModel | AlterModel
+    | DropModel | SetOption | ResetOption | BeginStatementSet | EndStatementSet
 )

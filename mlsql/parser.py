@@ -111,6 +111,14 @@ def parse_statement(statement: Statement) -> ir.MlsqlStatement:
             return create
     elif lead == "SHOW" and words[1] == "MODELS":
         return _parse_show_models(cur)
+    elif words[:3] == ["SHOW", "CREATE", "MODEL"]:
+        for _ in range(3):
+            cur.advance()
+        ref = cur.model_ref()
+        _expect_end(cur)
+        return ir.ShowCreateModel(ref)
+    elif words[:2] == ["ALTER", "MODEL"]:
+        return _parse_alter_model(cur)
     elif lead in ("DESCRIBE", "DESC") and words[1] == "MODEL":
         cur.advance()
         cur.advance()
@@ -250,6 +258,33 @@ def _parse_show_models(cur: _Cursor) -> ir.ShowModels:
         like = cur.advance().value
     _expect_end(cur)
     return ir.ShowModels(like)
+
+
+def _parse_alter_model(cur: _Cursor) -> ir.AlterModel:
+    cur.expect_word("ALTER")
+    cur.expect_word("MODEL")
+    ref = cur.model_ref()
+    if cur.accept_word("RENAME"):
+        cur.expect_word("TO")
+        new_name, _ = cur.qualified_name("the new model name")
+        _expect_end(cur)
+        return ir.AlterModel(ref, rename_to=new_name)
+    if cur.accept_word("SET"):
+        options = _parse_options(cur)
+        _expect_end(cur)
+        return ir.AlterModel(ref, set_options=tuple(options))
+    if cur.accept_word("RESET"):
+        cur.expect_punct("(")
+        keys = []
+        while cur.token.kind in (Kind.STRING, Kind.WORD, Kind.QUOTED):
+            keys.append(cur.advance().value.lower())
+            if not cur.accept_punct(","):
+                break
+        cur.expect_punct(")")
+        _expect_end(cur)
+        return ir.AlterModel(ref, reset_options=tuple(keys))
+    raise cur.error(f"expected SET (...), RESET (...) or RENAME TO after ALTER MODEL, found "
+                    f"{cur._describe(cur.token)}")
 
 
 def _parse_drop_model(cur: _Cursor) -> ir.DropModel:

@@ -132,9 +132,32 @@ class Registry:
                 if not (model_dir / f"v{version}").exists():
                     raise
 
+    def set_default_version(self, name: str, version: int | None) -> None:
+        """Serve `version` when no version is named; None serves the latest again."""
+        if version is not None:
+            self.resolve(name, version)
+        elif not self.versions(name):
+            raise self._not_found(name)
+        info = self.model_info(name)
+        info["default_version"] = version
+        _write_json_atomic(self._model_dir(name) / MODEL_FILE, info)
+
+    def rename(self, name: str, new_name: str) -> None:
+        check_model_name(new_name)
+        if not self.versions(name):
+            raise self._not_found(name)
+        if (self.root / new_name).exists():
+            raise MlsqlError(f"cannot rename {name!r}: a model named {new_name!r} exists")
+        os.rename(self._model_dir(name), self.root / new_name)  # one step: no half state
+        info = self.model_info(new_name)
+        info["name"] = new_name
+        _write_json_atomic(self._model_dir(new_name) / MODEL_FILE, info)
+
     def drop(self, name: str, version: int | None = None) -> None:
         if version is not None:
             self.resolve(name, version)
+            if self.model_info(name).get("default_version") == version:
+                self.set_default_version(name, None)
             _remove_atomic(self.root / name / f"v{version}", self.root)
             return
         if not self.versions(name):

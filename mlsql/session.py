@@ -132,6 +132,10 @@ class Session:
                 return manage.show_models(parsed, self.registry)
             case ir.DescribeModel():
                 return manage.describe_model(parsed, self.context)
+            case ir.ShowCreateModel():
+                return manage.show_create_model(parsed, self.context)
+            case ir.AlterModel():
+                return manage.alter_model(parsed, self.registry)
             case ir.DropModel():
                 return manage.drop_model(parsed, self.registry)
             case ir.SetOption(key=None):

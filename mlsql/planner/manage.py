@@ -7,10 +7,13 @@ import json
 import pandas as pd
 
 from mlsql import ir
-from mlsql.errors import ModelNotFoundError
+from mlsql.dialect import quote_identifier, quote_literal
+from mlsql.errors import ModelNotFoundError, OptionError, did_you_mean
 from mlsql.planner.context import PlanContext
 from mlsql.planner.predict import resolve_model
 from mlsql.registry import Registry
+
+ALTERABLE = ("default_version",)
 
 
 def show_models(statement: ir.ShowModels, registry: Registry) -> pd.DataFrame:
@@ -57,6 +60,42 @@ def describe_model(statement: ir.DescribeModel, context: PlanContext) -> pd.Data
     frame = pd.DataFrame(rows, columns=["section", "name", "value"])
     frame["value"] = frame["value"].astype(str)
     return frame
+
+
+def show_create_model(statement: ir.ShowCreateModel, context: PlanContext) -> pd.DataFrame:
+    """A statement that trains the same model again (a new version, same options)."""
+    model = resolve_model(statement.model, context)
+    meta = model.metadata
+    options = dict(meta["options"])
+    ordered = {"model_type": options.pop("model_type"), **options}
+    rendered = ",\n      ".join(f"{quote_literal(k)} = {quote_literal(_option_text(v))}"
+                                for k, v in ordered.items())
+    ddl = (f"CREATE MODEL {quote_identifier(model.name)}\nWITH ({rendered})\n"
+           f"AS {meta['query']}")
+    return pd.DataFrame({"statement": [ddl]})
+
+
+def alter_model(statement: ir.AlterModel, registry: Registry) -> None:
+    name = statement.model.name
+    if statement.rename_to is not None:
+        registry.rename(name, statement.rename_to)
+        return
+    for key, value in statement.set_options:
+        if key != "default_version":
+            raise OptionError(f"ALTER MODEL cannot set {key!r}{did_you_mean(key, ALTERABLE)}; "
+                              f"settable: {', '.join(ALTERABLE)}")
+        if not value.isdigit():
+            raise OptionError(f"default_version must be a version number, not {value!r}")
+        registry.set_default_version(name, int(value))
+    for key in statement.reset_options:
+        if key != "default_version":
+            raise OptionError(f"ALTER MODEL cannot reset {key!r}; resettable: "
+                              f"{', '.join(ALTERABLE)}")
+        registry.set_default_version(name, None)
+
+
+def _option_text(value: object) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def drop_model(statement: ir.DropModel, registry: Registry) -> None:

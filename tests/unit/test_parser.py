@@ -115,3 +115,15 @@ def test_ml_evaluate_spans():
     assert call.label.name == "truth" and statement.has_ml and not statement.predicts
     with pytest.raises(SqlSyntaxError, match="one label column"):
         parse_one("SELECT * FROM ML_EVALUATE(TABLE t, MODEL m, DESCRIPTOR(a, b))")
+
+
+def test_show_create_and_alter_model():
+    assert parse_one("SHOW CREATE MODEL db.m") == ir.ShowCreateModel(
+        ir.ModelRef("db.m", None, ir.Position(1, 19)))
+    alter = parse_one("ALTER MODEL m SET ('default_version' = '2')")
+    assert alter.set_options == (("default_version", "2"),)
+    assert parse_one("ALTER MODEL m RESET ('default_version')").reset_options == (
+        "default_version",)
+    assert parse_one("ALTER MODEL m RENAME TO fraud_v1").rename_to == "fraud_v1"
+    with pytest.raises(SqlSyntaxError, match="expected SET"):
+        parse_one("ALTER MODEL m DROP x")

@@ -64,3 +64,21 @@ def test_like_filters_names(tmp_path):
     for name in ("fraud_a", "fraud_b", "churn"):
         _publish(registry, name, name)
     assert [m.name for m in registry.list("fraud%")] == ["fraud_a", "fraud_b"]
+
+
+def test_default_version_and_rename(tmp_path):
+    registry = Registry(tmp_path)
+    for note in ("a", "b", "c"):
+        _publish(registry, "m", note)
+    registry.set_default_version("m", 2)
+    assert registry.resolve("m").version == 2
+    assert registry.resolve("m", 3).version == 3
+    registry.drop("m", 2)  # dropping the default falls back to the latest
+    assert registry.resolve("m").version == 3
+    registry.rename("m", "m_old")
+    assert registry.model_names() == ["m_old"] and registry.versions("m_old") == [1, 3]
+    _publish(registry, "other", "x")
+    with pytest.raises(MlsqlError, match="exists"):
+        registry.rename("m_old", "other")
+    with pytest.raises(ModelNotFoundError):
+        registry.set_default_version("m_old", 2)
