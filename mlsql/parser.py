@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mlsql import ir
-from mlsql.errors import SqlSyntaxError
+from mlsql.errors import SqlSyntaxError, did_you_mean
 from mlsql.lexer import Kind, Token, tokenize
 from mlsql.splitter import Statement, split_statements
 
@@ -361,6 +361,8 @@ def _parse_evaluate(cur: _Cursor) -> ir.EvaluateCall:
 
 
 def _parse_predict(cur: _Cursor) -> ir.PredictCall:
+    if cur.peek(3).is_punct("=>"):  # ML_PREDICT ( NAME =>
+        return _parse_named_predict(cur)
     start, table_sql, table_position, model = _table_and_model(cur)
     descriptor = None
     config: list[tuple[str, str]] = []
@@ -377,6 +379,53 @@ def _parse_predict(cur: _Cursor) -> ir.PredictCall:
     end = cur.expect_punct(")")
     return ir.PredictCall(start.start, end.end, table_sql, table_position, model,
                           descriptor, tuple(config))
+
+
+_PREDICT_ARGUMENTS = ("INPUT", "MODEL", "ARGS", "CONFIG")
+
+
+def _parse_named_predict(cur: _Cursor) -> ir.PredictCall:
+    """Flink's named form: ML_PREDICT(INPUT => TABLE t, MODEL => MODEL m,
+    ARGS => DESCRIPTOR(...), CONFIG => MAP[...]) in any order."""
+    start = cur.advance()
+    cur.expect_punct("(")
+    found: dict[str, object] = {}
+    table_sql, table_position = "", cur.position()
+    while True:
+        name_token = cur.token
+        name = name_token.upper
+        if name not in _PREDICT_ARGUMENTS:
+            raise cur.error(f"unknown ML_PREDICT argument {name_token.text!r}"
+                            f"{did_you_mean(name, _PREDICT_ARGUMENTS)}")
+        if name in found:
+            raise cur.error(f"ML_PREDICT argument {name} is given twice")
+        cur.advance()
+        cur.expect_punct("=>")
+        if name == "INPUT":
+            cur.expect_word("TABLE")
+            table_token = cur.token
+            cur.qualified_name("a table name after TABLE")
+            table_sql = cur.statement.text[table_token.start : cur.tokens[cur.i - 1].end]
+            table_position = cur.position(table_token)
+            found[name] = table_sql
+        elif name == "MODEL":
+            cur.expect_word("MODEL")
+            found[name] = cur.model_ref()
+        elif name == "ARGS":
+            cur.expect_word("DESCRIPTOR")
+            found[name] = _parse_descriptor(cur)
+        else:
+            cur.expect_word("MAP")
+            found[name] = tuple(_parse_map(cur))
+        if not cur.accept_punct(","):
+            break
+    end = cur.token
+    for required in ("INPUT", "MODEL"):
+        if required not in found:
+            raise cur.error(f"ML_PREDICT needs its {required} => argument")
+    cur.expect_punct(")")
+    return ir.PredictCall(start.start, end.end, table_sql, table_position,
+                          found["MODEL"], found.get("ARGS"), found.get("CONFIG", ()))
 
 
 def _parse_descriptor(cur: _Cursor) -> tuple[ir.ColumnRef, ...]:

@@ -127,3 +127,17 @@ def test_show_create_and_alter_model():
     assert parse_one("ALTER MODEL m RENAME TO fraud_v1").rename_to == "fraud_v1"
     with pytest.raises(SqlSyntaxError, match="expected SET"):
         parse_one("ALTER MODEL m DROP x")
+
+
+def test_named_ml_predict_arguments_in_any_order():
+    sql = ("SELECT * FROM ML_PREDICT(MODEL => MODEL m, INPUT => TABLE tx, "
+           "CONFIG => MAP['execution', 'udf'], ARGS => DESCRIPTOR(a, b))")
+    (call,) = parse_one(sql).predicts
+    assert sql[call.start:call.end] == sql[sql.index("ML_PREDICT"):]
+    assert call.table_sql == "tx" and call.model.name == "m"
+    assert [c.name for c in call.descriptor] == ["a", "b"]
+    assert call.config == (("execution", "udf"),)
+    with pytest.raises(SqlSyntaxError, match="did you mean 'INPUT'"):
+        parse_one("SELECT * FROM ML_PREDICT(INPT => TABLE t, MODEL => MODEL m)")
+    with pytest.raises(SqlSyntaxError, match="needs its INPUT"):
+        parse_one("SELECT * FROM ML_PREDICT(MODEL => MODEL m)")
