@@ -40,6 +40,20 @@ def _parser() -> argparse.ArgumentParser:
                      help="initial runtime mode (default: streaming, as in Flink)")
     run.set_defaults(handler=_run)
 
+    explain = commands.add_parser(
+        "explain", help="print each statement as Flink will run it, with Flink's plan")
+    explain.add_argument("file", type=Path)
+    explain.add_argument("--registry", help=registry_help)
+    explain.set_defaults(handler=_explain)
+
+    compile_ = commands.add_parser(
+        "compile", help="write a plain Flink SQL job (DIR/job.sql) with every ML construct "
+                        "rewritten, plus the models and UDFs it needs")
+    compile_.add_argument("file", type=Path)
+    compile_.add_argument("-o", "--output", type=Path, required=True, metavar="DIR")
+    compile_.add_argument("--registry", help=registry_help)
+    compile_.set_defaults(handler=_compile)
+
     models = commands.add_parser("models", help="list the models in the registry")
     models.add_argument("--registry", help=registry_help)
     models.add_argument("--format", choices=("table", "csv", "json"), default="table")
@@ -69,6 +83,27 @@ def _run(args: argparse.Namespace) -> int:
         for job in session.jobs:
             job.cancel()
         raise
+    return 0
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from mlsql.export import explain
+    from mlsql.session import Session
+
+    script = _read(args.file)
+    parse_script(script)
+    sys.stdout.write(explain(Session(args.registry, progress=_progress), script))
+    return 0
+
+
+def _compile(args: argparse.Namespace) -> int:
+    from mlsql.export import compile_job
+    from mlsql.session import Session
+
+    script = _read(args.file)
+    parse_script(script)
+    job = compile_job(Session(args.registry, progress=_progress), script, args.output)
+    _progress(f"wrote {job}")
     return 0
 
 

@@ -160,23 +160,27 @@ class Session:
         for job in self.jobs:
             job.wait()
 
+    def plan(self, parsed: ir.FlinkStatement) -> str:
+        """The statement as Flink will run it: ML spans rewritten, other bytes untouched."""
+        return rewrite(parsed, self.context) if parsed.has_ml else parsed.text
+
     def _run_flink(self, statement: Statement, parsed: ir.FlinkStatement) -> Result:
-        text = rewrite(parsed, self.context) if parsed.has_ml else parsed.text
+        text = self.plan(parsed)
         # Flink's positions match the user's only when the text reached it unchanged.
         line, col = (statement.line, statement.col) if not parsed.has_ml else (None, None)
-        lead = parsed.leading_word or statement.tokens[0].text
+        lead = leading_word(statement, parsed)
         if self._statement_set is not None and lead == "INSERT":
             self._statement_set.append(text)
             return None
         try:
-            if lead in _QUERY_WORDS:
+            if is_query(lead):
                 return self.runtime.sql_query(text).to_pandas()
             result = self.runtime.execute_sql(text, lead)
         except MlsqlError:
             raise
         except Exception as error:
             raise to_flink_error(error, line, col) from None
-        if lead in _JOB_WORDS:
+        if is_job(lead):
             return self._track(JobHandle(result, text))
         return _content(result)
 
@@ -199,6 +203,18 @@ class Session:
         if self.runtime.is_batch or sync:
             job.wait()
         return job
+
+
+def leading_word(statement: Statement, parsed: ir.FlinkStatement) -> str:
+    return parsed.leading_word or statement.tokens[0].text
+
+
+def is_query(word: str) -> bool:
+    return word in _QUERY_WORDS
+
+
+def is_job(word: str) -> bool:
+    return word in _JOB_WORDS
 
 
 def _content(result: TableResult) -> pd.DataFrame | None:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from mlsql.flink_errors import to_flink_error
 from mlsql.flink_types import Column, table_columns
 from mlsql.ir import Position
-from mlsql.registry import Registry
+from mlsql.registry import ModelVersion, Registry
 from mlsql.runtime import FlinkRuntime
 
 
@@ -17,6 +17,8 @@ class PlanContext:
     runtime: FlinkRuntime
     registry: Registry
     progress: Callable[[str], None]
+    # The pandas UDFs planned so far (function name -> model version), for `mlsql compile`.
+    predict_functions: dict[str, ModelVersion] = field(default_factory=dict)
 
     def query_columns(self, query_sql: str, position: Position | None = None) -> list[Column]:
         """Resolve a query's columns with Flink's validator; no job runs."""

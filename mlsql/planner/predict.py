@@ -20,6 +20,7 @@ import hashlib
 import re
 
 from pyflink.table import DataTypes
+from pyflink.table.types import DataType
 from pyflink.table.udf import udf
 
 from mlsql import ir
@@ -169,13 +170,18 @@ def bind_inputs(table_sql: str, table_position: ir.Position,
     return arguments
 
 
+def output_row_type(model: ModelVersion) -> DataType:
+    return DataTypes.ROW([DataTypes.FIELD(o["name"], to_data_type(o["type"]))
+                          for o in model.metadata["outputs"]])
+
+
 def _register_function(model: ModelVersion, context: PlanContext) -> str:
     safe = re.sub(r"\W", "_", model.name)
     # A dropped and re-trained model can reuse a version number: the digest keeps them apart.
     digest = hashlib.sha1(f"{model.path}|{model.metadata['created_at']}".encode()).hexdigest()
     name = f"__mlsql_predict_{safe}_v{model.version}_{digest[:8]}"
-    result_type = DataTypes.ROW([
-        DataTypes.FIELD(o["name"], to_data_type(o["type"])) for o in model.metadata["outputs"]])
+    result_type = output_row_type(model)
     context.runtime.ensure_function(name, lambda: udf(
         ModelPredictFunction(str(model.path)), result_type=result_type, func_type="pandas"))
+    context.predict_functions[name] = model
     return name

@@ -1,0 +1,72 @@
+"""`mlsql explain` and `mlsql compile`: the rewritten job runs on PyFlink without mlsql."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.helpers import subprocess_env
+
+pytestmark = pytest.mark.slow
+MLSQL = Path(sys.executable).with_name("mlsql")
+RUNNER = Path(__file__).with_name("plain_flink_runner.py")
+
+
+def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    result = subprocess.run([*args], cwd=cwd, env=subprocess_env(), capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("export")
+    rng = np.random.default_rng(6)
+    frame = pd.DataFrame({"id": np.arange(400), "a": rng.normal(size=400),
+                          "c": rng.choice(["p", "q"], 400)})
+    frame["y"] = ((frame["a"] > 0) ^ (frame["c"] == "p")).astype(int)
+    frame.to_csv(root / "rows.csv", index=False, header=False)
+    table = (f"CREATE TABLE rows_t (id BIGINT, a DOUBLE, c STRING, y INT) WITH ("
+             f"'connector' = 'filesystem', 'path' = '{root}/rows.csv', 'format' = 'csv');\n")
+    (root / "train.sql").write_text(
+        "SET 'execution.runtime-mode' = 'batch';\n" + table +
+        "CREATE MODEL exp_lr WITH ('model_type' = 'logistic_reg', 'label' = 'y') "
+        "AS SELECT a, c, y FROM rows_t;\n"
+        "CREATE MODEL exp_gbt WITH ('model_type' = 'boosted_tree_classifier', 'label' = 'y', "
+        "'num_trees' = '20', 'min_data_in_leaf' = '5') AS SELECT a, c, y FROM rows_t;\n")
+    _run(str(MLSQL), "run", "train.sql", "--registry", "reg", cwd=root)
+    (root / "score.sql").write_text(
+        "SET 'execution.runtime-mode' = 'batch';\n" + table +
+        "SELECT id, predicted_y, probability FROM ML_PREDICT(TABLE rows_t, MODEL exp_lr) "
+        "ORDER BY id;\n"
+        "SELECT id, predicted_y, probability FROM ML_PREDICT(TABLE rows_t, MODEL exp_gbt, "
+        "MAP['execution', 'udf']) ORDER BY id;\n")
+    return root
+
+
+def test_explain_prints_the_rewritten_sql_and_flinks_plan(workdir):
+    (workdir / "explain.sql").write_text(
+        (workdir / "score.sql").read_text()
+        + "CREATE MODEL not_exported WITH ('model_type' = 'kmeans') AS SELECT a FROM rows_t;\n")
+    out = _run(str(MLSQL), "explain", "explain.sql", "--registry", "reg", cwd=workdir).stdout
+    assert "FROM ML_PREDICT" not in out and "1E0 / (1E0 + EXP(" in out
+    assert "== Optimized Physical Plan ==" in out and "PythonCalc" in out
+    assert "-- line 5: run by mlsql, no Flink SQL form\n-- CREATE MODEL not_exported" in out
+    assert not (workdir / "reg" / "not_exported").exists()  # nothing was trained
+
+
+def test_compiled_job_runs_without_mlsql_and_agrees(workdir):
+    _run(str(MLSQL), "compile", "score.sql", "--registry", "reg", "-o", "job", cwd=workdir)
+    job = (workdir / "job" / "job.sql").read_text()
+    assert "ML_PREDICT" not in job.replace("-- CREATE MODEL", "")
+    assert "LANGUAGE PYTHON" in job and (workdir / "job" / "models" / "exp_gbt").is_dir()
+    plain = _run(sys.executable, str(RUNNER), "job/job.sql", cwd=workdir).stdout
+    with_mlsql = _run(str(MLSQL), "run", "score.sql", "--registry", "reg", "--format", "csv",
+                      cwd=workdir).stdout
+    assert plain.count("\n") == 2 * 401 and plain == with_mlsql
