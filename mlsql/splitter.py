@@ -20,9 +20,9 @@ class Statement:
 
 
 def _opens_block(tokens: list[Token]) -> bool:
-    """`EXECUTE STATEMENT SET BEGIN ... END` holds semicolons of its own."""
-    words = [t.upper for t in tokens[:4]]
-    return words == ["EXECUTE", "STATEMENT", "SET", "BEGIN"]
+    """`EXECUTE|EXPLAIN [...] STATEMENT SET BEGIN ... END` holds semicolons of its own."""
+    return (len(tokens) >= 4 and tokens[0].upper in ("EXECUTE", "EXPLAIN")
+            and [t.upper for t in tokens[-3:]] == ["STATEMENT", "SET", "BEGIN"])
 
 
 def split_statements(script: str) -> list[Statement]:
@@ -36,7 +36,7 @@ def split_statements(script: str) -> list[Statement]:
             in_block = False
         if not at_end and not (token.is_punct(";") and not in_block):
             current.append(token)
-            if not in_block and _opens_block(current) and len(current) == 4:
+            if not in_block and token.is_word("BEGIN") and _opens_block(current):
                 in_block = True
             continue
         if current:

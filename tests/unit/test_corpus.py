@@ -1,0 +1,78 @@
+"""Real Flink SQL reaches Flink byte for byte, alone and wrapped around an ML_PREDICT."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mlsql import ir
+from mlsql.lexer import Kind
+from mlsql.parser import parse_script
+from mlsql.splitter import split_statements
+
+CORPUS = Path(__file__).with_name("corpus") / "flink_statements.sql"
+STATEMENTS = [s for s in split_statements(CORPUS.read_text())]
+_NOT_TABLES = {"TABLE", "UNNEST", "LATERAL", "ML_PREDICT"}
+
+
+def _ids(statement) -> str:
+    return f"line{statement.line}"
+
+
+def _first_table_after_from(statement):
+    """The first `FROM name` whose name is a plain table reference, as a token."""
+    tokens = statement.tokens
+    for before, token, after in zip(tokens, tokens[1:], tokens[2:], strict=False):
+        if (before.is_word("FROM") and token.kind in (Kind.WORD, Kind.QUOTED)
+                and token.upper not in _NOT_TABLES and not after.is_punct("(", ".")):
+            return token
+    return None
+
+
+def test_corpus_is_large_enough():
+    assert len(STATEMENTS) >= 150
+
+
+def test_the_whole_file_splits_into_its_statements():
+    parsed = parse_script(CORPUS.read_text())
+    assert [p.text for _, p in parsed] == [s.text for s in STATEMENTS]
+    assert any("STATEMENT SET" in s.text and s.text.count(";") == 2 for s in STATEMENTS)
+
+
+@pytest.mark.parametrize("statement", STATEMENTS, ids=_ids)
+def test_statement_passes_through_verbatim(statement):
+    (parsed,) = [p for _, p in parse_script(statement.text)]
+    assert isinstance(parsed, ir.FlinkStatement) and not parsed.has_ml
+    assert parsed.text == statement.text
+
+
+WRAPPABLE = [s for s in STATEMENTS if _first_table_after_from(s)]
+
+
+def test_many_statements_can_host_an_ml_predict():
+    assert len(WRAPPABLE) >= 80
+
+
+@pytest.mark.parametrize("statement", STATEMENTS, ids=_ids)
+def test_statement_between_ml_statements_is_untouched(statement):
+    script = ("SELECT * FROM ML_PREDICT(TABLE tx, MODEL m);\n"
+              f"{statement.text};\n"
+              "CREATE MODEL m2 WITH ('model_type' = 'kmeans') AS SELECT a FROM tx")
+    first, middle, last = [p for _, p in parse_script(script)]
+    assert first.predicts and isinstance(last, ir.CreateModel)
+    assert isinstance(middle, ir.FlinkStatement) and middle.text == statement.text
+
+
+@pytest.mark.parametrize("statement", WRAPPABLE, ids=_ids)
+def test_statement_wrapped_around_ml_predict_keeps_every_other_byte(statement):
+    table = _first_table_after_from(statement)
+    text = statement.text
+    call_text = f"ML_PREDICT(TABLE {table.text}, MODEL fraud_model)"
+    wrapped = text[: table.start] + call_text + text[table.end :]
+    (parsed,) = [p for _, p in parse_script(wrapped)]
+    (call,) = parsed.predicts
+    assert (call.start, call.end) == (table.start, table.start + len(call_text))
+    assert call.table_sql == table.text and call.model.name == "fraud_model"
+    # Replacing the span restores the original statement exactly.
+    assert parsed.text[: call.start] + call.table_sql + parsed.text[call.end :] == text
