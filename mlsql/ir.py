@@ -83,6 +83,29 @@ class CreateModel:
         return dict(self.options)
 
 
+# Providers whose models mlsql loads and runs itself; a model DDL naming any other provider
+# (openai, triton, ...) is Flink's and reaches Flink unchanged.
+MLSQL_PROVIDERS = ("onnx", "lightgbm", "xgboost", "python")
+
+
+@dataclass(frozen=True)
+class ImportModel:
+    """Flink's model DDL: CREATE MODEL m INPUT (...) OUTPUT (...) WITH ('provider' = ...).
+    mlsql imports the providers it runs itself; any other provider is Flink's."""
+
+    name: str
+    inputs: tuple[tuple[str, str], ...]  # (column, Flink type as written)
+    outputs: tuple[tuple[str, str], ...]
+    options: tuple[tuple[str, str], ...]
+    text: str
+    if_not_exists: bool = False
+    position: Position = field(default_factory=lambda: Position(1, 1))
+
+    @property
+    def option_map(self) -> dict[str, str]:
+        return dict(self.options)
+
+
 @dataclass(frozen=True)
 class ShowModels:
     like: str | None = None
@@ -136,6 +159,6 @@ class EndStatementSet:
 
 
 MlsqlStatement = (
-    FlinkStatement | CreateModel | ShowModels | ShowCreateModel | DescribeModel | AlterModel
-    | DropModel | SetOption | ResetOption | BeginStatementSet | EndStatementSet
+    FlinkStatement | CreateModel | ImportModel | ShowModels | ShowCreateModel | DescribeModel
+    | AlterModel | DropModel | SetOption | ResetOption | BeginStatementSet | EndStatementSet
 )

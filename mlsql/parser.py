@@ -151,12 +151,13 @@ def _expect_end(cur: _Cursor) -> None:
         raise cur.error(f"unexpected {cur.token.text!r} after the end of the statement")
 
 
-def _parse_create_model(cur: _Cursor) -> ir.CreateModel | None:
+def _parse_create_model(cur: _Cursor) -> ir.CreateModel | ir.ImportModel | None:
     start = cur.expect_word("CREATE")
     or_replace = False
     if cur.accept_word("OR"):
         cur.expect_word("REPLACE")
         or_replace = True
+    temporary = cur.accept_word("TEMPORARY") is not None
     if not cur.token.is_word("MODEL"):
         return None  # CREATE TABLE, VIEW, FUNCTION ...: Flink's
     cur.advance()
@@ -169,7 +170,16 @@ def _parse_create_model(cur: _Cursor) -> ir.CreateModel | None:
     if "$" in name:
         raise cur.error("a model's name cannot contain '$' (it selects a version)")
     if cur.token.is_word("INPUT", "OUTPUT"):
-        return None  # Flink's own model DDL (an imported model): Flink handles it
+        try:
+            imported = _parse_import_model(cur, name, if_not_exists, start)
+        except SqlSyntaxError:
+            return None  # syntax mlsql does not model: Flink's parser will judge it
+        if imported.option_map.get("provider", "").lower() not in ir.MLSQL_PROVIDERS:
+            return None  # Flink's own provider: the statement goes to Flink as written
+        return imported
+    if temporary:
+        raise cur.error("CREATE TEMPORARY MODEL ... AS SELECT is not supported: trained "
+                        "models are stored in the registry")
     if cur.token.is_word("TRANSFORM"):
         raise cur.error("TRANSFORM (...) is not supported yet: compute the features in the "
                         "AS SELECT query")
@@ -197,6 +207,50 @@ def _parse_create_model(cur: _Cursor) -> ir.CreateModel | None:
     query = flink_statement(query_statement)
     return ir.CreateModel(name, tuple(options), query, cur.position(query_token), or_replace,
                           if_not_exists, cur.position(start))
+
+
+def _parse_import_model(cur: _Cursor, name: str, if_not_exists: bool,
+                        start: Token) -> ir.ImportModel:
+    inputs: list[tuple[str, str]] = []
+    outputs: list[tuple[str, str]] = []
+    while cur.token.is_word("INPUT", "OUTPUT"):
+        target = inputs if cur.advance().upper == "INPUT" else outputs
+        target.extend(_column_list(cur))
+    if cur.accept_word("COMMENT"):
+        if cur.token.kind is not Kind.STRING:
+            raise cur.error("expected a 'comment' after COMMENT")
+        cur.advance()
+    options: list[tuple[str, str]] = []
+    if cur.accept_word("WITH"):
+        options = _parse_options(cur)
+    _expect_end(cur)
+    return ir.ImportModel(name, tuple(inputs), tuple(outputs), tuple(options),
+                          cur.statement.text, if_not_exists, cur.position(start))
+
+
+def _column_list(cur: _Cursor) -> list[tuple[str, str]]:
+    """`(name TYPE, ...)`: each type is kept as written (whitespace collapsed)."""
+    cur.expect_punct("(")
+    columns = []
+    while True:
+        if cur.token.kind not in _NAME_KINDS:
+            raise cur.error(f"expected a column name, found {cur._describe(cur.token)}")
+        name = cur.advance().value
+        first = cur.token
+        depth = 0
+        while not (depth == 0 and cur.token.is_punct(",", ")")):
+            if cur.token.kind is Kind.EOF:
+                raise cur.error("unterminated column list")
+            depth += cur.token.is_punct("(", "<") - cur.token.is_punct(")", ">")
+            cur.advance()
+        if cur.token is first:
+            raise cur.error(f"expected a type for column {name!r}")
+        type_text = cur.statement.text[first.start : cur.tokens[cur.i - 1].end]
+        columns.append((name, " ".join(type_text.split())))
+        if not cur.accept_punct(","):
+            break
+    cur.expect_punct(")")
+    return columns
 
 
 def _shift(token: Token, delta: int) -> Token:

@@ -16,6 +16,7 @@ from mlsql.flink_errors import to_flink_error
 from mlsql.parser import parse_script
 from mlsql.planner import manage, train
 from mlsql.planner.context import PlanContext
+from mlsql.planner.import_model import import_model
 from mlsql.planner.rewrite import rewrite
 from mlsql.registry import Registry
 from mlsql.runtime import RUNTIME_MODE, FlinkRuntime
@@ -128,6 +129,8 @@ class Session:
         match parsed:
             case ir.CreateModel():
                 return train.train(parsed, self.context).to_frame()
+            case ir.ImportModel():
+                return import_model(parsed, self.context)
             case ir.ShowModels():
                 return manage.show_models(parsed, self.registry)
             case ir.DescribeModel():

@@ -79,14 +79,40 @@ class Predictor:
             data = {names[0]: scores}
         else:
             data = {names[0]: scores.argmin(axis=1), names[1]: scores.min(axis=1)}
-        frame = pd.DataFrame(data)
-        for output in self.outputs:
-            dtype = _PANDAS_DTYPES.get(output["type"].split("(")[0].replace(" NOT NULL", ""))
-            frame[output["name"]] = (frame[output["name"]].astype(dtype) if dtype
-                                     else frame[output["name"]].astype(str))
-        return frame
+        return _typed_frame(data, self.outputs)
 
 
-def load_predictor(directory: str) -> Predictor:
+class ImportedPredictor:
+    """The Predictor interface over a model trained elsewhere (udfs/imported.py)."""
+
+    task = "imported"
+
+    def __init__(self, payload: dict[str, Any], directory: str) -> None:
+        from udfs.imported import ImportedModel
+
+        self.payload = payload
+        self.outputs: list[dict[str, str]] = payload["outputs"]
+        self._model = ImportedModel(payload, directory)
+
+    def predict(self, columns: Sequence[pd.Series | np.ndarray]) -> pd.DataFrame:
+        raw = self._model.raw_outputs(columns)
+        return _typed_frame({o["name"]: values for o, values in
+                             zip(self.outputs, raw, strict=True)}, self.outputs)
+
+
+def load_predictor(directory: str) -> Predictor | ImportedPredictor:
     with open(os.path.join(directory, PREDICTOR_FILE), encoding="utf-8") as f:
-        return Predictor(json.load(f), directory)
+        payload = json.load(f)
+    if payload.get("task") == "imported":
+        return ImportedPredictor(payload, directory)
+    return Predictor(payload, directory)
+
+
+def _typed_frame(data: dict[str, Any], outputs: list[dict[str, str]]) -> pd.DataFrame:
+    """Columns in the pandas dtypes Flink expects for the declared output types."""
+    frame = pd.DataFrame(data)
+    for output in outputs:
+        dtype = _PANDAS_DTYPES.get(output["type"].split("(")[0].replace(" NOT NULL", ""))
+        frame[output["name"]] = (frame[output["name"]].astype(dtype) if dtype
+                                 else frame[output["name"]].astype(str))
+    return frame

@@ -31,6 +31,8 @@ def compile_model(model: ModelVersion, inputs: list[str],
     label_type = next((o["type"] for o in model.metadata["outputs"]
                        if label and o["name"] == f"predicted_{label['name']}"), None)
     algorithm = payload["algorithm"]
+    if payload["task"] == "imported":
+        raise NotCompilable(f"an imported {algorithm} model runs in its own runtime")
     if algorithm in ("linear", "logistic"):
         return compile_linear(payload, inputs, label_type)
     if algorithm == "kmeans":

@@ -26,6 +26,9 @@ from udfs.predictors import load_predictor
 def evaluate_subquery(call: ir.EvaluateCall, context: PlanContext) -> str:
     model = resolve_model(call.model, context)
     meta = model.metadata
+    if meta["task"] == "imported":
+        raise SchemaError(f"ML_EVALUATE at {call.model.position}: model {model.name!r} was "
+                          "imported; it has no task to compute metrics for")
     table_query = f"SELECT * FROM {call.table_sql}"
     columns = context.query_columns(table_query, call.table_position)
     arguments = bind_inputs(call.table_sql, call.table_position, None, model, columns)

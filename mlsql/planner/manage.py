@@ -66,6 +66,8 @@ def show_create_model(statement: ir.ShowCreateModel, context: PlanContext) -> pd
     """A statement that trains the same model again (a new version, same options)."""
     model = resolve_model(statement.model, context)
     meta = model.metadata
+    if meta["task"] == "imported":  # the import statement itself recreates it
+        return pd.DataFrame({"statement": [meta["query"]]})
     options = dict(meta["options"])
     ordered = {"model_type": options.pop("model_type"), **options}
     rendered = ",\n      ".join(f"{quote_literal(k)} = {quote_literal(_option_text(v))}"
