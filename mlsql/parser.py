@@ -39,7 +39,8 @@ class _Cursor:
 
     def expect_word(self, word: str) -> Token:
         if not self.token.is_word(word):
-            raise self.error(f"expected {word}, found {self._describe(self.token)}")
+            hint = did_you_mean(self.token.upper, [word]) if self.token.kind is Kind.WORD else ""
+            raise self.error(f"expected {word}, found {self._describe(self.token)}{hint}")
         return self.advance()
 
     def expect_punct(self, symbol: str) -> Token:
@@ -377,10 +378,19 @@ def _option_text(cur: _Cursor, stop: str) -> str:
     return cur.statement.text[first.start : last.end].strip()
 
 
+_ML_FUNCTIONS = ("ML_PREDICT", "ML_EVALUATE")
+
+
 def _find_calls(statement: Statement, name: str, parse) -> list:
     calls = []
     tokens = statement.tokens
     for index, token in enumerate(tokens):
+        if (token.upper.startswith("ML_") and token.upper not in _ML_FUNCTIONS
+                and tokens[index + 1].is_punct("(")
+                and did_you_mean(token.upper, _ML_FUNCTIONS)):
+            cur = _Cursor(statement)
+            raise cur.error(f"unknown function {token.text}"
+                            f"{did_you_mean(token.upper, _ML_FUNCTIONS)}", token)
         if token.is_word(name) and tokens[index + 1].is_punct("("):
             cur = _Cursor(statement)
             cur.i = index

@@ -141,3 +141,20 @@ def test_named_ml_predict_arguments_in_any_order():
         parse_one("SELECT * FROM ML_PREDICT(INPT => TABLE t, MODEL => MODEL m)")
     with pytest.raises(SqlSyntaxError, match="needs its INPUT"):
         parse_one("SELECT * FROM ML_PREDICT(MODEL => MODEL m)")
+
+
+@pytest.mark.parametrize("sql, hint", [
+    ("SELECT * FROM ML_PREDCT(TABLE t, MODEL m)", "unknown function ML_PREDCT (did you mean "
+                                                  "'ML_PREDICT'?)"),
+    ("SELECT * FROM ML_PREDICT(TABEL t, MODEL m)", "expected TABLE, found 'TABEL' (did you "
+                                                   "mean 'TABLE'?)"),
+    ("SELECT * FROM ML_PREDICT(TABLE t, MODLE m)", "(did you mean 'MODEL'?)"),
+])
+def test_misspelled_keywords_get_a_suggestion(sql, hint):
+    with pytest.raises(SqlSyntaxError) as caught:
+        parse_one(sql)
+    assert hint in str(caught.value)
+
+
+def test_a_user_function_named_ml_something_is_left_alone():
+    assert parse_one("SELECT ML_SCORE(a) FROM t").predicts == ()
