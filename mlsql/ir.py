@@ -42,8 +42,8 @@ class PredictCall:
 
 @dataclass(frozen=True)
 class EvaluateCall:
-    """One `ML_EVALUATE(TABLE t, MODEL m [, DESCRIPTOR(label)])` span: replaced by a row of
-    metrics computed when the statement is planned."""
+    """One `ML_EVALUATE(TABLE t, MODEL m [, DESCRIPTOR(label) [, DESCRIPTOR(features)]])`
+    span: replaced by a row of metrics computed when the statement is planned."""
 
     start: int
     end: int
@@ -51,6 +51,7 @@ class EvaluateCall:
     table_position: Position
     model: ModelRef
     label: ColumnRef | None = None
+    features: tuple[ColumnRef, ...] | None = None  # the model's inputs, in order
 
 
 @dataclass(frozen=True)

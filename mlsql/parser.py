@@ -413,15 +413,21 @@ def _table_and_model(cur: _Cursor) -> tuple[Token, str, ir.Position, ir.ModelRef
 
 def _parse_evaluate(cur: _Cursor) -> ir.EvaluateCall:
     start, table_sql, table_position, model = _table_and_model(cur)
-    label = None
+    label = features = None
     if cur.accept_punct(","):
         cur.expect_word("DESCRIPTOR")
+        descriptor_token = cur.token
         columns = _parse_descriptor(cur)
         if len(columns) != 1:
-            raise cur.error("ML_EVALUATE's DESCRIPTOR names the one label column")
+            raise cur.error("ML_EVALUATE's first DESCRIPTOR names the one label column",
+                            descriptor_token)
         label = columns[0]
+        if cur.accept_punct(","):
+            cur.expect_word("DESCRIPTOR")
+            features = _parse_descriptor(cur)
     end = cur.expect_punct(")")
-    return ir.EvaluateCall(start.start, end.end, table_sql, table_position, model, label)
+    return ir.EvaluateCall(start.start, end.end, table_sql, table_position, model, label,
+                           features)
 
 
 def _parse_predict(cur: _Cursor) -> ir.PredictCall:

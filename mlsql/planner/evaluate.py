@@ -31,7 +31,8 @@ def evaluate_subquery(call: ir.EvaluateCall, context: PlanContext) -> str:
                           "imported; it has no task to compute metrics for")
     table_query = f"SELECT * FROM {call.table_sql}"
     columns = context.query_columns(table_query, call.table_position)
-    arguments = bind_inputs(call.table_sql, call.table_position, None, model, columns)
+    arguments = bind_inputs(call.table_sql, call.table_position, call.features, model,
+                            columns)
     names = [i["name"] for i in meta["inputs"]]
     extracted = [Column(name, i["type"], "") for name, i in zip(names, meta["inputs"],
                                                                   strict=True)]

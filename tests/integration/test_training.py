@@ -73,6 +73,11 @@ def test_logistic_regression_on_breast_cancer(batch_session):
         "SELECT accuracy FROM ML_EVALUATE(TABLE bc_relabelled, MODEL bc_logistic, "
         "DESCRIPTOR(truth)) WHERE accuracy > 0.5")
     assert renamed.loc[0, "accuracy"] == pytest.approx(ours, abs=1e-9)
+    features = ", ".join(x.columns)
+    by_position = batch_session.sql(
+        "SELECT accuracy FROM ML_EVALUATE(TABLE bc_relabelled, MODEL bc_logistic, "
+        f"DESCRIPTOR(truth), DESCRIPTOR({features}))")
+    assert by_position.loc[0, "accuracy"] == pytest.approx(ours, abs=1e-9)
 
 
 def test_boosted_trees_on_breast_cancer(batch_session):

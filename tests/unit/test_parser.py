@@ -115,6 +115,9 @@ def test_ml_evaluate_spans():
     assert call.label.name == "truth" and statement.has_ml and not statement.predicts
     with pytest.raises(SqlSyntaxError, match="one label column"):
         parse_one("SELECT * FROM ML_EVALUATE(TABLE t, MODEL m, DESCRIPTOR(a, b))")
+    (call,) = parse_one("SELECT * FROM ML_EVALUATE(TABLE t, MODEL m, DESCRIPTOR(y), "
+                        "DESCRIPTOR(f1, f2))").evaluates
+    assert call.label.name == "y" and [c.name for c in call.features] == ["f1", "f2"]
 
 
 def test_show_create_and_alter_model():
