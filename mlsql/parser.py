@@ -177,6 +177,9 @@ def _parse_create_model(cur: _Cursor) -> ir.CreateModel | ir.ImportModel | None:
             return None  # syntax mlsql does not model: Flink's parser will judge it
         if imported.option_map.get("provider", "").lower() not in ir.MLSQL_PROVIDERS:
             return None  # Flink's own provider: the statement goes to Flink as written
+        if temporary:
+            raise cur.error("mlsql keeps the models it runs in its registry, which has no "
+                            "session scope: drop TEMPORARY (and DROP MODEL when done)", start)
         return imported
     if temporary:
         raise cur.error("CREATE TEMPORARY MODEL ... AS SELECT is not supported: trained "

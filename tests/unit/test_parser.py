@@ -161,3 +161,17 @@ def test_misspelled_keywords_get_a_suggestion(sql, hint):
 
 def test_a_user_function_named_ml_something_is_left_alone():
     assert parse_one("SELECT ML_SCORE(a) FROM t").predicts == ()
+
+
+def test_import_ddl_for_mlsql_and_flink_providers():
+    sql = ("CREATE MODEL IF NOT EXISTS scorer INPUT (amount DOUBLE, `hour` INT, "
+           "d DECIMAL(10, 2)) OUTPUT (score DOUBLE) COMMENT 'x' "
+           "WITH ('provider' = 'onnx', 'path' = 'file:///m.onnx')")
+    imported = parse_one(sql)
+    assert isinstance(imported, ir.ImportModel) and imported.if_not_exists
+    assert imported.inputs == (("amount", "DOUBLE"), ("hour", "INT"), ("d", "DECIMAL(10, 2)"))
+    assert imported.outputs == (("score", "DOUBLE"),) and imported.text == sql
+    flinks = "CREATE TEMPORARY MODEL m INPUT (a STRING) OUTPUT (b STRING) WITH ('provider' = 'x')"
+    assert parse_one(flinks) == ir.FlinkStatement(flinks, (), "CREATE")
+    with pytest.raises(SqlSyntaxError, match="no session scope"):
+        parse_one(flinks.replace("'x'", "'onnx'"))
