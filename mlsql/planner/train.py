@@ -23,6 +23,7 @@ from mlsql.flink_types import (
 from mlsql.planner.context import PlanContext
 from mlsql.registry import METADATA_FILE, check_model_name, now_iso
 from mlsql.training import algorithms
+from mlsql.training.distributed import Fit, fit_linear_distributed
 from mlsql.training.extract import extract
 from mlsql.training.metrics import evaluate
 from mlsql.training.options import CLASSIFICATION, CLUSTERING, REGRESSION, parse_options
@@ -78,12 +79,51 @@ def train(statement: ir.CreateModel, context: PlanContext) -> TrainingSummary:
     columns = context.query_columns(query_sql, statement.query_position)
     plan = _plan(columns, options["label"], model_type.task, statement)
 
+    context.progress(f"training {statement.name} ({model_type.name}) from the query at "
+                     f"{statement.query_position}")
+    with registry.new_version(statement.name) as staged:
+        if options.get("training_mode") == "distributed":
+            fit = fit_linear_distributed(context.runtime, query_sql, plan.features,
+                                         plan.label, options, context.progress)
+        else:
+            fit = _fit_in_python(statement, model_type, options, plan, query_sql, context,
+                                 staged.path)
+        payload = {"format": 1, "task": model_type.task, "features": fit.spec,
+                   "outputs": _outputs(model_type.task, plan), **fit.fitted}
+        _write_json(staged.path / PREDICTOR_FILE, payload)
+        metrics = (fit.metrics if fit.metrics is not None
+                   else fit.evaluate(Predictor(payload, str(staged.path))))
+        _write_json(staged.path / METADATA_FILE, {
+            "name": statement.name,
+            "model_type": model_type.name,
+            "task": model_type.task,
+            "label": None if plan.label is None else
+            {"name": plan.label.name, "type": plan.label.type},
+            "inputs": [{"name": c.name, "type": c.type, "kind": c.feature_kind}
+                       for c in plan.features],
+            "outputs": payload["outputs"],
+            "options": {k: v for k, v in options.items() if v is not None},
+            "query": statement.query.text,
+            "metrics": metrics,
+            "metrics_on": "eval" if fit.eval_rows else "train",
+            "rows": {"total": fit.train_rows + fit.eval_rows, "train": fit.train_rows,
+                     "eval": fit.eval_rows},
+            "created_at": now_iso(),
+            "mlsql_version": __version__,
+        })
+    context.progress(f"published {statement.name} version {staged.version}")
+    return TrainingSummary(statement.name, staged.version, model_type.name,
+                           fit.train_rows + fit.eval_rows, fit.train_rows, fit.eval_rows,
+                           time.monotonic() - started, metrics)
+
+
+def _fit_in_python(statement: ir.CreateModel, model_type, options: dict[str, Any],
+                   plan: _Plan, query_sql: str, context: PlanContext, directory) -> Fit:
+    """Extract the rows in bulk, split, encode and fit in this process."""
     expressions = [extraction_expression(quote_identifier(c.name), c) for c in plan.features]
     if plan.label is not None:
         expressions.append(label_expression(plan.label.name, model_type.task, plan.label_type))
     extract_columns = plan.features + ([plan.label] if plan.label else [])
-    context.progress(f"training {statement.name} ({model_type.name}) from the query at "
-                     f"{statement.query_position}")
     frame = extract(context.runtime, query_sql, extract_columns, expressions, context.progress)
 
     y = None
@@ -106,41 +146,18 @@ def train(statement: ir.CreateModel, context: PlanContext) -> TrainingSummary:
     encoding, standardize = algorithms.encoding_for(model_type.name)
     spec = features.fit_spec(feature_frame[train_rows], kinds, encoding, standardize)
     x = features.encode(spec, [feature_frame[name] for name in kinds])
+    context.progress(f"fitting {model_type.name} on {int(train_rows.sum()):,} rows, "
+                     f"{x.shape[1]} encoded features")
+    fitted = algorithms.fit(model_type.name, x[train_rows],
+                            None if y is None else y[train_rows], options, spec,
+                            directory, context.progress)
+    scored = held_out if held_out.any() else train_rows
 
-    with registry.new_version(statement.name) as staged:
-        context.progress(f"fitting {model_type.name} on {int(train_rows.sum()):,} rows, "
-                         f"{x.shape[1]} encoded features")
-        fitted = algorithms.fit(model_type.name, x[train_rows],
-                                None if y is None else y[train_rows], options, spec,
-                                staged.path, context.progress)
-        payload = {"format": 1, "task": model_type.task, "features": spec,
-                   "outputs": _outputs(model_type.task, plan), **fitted}
-        _write_json(staged.path / PREDICTOR_FILE, payload)
-        predictor = Predictor(payload, str(staged.path))
-        scored = held_out if held_out.any() else train_rows
-        metrics = evaluate(predictor, x[scored], None if y is None else y[scored])
-        _write_json(staged.path / METADATA_FILE, {
-            "name": statement.name,
-            "model_type": model_type.name,
-            "task": model_type.task,
-            "label": None if plan.label is None else
-            {"name": plan.label.name, "type": plan.label.type},
-            "inputs": [{"name": c.name, "type": c.type, "kind": c.feature_kind}
-                       for c in plan.features],
-            "outputs": payload["outputs"],
-            "options": {k: v for k, v in options.items() if v is not None},
-            "query": statement.query.text,
-            "metrics": metrics,
-            "metrics_on": "eval" if held_out.any() else "train",
-            "rows": {"total": len(frame), "train": int(train_rows.sum()),
-                     "eval": int(held_out.sum())},
-            "created_at": now_iso(),
-            "mlsql_version": __version__,
-        })
-    context.progress(f"published {statement.name} version {staged.version}")
-    return TrainingSummary(statement.name, staged.version, model_type.name, len(frame),
-                           int(train_rows.sum()), int(held_out.sum()),
-                           time.monotonic() - started, metrics)
+    def evaluate_on_rows(predictor: Predictor) -> dict[str, float]:
+        return evaluate(predictor, x[scored], None if y is None else y[scored])
+
+    return Fit(spec, fitted, int(train_rows.sum()), int(held_out.sum()),
+               evaluate=evaluate_on_rows)
 
 
 def _plan(columns: list[Column], label_name: str | None, task: str,

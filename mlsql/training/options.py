@@ -42,6 +42,13 @@ def _non_negative_float(text: str) -> float:
     return value
 
 
+def _training_mode(text: str) -> str:
+    if text.lower() not in ("single", "distributed"):
+        raise ValueError("must be 'single' (rows fitted in Python) or 'distributed' "
+                         "(computed by Flink aggregates)")
+    return text.lower()
+
+
 def _class_weight(text: str) -> str | None:
     if text.lower() not in ("none", "balanced"):
         raise ValueError("must be 'none' or 'balanced'")
@@ -79,6 +86,8 @@ MODEL_TYPES: dict[str, ModelType] = {
         )),
         ModelType("linear_reg", REGRESSION, (
             Option("l2_reg", _non_negative_float, 0.0, "L2 penalty (ridge alpha)"),
+            Option("training_mode", _training_mode, "single",
+                   "'distributed': X^T X computed by Flink, no rows in Python"),
         )),
         ModelType("boosted_tree_classifier", CLASSIFICATION, _TREES),
         ModelType("boosted_tree_regressor", REGRESSION, _TREES),
