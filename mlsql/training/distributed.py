@@ -94,6 +94,9 @@ def _fit_spec(runtime: FlinkRuntime, source: str, columns: list[Column],
             mean, std = stats[f"m{i}"], stats[f"s{i}"]
             mean = 0.0 if mean is None or np.isnan(mean) else float(mean)
             std = 1.0 if std is None or np.isnan(std) or std <= 0 else float(std)
+            if not (np.isfinite(mean) and np.isfinite(std)):
+                raise TrainingError(f"column {column.name!r} overflows DOUBLE when averaged; "
+                                    "scale it down in the query")
             spec_columns.append({"name": column.name, "kind": "numeric", "mean": mean,
                                  "std": std})
         else:
