@@ -16,8 +16,8 @@ from mlsql.dialect import quote_identifier
 from mlsql.errors import SchemaError, did_you_mean
 from mlsql.flink_types import Column
 from mlsql.planner.context import PlanContext
+from mlsql.planner.labels import label_expression, label_values
 from mlsql.planner.predict import bind_inputs, resolve_model
-from mlsql.planner.train import label_expression, label_values
 from mlsql.training.extract import extract
 from mlsql.training.metrics import evaluate
 from udfs.predictors import load_predictor

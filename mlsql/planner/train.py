@@ -21,6 +21,8 @@ from mlsql.flink_types import (
     normalize_label_type,
 )
 from mlsql.planner.context import PlanContext
+from mlsql.planner.labels import label_expression, label_values
+from mlsql.planner.rewrite import rewrite
 from mlsql.registry import METADATA_FILE, check_model_name, now_iso
 from mlsql.training import algorithms
 from mlsql.training.distributed import Fit, fit_linear_distributed
@@ -30,8 +32,6 @@ from mlsql.training.options import CLASSIFICATION, CLUSTERING, REGRESSION, parse
 from mlsql.training.split import eval_mask
 from udfs import features
 from udfs.predictors import PREDICTOR_FILE, Predictor
-
-_INTEGER_DTYPES = {"TINYINT": "int8", "SMALLINT": "int16", "INT": "int32", "BIGINT": "int64"}
 
 
 @dataclass
@@ -72,8 +72,6 @@ def train(statement: ir.CreateModel, context: PlanContext) -> TrainingSummary:
     if statement.if_not_exists and registry.exists(statement.name):
         version = registry.resolve(statement.name).version
         return TrainingSummary(statement.name, version, model_type.name, skipped=True)
-
-    from mlsql.planner.rewrite import rewrite  # rewrite -> evaluate -> train
 
     query_sql = rewrite(statement.query, context)
     columns = context.query_columns(query_sql, statement.query_position)
@@ -188,25 +186,6 @@ def _plan(columns: list[Column], label_name: str | None, task: str,
     if not feature_columns:
         raise SchemaError(f"{where} selects no feature columns besides the label")
     return _Plan(feature_columns, label, label_type)
-
-
-def label_expression(name: str, task: str, label_type: str | None) -> str:
-    """How the label leaves Flink: regression targets as DOUBLE, class labels as they are
-    (strings of any length as STRING)."""
-    quoted = quote_identifier(name)
-    if task == REGRESSION:
-        return f"CAST({quoted} AS DOUBLE)"
-    return f"CAST({quoted} AS STRING)" if label_type == "STRING" else quoted
-
-
-def label_values(values: pd.Series, label_type: str | None, task: str) -> np.ndarray:
-    if task == REGRESSION:
-        return values.to_numpy(dtype=np.float64)
-    if label_type in _INTEGER_DTYPES:
-        return values.astype("int64").to_numpy()
-    if label_type == "BOOLEAN":
-        return values.astype(bool).to_numpy()
-    return values.astype(str).to_numpy(dtype=object)
 
 
 def _outputs(task: str, plan: _Plan) -> list[dict[str, str]]:
