@@ -64,7 +64,8 @@ def _parser() -> argparse.ArgumentParser:
 def _run(args: argparse.Namespace) -> int:
     script = sys.stdin.read() if str(args.file) == "-" else _read(args.file)
     statements = parse_script(script)  # syntax errors surface before anything runs
-    from mlsql.session import JobHandle, Session  # starts the JVM: keep --help fast
+    from mlsql.jobs import JobHandle
+    from mlsql.session import Session  # starts the JVM: keep --help fast
 
     session = Session(args.registry, mode=args.mode, progress=_progress)
     try:

@@ -13,6 +13,7 @@ from pathlib import Path
 from mlsql import ir
 from mlsql.errors import MlsqlError
 from mlsql.flink_errors import to_flink_error
+from mlsql.flink_types import to_data_type
 from mlsql.parser import parse_script
 from mlsql.session import Session, is_job, is_query, leading_word
 from mlsql.splitter import Statement
@@ -114,7 +115,7 @@ def _write_functions(out_dir: Path, functions: dict) -> None:
             shutil.rmtree(target)
         shutil.copytree(model.path, target)
         fields = ", ".join(
-            f"DataTypes.FIELD({o['name']!r}, DataTypes.{_type_call(o['type'])})"
+            f"DataTypes.FIELD({o['name']!r}, DataTypes.{_type_call(o['type'])}())"
             for o in model.metadata["outputs"])
         source += ["", f"{name} = udf(",
                    f"    ModelPredictFunction(os.path.join(_HERE, 'models', {model.name!r}, "
@@ -124,9 +125,9 @@ def _write_functions(out_dir: Path, functions: dict) -> None:
 
 
 def _type_call(flink_type: str) -> str:
-    calls = {"BOOLEAN": "BOOLEAN()", "TINYINT": "TINYINT()", "SMALLINT": "SMALLINT()",
-             "INT": "INT()", "BIGINT": "BIGINT()", "FLOAT": "FLOAT()", "DOUBLE": "DOUBLE()",
-             "STRING": "STRING()"}
-    if flink_type not in calls:
-        raise MlsqlError(f"cannot export an output of type {flink_type}")
-    return calls[flink_type]
+    """The DataTypes factory for an output type: named like the type itself."""
+    try:
+        to_data_type(flink_type)
+    except ValueError:
+        raise MlsqlError(f"cannot export an output of type {flink_type}") from None
+    return flink_type

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -14,8 +13,8 @@ from pyflink.table import DataTypes
 from pyflink.table.udf import udf
 
 from mlsql.dialect import quote_identifier
-from mlsql.flink_errors import to_flink_error
 from mlsql.flink_types import Column
+from mlsql.jobs import JobHandle
 from mlsql.runtime import FlinkRuntime
 from udfs.extract import ArrowBatchWriter, read_batches, rows_written
 
@@ -41,10 +40,10 @@ def extract(runtime: FlinkRuntime, query_sql: str, columns: list[Column],
         t_env.execute_sql(f"CREATE TEMPORARY TABLE IF NOT EXISTS {_SINK} (n INT) "
                           "WITH ('connector' = 'blackhole')")
         started = time.monotonic()
-        result = t_env.execute_sql(
-            f"INSERT INTO {_SINK} SELECT {function}({', '.join(expressions)}) "
-            f"FROM ({query_sql}) AS {quote_identifier('__mlsql_training_rows')}")
-        _wait_with_progress(result, directory, started, progress)
+        insert = (f"INSERT INTO {_SINK} SELECT {function}({', '.join(expressions)}) "
+                  f"FROM ({query_sql}) AS {quote_identifier('__mlsql_training_rows')}")
+        _wait_with_progress(JobHandle(t_env.execute_sql(insert), insert), directory, started,
+                            progress)
         table = read_batches(directory, names)
         seconds = time.monotonic() - started
         progress(f"extracted {table.num_rows:,} rows in {seconds:.1f} s "
@@ -55,27 +54,15 @@ def extract(runtime: FlinkRuntime, query_sql: str, columns: list[Column],
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def _wait_with_progress(result, directory: str, started: float,
+def _wait_with_progress(job: JobHandle, directory: str, started: float,
                         progress: Callable[[str], None]) -> None:
-    """Wait for the job in a thread (a local job's mini-cluster is gone once it ends, so
-    its status cannot be polled) and report the rows written meanwhile."""
-    failure: list[BaseException] = []
-
-    def wait() -> None:
-        try:
-            result.wait()
-        except BaseException as error:
-            failure.append(error)
-
-    waiter = threading.Thread(target=wait, name="mlsql-extract-wait", daemon=True)
-    waiter.start()
+    """Report the rows written while the job runs; raises Flink's error if it failed."""
     reported = -1
-    while waiter.is_alive():
-        waiter.join(_POLL_SECONDS)
+    while not job.done():
+        job.wait(_POLL_SECONDS)
         rows = rows_written(directory)
-        if waiter.is_alive() and rows != reported:
+        if not job.done() and rows != reported:
             progress(f"extracting training rows: {rows:,} "
                      f"({time.monotonic() - started:.0f} s)")
             reported = rows
-    if failure:
-        raise to_flink_error(failure[0]) from None
+    job.wait()
