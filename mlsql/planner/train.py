@@ -25,8 +25,9 @@ from mlsql.planner.labels import label_expression, label_values
 from mlsql.planner.rewrite import rewrite
 from mlsql.registry import METADATA_FILE, check_model_name, now_iso
 from mlsql.training import algorithms
-from mlsql.training.distributed import Fit, fit_linear_distributed
-from mlsql.training.extract import extract
+from mlsql.training.distributed import TRAINERS as DISTRIBUTED_TRAINERS
+from mlsql.training.extract import TooManyRows, extract
+from mlsql.training.fit import DISTRIBUTED, Fit
 from mlsql.training.metrics import evaluate
 from mlsql.training.options import CLASSIFICATION, CLUSTERING, REGRESSION, parse_options
 from mlsql.training.split import eval_mask
@@ -80,12 +81,7 @@ def train(statement: ir.CreateModel, context: PlanContext) -> TrainingSummary:
     context.progress(f"training {statement.name} ({model_type.name}) from the query at "
                      f"{statement.query_position}")
     with registry.new_version(statement.name) as staged:
-        if options.get("training_mode") == "distributed":
-            fit = fit_linear_distributed(context.runtime, query_sql, plan.features,
-                                         plan.label, options, context.progress)
-        else:
-            fit = _fit_in_python(statement, model_type, options, plan, query_sql, context,
-                                 staged.path)
+        fit = _fit(statement, model_type, options, plan, query_sql, context, staged.path)
         payload = {"format": 1, "task": model_type.task, "features": fit.spec,
                    "outputs": _outputs(model_type.task, plan), **fit.fitted}
         _write_json(staged.path / PREDICTOR_FILE, payload)
@@ -101,6 +97,7 @@ def train(statement: ir.CreateModel, context: PlanContext) -> TrainingSummary:
                        for c in plan.features],
             "outputs": payload["outputs"],
             "options": {k: v for k, v in options.items() if v is not None},
+            "training_mode": fit.mode,
             "query": statement.query.text,
             "metrics": metrics,
             "metrics_on": "eval" if fit.eval_rows else "train",
@@ -115,14 +112,41 @@ def train(statement: ir.CreateModel, context: PlanContext) -> TrainingSummary:
                            time.monotonic() - started, metrics)
 
 
+def _fit(statement: ir.CreateModel, model_type, options: dict[str, Any], plan: _Plan,
+         query_sql: str, context: PlanContext, directory) -> Fit:
+    """In Flink when asked, or in 'auto' mode when the query has too many rows for this
+    process; otherwise in Python."""
+    mode = options.get("training_mode", "single")
+
+    def in_flink() -> Fit:
+        return DISTRIBUTED_TRAINERS[model_type.name](
+            context.runtime, query_sql, plan.features, plan.label, plan.label_type, options,
+            context.progress)
+
+    if mode == DISTRIBUTED:
+        return in_flink()
+    row_limit = options["distributed_above_rows"] if mode == "auto" else None
+    try:
+        return _fit_in_python(statement, model_type, options, plan, query_sql, context,
+                              directory, row_limit)
+    except TooManyRows as too_many:
+        context.progress(f"the training query has more than {too_many.limit:,} rows "
+                         "(distributed_above_rows): training inside Flink instead")
+        return in_flink()
+
+
 def _fit_in_python(statement: ir.CreateModel, model_type, options: dict[str, Any],
-                   plan: _Plan, query_sql: str, context: PlanContext, directory) -> Fit:
+                   plan: _Plan, query_sql: str, context: PlanContext, directory,
+                   row_limit: int | None = None) -> Fit:
     """Extract the rows in bulk, split, encode and fit in this process."""
     expressions = [extraction_expression(quote_identifier(c.name), c) for c in plan.features]
     if plan.label is not None:
         expressions.append(label_expression(plan.label.name, model_type.task, plan.label_type))
     extract_columns = plan.features + ([plan.label] if plan.label else [])
-    frame = extract(context.runtime, query_sql, extract_columns, expressions, context.progress)
+    frame = extract(context.runtime, query_sql, extract_columns, expressions, context.progress,
+                    row_limit)
+    if row_limit is not None and len(frame) > row_limit:
+        raise TooManyRows(row_limit)  # finished before the extraction's progress check
 
     y = None
     if plan.label is not None:

@@ -90,6 +90,14 @@ def extract(runtime: FlinkRuntime, query_sql: str, columns: list[Column],
         shutil.rmtree(directory, ignore_errors=True)
 
 
+def fetch(runtime: FlinkRuntime, select_sql: str) -> pd.DataFrame:
+    """A small query's result, e.g. a row of aggregates. Through the CSV sink: measured 5.1 s
+    for a row of 200 SUMs, against 16.7 s for Table.to_pandas() (per-column work in PyFlink)."""
+    columns = table_columns(runtime.sql_query(select_sql))
+    return extract(runtime, select_sql, columns,
+                   [quote_identifier(c.name) for c in columns], lambda _: None)
+
+
 class _LineCounter:
     """Counts the lines written so far under a directory, reading only the new bytes."""
 

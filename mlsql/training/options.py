@@ -43,8 +43,8 @@ def _non_negative_float(text: str) -> float:
 
 
 def _training_mode(text: str) -> str:
-    if text.lower() not in ("single", "distributed"):
-        raise ValueError("must be 'single' (rows fitted in Python) or 'distributed' "
+    if text.lower() not in ("auto", "single", "distributed"):
+        raise ValueError("must be 'auto', 'single' (rows fitted in Python) or 'distributed' "
                          "(computed by Flink aggregates)")
     return text.lower()
 
@@ -60,6 +60,15 @@ COMMON = (
     Option("label", str, None, "the column to predict (required except for kmeans)"),
     Option("eval_fraction", _fraction, 0.2, "share of rows held out for evaluation"),
     Option("seed", int, 42, "seed for the evaluation split and the algorithm"),
+)
+# Model types that can also train inside Flink (mlsql.training.distributed).
+DISTRIBUTED_ROWS = 5_000_000
+_DISTRIBUTABLE = (
+    Option("training_mode", _training_mode, "auto",
+           "'single': rows fitted in Python; 'distributed': computed by Flink aggregates; "
+           "'auto': distributed above distributed_above_rows"),
+    Option("distributed_above_rows", _positive_int, DISTRIBUTED_ROWS,
+           "row count above which 'auto' trains in Flink"),
 )
 _TREES = (
     Option("num_trees", _positive_int, 100, "boosting rounds"),
@@ -83,17 +92,18 @@ MODEL_TYPES: dict[str, ModelType] = {
             Option("max_iter", _positive_int, 200, "solver iterations"),
             Option("l2_reg", _non_negative_float, 1.0, "L2 penalty (scikit-learn's 1/C)"),
             Option("class_weight", _class_weight, None, "'balanced' reweights rare classes"),
+            *_DISTRIBUTABLE,
         )),
         ModelType("linear_reg", REGRESSION, (
             Option("l2_reg", _non_negative_float, 0.0, "L2 penalty (ridge alpha)"),
-            Option("training_mode", _training_mode, "single",
-                   "'distributed': X^T X computed by Flink, no rows in Python"),
+            *_DISTRIBUTABLE,
         )),
         ModelType("boosted_tree_classifier", CLASSIFICATION, _TREES),
         ModelType("boosted_tree_regressor", REGRESSION, _TREES),
         ModelType("kmeans", CLUSTERING, (
             Option("num_clusters", _positive_int, 8, "number of clusters"),
             Option("max_iter", _positive_int, 300, "Lloyd iterations"),
+            *_DISTRIBUTABLE,
         )),
     )
 }

@@ -1,4 +1,5 @@
-"""linear_reg trained by Flink aggregates equals the in-Python fit on the same rows."""
+"""Models trained by Flink aggregates (linear_reg, logistic_reg, kmeans) equal the in-Python
+fit on the same rows; 'auto' switches to Flink above the row threshold."""
 
 from __future__ import annotations
 
@@ -12,11 +13,13 @@ from tests.helpers import create_csv_table
 pytestmark = pytest.mark.slow
 
 
-def _train_both(session, name: str, table: str, extra: str = "") -> tuple:
+def _train_both(session, name: str, table: str, extra: str = "",
+                model_type: str = "linear_reg", label: str | None = "target") -> tuple:
     results = []
+    labelled = f"'label' = '{label}', " if label else ""
     for mode in ("single", "distributed"):
-        session.sql(f"CREATE OR REPLACE MODEL {name}_{mode} WITH ('model_type' = 'linear_reg', "
-                    f"'label' = 'target', 'eval_fraction' = '0', 'training_mode' = '{mode}'"
+        session.sql(f"CREATE OR REPLACE MODEL {name}_{mode} WITH ('model_type' = '{model_type}', "
+                    f"{labelled}'eval_fraction' = '0', 'training_mode' = '{mode}'"
                     f"{extra}) AS SELECT * FROM {table}")
         results.append(session.registry.resolve(f"{name}_{mode}"))
     return tuple(results)
@@ -32,7 +35,8 @@ def test_diabetes_matches_the_single_process_fit(batch_session):
         np.testing.assert_allclose(b, a, rtol=1e-6, atol=1e-6)
     for metric, value in single.metadata["metrics"].items():
         assert distributed.metadata["metrics"][metric] == pytest.approx(value, rel=1e-6)
-    assert distributed.metadata["options"]["training_mode"] == "distributed"
+    assert distributed.metadata["training_mode"] == "distributed"
+    assert single.metadata["training_mode"] == "single"
     assert distributed.metadata["rows"] == {"total": 442, "train": 442, "eval": 0}
 
 
@@ -56,6 +60,84 @@ def test_strings_nulls_ridge_and_serving(batch_session):
     assert ours[1] == theirs[1]  # the same categories
     assert ours[0]["mean"] == pytest.approx(theirs[0]["mean"], rel=1e-12)
     assert ours[0]["std"] == pytest.approx(theirs[0]["std"], rel=1e-12)
+
+
+@pytest.mark.parametrize("extra", ["", ", 'class_weight' = 'balanced', 'l2_reg' = '0.1'"])
+def test_binary_logistic_matches_the_single_process_fit(batch_session, extra):
+    frame = datasets.load_breast_cancer(as_frame=True).frame
+    frame.columns = [c.replace(" ", "_") for c in frame.columns]
+    frame["target"] = frame["target"].map({0: "malignant", 1: "benign"})
+    table = "dist_cancer_balanced" if extra else "dist_cancer"
+    create_csv_table(batch_session, table, frame, batch_session.data_dir)
+    single, distributed = _train_both(batch_session, table, table, extra, "logistic_reg")
+    _assert_at_the_optimum(distributed, frame, extra)
+    _assert_same_metrics(single, distributed)
+    assert _predictor(distributed)["classes"] == ["benign", "malignant"]
+
+
+def test_multiclass_logistic_matches_the_single_process_fit(batch_session):
+    frame = datasets.load_iris(as_frame=True).frame
+    frame.columns = ["sl", "sw", "pl", "pw", "target"]
+    create_csv_table(batch_session, "dist_iris", frame, batch_session.data_dir)
+    single, distributed = _train_both(batch_session, "dist_iris", "dist_iris",
+                                      model_type="logistic_reg")
+    _assert_at_the_optimum(distributed, frame, "")
+    _assert_same_metrics(single, distributed)
+
+
+def test_kmeans_finds_the_same_clusters(batch_session):
+    points, _ = datasets.make_blobs(n_samples=3_000, centers=4, n_features=3,
+                                    cluster_std=0.6, random_state=3)
+    frame = pd.DataFrame(points, columns=["a", "b", "c"])
+    frame["kind"] = np.where(points[:, 0] > 0, "right", "left")
+    create_csv_table(batch_session, "dist_blobs", frame, batch_session.data_dir)
+    single, distributed = _train_both(batch_session, "dist_blobs", "dist_blobs",
+                                      ", 'num_clusters' = '4'", "kmeans", label=None)
+    ours = np.array(_predictor(distributed)["centroids"])
+    theirs = np.array(_predictor(single)["centroids"])
+    order = [int(np.argmin(((theirs - c) ** 2).sum(axis=1))) for c in ours]
+    assert sorted(order) == [0, 1, 2, 3]
+    np.testing.assert_allclose(ours, theirs[order], atol=1e-6)
+    for metric, value in single.metadata["metrics"].items():
+        assert distributed.metadata["metrics"][metric] == pytest.approx(value, rel=1e-6)
+
+
+def test_auto_mode_trains_in_flink_above_the_row_threshold(batch_session):
+    frame = datasets.load_iris(as_frame=True).frame
+    frame.columns = ["sl", "sw", "pl", "pw", "target"]
+    create_csv_table(batch_session, "auto_iris", frame, batch_session.data_dir)
+    for threshold, expected in (("100", "distributed"), ("1000", "single")):
+        batch_session.sql(
+            f"CREATE OR REPLACE MODEL auto_iris WITH ('model_type' = 'logistic_reg', "
+            f"'label' = 'target', 'distributed_above_rows' = '{threshold}') "
+            "AS SELECT * FROM auto_iris")
+        version = batch_session.registry.resolve("auto_iris")
+        assert version.metadata["training_mode"] == expected
+        assert version.metadata["metrics"]["accuracy"] > 0.9
+
+
+def _assert_at_the_optimum(version, frame: pd.DataFrame, extra: str) -> None:
+    """Newton's answer equals scikit-learn's solver run to a tight tolerance on the same
+    encoding (mlsql's in-Python fit stops at scikit-learn's default tolerance, 1e-4)."""
+    from sklearn.linear_model import LogisticRegression
+
+    from udfs.predictors import load_predictor
+
+    predictor = load_predictor(str(version.path))
+    x = predictor.encode([frame[c] for c in frame.columns if c != "target"])
+    l2 = 0.1 if "l2_reg" in extra else 1.0
+    reference = LogisticRegression(C=1 / l2, tol=1e-12, max_iter=100_000,
+                                   class_weight="balanced" if "balanced" in extra else None)
+    reference.fit(x, frame["target"])
+    assert reference.classes_.tolist() == predictor.classes
+    np.testing.assert_allclose(predictor.scores(x), reference.predict_proba(x), atol=1e-5)
+
+
+def _assert_same_metrics(single, distributed) -> None:
+    """Distributed metrics (on the training rows, eval_fraction 0 here) match the in-Python
+    fit's within the issue's accuracy bound."""
+    for metric, value in single.metadata["metrics"].items():
+        assert distributed.metadata["metrics"][metric] == pytest.approx(value, abs=5e-3)
 
 
 def _predictor(version) -> dict:

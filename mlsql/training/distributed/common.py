@@ -1,0 +1,103 @@
+"""Pieces every distributed trainer shares: the row source, the feature encoding fitted by
+aggregates, encoded features as SQL, and running a one-row aggregate query."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlsql.compiler.linear import numeric_term
+from mlsql.compiler.sql import string_list
+from mlsql.dialect import quote_identifier
+from mlsql.errors import FlinkError, SchemaError, TrainingError
+from mlsql.flink_errors import to_flink_error
+from mlsql.flink_types import Column, extraction_expression
+from mlsql.runtime import FlinkRuntime
+from mlsql.training.extract import fetch
+from udfs import features
+
+# Flink computes the model's scores once per row in a projection that carries this exactly-zero
+# non-deterministic term: Flink 2.2 has no common-subexpression reuse and would otherwise
+# inline the scores into every aggregate that reads them.
+BARRIER = " + 0E0 * RAND()"
+
+
+def row_source(query_sql: str, label: Column | None) -> str:
+    """The training rows as a FROM item (only the labelled ones when there is a label)."""
+    rows = f"({query_sql}) AS {quote_identifier('__mlsql_rows')}"
+    if label is None:
+        return rows
+    return (f"(SELECT * FROM {rows} WHERE {quote_identifier(label.name)} IS NOT NULL) "
+            f"AS {quote_identifier('__mlsql_labelled')}")
+
+
+def feature_inputs(columns: list[Column]) -> list[str]:
+    return [extraction_expression(quote_identifier(c.name), c) for c in columns]
+
+
+def query_row(runtime: FlinkRuntime, sql: str) -> dict[str, Any]:
+    return query_frame(runtime, sql).iloc[0].to_dict()
+
+
+def query_frame(runtime: FlinkRuntime, sql: str) -> pd.DataFrame:
+    try:
+        return fetch(runtime, sql)
+    except FlinkError:
+        raise
+    except Exception as error:
+        raise to_flink_error(error) from None
+
+
+def fit_spec(runtime: FlinkRuntime, source: str, columns: list[Column],
+             inputs: list[str]) -> tuple[dict[str, Any], int]:
+    """Means and standard deviations in one pass; each string column's top categories.
+    Returns the standardized one-hot encoding spec and the row count."""
+    aggregates = ["COUNT(*) AS n"]
+    for i, (column, value) in enumerate(zip(columns, inputs, strict=True)):
+        if column.feature_kind == "numeric":
+            aggregates += [f"AVG({value}) AS m{i}", f"STDDEV_POP({value}) AS s{i}"]
+    stats = query_row(runtime, f"SELECT {', '.join(aggregates)} FROM {source}")
+    rows = int(stats["n"])
+    if rows == 0:
+        raise SchemaError("the training query returned no rows"
+                          + (" with a label" if "__mlsql_labelled" in source else ""))
+    spec_columns = []
+    for i, (column, value) in enumerate(zip(columns, inputs, strict=True)):
+        if column.feature_kind == "numeric":
+            mean, std = stats[f"m{i}"], stats[f"s{i}"]
+            mean = 0.0 if mean is None or np.isnan(mean) else float(mean)
+            std = 1.0 if std is None or np.isnan(std) or std <= 0 else float(std)
+            if not (np.isfinite(mean) and np.isfinite(std)):
+                raise TrainingError(f"column {column.name!r} overflows DOUBLE when averaged; "
+                                    "scale it down in the query")
+            spec_columns.append({"name": column.name, "kind": "numeric", "mean": mean,
+                                 "std": std})
+        else:
+            top = query_frame(runtime, (
+                f"SELECT v FROM (SELECT {value} AS v FROM {source}) WHERE v IS NOT NULL "
+                f"GROUP BY v ORDER BY COUNT(*) DESC, v LIMIT {features.MAX_CATEGORIES}"))
+            spec_columns.append({"name": column.name, "kind": "categorical",
+                                 "categories": sorted(top["v"].astype(str).tolist())})
+    return {"columns": spec_columns, "encoding": features.ONE_HOT, "standardize": True}, rows
+
+
+def encoded_features(spec: dict[str, Any], inputs: list[str]) -> list[str]:
+    """One SQL expression per encoded feature, in udfs.features.encode's order."""
+    encoded = []
+    for column, value in zip(spec["columns"], inputs, strict=True):
+        if column["kind"] == "numeric":
+            encoded.append(numeric_term(value, column, standardize=True))
+        else:
+            encoded += [f"CASE WHEN {value} = {string_list([c])} THEN 1E0 ELSE 0E0 END"
+                        for c in column["categories"]]
+    return encoded
+
+
+def check_size(algorithm: str, parameters: int, limit: int) -> None:
+    if parameters > limit:
+        raise TrainingError(
+            f"distributed {algorithm} handles up to {limit} parameters (one aggregate per "
+            f"pair); this query needs {parameters}: use 'training_mode' = 'single' or select "
+            "fewer columns or categories")

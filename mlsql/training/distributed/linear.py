@@ -1,0 +1,93 @@
+"""linear_reg computed by Flink: the sufficient statistics X^T X and X^T y as aggregates.
+
+Three queries over the training rows: column statistics (the feature encoding), the normal
+equations of the encoded features with an intercept column, and the training metrics from the
+fitted model compiled to SQL. Only (features + 1)^2 numbers come back to Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from mlsql.compiler.linear import linear_score
+from mlsql.dialect import quote_identifier
+from mlsql.flink_types import Column
+from mlsql.runtime import FlinkRuntime
+from mlsql.training.distributed.common import (
+    check_size,
+    encoded_features,
+    feature_inputs,
+    fit_spec,
+    query_row,
+    row_source,
+)
+from mlsql.training.fit import DISTRIBUTED, Fit
+
+MAX_ENCODED_FEATURES = 100  # X^T X has (d + 1)^2 aggregates
+
+
+def fit_linear(runtime: FlinkRuntime, query_sql: str, columns: list[Column], label: Column,
+               label_type: str | None, options: dict[str, Any],
+               progress: Callable[[str], None]) -> Fit:
+    label_sql = quote_identifier(label.name)
+    source = row_source(query_sql, label)
+    inputs = feature_inputs(columns)
+
+    progress("distributed training: column statistics")
+    spec, rows = fit_spec(runtime, source, columns, inputs)
+    encoded = encoded_features(spec, inputs)
+    check_size("linear_reg", len(encoded), MAX_ENCODED_FEATURES)
+
+    progress(f"distributed training: X^T X over {rows:,} rows, {len(encoded)} features")
+    a, b = _normal_equations(runtime, source, encoded, label_sql)
+    penalty = np.eye(len(b)) * options["l2_reg"]
+    penalty[0, 0] = 0.0  # the intercept is not penalized
+    weights = np.linalg.lstsq(a + penalty, b, rcond=None)[0]
+    fitted = {"algorithm": "linear", "coef": [weights[1:].tolist()],
+              "intercept": [float(weights[0])]}
+
+    progress("distributed training: metrics")
+    score = linear_score({**fitted, "features": spec}, inputs, 0)
+    metrics = _metrics(runtime, source, score, label_sql)
+    return Fit(spec, fitted, rows, 0, DISTRIBUTED, metrics=metrics)
+
+
+def _normal_equations(runtime: FlinkRuntime, source: str, encoded: list[str],
+                      label_sql: str) -> tuple[np.ndarray, np.ndarray]:
+    d = len(encoded)
+    projected = ", ".join(f"{e} AS f{i}" for i, e in enumerate(encoded))
+    sums = [f"SUM(f{i} * f{j}) AS g{i}_{j}" for i in range(d) for j in range(i, d)]
+    sums += [f"SUM(f{i}) AS s{i}" for i in range(d)]
+    sums += [f"SUM(f{i} * y) AS b{i}" for i in range(d)]
+    sums += ["SUM(y) AS sy", "COUNT(*) AS n"]
+    row = query_row(runtime, f"SELECT {', '.join(sums)} FROM (SELECT {projected}, "
+                             f"CAST({label_sql} AS DOUBLE) AS y FROM {source})")
+    a = np.zeros((d + 1, d + 1))
+    b = np.zeros(d + 1)
+    a[0, 0], b[0] = row["n"], row["sy"]
+    for i in range(d):
+        a[0, i + 1] = a[i + 1, 0] = row[f"s{i}"]
+        b[i + 1] = row[f"b{i}"]
+        for j in range(i, d):
+            a[i + 1, j + 1] = a[j + 1, i + 1] = row[f"g{i}_{j}"]
+    return a, b
+
+
+def _metrics(runtime: FlinkRuntime, source: str, score: str,
+             label_sql: str) -> dict[str, float]:
+    row = query_row(runtime, (
+        "SELECT SUM(POWER(y - p, 2)) AS sse, SUM(ABS(y - p)) AS sae, SUM(y) AS sy, "
+        f"SUM(y * y) AS syy, COUNT(*) AS n FROM (SELECT ({score}) AS p, "
+        f"CAST({label_sql} AS DOUBLE) AS y FROM {source})"))
+    n = float(row["n"])
+    mse = row["sse"] / n
+    total = row["syy"] - row["sy"] ** 2 / n
+    return {
+        "r2_score": float(1 - row["sse"] / total) if total > 0 else float("nan"),
+        "mean_absolute_error": float(row["sae"] / n),
+        "mean_squared_error": float(mse),
+        "root_mean_squared_error": float(np.sqrt(mse)),
+    }

@@ -1,0 +1,23 @@
+"""What a training mode (in Python or in Flink) hands to publishing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from udfs.predictors import Predictor
+
+SINGLE = "single"
+DISTRIBUTED = "distributed"
+
+
+@dataclass
+class Fit:
+    spec: dict[str, Any]
+    fitted: dict[str, Any]
+    train_rows: int
+    eval_rows: int
+    mode: str = SINGLE
+    metrics: dict[str, float] | None = None  # known already, or computed by `evaluate`
+    evaluate: Callable[[Predictor], dict[str, float]] | None = None
