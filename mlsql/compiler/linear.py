@@ -11,6 +11,8 @@ from typing import Any
 
 from mlsql.compiler.sql import CompiledModel, double, score_ref, string_list, typed_literal
 
+FOLD_MEAN_TO_STD = 1e3
+
 
 def numeric_term(column_sql: str, column: dict[str, Any], standardize: bool) -> str:
     """The encoded value of a numeric feature: imputed, then standardized if asked."""
@@ -21,10 +23,18 @@ def numeric_term(column_sql: str, column: dict[str, Any], standardize: bool) -> 
 
 
 def linear_score(payload: dict[str, Any], inputs: list[str], row: int) -> str:
-    """intercept + w . x for one row of the coefficient matrix, in SQL."""
+    """intercept + w . x for one row of the coefficient matrix, in SQL.
+
+    Standardization is folded into the weights: w * (x - mean) / std becomes
+    x * (w / std) with w * mean / std moved into the intercept, one multiplication per
+    feature instead of a subtraction, a division and a multiplication. Not for a column whose
+    mean is large against its spread (e.g. epoch timestamps), where the folded sum would
+    cancel digits.
+    """
     spec = payload["features"]
     coef = payload["coef"][row]
-    terms = [double(payload["intercept"][row])]
+    intercept = float(payload["intercept"][row])
+    terms = []
     position = 0
     for column, column_sql in zip(spec["columns"], inputs, strict=True):
         if column["kind"] == "numeric":
@@ -32,8 +42,15 @@ def linear_score(payload: dict[str, Any], inputs: list[str], row: int) -> str:
             position += 1
             if weight == 0.0:
                 continue
-            value = numeric_term(column_sql, column, spec["standardize"])
-            terms.append(f"({value}) * {double(weight)}")
+            if not spec["standardize"] or _foldable(column):
+                if spec["standardize"]:
+                    weight = weight / column["std"]
+                    intercept -= weight * column["mean"]
+                value = numeric_term(column_sql, column, standardize=False)
+                terms.append(f"{value} * {double(weight)}")
+            else:
+                value = numeric_term(column_sql, column, standardize=True)
+                terms.append(f"({value}) * {double(weight)}")
         else:
             categories = column["categories"]
             weights = coef[position : position + len(categories)]
@@ -42,7 +59,11 @@ def linear_score(payload: dict[str, Any], inputs: list[str], row: int) -> str:
                             for c, w in zip(categories, weights, strict=True) if w != 0.0)
             if arms:
                 terms.append(f"(CASE {column_sql} {arms} ELSE 0E0 END)")
-    return " + ".join(terms)
+    return " + ".join([double(intercept), *terms])
+
+
+def _foldable(column: dict[str, Any]) -> bool:
+    return abs(column["mean"]) <= FOLD_MEAN_TO_STD * column["std"]
 
 
 def classify(scores: list[str], classes: list[Any], label_type: str,

@@ -37,3 +37,22 @@ def datagen_table(session, name: str, rows: int, features: int, label: bool = Tr
     computed = ", label AS CASE WHEN f0 + f1 > 1.0 THEN 1 ELSE 0 END" if label else ""
     session.sql(f"CREATE TABLE {name} ({columns}{computed}) WITH ('connector' = 'datagen', "
                 f"'number-of-rows' = '{rows}', 'rows-per-second' = '1000000000', {bounds})")
+
+
+_PRIME = 1_000_003
+
+
+def repeatable_table(session, name: str, rows: int, features: int) -> None:
+    """A bounded table that returns the same rows on every scan (datagen's random fields do
+    not), as training in several passes needs: features are hashes of a sequence id in
+    [0, 1), the label is f0 + f1 - f2 plus hashed noise above 0.5. Select the features and
+    the label; `id` is the sequence."""
+    def hashed(salt: int) -> str:
+        return f"CAST(MOD(id * {7_919 + 104_729 * salt} + {salt * 31}, {_PRIME}) AS DOUBLE) " \
+               f"/ {_PRIME}"
+    computed = ", ".join(f"f{i} AS {hashed(i + 1)}" for i in range(features))
+    noise = f"({hashed(features + 1)} - 0.5E0) * 0.4E0"
+    session.sql(f"CREATE TABLE {name} (id BIGINT, {computed}, label AS CASE WHEN "
+                f"f0 + f1 - f2 + {noise} > 0.5E0 THEN 1 ELSE 0 END) WITH ("
+                f"'connector' = 'datagen', 'fields.id.kind' = 'sequence', "
+                f"'fields.id.start' = '1', 'fields.id.end' = '{rows}')")

@@ -144,3 +144,20 @@ def _predictor(version) -> dict:
     import json
 
     return json.loads((version.path / "predictor.json").read_text())
+
+
+@pytest.mark.parametrize("model_type", ["logistic_reg", "kmeans"])
+def test_a_source_that_changes_between_passes_is_refused(batch_session, model_type):
+    from mlsql.errors import TrainingError
+
+    batch_session.sql("CREATE TEMPORARY TABLE IF NOT EXISTS random_rows (a DOUBLE, b DOUBLE, "
+                      "label AS CASE WHEN a > b THEN 1 ELSE 0 END) WITH ("
+                      "'connector' = 'datagen', 'number-of-rows' = '2000', 'fields.a.min' = '0', "
+                      "'fields.a.max' = '1', 'fields.b.min' = '0', 'fields.b.max' = '1')")
+    options = "'label' = 'label'" if model_type == "logistic_reg" else "'num_clusters' = '3'"
+    with pytest.raises(TrainingError, match="different rows on a second pass"):
+        batch_session.sql(f"CREATE MODEL random_{model_type} WITH ('model_type' = "
+                          f"'{model_type}', {options}, 'training_mode' = 'distributed') "
+                          "AS SELECT a, b" + (", label" if model_type == "logistic_reg" else "")
+                          + " FROM random_rows")
+    assert not batch_session.registry.exists(f"random_{model_type}")

@@ -35,11 +35,25 @@ def test_binary_logistic_shares_one_score():
     }
     compiled = compile_linear(payload, ["`a`", "`c`"], "INT")
     (score,) = compiled.scores
-    assert score == ("0.25E0 + (COALESCE(`a`, 1.0E0)) * 2.0E0 + "
+    assert score == ("0.25E0 + COALESCE(`a`, 1.0E0) * 2.0E0 + "
                      "(CASE `c` WHEN 'q' THEN (-1.0E0) WHEN 'r' THEN 0.5E0 ELSE 0E0 END)")
     assert compiled.reuses_scores  # label and probability both read the logit
     assert all(score_ref(0) in output for output in compiled.outputs)
     assert compiled.substitute(["s"])[1] == "1E0 / (1E0 + EXP(-(s)))"
+
+
+def test_standardization_folds_into_the_weights_unless_digits_would_cancel():
+    payload = {
+        "algorithm": "linear", "coef": [[3.0, 2.0]], "intercept": [1.0],
+        "features": {"standardize": True, "encoding": "one_hot", "columns": [
+            {"name": "a", "kind": "numeric", "mean": 4.0, "std": 2.0},
+            {"name": "ts", "kind": "numeric", "mean": 1.7e12, "std": 1e6}]},
+    }
+    (score,) = compile_linear(payload, ["`a`", "`ts`"], None).scores
+    # 1 + 3 * (a - 4) / 2 = (1 - 6) + a * 1.5; ts keeps (ts - mean) / std
+    assert score == ("(-5.0E0) + COALESCE(`a`, 4.0E0) * 1.5E0 + "
+                     "((COALESCE(`ts`, 1700000000000.0E0) - 1700000000000.0E0) / 1000000.0E0) "
+                     "* 2.0E0")
 
 
 def test_single_use_scores_are_not_shared():

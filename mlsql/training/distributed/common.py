@@ -101,3 +101,35 @@ def check_size(algorithm: str, parameters: int, limit: int) -> None:
             f"distributed {algorithm} handles up to {limit} parameters (one aggregate per "
             f"pair); this query needs {parameters}: use 'training_mode' = 'single' or select "
             "fewer columns or categories")
+
+
+def fingerprint(names: list[str]) -> str:
+    """An aggregate that changes when a pass sees different rows: the encoded features'
+    summed squares (their plain sums are near zero after standardization)."""
+    return f"SUM({' + '.join(f'{n} * {n}' for n in names)}) AS fingerprint"
+
+
+class PassCheck:
+    """Raises when a later pass over the training query sees other rows than the first, as a
+    random source (datagen's random fields, an unbounded stream) does; iterative training would
+    then chase a moving target."""
+
+    RELATIVE_TOLERANCE = 1e-9  # summation order differs between passes at parallelism > 1
+
+    def __init__(self) -> None:
+        self._first: tuple[int, float] | None = None
+
+    def check(self, rows: int, fingerprint_value: float) -> None:
+        if self._first is None:
+            self._first = (rows, fingerprint_value)
+            return
+        first_rows, first_value = self._first
+        scale = max(abs(first_value), 1.0)
+        if rows != first_rows or abs(fingerprint_value - first_value) > \
+                self.RELATIVE_TOLERANCE * scale:
+            raise TrainingError(
+                "the training query returned different rows on a second pass "
+                f"({first_rows:,} rows, then {rows:,}; or other values): distributed "
+                "training reads the query once per step and needs it to return the same rows "
+                "each time. Random sources such as datagen's random fields change; train from "
+                "a table, or use 'training_mode' = 'single'")

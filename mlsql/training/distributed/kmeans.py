@@ -19,9 +19,11 @@ from mlsql.flink_types import Column
 from mlsql.runtime import FlinkRuntime
 from mlsql.training.distributed.common import (
     BARRIER,
+    PassCheck,
     check_size,
     encoded_features,
     feature_inputs,
+    fingerprint,
     fit_spec,
     query_frame,
     row_source,
@@ -65,8 +67,10 @@ def fit_kmeans(runtime: FlinkRuntime, query_sql: str, columns: list[Column],
                        n_init="auto").fit(sample).cluster_centers_
     tolerance = TOLERANCE * float(sample.var(axis=0).mean())
 
+    same_rows = PassCheck()
     for step in range(1, options["max_iter"] + 1):
         per_cluster = _lloyd_step(runtime, base, names, centroids)
+        same_rows.check(int(per_cluster["n"].sum()), float(per_cluster["fingerprint"].sum()))
         counts = per_cluster["n"].to_numpy(dtype=np.float64)
         means = centroids.copy()
         filled = counts > 0
@@ -98,7 +102,8 @@ def _lloyd_step(runtime: FlinkRuntime, base: str, names: list[str],
     closest = f"LEAST({', '.join(refs)})" if len(refs) > 1 else refs[0]
     sums = ", ".join(f"SUM({n}) AS {n}" for n in names)
     frame = query_frame(runtime, (
-        f"SELECT c, COUNT(*) AS n, SUM(dd) AS sse, SUM(SQRT(dd)) AS dist, {sums} FROM ("
+        f"SELECT c, COUNT(*) AS n, SUM(dd) AS sse, SUM(SQRT(dd)) AS dist, {sums}, "
+        f"{fingerprint(names)} FROM ("
         f"SELECT *, {nearest} AS c, {closest} AS dd FROM (SELECT *, {', '.join(distances)} "
         f"FROM ({base}))) GROUP BY c"))
     full = pd.DataFrame({"c": range(len(centroids))})

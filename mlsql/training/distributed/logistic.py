@@ -23,9 +23,11 @@ from mlsql.runtime import FlinkRuntime
 from mlsql.training.algorithms import class_codes
 from mlsql.training.distributed.common import (
     BARRIER,
+    PassCheck,
     check_size,
     encoded_features,
     feature_inputs,
+    fingerprint,
     fit_spec,
     query_frame,
     query_row,
@@ -99,13 +101,15 @@ def fit_logistic(runtime: FlinkRuntime, query_sql: str, columns: list[Column],
 def _newton(runtime: FlinkRuntime, problem: _Problem, l2: float, max_steps: int, rows: int,
             progress: Callable[[str], None]) -> np.ndarray:
     size = problem.size
+    same_rows = PassCheck()
     penalty = np.full(size, l2)
     penalty[:: problem.features + 1] = 0.0  # intercepts
     theta = np.zeros(size)
     accepted: tuple[np.ndarray, float] | None = None
     halvings = 0
     for step in range(1, max_steps + 1):
-        loss, gradient, hessian = _pass(runtime, problem, theta.reshape(problem.score_rows, -1))
+        loss, gradient, hessian = _pass(runtime, problem, theta.reshape(problem.score_rows, -1),
+                                        same_rows)
         loss += 0.5 * float(penalty @ theta**2)
         if accepted is not None and loss > accepted[1] * (1 + 1e-12) and halvings < MAX_HALVINGS:
             theta = (accepted[0] + theta) / 2  # the step overshot: go half as far
@@ -158,13 +162,14 @@ def _row_loss(problem: _Problem) -> str:
         f"WHEN y = {r} THEN z{r}" for r in rows) + " END"
 
 
-def _pass(runtime: FlinkRuntime, problem: _Problem,
-          theta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+def _pass(runtime: FlinkRuntime, problem: _Problem, theta: np.ndarray,
+          same_rows: PassCheck) -> tuple[float, np.ndarray, np.ndarray]:
     """The summed loss, gradient and Hessian at theta, from one Flink aggregate query."""
     width = problem.features + 1
     x = ["1E0"] + [f"f{j}" for j in range(problem.features)]
     params = [(r, j) for r in range(problem.score_rows) for j in range(width)]
-    sums = [f"SUM(s * ({_row_loss(problem)})) AS loss"]
+    sums = [f"SUM(s * ({_row_loss(problem)})) AS loss", "COUNT(*) AS n",
+            fingerprint(x[1:] or ["1E0"])]
     for a, (r, j) in enumerate(params):
         sums.append(f"SUM(s * (p{r} - {_indicator(problem, r)}) * {x[j]}) AS g{a}")
     for a, (r, j) in enumerate(params):
@@ -173,6 +178,7 @@ def _pass(runtime: FlinkRuntime, problem: _Problem,
             curvature = f"p{r} * (1E0 - p{r})" if r == q else f"(0E0 - p{r} * p{q})"
             sums.append(f"SUM(s * {curvature} * {x[j]} * {x[k]}) AS h{a}_{b}")
     row = query_row(runtime, f"SELECT {', '.join(sums)} FROM ({_probabilities(problem, theta)})")
+    same_rows.check(int(row["n"]), float(row["fingerprint"]))
     gradient = np.array([row[f"g{a}"] for a in range(len(params))], dtype=np.float64)
     hessian = np.zeros((len(params), len(params)))
     for a in range(len(params)):
