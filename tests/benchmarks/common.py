@@ -52,7 +52,9 @@ def repeatable_table(session, name: str, rows: int, features: int) -> None:
                f"/ {_PRIME}"
     computed = ", ".join(f"f{i} AS {hashed(i + 1)}" for i in range(features))
     noise = f"({hashed(features + 1)} - 0.5E0) * 0.4E0"
+    signal = f"{hashed(1)} + {hashed(2)} - {hashed(3)}"  # f0 + f1 - f2
     session.sql(f"CREATE TABLE {name} (id BIGINT, {computed}, label AS CASE WHEN "
-                f"f0 + f1 - f2 + {noise} > 0.5E0 THEN 1 ELSE 0 END) WITH ("
+                f"{signal} + {noise} > 0.5E0 THEN 1 ELSE 0 END) WITH ("
                 f"'connector' = 'datagen', 'fields.id.kind' = 'sequence', "
-                f"'fields.id.start' = '1', 'fields.id.end' = '{rows}')")
+                f"'fields.id.start' = '1', 'fields.id.end' = '{rows}', "
+                f"'number-of-rows' = '{rows}', 'rows-per-second' = '1000000000')")
