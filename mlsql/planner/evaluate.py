@@ -16,9 +16,9 @@ from mlsql.dialect import quote_identifier
 from mlsql.errors import SchemaError, did_you_mean
 from mlsql.flink_types import Column
 from mlsql.planner.context import PlanContext
-from mlsql.planner.labels import label_expression, label_values
 from mlsql.planner.predict import bind_inputs, resolve_model
 from mlsql.training.extract import extract
+from mlsql.training.labels import label_expression, label_values
 from mlsql.training.metrics import evaluate
 from udfs.predictors import load_predictor
 

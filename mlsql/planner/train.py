@@ -21,13 +21,13 @@ from mlsql.flink_types import (
     normalize_label_type,
 )
 from mlsql.planner.context import PlanContext
-from mlsql.planner.labels import label_expression, label_values
 from mlsql.planner.rewrite import rewrite
 from mlsql.registry import METADATA_FILE, check_model_name, now_iso
 from mlsql.training import algorithms
 from mlsql.training.distributed import TRAINERS as DISTRIBUTED_TRAINERS
 from mlsql.training.extract import TooManyRows, extract
 from mlsql.training.fit import DISTRIBUTED, Fit
+from mlsql.training.labels import label_expression, label_values
 from mlsql.training.metrics import evaluate
 from mlsql.training.options import CLASSIFICATION, CLUSTERING, REGRESSION, parse_options
 from mlsql.training.split import eval_mask

@@ -18,7 +18,6 @@ import numpy as np
 from mlsql.compiler.sql import double, typed_literal
 from mlsql.errors import TrainingError
 from mlsql.flink_types import Column
-from mlsql.planner.labels import label_expression, label_values
 from mlsql.runtime import FlinkRuntime
 from mlsql.training.algorithms import class_codes
 from mlsql.training.distributed.common import (
@@ -35,6 +34,7 @@ from mlsql.training.distributed.common import (
 )
 from mlsql.training.extract import extract
 from mlsql.training.fit import DISTRIBUTED, Fit
+from mlsql.training.labels import label_expression, label_values
 from mlsql.training.options import CLASSIFICATION
 
 MAX_PARAMETERS = 100  # the Hessian has MAX_PARAMETERS^2 / 2 aggregates
