@@ -107,19 +107,21 @@ class _LineCounter:
 
     def lines(self) -> int:
         counted: dict[Path, tuple[int, int]] = {}
-        for path in self.directory.rglob("*"):
-            try:
-                if not path.is_file():
+        # os.walk skips directories that vanish while it walks (Flink moves its staging
+        # directory into place when the job commits).
+        for root, _, names in os.walk(self.directory):
+            for name in names:
+                path = Path(root, name)
+                try:
+                    size = path.stat().st_size
+                    offset, lines = self._seen.get(path, (0, 0))
+                    if size > offset:
+                        with path.open("rb") as handle:
+                            handle.seek(offset)
+                            lines += handle.read(size - offset).count(b"\n")
+                    counted[path] = (max(size, offset), lines)
+                except FileNotFoundError:  # moved between listing and reading
                     continue
-                size = path.stat().st_size
-                offset, lines = self._seen.get(path, (0, 0))
-                if size > offset:
-                    with path.open("rb") as handle:
-                        handle.seek(offset)
-                        lines += handle.read(size - offset).count(b"\n")
-                counted[path] = (max(size, offset), lines)
-            except FileNotFoundError:  # renamed into place between listing and reading
-                continue
         self._seen = counted
         return sum(lines for _, lines in counted.values())
 
