@@ -26,7 +26,7 @@ from mlsql.registry import METADATA_FILE, check_model_name, now_iso
 from mlsql.training import algorithms
 from mlsql.training.distributed import TRAINERS as DISTRIBUTED_TRAINERS
 from mlsql.training.extract import TooManyRows, extract
-from mlsql.training.fit import DISTRIBUTED, Fit
+from mlsql.training.fit import DISTRIBUTED, SINGLE, Fit
 from mlsql.training.labels import label_expression, label_values
 from mlsql.training.metrics import evaluate
 from mlsql.training.options import CLASSIFICATION, CLUSTERING, REGRESSION, parse_options
@@ -116,7 +116,7 @@ def _fit(statement: ir.CreateModel, model_type, options: dict[str, Any], plan: _
          query_sql: str, context: PlanContext, directory) -> Fit:
     """In Flink when asked, or in 'auto' mode when the query has too many rows for this
     process; otherwise in Python."""
-    mode = options.get("training_mode", "single")
+    mode = options.get("training_mode", SINGLE)  # model types without the option: SINGLE
 
     def in_flink() -> Fit:
         return DISTRIBUTED_TRAINERS[model_type.name](

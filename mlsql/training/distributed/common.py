@@ -61,8 +61,8 @@ def fit_spec(runtime: FlinkRuntime, source: str, columns: list[Column],
     stats = query_row(runtime, f"SELECT {', '.join(aggregates)} FROM {source}")
     rows = int(stats["n"])
     if rows == 0:
-        raise SchemaError("the training query returned no rows"
-                          + (" with a label" if "__mlsql_labelled" in source else ""))
+        raise SchemaError("the training query returned no rows (with a label, where the "
+                          "model has one)")
     spec_columns = []
     for i, (column, value) in enumerate(zip(columns, inputs, strict=True)):
         if column.feature_kind == "numeric":
