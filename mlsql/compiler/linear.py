@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlsql.compiler.sql import CompiledModel, double, score_ref, string_list, typed_literal
+from mlsql.compiler.sql import (
+    CompiledModel,
+    double,
+    first_best,
+    score_ref,
+    string_list,
+    typed_literal,
+)
 
 FOLD_MEAN_TO_STD = 1e3
 
@@ -78,13 +85,7 @@ def classify(scores: list[str], classes: list[Any], label_type: str,
         return [f"CASE WHEN {p} > 1E0 - {p} THEN {literals[1]} ELSE {literals[0]} END", p]
     top = f"GREATEST({', '.join(scores)})"
     denominator = " + ".join(f"EXP(({z}) - {top})" for z in scores)
-    arms = []
-    for index, z in enumerate(scores):
-        # The first class whose score is the maximum, like numpy's argmax.
-        earlier = [f"({z}) > ({other})" for other in scores[:index]]
-        later = [f"({z}) >= ({other})" for other in scores[index + 1 :]]
-        arms.append(f"WHEN {' AND '.join(earlier + later) or 'TRUE'} THEN {literals[index]}")
-    return [f"CASE {' '.join(arms[:-1])} ELSE {literals[-1]} END", f"1E0 / ({denominator})"]
+    return [first_best(scores, literals, largest=True), f"1E0 / ({denominator})"]
 
 
 def compile_linear(payload: dict[str, Any], inputs: list[str],
@@ -122,10 +123,5 @@ def compile_kmeans(payload: dict[str, Any], inputs: list[str]) -> CompiledModel:
                 terms.append(f"(CASE {column_sql} {arms} ELSE {double(base)} END)")
         distances.append(f"SQRT({' + '.join(terms)})")
     refs = [score_ref(i) for i in range(len(distances))]
-    nearest = []
-    for index, d in enumerate(refs):
-        earlier = [f"({d}) < ({other})" for other in refs[:index]]
-        later = [f"({d}) <= ({other})" for other in refs[index + 1 :]]
-        nearest.append(f"WHEN {' AND '.join(earlier + later) or 'TRUE'} THEN {index}")
-    cluster = f"CASE {' '.join(nearest[:-1])} ELSE {len(distances) - 1} END"
+    cluster = first_best(refs, [str(i) for i in range(len(refs))], largest=False)
     return CompiledModel(distances, [cluster, f"LEAST({', '.join(refs)})"])

@@ -43,6 +43,20 @@ def string_list(values: list[str]) -> str:
     return ", ".join(quote_literal(v) for v in values)
 
 
+def first_best(values: list[str], results: list[str], largest: bool) -> str:
+    """A CASE giving results[i] for the first i whose value is the largest (or smallest):
+    numpy's argmax/argmin, ties included."""
+    strict, loose = (">", ">=") if largest else ("<", "<=")
+    arms = []
+    for index, value in enumerate(values[:-1]):
+        conditions = [f"({value}) {strict} ({other})" for other in values[:index]]
+        conditions += [f"({value}) {loose} ({other})" for other in values[index + 1 :]]
+        arms.append(f"WHEN {' AND '.join(conditions)} THEN {results[index]}")
+    if not arms:
+        return results[0]
+    return f"CASE {' '.join(arms)} ELSE {results[-1]} END"
+
+
 _SCORE = re.compile(r"__mlsql_score_(\d+)__")
 
 

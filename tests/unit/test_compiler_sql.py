@@ -58,3 +58,14 @@ def test_standardization_folds_into_the_weights_unless_digits_would_cancel():
 
 def test_single_use_scores_are_not_shared():
     assert not CompiledModel(["x + 1"], [score_ref(0)]).reuses_scores
+
+
+def test_first_best_breaks_ties_like_numpy():
+    from mlsql.compiler.sql import first_best
+
+    assert first_best(["a", "b", "c"], ["0", "1", "2"], largest=True) == (
+        "CASE WHEN (a) >= (b) AND (a) >= (c) THEN 0 WHEN (b) > (a) AND (b) >= (c) THEN 1 "
+        "ELSE 2 END")
+    assert first_best(["d0", "d1"], ["0", "1"], largest=False) == (
+        "CASE WHEN (d0) <= (d1) THEN 0 ELSE 1 END")
+    assert first_best(["only"], ["7"], largest=False) == "7"

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlsql.compiler.sql import double
+from mlsql.compiler.sql import double, first_best
 from mlsql.errors import TrainingError
 from mlsql.flink_types import Column
 from mlsql.runtime import FlinkRuntime
@@ -56,7 +56,7 @@ def fit_kmeans(runtime: FlinkRuntime, query_sql: str, columns: list[Column],
     fraction = min(1.0, SAMPLE_ROWS / rows)
     progress(f"distributed training: k-means++ on a {fraction:.1%} sample")
     sample = extract(runtime, f"SELECT * FROM ({base}) WHERE RAND({options['seed']}) < "
-                              f"{fraction!r}E0", [Column(n, "", "") for n in names], names,
+                              f"{double(fraction)}", [Column(n, "", "") for n in names], names,
                      lambda _: None).to_numpy(dtype=np.float64)
     if len(sample) < clusters:
         raise TrainingError(f"the sample for kmeans' starting centroids has {len(sample)} "
@@ -94,11 +94,7 @@ def _lloyd_step(runtime: FlinkRuntime, base: str, names: list[str],
         terms = [f"POWER({n} - {double(c)}, 2)" for n, c in zip(names, centroid, strict=True)]
         distances.append(f"({' + '.join(terms)}){BARRIER} AS d{k}")
     refs = [f"d{k}" for k in range(len(centroids))]
-    arms = []
-    for k, d in enumerate(refs[:-1]):  # the first nearest centroid, like numpy's argmin
-        conditions = [f"{d} < {o}" for o in refs[:k]] + [f"{d} <= {o}" for o in refs[k + 1:]]
-        arms.append(f"WHEN {' AND '.join(conditions)} THEN {k}")
-    nearest = f"CASE {' '.join(arms)} ELSE {len(refs) - 1} END" if arms else "0"
+    nearest = first_best(refs, [str(k) for k in range(len(refs))], largest=False)
     closest = f"LEAST({', '.join(refs)})" if len(refs) > 1 else refs[0]
     sums = ", ".join(f"SUM({n}) AS {n}" for n in names)
     frame = query_frame(runtime, (

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from mlsql.compiler.sql import double, typed_literal
+from mlsql.compiler.sql import double, first_best, typed_literal
 from mlsql.errors import TrainingError
 from mlsql.flink_types import Column
 from mlsql.runtime import FlinkRuntime
@@ -195,13 +195,7 @@ def _metrics(runtime: FlinkRuntime, problem: _Problem, theta: np.ndarray,
         probability = ["1E0 - p0", "p0"]
     else:
         probability = [f"p{r}" for r in range(classes)]
-    arms = []
-    for i in range(classes):  # numpy's argmax: the first class with the largest probability
-        conditions = [f"({probability[i]}) > ({probability[o]})" for o in range(i)]
-        conditions += [f"({probability[i]}) >= ({probability[o]})"
-                       for o in range(i + 1, classes)]
-        arms.append(f"WHEN {' AND '.join(conditions)} THEN {i}")
-    predicted = f"CASE {' '.join(arms[:-1])} ELSE {classes - 1} END"
+    predicted = first_best(probability, [str(i) for i in range(classes)], largest=True)
     truth = "CASE " + " ".join(f"WHEN y = {i} THEN {probability[i]}"
                                for i in range(classes)) + " END"
     scored = _probabilities(problem, theta)
