@@ -43,6 +43,12 @@ def string_list(values: list[str]) -> str:
     return ", ".join(quote_literal(v) for v in values)
 
 
+# Appended to an expression that later projections read several times: exactly zero, but
+# non-deterministic, so Flink 2.2 (no common-subexpression reuse) keeps the projection that
+# computes it apart instead of inlining the expression into every reader.
+BARRIER = " + 0E0 * RAND()"
+
+
 def first_best(values: list[str], results: list[str], largest: bool) -> str:
     """A CASE giving results[i] for the first i whose value is the largest (or smallest):
     numpy's argmax/argmin, ties included."""

@@ -25,7 +25,7 @@ from pyflink.table.udf import udf
 
 from mlsql import ir
 from mlsql.compiler.model import DEFAULT_MAX_TREE_NODES, NotCompilable, compile_model
-from mlsql.compiler.sql import CompiledModel
+from mlsql.compiler.sql import BARRIER, CompiledModel
 from mlsql.dialect import quote_identifier
 from mlsql.errors import MlsqlError, OptionError, SchemaError, did_you_mean
 from mlsql.flink_types import Column, extraction_expression, to_data_type
@@ -92,7 +92,7 @@ def _compiled_subquery(compiled: CompiledModel, passthrough: list[str],
     elif compiled.reuses_scores:
         score_columns = [quote_identifier(f"__mlsql_score_{i}")
                          for i in range(len(compiled.scores))]
-        inner = ", ".join(f"({score}) + 0E0 * RAND() AS {column}"
+        inner = ", ".join(f"({score}){BARRIER} AS {column}"
                           for score, column in zip(compiled.scores, score_columns, strict=True))
         source = f"(SELECT *, {inner} FROM {table_sql})"
     else:
@@ -115,7 +115,7 @@ def _staged_sums(score_terms: list[list[str]], table_sql: str) -> tuple[str, lis
             parts = [f"GREATEST({previous[k]}, {previous[k]})"] if previous[k] else []
             parts += [f"({t})" for t in terms[start : start + STAGE_TREES]]
             name = quote_identifier(f"__mlsql_score_{k}_{stage}")
-            columns.append(f"{' + '.join(parts) or '0E0'} + 0E0 * RAND() AS {name}")
+            columns.append(f"{' + '.join(parts) or '0E0'}{BARRIER} AS {name}")
             previous[k] = name
         source = f"(SELECT *, {', '.join(columns)} FROM {source})"
     return source, [name for name in previous if name is not None]

@@ -18,11 +18,6 @@ from mlsql.runtime import FlinkRuntime
 from mlsql.training.extract import fetch
 from udfs import features
 
-# Flink computes the model's scores once per row in a projection that carries this exactly-zero
-# non-deterministic term: Flink 2.2 has no common-subexpression reuse and would otherwise
-# inline the scores into every aggregate that reads them.
-BARRIER = " + 0E0 * RAND()"
-
 
 def row_source(query_sql: str, label: Column | None) -> str:
     """The training rows as a FROM item (only the labelled ones when there is a label)."""

@@ -13,12 +13,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlsql.compiler.sql import double, first_best
+from mlsql.compiler.sql import BARRIER, double, first_best
 from mlsql.errors import TrainingError
 from mlsql.flink_types import Column
 from mlsql.runtime import FlinkRuntime
 from mlsql.training.distributed.common import (
-    BARRIER,
     PassCheck,
     check_size,
     encoded_features,

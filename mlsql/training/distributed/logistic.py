@@ -15,13 +15,12 @@ from typing import Any
 
 import numpy as np
 
-from mlsql.compiler.sql import double, first_best, typed_literal
+from mlsql.compiler.sql import BARRIER, double, first_best, typed_literal
 from mlsql.errors import TrainingError
 from mlsql.flink_types import Column
 from mlsql.runtime import FlinkRuntime
 from mlsql.training.algorithms import class_codes
 from mlsql.training.distributed.common import (
-    BARRIER,
     PassCheck,
     check_size,
     encoded_features,
