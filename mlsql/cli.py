@@ -38,6 +38,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--format", choices=("table", "csv", "json"), default="table")
     run.add_argument("--mode", choices=("streaming", "batch"),
                      help="initial runtime mode (default: streaming, as in Flink)")
+    run.add_argument("--resume-from", metavar="DIR",
+                     help="restore the script's jobs from the newest completed checkpoint "
+                          "(or the savepoint) under DIR")
     run.set_defaults(handler=_run)
 
     explain = commands.add_parser(
@@ -58,6 +61,19 @@ def _parser() -> argparse.ArgumentParser:
     models.add_argument("--registry", help=registry_help)
     models.add_argument("--format", choices=("table", "csv", "json"), default="table")
     models.set_defaults(handler=_models)
+
+    kafka = commands.add_parser("kafka", help="a local Apache Kafka broker on 127.0.0.1")
+    actions = kafka.add_subparsers(dest="action", required=True)
+    data_help = "the broker's data directory (default: $MLSQL_KAFKA_DATA or ~/.mlsql/kafka)"
+    for action, text in (("start", "start the broker (resolving it on first use)"),
+                         ("stop", "stop the broker"), ("status", "is the broker running?"),
+                         ("install", "resolve the broker and Flink's Kafka connector from "
+                                     "Maven Central, start nothing")):
+        sub = actions.add_parser(action, help=text)
+        sub.add_argument("--data", help=data_help)
+        if action == "start":
+            sub.add_argument("--port", type=int, default=9092)
+        sub.set_defaults(handler=_kafka)
     return parser
 
 
@@ -67,7 +83,14 @@ def _run(args: argparse.Namespace) -> int:
     from mlsql.jobs import JobHandle
     from mlsql.session import Session  # starts the JVM: keep --help fast
 
-    session = Session(args.registry, mode=args.mode, progress=_progress)
+    options = {}
+    if args.resume_from:
+        from mlsql.streaming.checkpoints import RECOVERY_PATH, latest_checkpoint
+
+        checkpoint = latest_checkpoint(args.resume_from)
+        _progress(f"resuming from {checkpoint}")
+        options[RECOVERY_PATH] = checkpoint.as_uri()
+    session = Session(args.registry, mode=args.mode, options=options, progress=_progress)
     try:
         for statement, parsed in statements:
             result = session.execute(statement, parsed)
@@ -114,6 +137,27 @@ def _models(args: argparse.Namespace) -> int:
     from mlsql.registry import Registry
 
     _print_frame(show_models(ShowModels(), Registry(args.registry)), args.format)
+    return 0
+
+
+def _kafka(args: argparse.Namespace) -> int:
+    from mlsql.jars import resolve
+    from mlsql.kafka import LocalKafka
+
+    broker = LocalKafka(args.data)
+    if args.action == "install":
+        for name in ("kafka-broker", "kafka-connector"):
+            jars = resolve(name, _progress)
+            _progress(f"{name}: {len(jars)} jar(s) in {jars[0].parent}")
+    elif args.action == "start":
+        status = broker.start(args.port, progress=_progress)
+        print(status.describe())
+    elif args.action == "stop":
+        print("Kafka stopped" if broker.stop() else broker.status().describe())
+    else:
+        status = broker.status()
+        print(status.describe())
+        return 0 if status.running else 3
     return 0
 
 

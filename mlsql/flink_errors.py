@@ -56,9 +56,18 @@ def shift_positions(message: str, line: int, col: int) -> str:
     return _POSITION.sub(shifted, message)
 
 
+_MISSING_CONNECTOR = re.compile(r"Could not find any factory for identifier '((?:upsert-)?kafka)'")
+
+
 def to_flink_error(error: BaseException, line: int | None = None,
                    col: int | None = None) -> FlinkError:
     message = flink_message(error)
+    missing = _MISSING_CONNECTOR.search(message)
+    if missing:
+        message = (f"Flink's Kafka connector ('{missing.group(1)}') is not on the session's "
+                   "pipeline.jars. mlsql adds it when a CREATE TABLE names it; run "
+                   "`mlsql kafka install` to resolve it, or point 'pipeline.jars' at your own "
+                   "flink-sql-connector-kafka jar")
     if line is not None and col is not None:
         message = shift_positions(message, line, col)
     return FlinkError(message)

@@ -13,6 +13,7 @@ from mlsql import ir
 from mlsql.errors import MlsqlError
 from mlsql.flink_errors import to_flink_error
 from mlsql.jobs import JobHandle
+from mlsql.kafka.tables import KafkaTables
 from mlsql.parser import parse_script
 from mlsql.planner import manage, train
 from mlsql.planner.context import PlanContext
@@ -46,6 +47,8 @@ class Session:
         self.registry = Registry(registry)
         self.runtime = FlinkRuntime(options)
         self.context = PlanContext(self.runtime, self.registry, progress or (lambda _: None))
+        self.kafka = KafkaTables(self.runtime.set, self.runtime.options.get,
+                                 self.context.progress)
         self.jobs: list[JobHandle] = []
         self._statement_set: list[str] | None = None
 
@@ -64,6 +67,7 @@ class Session:
     def execute(self, statement: Statement, parsed: ir.MlsqlStatement) -> Result:
         match parsed:
             case ir.CreateModel():
+                self.kafka.check_brokers(statement.tokens)
                 return train.train(parsed, self.context).to_frame()
             case ir.ImportModel():
                 return import_model(parsed, self.context)
@@ -108,6 +112,10 @@ class Session:
         # Flink's positions match the user's only when the text reached it unchanged.
         line, col = (statement.line, statement.col) if not parsed.has_ml else (None, None)
         lead = leading_word(statement, parsed)
+        if lead == "CREATE":
+            self.kafka.on_ddl(statement.tokens)
+        elif is_query(lead) or is_job(lead):
+            self.kafka.check_brokers(statement.tokens)
         if self._statement_set is not None and lead == "INSERT":
             self._statement_set.append(text)
             return None

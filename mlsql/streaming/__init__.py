@@ -1,0 +1,1 @@
+"""Streaming jobs: checkpoints to resume from."""
