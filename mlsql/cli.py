@@ -34,6 +34,11 @@ def _parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run a SQL script and print each query's result")
     run.add_argument("file", type=Path, help="the script; '-' reads standard input")
+    run.add_argument("-i", "--init", type=Path, action="append", default=[], metavar="FILE",
+                     help="a script to run first, in the same session (repeatable), as "
+                          "Flink's SQL client -i")
+    run.add_argument("-D", dest="defines", action="append", default=[], metavar="KEY=VALUE",
+                     help="a Flink or mlsql option for the session (repeatable)")
     run.add_argument("--registry", help=registry_help)
     run.add_argument("--format", choices=("table", "csv", "json"), default="table")
     run.add_argument("--mode", choices=("streaming", "batch"),
@@ -79,11 +84,13 @@ def _parser() -> argparse.ArgumentParser:
 
 def _run(args: argparse.Namespace) -> int:
     script = sys.stdin.read() if str(args.file) == "-" else _read(args.file)
-    statements = parse_script(script)  # syntax errors surface before anything runs
+    # Syntax errors in any file surface before anything runs.
+    statements = [pair for init in args.init for pair in _parse_file(init)]
+    statements += _parse_file(args.file, script)
     from mlsql.jobs import JobHandle
     from mlsql.session import Session  # starts the JVM: keep --help fast
 
-    options = {}
+    options = dict(_define(text) for text in args.defines)
     if args.resume_from:
         from mlsql.streaming.checkpoints import RECOVERY_PATH, latest_checkpoint
 
@@ -159,6 +166,21 @@ def _kafka(args: argparse.Namespace) -> int:
         print(status.describe())
         return 0 if status.running else 3
     return 0
+
+
+def _parse_file(path: Path, text: str | None = None) -> list:
+    """The file's statements; a syntax error names the file when there are several."""
+    try:
+        return parse_script(_read(path) if text is None else text)
+    except MlsqlError as error:
+        raise MlsqlError(f"{path}: {error}") from None
+
+
+def _define(text: str) -> tuple[str, str]:
+    key, equals, value = text.partition("=")
+    if not equals or not key.strip():
+        raise MlsqlError(f"-D takes KEY=VALUE, not {text!r}")
+    return key.strip(), value.strip()
 
 
 def _read(path: Path) -> str:

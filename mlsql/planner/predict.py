@@ -37,6 +37,8 @@ _OUT = quote_identifier("__mlsql_out")
 EXECUTION = "mlsql.predict.execution"
 EXECUTION_CHOICES = ("auto", "sql", "udf")
 MAX_TREE_NODES = "mlsql.predict.max-tree-nodes"
+VERSION_COLUMN = "mlsql.predict.version-column"
+CONFIG_KEYS = ("execution", "version_column")
 STAGE_TREES = 10
 
 
@@ -47,13 +49,17 @@ def predict_subquery(call: ir.PredictCall, context: PlanContext) -> str:
                             columns)
     outputs = model.metadata["outputs"]
     existing = {c.name for c in columns}
-    for output in outputs:
-        if output["name"] in existing:
+    version_column = _version_column(call, context)
+    added = [o["name"] for o in outputs] + ([version_column] if version_column else [])
+    for name in added:
+        if name in existing:
             raise SchemaError(
                 f"ML_PREDICT at {call.model.position}: the input table already has a column "
-                f"named {output['name']!r}, which model {model.name!r} outputs; rename it in "
+                f"named {name!r}, which model {model.name!r} outputs; rename it in "
                 "a view or subquery first")
     passthrough = [quote_identifier(c.name) for c in columns]
+    version = ([f"CAST({model.version} AS INT) AS {quote_identifier(version_column)}"]
+               if version_column else [])
     execution = _execution(call, context)
     if execution != "udf":
         try:
@@ -64,17 +70,18 @@ def predict_subquery(call: ir.PredictCall, context: PlanContext) -> str:
                 raise MlsqlError(f"ML_PREDICT at {call.model.position}: model {model.name!r} "
                                  f"cannot run as compiled SQL: {reason}") from None
         else:
-            return _compiled_subquery(compiled, passthrough, outputs, call.table_sql)
+            return _compiled_subquery(compiled, passthrough, outputs, call.table_sql, version)
     function = _register_function(model, context)
     select = passthrough + [
         f"{_OUT}.{quote_identifier(o['name'])} AS {quote_identifier(o['name'])}"
-        for o in outputs]
+        for o in outputs] + version
     return (f"(SELECT {', '.join(select)} FROM (SELECT *, {function}({', '.join(arguments)}) "
             f"AS {_OUT} FROM {call.table_sql}))")
 
 
 def _compiled_subquery(compiled: CompiledModel, passthrough: list[str],
-                       outputs: list[dict[str, str]], table_sql: str) -> str:
+                       outputs: list[dict[str, str]], table_sql: str,
+                       extra: list[str]) -> str:
     """The SELECT that computes a compiled model's outputs over `table_sql`.
 
     Scores used once are inlined. Flink 2.2's code generator does not share common
@@ -99,7 +106,7 @@ def _compiled_subquery(compiled: CompiledModel, passthrough: list[str],
         source, score_columns = table_sql, [f"({score})" for score in compiled.scores]
     expressions = compiled.substitute(score_columns)
     select = passthrough + [f"{e} AS {n}" for e, n in zip(expressions, names, strict=True)]
-    return f"(SELECT {', '.join(select)} FROM {source})"
+    return f"(SELECT {', '.join(select + extra)} FROM {source})"
 
 
 def _staged_sums(score_terms: list[list[str]], table_sql: str) -> tuple[str, list[str]]:
@@ -119,6 +126,18 @@ def _staged_sums(score_terms: list[list[str]], table_sql: str) -> tuple[str, lis
             previous[k] = name
         source = f"(SELECT *, {', '.join(columns)} FROM {source})"
     return source, [name for name in previous if name is not None]
+
+
+def _version_column(call: ir.PredictCall, context: PlanContext) -> str | None:
+    """The name of the column that carries the scoring model version, if one is asked for:
+    MAP['version_column', 'name'], else the session's mlsql.predict.version-column."""
+    config = dict(call.config)
+    unknown = sorted(set(config) - set(CONFIG_KEYS))
+    if unknown:
+        raise OptionError(f"ML_PREDICT at {call.model.position}: unknown option "
+                          f"{unknown[0]!r}{did_you_mean(unknown[0], CONFIG_KEYS)}; options: "
+                          f"{', '.join(CONFIG_KEYS)}")
+    return config.get("version_column") or context.runtime.options.get(VERSION_COLUMN) or None
 
 
 def _execution(call: ir.PredictCall, context: PlanContext) -> str:

@@ -1,0 +1,81 @@
+-- The Kafka topics of the fraud pipeline. mlsql puts Flink's Kafka connector on the
+-- session's pipeline.jars because these tables name it.
+
+-- Raw card transactions, one JSON object per record (see producer.py). A record that is not
+-- JSON is skipped ('json.ignore-parse-errors'); a missing field reads as NULL. The
+-- watermark trails the newest event time by nothing: the producer writes each card's
+-- events in order (raise the delay for out-of-order sources; latency grows by as much).
+-- A source reader without a partition (parallelism above the partition count) is marked
+-- idle after a second so that it does not hold the watermark back.
+CREATE TABLE transactions (
+  tx_id       BIGINT,
+  card_id     STRING,
+  merchant_id STRING,
+  category    STRING,
+  amount      DOUBLE,
+  lat         DOUBLE,
+  lon         DOUBLE,
+  device_id   STRING,
+  online      BOOLEAN,
+  event_time  TIMESTAMP(3),
+  is_fraud    INT,
+  WATERMARK FOR event_time AS event_time
+) WITH (
+  'connector' = 'kafka',
+  'topic' = 'transactions',
+  'properties.bootstrap.servers' = '127.0.0.1:9092',
+  'properties.group.id' = 'mlsql-fraud',
+  'scan.startup.mode' = 'earliest-offset',
+  'scan.watermark.emit.strategy' = 'on-event',
+  'scan.watermark.idle-timeout' = '1 s',
+  'format' = 'json',
+  'json.ignore-parse-errors' = 'true',
+  'json.timestamp-format.standard' = 'ISO-8601'
+);
+
+-- The same topic as raw text, for the dead-letter route.
+CREATE TABLE transactions_raw (
+  payload STRING
+) WITH (
+  'connector' = 'kafka',
+  'topic' = 'transactions',
+  'properties.bootstrap.servers' = '127.0.0.1:9092',
+  'properties.group.id' = 'mlsql-fraud-dead-letter',
+  'scan.startup.mode' = 'earliest-offset',
+  'format' = 'raw'
+);
+
+-- Alerts, written once each: Kafka transactions committed at every checkpoint. Readers use
+-- isolation.level=read_committed.
+CREATE TABLE alerts (
+  tx_id         BIGINT,
+  card_id       STRING,
+  event_time    TIMESTAMP(3),
+  amount        DOUBLE,
+  probability   DOUBLE,
+  model_name    STRING,
+  model_version INT
+) WITH (
+  'connector' = 'kafka',
+  'topic' = 'alerts',
+  'properties.bootstrap.servers' = '127.0.0.1:9092',
+  'properties.transaction.timeout.ms' = '600000',
+  'sink.delivery-guarantee' = 'exactly-once',
+  'sink.transactional-id-prefix' = 'mlsql-fraud-alerts',
+  'format' = 'json',
+  'json.timestamp-format.standard' = 'ISO-8601'
+);
+
+-- Records the model cannot score, kept with the reason instead of dropped.
+CREATE TABLE dead_letter (
+  payload STRING,
+  reason  STRING
+) WITH (
+  'connector' = 'kafka',
+  'topic' = 'transactions_dead_letter',
+  'properties.bootstrap.servers' = '127.0.0.1:9092',
+  'properties.transaction.timeout.ms' = '600000',
+  'sink.delivery-guarantee' = 'exactly-once',
+  'sink.transactional-id-prefix' = 'mlsql-fraud-dead-letter',
+  'format' = 'json'
+);
