@@ -173,10 +173,9 @@ class AlertReader(threading.Thread):
     def run(self) -> None:
         try:
             while not self.stopping.is_set():
-                for message in self.consumer.consume(1000, 0.05):
-                    now = time.time() * 1000
-                    if message.error():
-                        continue
+                message = self.consumer.poll(0.05)  # returns as soon as one has arrived
+                now = time.time() * 1000
+                if message is not None and not message.error():
                     tx_id = json.loads(message.value())["tx_id"]
                     self.stamped[tx_id] = message.timestamp()[1]
                     self.seen[tx_id] = now

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -21,6 +22,7 @@ import pytest
 
 import mlsql
 from mlsql.errors import FlinkError
+from tests.helpers import subprocess_env
 from tests.integration.kafka_helpers import (
     EXAMPLE,
     checkpoints,
@@ -216,3 +218,17 @@ def test_every_event_is_scored_exactly_once_across_a_crash(trained):
     merged = scored.merge(bounded, on="tx_id", suffixes=("_stream", "_bounded"))
     assert len(merged) == expected
     assert (merged["probability_stream"] - merged["probability_bounded"]).abs().max() < 1e-9
+
+
+def test_the_streaming_demo_runs_end_to_end():
+    """The README's streaming command, with less data and a broker port of its own."""
+    port = _free_port()
+    demo = subprocess.run(
+        [sys.executable, str(EXAMPLE / "run.py"), "--port", str(port), "--cards", "300",
+         "--history-days", "6", "--seconds", "5", "--rate", "500"],
+        capture_output=True, text=True, timeout=600, env=subprocess_env())
+    assert demo.returncode == 0, demo.stderr[-3000:]
+    alerts = [line for line in demo.stdout.splitlines() if line.strip().startswith("ALERT")]
+    assert alerts and all("fraud_model$1" in line for line in alerts), demo.stdout[-2000:]
+    assert "alerts over the history and the live stream" in demo.stderr
+    assert "Kafka stopped" in demo.stdout

@@ -103,3 +103,25 @@ def test_predictions_keep_event_time_for_windows_joins_and_subqueries(session, t
     nested = session.sql("SELECT COUNT(*) AS n FROM (SELECT * FROM ML_PREDICT(TABLE events, "
                          "MODEL linear) WHERE predicted_z > 0.5) AS t")
     assert nested.loc[0, "n"] == int(((2 * frame["x"] - frame["y"] + 0.5) > 0.5).sum())
+
+
+@pytest.mark.parametrize("execution", ["sql", "udf"])
+def test_rows_can_carry_the_version_that_scored_them(session, execution):
+    scored = session.sql(
+        f"SELECT x, predicted_z, model_version FROM ML_PREDICT(TABLE history, MODEL linear, "
+        f"MAP['execution', '{execution}', 'version_column', 'model_version']) LIMIT 5")
+    assert scored["model_version"].tolist() == [1] * 5
+    session.sql("SET 'mlsql.predict.version-column' = 'scored_by'")
+    try:
+        scored = session.sql("SELECT scored_by FROM ML_PREDICT(TABLE history, MODEL linear) "
+                             "LIMIT 1")
+        assert scored["scored_by"].tolist() == [1]
+    finally:
+        session.sql("RESET 'mlsql.predict.version-column'")
+
+
+def test_an_unknown_ml_predict_option_is_an_error(session):
+    with pytest.raises(mlsql.MlsqlError, match=r"unknown option 'version_colum'.*did you mean "
+                                                r"'version_column'"):
+        session.sql("SELECT * FROM ML_PREDICT(TABLE history, MODEL linear, "
+                    "MAP['version_colum', 'v'])")

@@ -95,7 +95,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         import producer
 
-        producer.main(["--bootstrap-servers", bootstrap, "--history-days", "30",
+        producer.main(["--bootstrap-servers", bootstrap, "--history-days",
+                       str(args.history_days), "--cards", str(args.cards),
                        "--state", str(DATA / "producer-state.json")])
         step = time.monotonic()
         if mlsql("run", *registry, "-i", str(sql / "tables.sql"), "-i",
@@ -110,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
                        str(sql / "score.sql"), background=True)
         await_first_checkpoint(checkpoints, scorer)
         producer.main(["--bootstrap-servers", bootstrap, "--rate", str(args.rate),
-                       "--seconds", str(args.seconds), "--resume",
+                       "--seconds", str(args.seconds), "--resume", "--cards", str(args.cards),
                        "--state", str(DATA / "producer-state.json")])
         alerts = read_alerts(bootstrap)
         print("\nthe last alerts (topic 'alerts', read_committed):")
@@ -138,4 +139,7 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=float, default=1000, help="live events per second")
     parser.add_argument("--seconds", type=float, default=30, help="live duration")
     parser.add_argument("--port", type=int, default=9092, help="the broker's port")
+    parser.add_argument("--history-days", type=float, default=30,
+                        help="simulated days of history to train on")
+    parser.add_argument("--cards", type=int, default=2000)
     sys.exit(run(parser.parse_args()))
