@@ -215,6 +215,8 @@ def record_timestamps(bootstrap: str, topic: str, start_offset: int) -> dict[int
 
 
 def percentiles(values: list[float]) -> tuple[float, float]:
+    if not values:
+        return float("nan"), float("nan")
     p50, p99 = np.percentile(values, [50, 99])
     return float(p50), float(p99)
 
@@ -262,7 +264,8 @@ def measure_latency(bench: Bench, variant: Variant, seconds: float) -> dict[int,
         seen = [reader.seen[i] - stamps[i] for i in got]
         results[rate] = {"achieved": achieved, "events": len(got), "missing":
                          len(measured) - len(got), "latency": percentiles(latency),
-                         "seen": percentiles(seen)}
+                         "seen": percentiles(seen),
+                         "raw": ([stamps[i] for i in got], latency, seen)}
     print(f"  {variant.label}: history of {history:,} scored {caught_up:.1f} s after the "
           f"INSERT", file=sys.stderr)
     return results

@@ -1,4 +1,4 @@
-from mlsql.flink_errors import flink_message, shift_positions
+from mlsql.flink_errors import flink_message, shift_positions, to_flink_error
 
 
 class FakeJavaError(Exception):
@@ -38,3 +38,15 @@ def test_python_worker_traceback_reduces_to_the_exception():
 def test_positions_shift_into_script_coordinates():
     assert shift_positions("At line 1, column 8: bad", 5, 3) == "At line 5, column 10: bad"
     assert shift_positions("at line 2, column 4", 5, 3) == "at line 6, column 4"
+
+
+def test_a_missing_kafka_connector_names_the_fix():
+    error = RuntimeError(
+        "org.apache.flink.table.api.ValidationException: Unable to create a source for "
+        "reading table 'default_catalog.default_database.t'.\n"
+        "Caused by: org.apache.flink.table.api.ValidationException: Could not find any "
+        "factory for identifier 'upsert-kafka' that implements "
+        "'org.apache.flink.table.factories.DynamicTableFactory' in the classpath.")
+    message = str(to_flink_error(error))
+    assert "'upsert-kafka'" in message and "mlsql kafka install" in message
+    assert "ValidationException" not in message
