@@ -1,33 +1,42 @@
 """The Kafka pipeline of the streaming fraud example: per-event latency and throughput.
 
-    python tests/benchmarks/streaming.py [--seconds 20] [--events 400000] [--rounds 2]
+    python tests/benchmarks/streaming.py [--seconds 20] [--events 200000] [--rounds 2]
 
-Everything runs on a broker of its own (LocalKafka in a temporary directory, 127.0.0.1),
-parallelism 1, streaming mode, with the example's SQL (examples/fraud/streaming: tables.sql,
-features.sql and train.sql, the broker address and topic names substituted).
+Everything runs against a broker of its own (LocalKafka in a temporary directory, on
+127.0.0.1), at parallelism 1 in streaming mode, with the example's own SQL
+(examples/fraud/streaming: tables.sql, features.sql, train.sql; the broker address and the
+transactions topic substituted).
 
-Setup: --history-days simulated days of transactions (producer.py, --cards cards); train.sql
-trains `fraud_model` (logistic_reg: compiled SQL) and `fraud_trees` (100 boosted trees: a
-pandas UDF) through the feature view, the topic read up to its end.
+Setup: --history-days simulated days of transactions from the example's producer (--cards
+cards); train.sql trains `fraud_model` (logistic_reg: compiled SQL) and `fraud_trees` (100
+boosted trees: a pandas UDF) through the feature view, the topic read to its end.
 
-Latency: for each variant a fresh scoring job INSERTs every scored transaction (no
-probability filter) into an alerts topic of its own; its transactions topic gets the same
-history first, then, once the job has scored all of it, live events at 1,000 and 10,000
-events/s for --seconds each. Latency is the alert's Kafka record timestamp minus its
-transaction's (both set by the producers when they send), over the live events after the
-first 10% of each rate (warm-up); for the exactly-once sink also the time until a
-read_committed consumer sees the alert ("seen"), which waits for the checkpoint that commits
-the Kafka transaction. Checkpoints every second in every variant.
+Latency: each variant is a fresh scoring job that INSERTs every scored transaction (no
+probability filter) into an alerts topic of its own. Its transactions topic gets the same
+history first; once every history transaction has its alert, live events follow at 1,000
+and then 10,000 events/s for --seconds each (the same pre-generated events for every
+variant). Latency is the alert's Kafka record timestamp minus its transaction's (each set by
+its producer at send time), over the live events after the first 10% of each rate. "seen" is
+when a read_committed consumer polling the alerts topic got the alert, minus the same
+transaction timestamp: for the exactly-once sink that waits for the checkpoint that commits
+the Kafka transaction. Checkpoints every second, to a directory, in every variant. An
+alert not there --drain seconds after the last event was sent counts as infinitely late
+(p99 "inf": the job did not keep up; "scored/s": the rate's alerts written while it was
+sent, per second). The network buffer timeout is mlsql's streaming default (5 ms) unless
+said; extra variants set it to Flink's own default (100 ms: the hash exchange in front of
+each of the feature view's four OVER windows waits for it) and to 0 ms.
 
-Throughput: --events transactions preloaded in a topic, read to its end (scan.bounded.mode
-latest-offset) by a streaming job, timed from the INSERT to the job's end: features into a
-Kafka sink, against features -> ML_PREDICT -> the same kind of sink. Alternated over
---rounds rounds; medians.
+Throughput: --events transactions preloaded in a topic and read to its end
+(scan.bounded.mode latest-offset) by a streaming job, timed from the INSERT to the job's end
+(JobHandle.wait()), nothing subtracted: the feature view into a Kafka sink, against the
+feature view -> ML_PREDICT -> the same kind of sink; alternated over --rounds rounds,
+medians.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import shutil
@@ -37,7 +46,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
@@ -57,12 +66,14 @@ CHECKPOINT_INTERVAL = "1 s"
 RATES = (1_000, 10_000)
 WARM_UP = 0.1  # of each rate's events, skipped
 TARGETS_MS = {"sql": 30, "udf": 50}  # p99 at 1,000 events/s, at-least-once
-# The columns of the feature view that reach the sink, with the model's probability or not.
-FEATURES = ["tx_id", "card_id", "event_time", "category", "amount", "online", "hour_of_day",
-            "tx_count_10m", "tx_count_24h", "amount_to_avg_30d", "seconds_since_previous",
-            "km_from_previous"]
-FEATURE_TYPES = ["BIGINT", "STRING", "TIMESTAMP(3)", "STRING", "DOUBLE", "BOOLEAN", "INT",
-                 "INT", "INT", "DOUBLE", "DOUBLE", "DOUBLE"]
+BUFFER_TIMEOUT = "execution.buffer-timeout.interval"
+# The feature view's columns that reach the throughput sinks (all of them are computed, as
+# for the model): the same with or without the model's probability.
+FEATURES = {"tx_id": "BIGINT", "card_id": "STRING", "event_time": "TIMESTAMP(3)",
+            "category": "STRING", "amount": "DOUBLE", "online": "BOOLEAN",
+            "hour_of_day": "INT", "tx_count_10m": "INT", "tx_count_24h": "INT",
+            "amount_to_avg_30d": "DOUBLE", "seconds_since_previous": "DOUBLE",
+            "km_from_previous": "DOUBLE"}
 
 
 @dataclass(frozen=True)
@@ -70,8 +81,10 @@ class Variant:
     key: str
     label: str
     model: str
-    execution: str
+    execution: str  # ML_PREDICT's MAP['execution', ...]
     guarantee: str  # the sink's 'sink.delivery-guarantee'
+    rates: tuple[int, ...] = RATES
+    options: dict[str, str] = field(default_factory=dict)
 
 
 LATENCY_VARIANTS = [
@@ -85,30 +98,56 @@ LATENCY_VARIANTS = [
             "exactly-once"),
     Variant("trees_eo", "100 trees, pandas UDF, exactly-once", "fraud_trees", "udf",
             "exactly-once"),
+    Variant("sql_bt100", "logistic, compiled SQL, at-least-once, buffer timeout 100 ms",
+            "fraud_model", "sql", "at-least-once", rates=(1_000,),
+            options={BUFFER_TIMEOUT: "100 ms"}),
+    Variant("sql_bt0", "logistic, compiled SQL, at-least-once, buffer timeout 0 ms",
+            "fraud_model", "sql", "at-least-once", rates=(1_000,),
+            options={BUFFER_TIMEOUT: "0 ms"}),
+    Variant("trees_bt0", "100 trees, pandas UDF, at-least-once, buffer timeout 0 ms",
+            "fraud_trees", "udf", "at-least-once", rates=(1_000,),
+            options={BUFFER_TIMEOUT: "0 ms"}),
 ]
+
+
+@dataclass
+class Timeline:
+    """The example's deterministic transactions, generated once: the history and, after it,
+    the live events of each rate (so that the producer's loop only sends)."""
+
+    history: list[dict]
+    live: dict[int, list[dict]]
+
+    @classmethod
+    def generate(cls, cards: int, days: float, seconds: float) -> Timeline:
+        stream = producer.TransactionStream(cards)
+        events = iter(stream)
+        until = (stream.clock + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%S")
+        history = list(itertools.takewhile(lambda e: e["event_time"] < until, events))
+        live = {rate: list(itertools.islice(events, int(rate * seconds))) for rate in RATES}
+        return cls(history, live)
 
 
 class Bench:
     """The broker, the registry and the example's SQL pointed at them."""
 
-    def __init__(self, root: Path, port: int, cards: int, history_days: float) -> None:
+    def __init__(self, root: Path, port: int) -> None:
         self.root = root
         self.bootstrap = f"127.0.0.1:{port}"
         self.registry = root / "registry"
-        self.cards = cards
-        self.history_days = history_days
         self.sql = {name: (EXAMPLE / name).read_text().replace(EXAMPLE_ADDRESS, self.bootstrap)
                     for name in ("tables.sql", "features.sql", "train.sql")}
         self.jobs: list[JobHandle] = []
 
-    def session(self, topic: str) -> mlsql.Session:
+    def session(self, topic: str, options: dict[str, str] | None = None) -> mlsql.Session:
         """A fresh session with the example's tables (`transactions` reading `topic`) and
         its feature view."""
         session = mlsql.Session(registry=self.registry, mode="streaming")
         session.sql("SET 'parallelism.default' = '1'")
-        tables = self.sql["tables.sql"].replace("'topic' = 'transactions'",
-                                                f"'topic' = '{topic}'")
-        session.sql(tables)
+        for key, value in (options or {}).items():
+            session.sql(f"SET '{key}' = '{value}'")
+        session.sql(self.sql["tables.sql"].replace("'topic' = 'transactions'",
+                                                   f"'topic' = '{topic}'"))
         session.sql(self.sql["features.sql"])
         return session
 
@@ -127,35 +166,32 @@ class Bench:
         self.jobs.append(job)
         return job
 
+    def finished(self, job: JobHandle) -> None:
+        job.cancel()  # a no-op for a job that ended
+        self.jobs.remove(job)
+
     def stop_jobs(self) -> None:
         for job in self.jobs:
             try:
                 job.cancel()
-            except Exception as error:  # the job ended some other way
+            except Exception as error:  # it ended some other way
                 print(f"  (cancelling job {job.job_id}: {error})", file=sys.stderr)
         self.jobs.clear()
 
-    def history(self, topic: str) -> tuple[int, object]:
-        """The same deterministic history in `topic`; returns its count and the stream's
-        iterator, positioned where the live events continue."""
-        stream = producer.TransactionStream(self.cards)
-        events = iter(stream)
-        sent = producer.produce(self.bootstrap, topic, events,
-                                until=stream.clock + timedelta(days=self.history_days))
-        return sent, events
+    def produce(self, topic: str, events: list[dict], **pacing) -> int:
+        return producer.produce(self.bootstrap, topic, iter(events), **pacing)
 
     def create_topics(self, *topics: str) -> None:
         from confluent_kafka.admin import AdminClient, NewTopic
 
         admin = AdminClient({"bootstrap.servers": self.bootstrap})
-        futures = admin.create_topics([NewTopic(t, 1, 1) for t in topics])
-        for future in futures.values():
+        for future in admin.create_topics([NewTopic(t, 1, 1) for t in topics]).values():
             future.result(30)
 
 
 class AlertReader(threading.Thread):
-    """Reads an alerts topic from its start as the job writes it (read_committed): for each
-    tx_id the record's timestamp and when the reader saw it, both in ms since the epoch."""
+    """Reads an alerts topic from its start while the job writes it (read_committed): per
+    tx_id the record's timestamp and when the reader got it, both in ms since the epoch."""
 
     def __init__(self, bootstrap: str, topic: str) -> None:
         super().__init__(daemon=True, name=f"reader-{topic}")
@@ -168,6 +204,7 @@ class AlertReader(threading.Thread):
         self.consumer.subscribe([topic])
         self.stamped: dict[int, int] = {}
         self.seen: dict[int, float] = {}
+        self.duplicates = 0  # alerts written again (at-least-once, after a restart)
         self.stopping = threading.Event()
 
     def run(self) -> None:
@@ -177,15 +214,18 @@ class AlertReader(threading.Thread):
                 now = time.time() * 1000
                 if message is not None and not message.error():
                     tx_id = json.loads(message.value())["tx_id"]
+                    if tx_id in self.stamped:  # the first one counts
+                        self.duplicates += 1
+                        continue
                     self.stamped[tx_id] = message.timestamp()[1]
                     self.seen[tx_id] = now
         finally:
             self.consumer.close()
 
-    def wait_for(self, ids: list[int] | range, timeout: float) -> bool:
+    def wait_for(self, ids: list[int], timeout: float) -> bool:
         """Whether an alert for each of `ids` arrived within `timeout` seconds."""
         deadline = time.monotonic() + timeout
-        pending = list(ids)
+        pending = ids
         while pending:
             pending = [i for i in pending if i not in self.stamped]
             if not pending or time.monotonic() > deadline:
@@ -206,27 +246,45 @@ def record_timestamps(bootstrap: str, topic: str, start_offset: int) -> dict[int
     position = start_offset
     while position < end:
         for message in consumer.consume(10_000, 1.0):
-            if message.error():
-                continue
-            stamps[json.loads(message.value())["tx_id"]] = message.timestamp()[1]
-            position = message.offset() + 1
+            if not message.error():
+                stamps[json.loads(message.value())["tx_id"]] = message.timestamp()[1]
+                position = message.offset() + 1
     consumer.close()
     return stamps
 
 
 def percentiles(values: list[float]) -> tuple[float, float]:
+    """p50 and p99 (nearest rank, so that an infinitely late alert counts as one)."""
     if not values:
         return float("nan"), float("nan")
-    p50, p99 = np.percentile(values, [50, 99])
+    p50, p99 = np.percentile(values, [50, 99], method="inverted_cdf")
     return float(p50), float(p99)
 
 
-def measure_latency(bench: Bench, variant: Variant, seconds: float) -> dict[int, dict]:
+@dataclass
+class Phase:
+    rate: int
+    achieved: float
+    events: int
+    late: int  # alerts not there --drain seconds after the last send
+    scored: float  # the phase's alerts written while it sent, per second of sending
+    latency: tuple[float, float]
+    seen: tuple[float, float]
+
+
+def measure_latency(bench: Bench, variant: Variant, timeline: Timeline, seconds: float,
+                    drain: float) -> tuple[float, int, list[Phase]]:
+    """Returns the seconds from the INSERT to the history's last alert, how many alerts
+    came twice, and each rate's figures."""
     topic, alerts = f"tx_{variant.key}", f"alerts_{variant.key}"
     bench.create_topics(topic, alerts)
-    history, events = bench.history(topic)
-    session = bench.session(topic)
-    session.sql(f"SET 'execution.checkpointing.interval' = '{CHECKPOINT_INTERVAL}'")
+    history = bench.produce(topic, timeline.history)
+    session = bench.session(topic, variant.options)
+    # A directory: the job manager's memory takes at most 5 MB of state, and the feature
+    # view's windows hold more, so every checkpoint would fail and the job restart.
+    session.sql(f"SET 'execution.checkpointing.interval' = '{CHECKPOINT_INTERVAL}';"
+                "SET 'execution.checkpointing.dir' = "
+                f"'{(bench.root / 'checkpoints' / variant.key).as_uri()}'")
     bench.sink(session, "bench_alerts", alerts,
                "tx_id BIGINT, card_id STRING, probability DOUBLE", variant.guarantee)
     reader = AlertReader(bench.bootstrap, alerts)
@@ -235,60 +293,60 @@ def measure_latency(bench: Bench, variant: Variant, seconds: float) -> dict[int,
     job = bench.start(session, (
         "INSERT INTO bench_alerts SELECT tx_id, card_id, probability FROM ML_PREDICT("
         f"TABLE features, MODEL {variant.model}, MAP['execution', '{variant.execution}'])"))
-    results: dict[int, dict] = {}
+    sent_phases = []
     try:
-        if not reader.wait_for(range(1, history + 1), 300):
+        if not reader.wait_for([e["tx_id"] for e in timeline.history], 300):
             raise RuntimeError(f"{variant.label}: the job did not score the history "
                                f"({len(reader.stamped)} of {history} alerts; {job.status()})")
         caught_up = time.monotonic() - submitted
-        phases = []
-        for rate in RATES:
+        for rate in variant.rates:
             ids: list[int] = []
             started = time.monotonic()
-            sent = producer.produce(bench.bootstrap, topic, events, count=int(rate * seconds),
-                                    rate=rate, on_send=lambda e, ids=ids: ids.append(e["tx_id"]))
-            phases.append((rate, sent / (time.monotonic() - started), ids))
-            if not reader.wait_for(ids, 60):
-                print(f"  {variant.label}: {rate}/s: not every alert arrived",
-                      file=sys.stderr)
+            deadline = started + seconds * 1.25 + 1  # when the producer cannot keep the rate
+            events = itertools.takewhile(lambda _, d=deadline: time.monotonic() < d,
+                                         timeline.live[rate])
+            sent = producer.produce(bench.bootstrap, topic, events, rate=rate,
+                                    on_send=lambda e, ids=ids: ids.append(e["tx_id"]))
+            sent_phases.append((rate, sent / (time.monotonic() - started), ids))
+            reader.wait_for(ids, drain)
         stamps = record_timestamps(bench.bootstrap, topic, history)
     finally:
-        job.cancel()
-        bench.jobs.remove(job)
+        bench.finished(job)
         reader.stopping.set()
         reader.join(10)
-    for rate, achieved, ids in phases:
+    phases = []
+    for rate, achieved, ids in sent_phases:
         measured = ids[int(len(ids) * WARM_UP):]
-        got = [i for i in measured if i in reader.stamped and i in stamps]
-        latency = [reader.stamped[i] - stamps[i] for i in got]
-        seen = [reader.seen[i] - stamps[i] for i in got]
-        results[rate] = {"achieved": achieved, "events": len(got), "missing":
-                         len(measured) - len(got), "latency": percentiles(latency),
-                         "seen": percentiles(seen),
-                         "raw": ([stamps[i] for i in got], latency, seen)}
-    print(f"  {variant.label}: history of {history:,} scored {caught_up:.1f} s after the "
-          f"INSERT", file=sys.stderr)
-    return results
+        late = [i for i in measured if i not in reader.stamped]
+        got = [i for i in measured if i in reader.stamped]
+        inf = [float("inf")] * len(late)
+        first, last = stamps[ids[0]], stamps[ids[-1]]
+        kept_up = sum(1 for i in ids if reader.stamped.get(i, last + 1) <= last)
+        scored = kept_up / max((last - first) / 1000, 1e-3)
+        phases.append(Phase(
+            rate, achieved, len(measured), len(late), scored,
+            percentiles([reader.stamped[i] - stamps[i] for i in got] + inf),
+            percentiles([reader.seen[i] - stamps[i] for i in got] + inf)))
+    return caught_up, reader.duplicates, phases
 
 
-def measure_throughput(bench: Bench, events: int, rounds: int) -> dict[str, list[float]]:
+def measure_throughput(bench: Bench, events: int, rounds: int,
+                       cards: int) -> dict[str, list[float]]:
     topic = "tx_bulk"
     bench.create_topics(topic, "bulk_plain", "bulk_scored")
-    stream = producer.TransactionStream(bench.cards)
     started = time.monotonic()
-    sent = producer.produce(bench.bootstrap, topic, iter(stream), count=events)
-    print(f"  preloaded {sent:,} transactions in {time.monotonic() - started:.1f} s",
-          file=sys.stderr)
-    columns = ", ".join(f"{n} {t}" for n, t in zip(FEATURES, FEATURE_TYPES, strict=True))
+    sent = producer.produce(bench.bootstrap, topic, iter(producer.TransactionStream(cards)),
+                            count=events)
+    print(f"  ({sent:,} transactions preloaded in {time.monotonic() - started:.1f} s)")
+    columns = ", ".join(f"{name} {kind}" for name, kind in FEATURES.items())
     selected = ", ".join(FEATURES)
+    scored = f"{columns}, probability DOUBLE"
     pipelines = {
         "no_model": ("bulk_plain", columns, f"SELECT {selected} FROM features"),
-        "sql": ("bulk_scored", f"{columns}, probability DOUBLE",
-                f"SELECT {selected}, probability FROM ML_PREDICT(TABLE features, "
-                "MODEL fraud_model, MAP['execution', 'sql'])"),
-        "trees": ("bulk_scored", f"{columns}, probability DOUBLE",
-                  f"SELECT {selected}, probability FROM ML_PREDICT(TABLE features, "
-                  "MODEL fraud_trees, MAP['execution', 'udf'])"),
+        "sql": ("bulk_scored", scored, f"SELECT {selected}, probability FROM ML_PREDICT("
+                "TABLE features, MODEL fraud_model, MAP['execution', 'sql'])"),
+        "trees": ("bulk_scored", scored, f"SELECT {selected}, probability FROM ML_PREDICT("
+                  "TABLE features, MODEL fraud_trees, MAP['execution', 'udf'])"),
     }
     seconds: dict[str, list[float]] = {name: [] for name in pipelines}
     for round_ in range(rounds):  # alternated, so drift hits every pipeline alike
@@ -300,9 +358,9 @@ def measure_throughput(bench: Bench, events: int, rounds: int) -> dict[str, list
             job = bench.start(session, f"INSERT INTO bulk_sink {query}")
             job.wait()
             took = time.perf_counter() - started
-            bench.jobs.remove(job)
+            bench.finished(job)
             seconds[name].append(took)
-            print(f"  round {round_ + 1} {name}: {took:.1f} s", file=sys.stderr)
+            print(f"  (round {round_ + 1}, {name}: {took:.1f} s, {sent / took:,.0f} events/s)")
     return {name: [sent / s for s in runs] for name, runs in seconds.items()}
 
 
@@ -315,81 +373,107 @@ def free_port(preferred: int) -> int:
         return probe.getsockname()[1]
 
 
+def load() -> str:
+    return f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+
+
+def ms(value: float) -> str:
+    return "inf" if value == float("inf") else f"{value:.0f}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=20, help="live seconds per rate")
-    parser.add_argument("--events", type=int, default=400_000,
+    parser.add_argument("--events", type=int, default=200_000,
                         help="preloaded transactions for the throughput runs")
     parser.add_argument("--rounds", type=int, default=2, help="throughput rounds")
+    parser.add_argument("--drain", type=float, default=10,
+                        help="seconds after the last live event for the last alerts")
     parser.add_argument("--cards", type=int, default=1000)
     parser.add_argument("--history-days", type=float, default=10)
     parser.add_argument("--port", type=int, default=29092)
     args = parser.parse_args()
 
-    print(f"{os.cpu_count()} CPUs (1-minute load {os.getloadavg()[0]:.1f} at the start; "
-          "anything else running shares them), parallelism 1, streaming mode")
+    began = time.monotonic()
+    print(f"parallelism 1, streaming mode; {load()} at the start (the machine is shared: "
+          "other work running on it shows in these figures)")
+    timeline = Timeline.generate(args.cards, args.history_days, args.seconds)
     root = Path(tempfile.mkdtemp(prefix="mlsql-bench-streaming-"))
     broker = LocalKafka(root / "kafka")
     port = free_port(args.port)
     broker.start(port)
-    bench = Bench(root, port, args.cards, args.history_days)
+    bench = Bench(root, port)
     try:
         bench.create_topics("transactions")
-        history, _ = bench.history("transactions")
+        history = bench.produce("transactions", timeline.history)
         trainer = bench.session("transactions")
         started = time.monotonic()
         trainer.sql(bench.sql["train.sql"])
-        print(f"trained fraud_model and fraud_trees on {history:,} transactions "
+        print(f"train.sql: fraud_model and fraud_trees on {history:,} transactions "
               f"({args.history_days:g} simulated days, {args.cards} cards) in "
               f"{time.monotonic() - started:.1f} s")
 
-        print(f"\nlatency, alert record time - transaction record time, live events after "
-              f"{WARM_UP:.0%} warm-up; checkpoints every {CHECKPOINT_INTERVAL}:")
-        latency: dict[str, dict[int, dict]] = {}
+        print(f"\nlatency: alert record time - transaction record time, live events after "
+              f"{WARM_UP:.0%} warm-up; \"seen\": when a read_committed consumer got the "
+              f"alert; checkpoints every {CHECKPOINT_INTERVAL}; mlsql's buffer timeout "
+              "(5 ms) unless said")
+        print(f"  {'variant':<58}{'rate/s':>7}{'sent/s':>8}{'scored/s':>9}{'p50 ms':>8}"
+              f"{'p99 ms':>8}{'seen p50':>10}{'seen p99':>10}")
+        latency: dict[str, dict[int, Phase]] = {}
         for variant in LATENCY_VARIANTS:
-            latency[variant.key] = measure_latency(bench, variant, args.seconds)
-            for rate, r in latency[variant.key].items():
-                line = (f"  {variant.label:<38} {rate:>6,}/s (sent {r['achieved']:>6,.0f}/s)"
-                        f"  p50 {r['latency'][0]:6.1f} ms  p99 {r['latency'][1]:7.1f} ms")
+            caught_up, duplicates, phases = measure_latency(bench, variant, timeline, args.seconds,
+                                                args.drain)
+            latency[variant.key] = {phase.rate: phase for phase in phases}
+            for phase in phases:
+                line = (f"  {variant.label:<58}{phase.rate:>7,}{phase.achieved:>8,.0f}"
+                        f"{phase.scored:>9,.0f}"
+                        f"{ms(phase.latency[0]):>8}{ms(phase.latency[1]):>8}"
+                        f"{ms(phase.seen[0]):>10}{ms(phase.seen[1]):>10}")
+                if phase.rate == RATES[0] and variant.guarantee == "at-least-once" \
+                        and not variant.options:
+                    line += f"   target p99 <= {TARGETS_MS[variant.execution]} ms"
                 if variant.guarantee == "exactly-once":
-                    line += (f"  seen read_committed: p50 {r['seen'][0]:6.0f} ms  p99 "
-                             f"{r['seen'][1]:6.0f} ms (checkpoints every "
-                             f"{CHECKPOINT_INTERVAL})")
-                elif rate == RATES[0]:
-                    target = TARGETS_MS[variant.execution]
-                    line += f"  (target p99 <= {target} ms)"
-                if r["missing"]:
-                    line += f"  [{r['missing']} alerts missing]"
+                    line += f"   seen: committed at checkpoints, every {CHECKPOINT_INTERVAL}"
+                if phase.late:
+                    line += (f"   {phase.late / phase.events:.0%} of {phase.events:,} not "
+                             f"scored {args.drain:g} s after the last send")
                 print(line)
+            twice = f"; {duplicates:,} alerts written twice: the job restarted" \
+                if duplicates else ""
+            print(f"    (history scored {caught_up:.1f} s after the INSERT{twice}; {load()})")
 
-        print(f"\nthroughput, {args.events:,} preloaded transactions -> features -> "
-              f"[ML_PREDICT] -> Kafka (at-least-once), bounded, timed from INSERT to the "
-              f"job's end; medians of {args.rounds} rounds:")
-        rates = measure_throughput(bench, args.events, args.rounds)
+        print(f"\nthroughput: {args.events:,} preloaded transactions -> features -> "
+              "[ML_PREDICT] -> Kafka (at-least-once), bounded, from the INSERT to the job's "
+              f"end; medians of {args.rounds} rounds, alternated")
+        rates = measure_throughput(bench, args.events, args.rounds, args.cards)
         base = statistics.median(rates["no_model"])
         print(f"  {'no model:':<32}{base:>10,.0f} events/s")
         ratios = {}
-        for name, label in (("sql", "logistic, compiled SQL"), ("trees", "100 trees, UDF")):
+        for name, label in (("sql", "logistic, compiled SQL"),
+                            ("trees", "100 trees, pandas UDF")):
             rate = statistics.median(rates[name])
             ratios[name] = rate / base
-            target = "  (target >= 0.8)" if name == "sql" else ""
+            target = "   target >= 0.8" if name == "sql" else ""
             print(f"  {label + ':':<32}{rate:>10,.0f} events/s  ratio {rate / base:.2f}"
                   f"{target}")
     finally:
         bench.stop_jobs()
         broker.stop()
         shutil.rmtree(root, ignore_errors=True)
+    print(f"({load()} at the end; {time.monotonic() - began:.0f} s in all)")
 
-    def p99(key: str, rate: int, kind: str = "latency") -> float:
-        return latency[key][rate][kind][1]
+    def p99(key: str, rate: int = RATES[0], kind: str = "latency") -> float:
+        return getattr(latency[key][rate], kind)[1]
 
-    print(summary("streaming", p99_compiled_1k=p99("sql", 1000),
-                  p99_udf_1k=p99("udf", 1000), p99_trees_1k=p99("trees", 1000),
-                  p99_compiled_10k=p99("sql", 10_000), p99_trees_10k=p99("trees", 10_000),
-                  p99_compiled_eo_seen_1k=p99("sql_eo", 1000, "seen"),
-                  no_model_events_per_s=base, ratio_compiled=ratios["sql"],
-                  ratio_trees=ratios["trees"]))
+    print(summary("streaming", p99_compiled_1k=p99("sql"), p99_udf_1k=p99("udf"),
+                  p99_trees_1k=p99("trees"), p99_compiled_10k=p99("sql", RATES[1]),
+                  p99_trees_10k=p99("trees", RATES[1]),
+                  p99_compiled_eo_seen_1k=p99("sql_eo", kind="seen"),
+                  p99_compiled_bt100_1k=p99("sql_bt100"),
+                  p99_compiled_bt0_1k=p99("sql_bt0"), p99_trees_bt0_1k=p99("trees_bt0"),
+                  no_model_events_per_s=base,
+                  ratio_compiled=ratios["sql"], ratio_trees=ratios["trees"]))
 
 
 if __name__ == "__main__":
