@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from mlsql.errors import MlsqlError, ModelNotFoundError, did_you_mean
+from mlsql.paths import user_path
 
 METADATA_FILE = "metadata.json"
 MODEL_FILE = "model.json"
@@ -34,7 +35,7 @@ _VERSION_DIR = re.compile(r"^v(\d+)$")
 
 
 def default_registry_path() -> Path:
-    return Path(os.environ.get("MLSQL_REGISTRY", Path.home() / ".mlsql" / "registry"))
+    return user_path("MLSQL_REGISTRY", "registry")
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ mlsql's function registrations into it. Without a mode change nothing is replaye
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +16,7 @@ from pyflink.table import EnvironmentSettings, Table, TableEnvironment, TableRes
 from pyflink.table.udf import UserDefinedFunctionWrapper
 
 from mlsql.errors import MlsqlError
+from mlsql.paths import user_path
 
 RUNTIME_MODE = "execution.runtime-mode"
 _REPLAYED_WORDS = {"CREATE", "DROP", "ALTER", "USE", "LOAD", "UNLOAD"}
@@ -40,7 +40,7 @@ def default_checkpoint_dir() -> Path:
     """Where checkpoints go unless 'execution.checkpointing.dir' says otherwise: Flink's own
     default keeps them in the JobManager's memory, capped at 5 MB, and a job whose window
     state outgrows that fails every checkpoint and restarts from the beginning."""
-    return Path(os.environ.get("MLSQL_CHECKPOINTS", Path.home() / ".mlsql" / "checkpoints"))
+    return user_path("MLSQL_CHECKPOINTS", "checkpoints")
 
 
 def default_options() -> dict[str, str]:

@@ -9,7 +9,7 @@ test time that `.ci/run` (`mlsql kafka install`) did not resolve first.
 
 from __future__ import annotations
 
-import os
+import functools
 import re
 import shutil
 import subprocess
@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mlsql.errors import MlsqlError
+from mlsql.paths import user_path
 
 POM = Path(__file__).with_name("pom.xml")
 _COMPLETE = ".complete"
@@ -30,10 +31,10 @@ class Bundle:
 
     @property
     def version(self) -> str:
-        match = re.search(rf"<{re.escape(self.version_property)}>([^<]+)<", POM.read_text())
-        if not match:
+        version = _pom_properties().get(self.version_property)
+        if version is None:
             raise MlsqlError(f"{POM} has no <{self.version_property}> property")
-        return match.group(1)
+        return version
 
     @property
     def directory(self) -> Path:
@@ -52,13 +53,20 @@ BUNDLES = {
 }
 
 
+@functools.cache
+def _pom_properties() -> dict[str, str]:
+    """The pom's <properties>, read once (a bundle's version is asked for on every path)."""
+    block = re.search(r"<properties>(.*?)</properties>", POM.read_text(), re.S)
+    return dict(re.findall(r"<([\w.]+)>([^<]+)</\1>", block.group(1) if block else ""))
+
+
 def bundle(name: str) -> Bundle:
     return BUNDLES[name]
 
 
 def cache_root() -> Path:
     """$MLSQL_CACHE, else ~/.mlsql/cache."""
-    return Path(os.environ.get("MLSQL_CACHE", Path.home() / ".mlsql" / "cache"))
+    return user_path("MLSQL_CACHE", "cache")
 
 
 def resolve(name: str, progress=None) -> list[Path]:

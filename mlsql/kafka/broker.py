@@ -29,6 +29,7 @@ from pathlib import Path
 
 from mlsql.errors import MlsqlError
 from mlsql.jars import bundle, resolve
+from mlsql.paths import user_path
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 9092
@@ -72,7 +73,7 @@ logger.kafka.level = {level}
 
 def default_data_dir() -> Path:
     """$MLSQL_KAFKA_DATA, else ~/.mlsql/kafka."""
-    return Path(os.environ.get("MLSQL_KAFKA_DATA", Path.home() / ".mlsql" / "kafka"))
+    return user_path("MLSQL_KAFKA_DATA", "kafka")
 
 
 @dataclass(frozen=True)
