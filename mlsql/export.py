@@ -17,6 +17,7 @@ from mlsql.flink_types import to_data_type
 from mlsql.parser import parse_script
 from mlsql.session import Session, is_job, is_query, leading_word
 from mlsql.splitter import Statement
+from udfs.predict import VERSION_FIELD
 
 FUNCTIONS_MODULE = "mlsql_job_functions"
 _PASSED_VERBATIM = (ir.SetOption, ir.ResetOption, ir.BeginStatementSet, ir.EndStatementSet)
@@ -117,9 +118,10 @@ def _write_functions(out_dir: Path, functions: dict) -> None:
         fields = ", ".join(
             f"DataTypes.FIELD({o['name']!r}, DataTypes.{_type_call(o['type'])}())"
             for o in model.metadata["outputs"])
+        fields += f", DataTypes.FIELD({VERSION_FIELD!r}, DataTypes.INT())"
         source += ["", f"{name} = udf(",
                    f"    ModelPredictFunction(os.path.join(_HERE, 'models', {model.name!r}, "
-                   f"'v{model.version}')),",
+                   f"'v{model.version}'), {model.version}),",
                    f"    result_type=DataTypes.ROW([{fields}]), func_type='pandas')"]
     (out_dir / f"{FUNCTIONS_MODULE}.py").write_text("\n".join(source) + "\n")
 

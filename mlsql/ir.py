@@ -19,6 +19,11 @@ class ModelRef:
     name: str
     version: int | None  # None: the model's serving version
     position: Position
+    latest: bool = False  # `m$latest`: the newest version, whatever the default
+
+    @property
+    def pinned(self) -> bool:
+        return self.version is not None
 
 
 @dataclass(frozen=True)

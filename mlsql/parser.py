@@ -81,14 +81,17 @@ class _Cursor:
     def model_ref(self) -> ir.ModelRef:
         name, first = self.qualified_name("a model name")
         version: int | None = None
+        latest = False
         if "$" in name:
             name, _, pin = name.rpartition("$")
             if pin.isdigit():
                 version = int(pin)
-            elif pin.lower() != "latest":
+            elif pin.lower() == "latest":
+                latest = True
+            else:
                 raise self.error(f"unknown model version {pin!r}: use m$<number> or m$latest",
                                  first)
-        return ir.ModelRef(name, version, self.position(first))
+        return ir.ModelRef(name, version, self.position(first), latest)
 
 
 def parse_script(script: str) -> list[tuple[Statement, ir.MlsqlStatement]]:

@@ -1,19 +1,14 @@
 """The model registry: a directory of models, each a series of immutable versions.
 
-    <root>/<model>/model.json        identity: id, created_at, default_version
-    <root>/<model>/v<N>/metadata.json catalog facts: columns, options, query, metrics, ...
-    <root>/<model>/v<N>/predictor.json + artifact files, read by udfs.predictors
-    <root>/.staging/<uuid>/          a version being written
-
-A version is written under .staging and renamed into place in one step, so a crash or a
-failed training leaves no half version and the previous version keeps serving. A scoring job
-is planned against a version's directory, never against a mutable "current" file.
+The layout on disk, and the one-step publication that keeps a crash or a failed training
+from leaving half a version, are in udfs.model_store (Flink's workers read and write it
+too). A scoring job is planned against one version; unpinned references in streaming jobs
+follow the model's serving version while they run (udfs.predict).
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import fnmatch
 import json
 import os
@@ -27,11 +22,11 @@ from typing import Any
 
 from mlsql.errors import MlsqlError, ModelNotFoundError, did_you_mean
 from mlsql.paths import user_path
+from udfs import model_store
+from udfs.model_store import METADATA_FILE, MODEL_FILE, now_iso, write_json_atomic
 
-METADATA_FILE = "metadata.json"
-MODEL_FILE = "model.json"
+__all__ = ["METADATA_FILE", "MODEL_FILE", "ModelVersion", "Registry", "now_iso"]
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
-_VERSION_DIR = re.compile(r"^v(\d+)$")
 
 
 def default_registry_path() -> Path:
@@ -71,22 +66,20 @@ class Registry:
         return (self.root / name / MODEL_FILE).exists() and bool(self.versions(name))
 
     def versions(self, name: str) -> list[int]:
-        directory = self.root / name
-        if not directory.is_dir():
-            return []
-        found = (_VERSION_DIR.match(p.name) for p in directory.iterdir())
-        return sorted(int(m.group(1)) for m in found if m)
+        return model_store.versions(self.root / name)
 
     def model_info(self, name: str) -> dict[str, Any]:
         return json.loads((self._model_dir(name) / MODEL_FILE).read_text())
 
-    def resolve(self, name: str, version: int | None = None) -> ModelVersion:
-        """The pinned `version`, or the model's default version, or its latest."""
+    def resolve(self, name: str, version: int | None = None,
+                latest: bool = False) -> ModelVersion:
+        """The pinned `version`, or the model's default version (unless `latest`), or its
+        newest."""
         versions = self.versions(name)
         if not versions:
             raise self._not_found(name)
         if version is None:
-            version = self.model_info(name).get("default_version") or versions[-1]
+            version = model_store.serving_version(self.root / name, latest)
         if version not in versions:
             raise ModelNotFoundError(
                 f"model {name!r} has no version {version} (versions: "
@@ -106,8 +99,7 @@ class Registry:
     def new_version(self, name: str) -> Iterator[StagedVersion]:
         """Yield a staging directory; on a clean exit it becomes the model's next version."""
         check_model_name(name)
-        staged = StagedVersion(self.root / ".staging" / uuid.uuid4().hex)
-        staged.path.mkdir(parents=True)
+        staged = StagedVersion(model_store.staging_dir(self.root))
         try:
             yield staged
             staged.version = self._publish(name, staged.path)
@@ -115,23 +107,7 @@ class Registry:
             shutil.rmtree(staged.path, ignore_errors=True)
 
     def _publish(self, name: str, staging: Path) -> int:
-        model_dir = self.root / name
-        model_dir.mkdir(exist_ok=True)
-        if not (model_dir / MODEL_FILE).exists():
-            _write_json_atomic(model_dir / MODEL_FILE, {
-                "name": name, "id": uuid.uuid4().hex, "created_at": now_iso(),
-                "default_version": None})
-        while True:
-            version = (self.versions(name) or [0])[-1] + 1
-            metadata = json.loads((staging / METADATA_FILE).read_text())
-            metadata["version"] = version
-            _write_json_atomic(staging / METADATA_FILE, metadata)
-            try:
-                os.rename(staging, model_dir / f"v{version}")
-                return version
-            except OSError:  # another writer took this number first
-                if not (model_dir / f"v{version}").exists():
-                    raise
+        return model_store.publish(self.root, name, staging)
 
     def set_default_version(self, name: str, version: int | None) -> None:
         """Serve `version` when no version is named; None serves the latest again."""
@@ -141,7 +117,7 @@ class Registry:
             raise self._not_found(name)
         info = self.model_info(name)
         info["default_version"] = version
-        _write_json_atomic(self._model_dir(name) / MODEL_FILE, info)
+        write_json_atomic(self._model_dir(name) / MODEL_FILE, info)
 
     def rename(self, name: str, new_name: str) -> None:
         check_model_name(new_name)
@@ -152,7 +128,7 @@ class Registry:
         os.rename(self._model_dir(name), self.root / new_name)  # one step: no half state
         info = self.model_info(new_name)
         info["name"] = new_name
-        _write_json_atomic(self._model_dir(new_name) / MODEL_FILE, info)
+        write_json_atomic(self._model_dir(new_name) / MODEL_FILE, info)
 
     def drop(self, name: str, version: int | None = None) -> None:
         if version is not None:
@@ -171,16 +147,6 @@ class Registry:
     def _not_found(self, name: str) -> ModelNotFoundError:
         return ModelNotFoundError(f"model {name!r} not found in registry {self.root}"
                                   f"{did_you_mean(name, self.model_names())}")
-
-
-def now_iso() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-
-
-def _write_json_atomic(path: Path, payload: dict[str, Any]) -> None:
-    partial = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
-    partial.write_text(json.dumps(payload, indent=2, default=str))
-    os.replace(partial, path)
 
 
 def _remove_atomic(path: Path, root: Path) -> None:

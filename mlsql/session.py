@@ -22,6 +22,8 @@ from mlsql.planner.rewrite import rewrite
 from mlsql.registry import Registry
 from mlsql.runtime import RUNTIME_MODE, FlinkRuntime
 from mlsql.splitter import Statement
+from mlsql.streaming import online
+from mlsql.training.options import parse_options
 
 _QUERY_WORDS = {"SELECT", "WITH", "VALUES", "(", "TABLE"}
 _JOB_WORDS = {"INSERT", "EXECUTE"}
@@ -68,6 +70,10 @@ class Session:
         match parsed:
             case ir.CreateModel():
                 self.kafka.check_brokers(statement.tokens)
+                model_type, options = parse_options(parsed.option_map)
+                if model_type.online:
+                    job = online.start_training(parsed, model_type, options, self.context)
+                    return job and self._track(job)
                 return train.train(parsed, self.context).to_frame()
             case ir.ImportModel():
                 return import_model(parsed, self.context)

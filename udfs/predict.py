@@ -1,27 +1,116 @@
-"""The vectorized ML_PREDICT function: one Arrow batch in, the model's outputs out."""
+"""The vectorized ML_PREDICT function: one Arrow batch in, the model's outputs out.
+
+A pinned reference (`m$3`) scores with that version for the job's life. An unpinned one
+(`m`, `m$latest`) follows the model: at most every `refresh_seconds` the worker looks at the
+registry (two small file reads) and, when the serving version changed, loads the new one and
+scores the next batch with it. A batch is scored by exactly one version, so no row is
+dropped or scored twice at a switch; each row carries the version that scored it.
+"""
 
 from __future__ import annotations
 
+import json
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
 import pandas as pd
 from pyflink.table.udf import FunctionContext, ScalarFunction
 
+from udfs import model_store
 from udfs.predictors import Predictor, load_predictor
+
+VERSION_FIELD = "__mlsql_version"
+
+
+@dataclass(frozen=True)
+class FollowVersions:
+    """Where an unpinned reference finds new versions, and how often it looks."""
+
+    model_dir: str  # <registry>/<model>
+    latest: bool  # `m$latest`: the newest version even when a default version is set
+    refresh_seconds: float
+    inputs: tuple[tuple[str, str], ...]  # (name, kind) the job was planned with
+    outputs: tuple[tuple[str, str], ...]  # (name, type)
+
+
+@dataclass
+class _Serving:
+    version: int
+    predictor: Predictor | Any
 
 
 class ModelPredictFunction(ScalarFunction):
     """Loads the model version once per worker, in `open`, and scores whole batches."""
 
-    def __init__(self, model_dir: str) -> None:
-        self.model_dir = model_dir
-        self._predictor: Predictor | None = None
+    def __init__(self, version_dir: str, version: int,
+                 follow: FollowVersions | None = None) -> None:
+        self.version_dir = version_dir
+        self.version = version
+        self.follow = follow
+        self._serving: _Serving | None = None
+        self._next_check = 0.0
+        self._rejected: set[int] = set()
 
     def open(self, function_context: FunctionContext) -> None:
-        self._predictor = load_predictor(self.model_dir)
+        self._serving = _Serving(self.version, load_predictor(self.version_dir))
+        self._next_check = time.monotonic() + self._refresh_seconds()
 
     def eval(self, *columns: pd.Series) -> pd.DataFrame:
-        if self._predictor is None:  # not opened: called outside Flink
-            self._predictor = load_predictor(self.model_dir)
-        return self._predictor.predict(columns)
+        if self._serving is None:  # not opened: called outside Flink
+            self.open(None)
+        if self.follow is not None and time.monotonic() >= self._next_check:
+            self._check_for_new_version()
+        serving = self._serving
+        frame = serving.predictor.predict(columns)
+        frame[VERSION_FIELD] = np.full(len(frame), serving.version, dtype=np.int32)
+        return frame
+
+    def _refresh_seconds(self) -> float:
+        return self.follow.refresh_seconds if self.follow else float("inf")
+
+    def _check_for_new_version(self) -> None:
+        follow = self.follow
+        self._next_check = time.monotonic() + follow.refresh_seconds
+        model_dir = Path(follow.model_dir)
+        try:
+            version = model_store.serving_version(model_dir, follow.latest)
+        except (OSError, ValueError):  # a writer mid-rename; look again next time
+            return
+        if version is None or version == self._serving.version or version in self._rejected:
+            return
+        directory = model_dir / f"v{version}"
+        try:
+            metadata = json.loads((directory / model_store.METADATA_FILE).read_text())
+            problem = _incompatibility(metadata, follow)
+            if problem is None:
+                self._serving = _Serving(version, load_predictor(str(directory)))
+                _log(f"{model_dir.name}: now scoring with version {version}")
+                return
+        except (OSError, ValueError, KeyError) as error:  # dropped meanwhile, or unreadable
+            problem = f"cannot be loaded ({error})"
+        self._rejected.add(version)
+        _log(f"{model_dir.name}: version {version} {problem}; still scoring with version "
+             f"{self._serving.version} (restart the job to change the schema)")
 
     def __getstate__(self) -> dict:
-        return {"model_dir": self.model_dir, "_predictor": None}
+        return {"version_dir": self.version_dir, "version": self.version,
+                "follow": self.follow, "_serving": None, "_next_check": 0.0,
+                "_rejected": set()}
+
+
+def _incompatibility(metadata: dict[str, Any], follow: FollowVersions) -> str | None:
+    inputs = tuple((i["name"], i["kind"]) for i in metadata["inputs"])
+    outputs = tuple((o["name"], o["type"]) for o in metadata["outputs"])
+    if inputs != follow.inputs:
+        return f"takes other inputs ({', '.join(n for n, _ in inputs)})"
+    if outputs != follow.outputs:
+        return f"has other outputs ({', '.join(f'{n} {t}' for n, t in outputs)})"
+    return None
+
+
+def _log(message: str) -> None:
+    print(f"mlsql: {message}", file=sys.stderr, flush=True)

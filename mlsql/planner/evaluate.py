@@ -19,7 +19,7 @@ from mlsql.planner.context import PlanContext
 from mlsql.planner.predict import bind_inputs, resolve_model
 from mlsql.training.extract import extract
 from mlsql.training.labels import label_expression, label_values
-from mlsql.training.metrics import evaluate
+from udfs.metrics import evaluate
 from udfs.predictors import load_predictor
 
 

@@ -12,6 +12,15 @@ otherwise a vectorized UDF:
 The function is a vectorized (pandas) UDF bound to one model version's directory; Flink plans
 it as a single PythonCalc, so the model runs once per row whatever outputs are selected.
 Every column and type is checked here, before any job starts.
+
+Which path an unpinned model (`m`, `m$latest`) takes in a streaming job: the UDF, which
+follows the model's serving version while the job runs (udfs/predict.py). Compiled SQL has
+the version's coefficients in the plan and cannot change without a restart, so it serves
+pinned versions, batch jobs, and streaming jobs that ask for it (MAP['execution', 'sql']),
+with a note saying which version they keep.
+
+MAP['challenger', 'm2'] scores the same rows with a second model in the same job and adds its
+outputs as `challenger_<output>`.
 """
 
 from __future__ import annotations
@@ -27,61 +36,117 @@ from mlsql import ir
 from mlsql.compiler.model import DEFAULT_MAX_TREE_NODES, NotCompilable, compile_model
 from mlsql.compiler.sql import BARRIER, CompiledModel
 from mlsql.dialect import quote_identifier
+from mlsql.durations import parse_duration
 from mlsql.errors import MlsqlError, OptionError, SchemaError, did_you_mean
 from mlsql.flink_types import Column, extraction_expression, to_data_type
 from mlsql.planner.context import PlanContext
 from mlsql.registry import ModelVersion
-from udfs.predict import ModelPredictFunction
+from udfs.predict import VERSION_FIELD, FollowVersions, ModelPredictFunction
 
 _OUT = quote_identifier("__mlsql_out")
 EXECUTION = "mlsql.predict.execution"
 EXECUTION_CHOICES = ("auto", "sql", "udf")
 MAX_TREE_NODES = "mlsql.predict.max-tree-nodes"
 VERSION_COLUMN = "mlsql.predict.version-column"
-CONFIG_KEYS = ("execution", "version_column")
+REFRESH_INTERVAL = "mlsql.predict.refresh-interval"
+DEFAULT_REFRESH = "1 s"
+CONFIG_KEYS = ("execution", "version_column", "challenger", "refresh_interval")
+CHALLENGER_PREFIX = "challenger_"
 STAGE_TREES = 10
 
 
 def predict_subquery(call: ir.PredictCall, context: PlanContext) -> str:
-    model = resolve_model(call.model, context)
+    config = _config(call)
     columns = context.query_columns(f"SELECT * FROM {call.table_sql}", call.table_position)
-    arguments = bind_inputs(call.table_sql, call.table_position, call.descriptor, model,
-                            columns)
+    version_column = config.get("version_column") or context.runtime.options.get(
+        VERSION_COLUMN) or None
+    scored = _score(call, call.model, columns, call.table_sql, "", version_column, config,
+                    context)
+    if "challenger" not in config:
+        return scored
+    challenger = _challenger_ref(config["challenger"], call.model.position)
+    columns = context.query_columns(f"SELECT * FROM {scored}", call.table_position)
+    return _score(call, challenger, columns, scored, CHALLENGER_PREFIX,
+                  version_column and CHALLENGER_PREFIX + version_column, config, context)
+
+
+def _score(call: ir.PredictCall, ref: ir.ModelRef, columns: list[Column], table_sql: str,
+           prefix: str, version_column: str | None, config: dict[str, str],
+           context: PlanContext) -> str:
+    """`table_sql`'s columns plus the outputs of model `ref` (named with `prefix`)."""
+    model = resolve_model(ref, context)
+    arguments = bind_inputs(table_sql, call.table_position, call.descriptor, model, columns)
     outputs = model.metadata["outputs"]
+    names = [prefix + o["name"] for o in outputs]
     existing = {c.name for c in columns}
-    version_column = _version_column(call, context)
-    added = [o["name"] for o in outputs] + ([version_column] if version_column else [])
-    for name in added:
+    for name in names + ([version_column] if version_column else []):
         if name in existing:
             raise SchemaError(
                 f"ML_PREDICT at {call.model.position}: the input table already has a column "
                 f"named {name!r}, which model {model.name!r} outputs; rename it in "
                 "a view or subquery first")
     passthrough = [quote_identifier(c.name) for c in columns]
-    version = ([f"CAST({model.version} AS INT) AS {quote_identifier(version_column)}"]
-               if version_column else [])
-    execution = _execution(call, context)
+    follows = not context.runtime.is_batch and not ref.pinned
+    execution = _execution(config, call, context)
+    where = f"ML_PREDICT at {ref.position}"
+    if follows and execution == "auto":
+        context.progress(
+            f"{where}: {model.name!r} is not pinned, so this streaming job scores it with the "
+            "Python UDF, which picks up new versions while it runs; pin a version "
+            f"(`{model.name}${model.version}`) for compiled SQL")
+        execution = "udf"
     if execution != "udf":
         try:
             compiled = compile_model(model, arguments, int(context.runtime.options.get(
                 MAX_TREE_NODES, DEFAULT_MAX_TREE_NODES)))
         except NotCompilable as reason:
             if execution == "sql":
-                raise MlsqlError(f"ML_PREDICT at {call.model.position}: model {model.name!r} "
-                                 f"cannot run as compiled SQL: {reason}") from None
+                raise MlsqlError(f"{where}: model {model.name!r} cannot run as compiled SQL: "
+                                 f"{reason}") from None
         else:
-            return _compiled_subquery(compiled, passthrough, outputs, call.table_sql, version)
-    function = _register_function(model, context)
-    select = passthrough + [
-        f"{_OUT}.{quote_identifier(o['name'])} AS {quote_identifier(o['name'])}"
-        for o in outputs] + version
+            if follows:
+                context.progress(f"{where}: compiled SQL scores {model.name!r} version "
+                                 f"{model.version} until the job restarts")
+            version = ([f"CAST({model.version} AS INT) AS {quote_identifier(version_column)}"]
+                       if version_column else [])
+            return _compiled_subquery(compiled, passthrough, names, table_sql, version)
+    follow = _follow(ref, model, config, context) if follows else None
+    function = _register_function(model, follow, context)
+    fields = [quote_identifier(o["name"]) for o in outputs]
+    if version_column:
+        fields.append(quote_identifier(VERSION_FIELD))
+        names = [*names, version_column]
+    select = passthrough + [f"{_OUT}.{f} AS {quote_identifier(n)}"
+                            for f, n in zip(fields, names, strict=True)]
     return (f"(SELECT {', '.join(select)} FROM (SELECT *, {function}({', '.join(arguments)}) "
-            f"AS {_OUT} FROM {call.table_sql}))")
+            f"AS {_OUT} FROM {table_sql}))")
 
 
-def _compiled_subquery(compiled: CompiledModel, passthrough: list[str],
-                       outputs: list[dict[str, str]], table_sql: str,
-                       extra: list[str]) -> str:
+def _follow(ref: ir.ModelRef, model: ModelVersion, config: dict[str, str],
+            context: PlanContext) -> FollowVersions:
+    text = config.get("refresh_interval") or context.runtime.options.get(
+        REFRESH_INTERVAL, DEFAULT_REFRESH)
+    try:
+        seconds = parse_duration(text)
+    except ValueError as error:
+        raise OptionError(f"refresh_interval (ML_PREDICT at {ref.position}): {error}") from None
+    return FollowVersions(
+        str(model.path.parent), ref.latest, seconds,
+        tuple((i["name"], i["kind"]) for i in model.metadata["inputs"]),
+        tuple((o["name"], o["type"]) for o in model.metadata["outputs"]))
+
+
+def _challenger_ref(text: str, position: ir.Position) -> ir.ModelRef:
+    name, _, pin = text.strip().strip("`").partition("$")
+    if not name or (pin and not pin.isdigit() and pin.lower() != "latest"):
+        raise OptionError(f"challenger (ML_PREDICT at {position}): {text!r} is not a model "
+                          "reference; write 'm', 'm$<version>' or 'm$latest'")
+    version = int(pin) if pin.isdigit() else None
+    return ir.ModelRef(name, version, position, pin.lower() == "latest")
+
+
+def _compiled_subquery(compiled: CompiledModel, passthrough: list[str], names: list[str],
+                       table_sql: str, extra: list[str]) -> str:
     """The SELECT that computes a compiled model's outputs over `table_sql`.
 
     Scores used once are inlined. Flink 2.2's code generator does not share common
@@ -92,7 +157,7 @@ def _compiled_subquery(compiled: CompiledModel, passthrough: list[str],
     ensembles are summed over a chain of such projections, STAGE_TREES trees each: Flink
     compiles many small generated classes far faster than one huge one.
     """
-    names = [quote_identifier(o["name"]) for o in outputs]
+    names = [quote_identifier(n) for n in names]
     terms = compiled.score_terms
     if terms and max(len(t) for t in terms) > STAGE_TREES:
         source, score_columns = _staged_sums(terms, table_sql)
@@ -128,21 +193,19 @@ def _staged_sums(score_terms: list[list[str]], table_sql: str) -> tuple[str, lis
     return source, [name for name in previous if name is not None]
 
 
-def _version_column(call: ir.PredictCall, context: PlanContext) -> str | None:
-    """The name of the column that carries the scoring model version, if one is asked for:
-    MAP['version_column', 'name'], else the session's mlsql.predict.version-column."""
+def _config(call: ir.PredictCall) -> dict[str, str]:
     config = dict(call.config)
     unknown = sorted(set(config) - set(CONFIG_KEYS))
     if unknown:
         raise OptionError(f"ML_PREDICT at {call.model.position}: unknown option "
                           f"{unknown[0]!r}{did_you_mean(unknown[0], CONFIG_KEYS)}; options: "
                           f"{', '.join(CONFIG_KEYS)}")
-    return config.get("version_column") or context.runtime.options.get(VERSION_COLUMN) or None
+    return config
 
 
-def _execution(call: ir.PredictCall, context: PlanContext) -> str:
+def _execution(config: dict[str, str], call: ir.PredictCall, context: PlanContext) -> str:
     """'sql', 'udf' or 'auto': the query's MAP['execution', ...], else the session's option."""
-    value = dict(call.config).get("execution") or context.runtime.options.get(EXECUTION, "auto")
+    value = config.get("execution") or context.runtime.options.get(EXECUTION, "auto")
     if value not in EXECUTION_CHOICES:
         raise OptionError(f"execution must be one of {', '.join(EXECUTION_CHOICES)}, not "
                           f"{value!r} (ML_PREDICT at {call.model.position})")
@@ -151,7 +214,7 @@ def _execution(call: ir.PredictCall, context: PlanContext) -> str:
 
 def resolve_model(ref: ir.ModelRef, context: PlanContext) -> ModelVersion:
     try:
-        return context.registry.resolve(ref.name, ref.version)
+        return context.registry.resolve(ref.name, ref.version, ref.latest)
     except Exception as error:
         raise type(error)(f"{error} (at {ref.position})") from None
 
@@ -190,17 +253,21 @@ def bind_inputs(table_sql: str, table_position: ir.Position,
 
 
 def output_row_type(model: ModelVersion) -> DataType:
+    """The UDF's result: the model's outputs and the version that scored the row."""
     return DataTypes.ROW([DataTypes.FIELD(o["name"], to_data_type(o["type"]))
-                          for o in model.metadata["outputs"]])
+                          for o in model.metadata["outputs"]]
+                         + [DataTypes.FIELD(VERSION_FIELD, DataTypes.INT())])
 
 
-def _register_function(model: ModelVersion, context: PlanContext) -> str:
+def _register_function(model: ModelVersion, follow: FollowVersions | None,
+                       context: PlanContext) -> str:
     safe = re.sub(r"\W", "_", model.name)
     # A dropped and re-trained model can reuse a version number: the digest keeps them apart.
-    digest = hashlib.sha1(f"{model.path}|{model.metadata['created_at']}".encode()).hexdigest()
-    name = f"__mlsql_predict_{safe}_v{model.version}_{digest[:8]}"
+    digest = hashlib.sha1(f"{model.path}|{model.metadata['created_at']}|{follow}".encode())
+    name = f"__mlsql_predict_{safe}_v{model.version}_{digest.hexdigest()[:8]}"
     result_type = output_row_type(model)
     context.runtime.ensure_function(name, lambda: udf(
-        ModelPredictFunction(str(model.path)), result_type=result_type, func_type="pandas"))
+        ModelPredictFunction(str(model.path), model.version, follow),
+        result_type=result_type, func_type="pandas"))
     context.predict_functions[name] = model
     return name

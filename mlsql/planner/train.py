@@ -28,10 +28,10 @@ from mlsql.training.distributed import TRAINERS as DISTRIBUTED_TRAINERS
 from mlsql.training.extract import TooManyRows, extract
 from mlsql.training.fit import DISTRIBUTED, SINGLE, Fit
 from mlsql.training.labels import label_expression, label_values
-from mlsql.training.metrics import evaluate
 from mlsql.training.options import CLASSIFICATION, CLUSTERING, REGRESSION, parse_options
 from mlsql.training.split import eval_mask
 from udfs import features
+from udfs.metrics import evaluate
 from udfs.predictors import PREDICTOR_FILE, Predictor
 
 
@@ -59,7 +59,7 @@ class TrainingSummary:
 
 
 @dataclass(frozen=True)
-class _Plan:
+class ColumnPlan:
     features: list[Column]
     label: Column | None
     label_type: str | None
@@ -76,14 +76,14 @@ def train(statement: ir.CreateModel, context: PlanContext) -> TrainingSummary:
 
     query_sql = rewrite(statement.query, context)
     columns = context.query_columns(query_sql, statement.query_position)
-    plan = _plan(columns, options["label"], model_type.task, statement)
+    plan = plan_columns(columns, options["label"], model_type.task, statement)
 
     context.progress(f"training {statement.name} ({model_type.name}) from the query at "
                      f"{statement.query_position}")
     with registry.new_version(statement.name) as staged:
         fit = _fit(statement, model_type, options, plan, query_sql, context, staged.path)
         payload = {"format": 1, "task": model_type.task, "features": fit.spec,
-                   "outputs": _outputs(model_type.task, plan), **fit.fitted}
+                   "outputs": model_outputs(model_type.task, plan), **fit.fitted}
         _write_json(staged.path / PREDICTOR_FILE, payload)
         metrics = (fit.metrics if fit.metrics is not None
                    else fit.evaluate(Predictor(payload, str(staged.path))))
@@ -112,7 +112,7 @@ def train(statement: ir.CreateModel, context: PlanContext) -> TrainingSummary:
                            time.monotonic() - started, metrics)
 
 
-def _fit(statement: ir.CreateModel, model_type, options: dict[str, Any], plan: _Plan,
+def _fit(statement: ir.CreateModel, model_type, options: dict[str, Any], plan: ColumnPlan,
          query_sql: str, context: PlanContext, directory) -> Fit:
     """In Flink when asked, or in 'auto' mode when the query has too many rows for this
     process; otherwise in Python."""
@@ -136,7 +136,7 @@ def _fit(statement: ir.CreateModel, model_type, options: dict[str, Any], plan: _
 
 
 def _fit_in_python(statement: ir.CreateModel, model_type, options: dict[str, Any],
-                   plan: _Plan, query_sql: str, context: PlanContext, directory,
+                   plan: ColumnPlan, query_sql: str, context: PlanContext, directory,
                    row_limit: int | None = None) -> Fit:
     """Extract the rows in bulk, split, encode and fit in this process."""
     expressions = [extraction_expression(quote_identifier(c.name), c) for c in plan.features]
@@ -182,8 +182,8 @@ def _fit_in_python(statement: ir.CreateModel, model_type, options: dict[str, Any
                evaluate=evaluate_on_rows)
 
 
-def _plan(columns: list[Column], label_name: str | None, task: str,
-          statement: ir.CreateModel) -> _Plan:
+def plan_columns(columns: list[Column], label_name: str | None, task: str,
+                 statement: ir.CreateModel) -> ColumnPlan:
     by_name = {c.name: c for c in columns}
     where = f"the training query at {statement.query_position}"
     label = None
@@ -209,10 +209,10 @@ def _plan(columns: list[Column], label_name: str | None, task: str,
                 "feature: select a number or a string derived from it (e.g. HOUR(ts))")
     if not feature_columns:
         raise SchemaError(f"{where} selects no feature columns besides the label")
-    return _Plan(feature_columns, label, label_type)
+    return ColumnPlan(feature_columns, label, label_type)
 
 
-def _outputs(task: str, plan: _Plan) -> list[dict[str, str]]:
+def model_outputs(task: str, plan: ColumnPlan) -> list[dict[str, str]]:
     if task == CLUSTERING:
         return [{"name": "cluster_id", "type": "INT"}, {"name": "distance", "type": "DOUBLE"}]
     predicted = f"predicted_{plan.label.name}"

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from mlsql.durations import parse_duration
 from mlsql.errors import OptionError, did_you_mean
 
 CLASSIFICATION = "classification"
@@ -49,6 +50,33 @@ def _training_mode(text: str) -> str:
     return text.lower()
 
 
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise ValueError("must be positive")
+    return value
+
+
+def _decay(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise ValueError("must be between 0 (forget the past) and 1 (remember it all)")
+    return value
+
+
+def _optimizer(text: str) -> str:
+    if text.lower() not in ("ftrl", "sgd"):
+        raise ValueError("must be 'ftrl' (FTRL-Proximal) or 'sgd'")
+    return text.lower()
+
+
+def _update_every(text: str) -> float:
+    seconds = parse_duration(text)
+    if seconds < 1 or seconds != int(seconds):
+        raise ValueError("must be a whole number of seconds, at least '1 s'")
+    return seconds
+
+
 def _class_weight(text: str) -> str | None:
     if text.lower() not in ("none", "balanced"):
         raise ValueError("must be 'none' or 'balanced'")
@@ -79,11 +107,33 @@ _TREES = (
 )
 
 
+# Online model types: a continuous job updates the model every `update_every` of event time.
+_ONLINE = (
+    Option("update_every", _update_every, 60.0,
+           "event time between updates (each a TUMBLE window), e.g. '1 minute'"),
+    Option("time_column", str, None,
+           "the query's event-time column (default: its one column with a watermark)"),
+    Option("global_batch_size", _positive_int, 32, "rows per mini-batch update"),
+    Option("initial_model", str, None,
+           "warm start from a version of a compatible model: 'm' or 'm$3'"),
+)
+_ONLINE_LINEAR = (
+    *_ONLINE,
+    Option("optimizer", _optimizer, "ftrl", "'ftrl' (FTRL-Proximal) or 'sgd'"),
+    Option("alpha", _positive_float, 0.5, "FTRL: learning-rate scale"),
+    Option("beta", _non_negative_float, 1.0, "FTRL: learning-rate smoothing"),
+    Option("l1_reg", _non_negative_float, 0.0, "L1 penalty (FTRL)"),
+    Option("l2_reg", _non_negative_float, 0.0, "L2 penalty"),
+    Option("learning_rate", _positive_float, 0.1, "SGD: step size"),
+)
+
+
 @dataclass(frozen=True)
 class ModelType:
     name: str
     task: str
     options: tuple[Option, ...]
+    online: bool = False
 
 
 MODEL_TYPES: dict[str, ModelType] = {
@@ -105,6 +155,14 @@ MODEL_TYPES: dict[str, ModelType] = {
             Option("max_iter", _positive_int, 300, "Lloyd iterations"),
             *_DISTRIBUTABLE,
         )),
+        ModelType("online_logistic_reg", CLASSIFICATION, _ONLINE_LINEAR, online=True),
+        ModelType("online_linear_reg", REGRESSION, _ONLINE_LINEAR, online=True),
+        ModelType("online_kmeans", CLUSTERING, (
+            *_ONLINE,
+            Option("num_clusters", _positive_int, 2, "number of clusters"),
+            Option("decay_factor", _decay, 0.0,
+                   "weight kept by the past at each mini-batch (Flink ML's decayFactor)"),
+        ), online=True),
     )
 }
 
@@ -123,7 +181,9 @@ def parse_options(raw: Mapping[str, str]) -> tuple[ModelType, dict[str, Any]]:
                           f"{did_you_mean(type_name, MODEL_TYPES)}; one of: "
                           + ", ".join(MODEL_TYPES))
     model_type = MODEL_TYPES[type_name]
-    known = {o.name: o for o in (*COMMON, *model_type.options)}
+    # Online models are scored prequentially, on each window before it trains them.
+    common = [o for o in COMMON if not (model_type.online and o.name == "eval_fraction")]
+    known = {o.name: o for o in (*common, *model_type.options)}
     values: dict[str, Any] = {}
     for key, text in raw.items():
         if key not in known:
@@ -139,7 +199,7 @@ def parse_options(raw: Mapping[str, str]) -> tuple[ModelType, dict[str, Any]]:
     values["model_type"] = type_name
     if model_type.task == CLUSTERING:
         if values["label"] is not None:
-            raise OptionError("kmeans is unsupervised: remove the 'label' option")
+            raise OptionError(f"{type_name} is unsupervised: remove the 'label' option")
     elif values["label"] is None:
         raise OptionError(f"model_type {type_name} needs a 'label' option naming the column "
                           "to predict")
@@ -148,5 +208,7 @@ def parse_options(raw: Mapping[str, str]) -> tuple[ModelType, dict[str, Any]]:
 
 def _kind(option: Option) -> str:
     names = {int: "an integer", float: "a number", _positive_int: "a positive integer",
-             _fraction: "a number in [0, 1)", _non_negative_float: "a non-negative number"}
+             _fraction: "a number in [0, 1)", _non_negative_float: "a non-negative number",
+             _positive_float: "a positive number",
+             _update_every: "a whole number of seconds such as '1 minute'"}
     return names.get(option.parse, "a valid value")

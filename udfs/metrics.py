@@ -1,4 +1,5 @@
-"""Evaluation metrics, computed from the same predictor that serves ML_PREDICT."""
+"""Evaluation metrics, computed from the same predictor that serves ML_PREDICT (at training,
+in ML_EVALUATE, and prequentially on the workers that train online models)."""
 
 from __future__ import annotations
 

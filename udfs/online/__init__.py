@@ -1,0 +1,1 @@
+"""Online learning on Flink's workers: models updated window by window from a stream."""
