@@ -92,13 +92,19 @@ class LinearLearner:
     def update(self, x: np.ndarray, y: np.ndarray) -> None:
         s = self.state
         if s["loss"] == "squared":
+            before = self.target_scale() if s["y_count"] else None
             self._observe_target(y)
             mean, std = self.target_scale()
-            y = (y - mean) / std
             pending = s.pop("pending_weights", None)
-            if pending is not None:
+            if pending is not None:  # target units -> standardized target
                 w = np.asarray(pending)
                 self.set_weights(np.append(w[:-1] / std, (w[-1] - mean) / std))
+            elif before is not None:  # same function under the target's new moments
+                old_mean, old_std = before
+                w = self.weights()
+                self.set_weights(np.append(w[:-1] * old_std / std,
+                                           (w[-1] * old_std + old_mean - mean) / std))
+            y = (y - mean) / std
         ones = np.ones((len(x), 1))
         design = np.hstack([x, ones])
         for start in range(0, len(design), s["batch"]):
@@ -128,10 +134,15 @@ class LinearLearner:
 
     def rescale(self, old_mean: np.ndarray, old_std: np.ndarray, new_mean: np.ndarray,
                 new_std: np.ndarray) -> None:
-        w = self.weights()
+        pending = self.state.get("pending_weights")
+        w = np.asarray(pending) if pending is not None else self.weights()
         coef = w[:-1]
         intercept = w[-1] + float(coef @ ((new_mean - old_mean) / old_std))
-        self.set_weights(np.append(coef * new_std / old_std, intercept))
+        rescaled = np.append(coef * new_std / old_std, intercept)
+        if pending is not None:
+            self.state["pending_weights"] = rescaled.tolist()
+        else:
+            self.set_weights(rescaled)
 
     def predictor_fields(self) -> dict[str, Any]:
         """coef / intercept for udfs.predictors, on the standardized features."""

@@ -66,7 +66,8 @@ class OnlineTrainer(AggregateFunction):
                 "last_window_end"]:
             return  # a window folded in already
         state = train_window(self.plan, state, str(window_start), str(window_end), rows)
-        state["version"] = self._publish(state)
+        if _ready(self.plan, state):  # k-means places its centroids once it has k rows
+            state["version"] = self._publish(state)
         accumulator[0] = json.dumps(state)
 
     def get_value(self, accumulator: Row) -> int | None:
