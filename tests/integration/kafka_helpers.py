@@ -18,6 +18,14 @@ EXAMPLE = REPO / "examples" / "fraud" / "streaming"
 MLSQL = Path(sys.executable).with_name("mlsql")
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def run_mlsql(*args: str, **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run([str(MLSQL), *args], env=subprocess_env(), capture_output=True,
                           text=True, timeout=600, **kwargs)
@@ -102,3 +110,66 @@ def kill_group(process: subprocess.Popen) -> None:
     with suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
     process.wait(30)
+
+
+class TopicReader:
+    """A topic's records as dicts, gathered across calls while a job writes them."""
+
+    def __init__(self, bootstrap: str, topic: str, committed: bool = False) -> None:
+        self._context = consumer(bootstrap, topic, committed)
+        self._reader = self._context.__enter__()
+        self.records: list[dict] = []
+
+    def read_until(self, condition, timeout: float, what: str) -> list[dict]:
+        deadline = time.monotonic() + timeout
+        while not condition(self.records):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what} "
+                                     f"({len(self.records)} records so far)")
+            message = self._reader.poll(0.2)
+            if message is not None and not message.error():
+                self.records.append(json.loads(message.value()))
+        return self.records
+
+    def close(self) -> None:
+        self._context.__exit__(None, None, None)
+
+
+class PacedProducer:
+    """Writes `make(i)` for i = 0, 1, ... to a topic at `rate` records/s in a thread, until
+    stopped or `limit` records are out."""
+
+    def __init__(self, bootstrap: str, topic: str, make, rate: float,
+                 limit: int | None = None) -> None:
+        import threading
+
+        self._args = (bootstrap, topic, make, rate, limit)
+        self._stop = threading.Event()
+        self.sent = 0
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        from confluent_kafka import Producer
+
+        bootstrap, topic, make, rate, limit = self._args
+        writer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5})
+        started = time.monotonic()
+        while not self._stop.is_set() and (limit is None or self.sent < limit):
+            writer.produce(topic, json.dumps(make(self.sent)).encode())
+            self.sent += 1
+            writer.poll(0)
+            delay = started + self.sent / rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+        writer.flush(30)
+
+    def join(self, timeout: float = 120) -> int:
+        """Wait until `limit` records are out."""
+        self._thread.join(timeout)
+        return self.sent
+
+    def stop(self) -> int:
+        self._stop.set()
+        self._thread.join(60)
+        return self.sent

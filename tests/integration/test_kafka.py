@@ -10,7 +10,6 @@ ML_PREDICT over the same events, while bad records went to the dead-letter topic
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import threading
@@ -27,6 +26,7 @@ from tests.integration.kafka_helpers import (
     EXAMPLE,
     checkpoints,
     example_sql,
+    free_port,
     kill_group,
     mlsql_background,
     read_json,
@@ -41,24 +41,6 @@ import producer  # noqa: E402  (the example's transaction generator)
 
 HISTORY_DAYS = 8
 CARDS = 300
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def broker(tmp_path_factory):
-    data = tmp_path_factory.mktemp("kafka")
-    port = _free_port()
-    started = run_mlsql("kafka", "start", "--port", str(port), "--data", str(data))
-    assert started.returncode == 0, started.stderr
-    assert f"running on 127.0.0.1:{port}" in started.stdout
-    yield f"127.0.0.1:{port}", port, data
-    stopped = run_mlsql("kafka", "stop", "--data", str(data))
-    assert stopped.returncode == 0 and "stopped" in stopped.stdout
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +82,7 @@ def test_status_of_a_stopped_broker(tmp_path):
 
 
 def test_a_broker_that_is_down_is_reported_before_a_job_starts(tmp_path):
-    port = _free_port()  # nothing listens here
+    port = free_port()  # nothing listens here
     session = mlsql.Session(registry=tmp_path / "registry")
     session.sql(f"CREATE TABLE t (x DOUBLE) WITH ('connector' = 'kafka', 'topic' = 't', "
                 f"'properties.bootstrap.servers' = '127.0.0.1:{port}', 'format' = 'json');"
@@ -223,7 +205,7 @@ def test_every_event_is_scored_exactly_once_across_a_crash(trained):
 
 def test_the_streaming_demo_runs_end_to_end():
     """The README's streaming command, with less data and a broker port of its own."""
-    port = _free_port()
+    port = free_port()
     demo = subprocess.run(
         [sys.executable, str(EXAMPLE / "run.py"), "--port", str(port), "--cards", "300",
          "--history-days", "6", "--seconds", "5", "--rate", "500"],

@@ -1,0 +1,265 @@
+"""Running jobs and new model versions, against a real Kafka broker and real processes.
+
+- hot swap: a scoring job on `swap` picks up versions published by other `mlsql` processes
+  (CREATE OR REPLACE MODEL, ALTER MODEL ... default_version) without a restart, scoring
+  every event once; a pinned `swap$1` in the same job never changes; a version with other
+  inputs is refused while the job keeps scoring;
+- restore: an online-training process killed with SIGKILL and resumed from its checkpoint
+  continues from its last update: no window lost, none published twice, counters go on;
+- concurrency: online learning and batch CREATE OR REPLACE MODEL in two processes publish
+  versions of one model at once, while this process reads every version as it appears.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import mlsql
+from tests.integration.kafka_helpers import (
+    PacedProducer,
+    TopicReader,
+    checkpoints,
+    kill_group,
+    mlsql_background,
+    run_mlsql,
+    wait_for,
+)
+from udfs.predictors import load_predictor
+
+pytestmark = [pytest.mark.slow, pytest.mark.kafka]
+
+
+def _kafka(name: str, columns: str, topic: str, bootstrap: str) -> str:
+    return (f"CREATE TABLE {name} ({columns}) WITH ('connector' = 'kafka', 'topic' = '{topic}',"
+            f" 'properties.bootstrap.servers' = '{bootstrap}', 'properties.group.id' = "
+            f"'{name}', 'scan.startup.mode' = 'earliest-offset', 'format' = 'json')")
+
+
+def _history(path: Path, formula) -> Path:
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"x": rng.normal(size=400), "y": rng.normal(size=400)})
+    frame["z"] = formula(frame.x, frame.y)
+    frame.to_csv(path, index=False, header=False)
+    return path
+
+
+def _publisher_sql(path: Path, query: str) -> str:
+    return ("SET 'execution.runtime-mode' = 'batch';\n"
+            f"CREATE TABLE history (x DOUBLE, y DOUBLE, z DOUBLE) WITH ('connector' = "
+            f"'filesystem', 'path' = '{path}', 'format' = 'csv');\n"
+            "CREATE OR REPLACE MODEL swap WITH ('model_type' = 'linear_reg', 'label' = 'z') "
+            f"AS {query};\n")
+
+
+def _mlsql_script(registry: Path, script: str) -> None:
+    done = run_mlsql("run", "--registry", str(registry), "-", input=script)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
+def _runs(values: list[int]) -> list[int]:
+    """[1, 1, 2, 2, 1] -> [1, 2, 1]"""
+    return [v for i, v in enumerate(values) if i == 0 or values[i - 1] != v]
+
+
+def first(x, y):
+    return 2 * x - y + 0.5
+
+
+def second(x, y):
+    return -x + 3 * y - 1
+
+
+def test_a_running_job_scores_with_new_versions_without_a_restart(broker, tmp_path):
+    bootstrap = broker[0]
+    registry = tmp_path / "registry"
+    session = mlsql.Session(registry=registry, options={"parallelism.default": "1"})
+    first_csv = _history(tmp_path / "first.csv", first)
+    second_csv = _history(tmp_path / "second.csv", second)
+    _mlsql_script(registry, _publisher_sql(first_csv, "SELECT x, y, z FROM history"))
+    columns = "id BIGINT, x DOUBLE, y DOUBLE, predicted_z DOUBLE, model_version INT"
+    session.sql(";\n".join([
+        _kafka("ticks", "id BIGINT, x DOUBLE, y DOUBLE", "ticks", bootstrap),
+        _kafka("scored", columns, "scored", bootstrap),
+        _kafka("scored_pinned", columns, "scored_pinned", bootstrap)]))
+    rng = np.random.default_rng(2)
+    points = rng.normal(size=(100_000, 2))
+    producer = PacedProducer(bootstrap, "ticks", lambda i: {
+        "id": i, "x": float(points[i, 0]), "y": float(points[i, 1])}, rate=200)
+    job = session.sql("""
+        BEGIN STATEMENT SET;
+        INSERT INTO scored SELECT id, x, y, predicted_z, model_version FROM ML_PREDICT(
+          TABLE ticks, MODEL swap,
+          MAP['version_column', 'model_version', 'refresh_interval', '500 ms']);
+        INSERT INTO scored_pinned SELECT id, x, y, predicted_z, model_version FROM ML_PREDICT(
+          TABLE ticks, MODEL `swap$1`, MAP['version_column', 'model_version']);
+        END""")
+    scored = TopicReader(bootstrap, "scored")
+    try:
+        scored.read_until(lambda r: len(r) >= 100, 120, "rows scored by version 1")
+
+        _mlsql_script(registry, _publisher_sql(second_csv, "SELECT x, y, z FROM history"))
+        published = time.monotonic()
+        scored.read_until(lambda r: r[-1]["model_version"] == 2, 60, "version 2")
+        switch_seconds = time.monotonic() - published
+
+        _mlsql_script(registry, "ALTER MODEL swap SET ('default_version' = '1');")
+        scored.read_until(lambda r: r[-1]["model_version"] == 1, 60, "back to version 1")
+        # A version with other inputs cannot replace the running one: refused, logged.
+        _mlsql_script(registry, _publisher_sql(second_csv, "SELECT x, z FROM history")
+                      + "ALTER MODEL swap RESET ('default_version');")
+        assert session.registry.resolve("swap").version == 3
+        mark = len(scored.records)
+        scored.read_until(lambda r: len(r) > mark + 400, 60, "rows after version 3")
+        assert job.status() == "RUNNING"
+        sent = producer.stop()
+        rows = scored.read_until(lambda r: len(r) >= sent, 60, "every event")
+    finally:
+        producer.stop()
+        job.cancel()
+        scored.close()
+    pinned = TopicReader(bootstrap, "scored_pinned")
+    try:
+        pinned_rows = pinned.read_until(lambda r: len(r) >= sent, 60, "every pinned event")
+    finally:
+        pinned.close()
+
+    print(f"version 2 scored its first row {switch_seconds:.2f} s after its publication")
+    for output in (rows, pinned_rows):
+        ids = [r["id"] for r in output]
+        assert sorted(ids) == list(range(sent))  # none dropped, none scored twice
+    by_id = sorted(rows, key=lambda r: r["id"])
+    assert _runs([r["model_version"] for r in by_id]) == [1, 2, 1]
+    for r in by_id:
+        formula = second if r["model_version"] == 2 else first
+        assert r["predicted_z"] == pytest.approx(formula(r["x"], r["y"]), abs=1e-6)
+    assert {r["model_version"] for r in pinned_rows} == {1}
+    assert all(r["predicted_z"] == pytest.approx(first(r["x"], r["y"]), abs=1e-6)
+               for r in pinned_rows)
+
+
+WINDOW = 60  # events per window: one event per second of event time, 1-minute windows
+START = dt.datetime(2026, 5, 1)
+
+
+def _event(i: int) -> dict:
+    rng = np.random.default_rng(i)
+    a, b = rng.normal(size=2)
+    return {"a": float(a), "b": float(b), "y": int(a - b + rng.normal() > 0),
+            "ts": (START + dt.timedelta(seconds=i)).strftime("%Y-%m-%d %H:%M:%S")}
+
+
+def _online_sql(bootstrap: str, checkpoint_dir: Path, model: str = "learner") -> str:
+    return f"""
+        SET 'execution.checkpointing.interval' = '1 s';
+        SET 'execution.checkpointing.externalized-checkpoint-retention' = 'RETAIN_ON_CANCELLATION';
+        SET 'execution.checkpointing.dir' = '{checkpoint_dir.as_uri()}';
+        CREATE TABLE events (a DOUBLE, b DOUBLE, y INT, ts TIMESTAMP(3),
+          WATERMARK FOR ts AS ts) WITH ('connector' = 'kafka', 'topic' = 'events_{model}',
+          'properties.bootstrap.servers' = '{bootstrap}', 'scan.startup.mode' =
+          'earliest-offset', 'scan.parallelism' = '1', 'format' = 'json');
+        CREATE MODEL {model} WITH ('model_type' = 'online_logistic_reg', 'label' = 'y',
+          'update_every' = '1 minute') AS SELECT a, b, ts, y FROM events;
+        """
+
+
+def _online_versions(registry: Path, model: str) -> list[dict]:
+    directory = registry / model
+    found = []
+    for path in sorted(directory.glob("v*"), key=lambda p: int(p.name[1:])):
+        meta = json.loads((path / "metadata.json").read_text())
+        if "online" in meta:
+            found.append(meta)
+    return found
+
+
+def test_a_restored_online_job_continues_from_its_last_update(broker, tmp_path):
+    bootstrap = broker[0]
+    registry, checkpoint_dir = tmp_path / "registry", tmp_path / "checkpoints"
+    script = tmp_path / "online.sql"
+    script.write_text(_online_sql(bootstrap, checkpoint_dir))
+    # A window of event time every 1.5 s of wall time: checkpoints fall between windows.
+    producer = PacedProducer(bootstrap, "events_learner", _event, rate=WINDOW / 1.5)
+    args = ["run", "--registry", str(registry), str(script)]
+    first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
+    trainer = mlsql_background(*args, log=first_log)
+    try:
+        wait_for(lambda: len(_online_versions(registry, "learner")) >= 5
+                 and checkpoints(checkpoint_dir), 240, "five versions and a checkpoint",
+                 trainer, first_log)
+        kill_group(trainer)
+        before = len(_online_versions(registry, "learner"))
+        trainer = mlsql_background(*args[:-1], "--resume-from", str(checkpoint_dir),
+                                   args[-1], log=second_log)
+        wait_for(lambda: len(_online_versions(registry, "learner")) >= before + 5, 240,
+                 "five more versions after the restore", trainer, second_log)
+    finally:
+        producer.stop()
+        kill_group(trainer)
+    assert "resuming from" in second_log.read_text()
+    versions = _online_versions(registry, "learner")
+    ends = [m["online"]["window_end"] for m in versions]
+    assert len(set(ends)) == len(ends), "a window was published twice"
+    expected = [(START + dt.timedelta(minutes=k + 1)).strftime("%Y-%m-%d %H:%M:%S")
+                for k in range(len(ends))]
+    assert ends == expected, "a window was lost"
+    assert [m["online"]["update"] for m in versions] == list(range(1, len(versions) + 1))
+    assert len({m["online"]["stream"] for m in versions}) == 1
+    assert [m["rows"]["total"] for m in versions] == [
+        WINDOW * (k + 1) for k in range(len(versions))]
+    assert all(m["metrics"]["accuracy"] > 0.6 for m in versions[3:])
+
+
+def test_two_processes_publish_versions_of_one_model_at_once(broker, tmp_path):
+    bootstrap = broker[0]
+    registry = tmp_path / "registry"
+    history = tmp_path / "history.csv"
+    frame = pd.DataFrame([_event(i) for i in range(2000)])
+    frame[["a", "b", "y"]].to_csv(history, index=False, header=False)
+    producer = PacedProducer(bootstrap, "events_shared", _event, rate=5000,
+                             limit=WINDOW * 41)
+    assert producer.join() == WINDOW * 41  # the 41st window's events close the 40th
+    online_script = tmp_path / "online.sql"
+    online_script.write_text(_online_sql(bootstrap, tmp_path / "checkpoints", "shared"))
+    batch_script = tmp_path / "batch.sql"
+    batch_script.write_text(
+        "SET 'execution.runtime-mode' = 'batch';\n"
+        f"CREATE TABLE history (a DOUBLE, b DOUBLE, y INT) WITH ('connector' = 'filesystem', "
+        f"'path' = '{history}', 'format' = 'csv');\n"
+        + "CREATE OR REPLACE MODEL shared WITH ('model_type' = 'logistic_reg', 'label' = 'y') "
+          "AS SELECT a, b, y FROM history;\n" * 6)
+    logs = tmp_path / "online.log", tmp_path / "batch.log"
+    online = mlsql_background("run", "--registry", str(registry), str(online_script),
+                              log=logs[0])
+    batch = mlsql_background("run", "--registry", str(registry), str(batch_script),
+                             log=logs[1])
+    seen: set[int] = set()
+    try:
+        def read_new_versions() -> bool:
+            model = registry / "shared"
+            for path in model.glob("v*") if model.exists() else ():
+                number = int(path.name[1:])
+                if number not in seen:  # a complete version, or none: never half of one
+                    meta = json.loads((path / "metadata.json").read_text())
+                    assert meta["version"] == number
+                    predictor = load_predictor(str(path))
+                    out = predictor.predict([np.array([0.5]), np.array([-0.5])])
+                    assert 0 <= out.probability.iloc[0] <= 1
+                    seen.add(number)
+            return len(seen) >= 46 and batch.poll() is not None
+
+        wait_for(read_new_versions, 300, "40 online and 6 batch versions", online, logs[0])
+    finally:
+        kill_group(online)
+        kill_group(batch)
+    assert batch.returncode == 0, logs[1].read_text()[-3000:]
+    assert sorted(seen) == list(range(1, 47))
+    kinds = [json.loads((registry / "shared" / f"v{v}" / "metadata.json").read_text())
+             .get("training_mode") for v in sorted(seen)]
+    assert kinds.count("online") == 40 and len(kinds) - kinds.count("online") == 6
