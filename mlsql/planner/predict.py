@@ -20,7 +20,8 @@ pinned versions, batch jobs, and streaming jobs that ask for it (MAP['execution'
 with a note saying which version they keep.
 
 MAP['challenger', 'm2'] scores the same rows with a second model in the same job and adds its
-outputs as `challenger_<output>`.
+outputs as `challenger_<output>`; it takes the DESCRIPTOR's columns when it has as many inputs,
+else its own input columns by name.
 """
 
 from __future__ import annotations
@@ -75,7 +76,10 @@ def _score(call: ir.PredictCall, ref: ir.ModelRef, columns: list[Column], table_
            context: PlanContext) -> str:
     """`table_sql`'s columns plus the outputs of model `ref` (named with `prefix`)."""
     model = resolve_model(ref, context)
-    arguments = bind_inputs(table_sql, call.table_position, call.descriptor, model, columns)
+    descriptor = call.descriptor
+    if prefix and descriptor is not None and len(descriptor) != len(model.metadata["inputs"]):
+        descriptor = None  # a challenger with other inputs finds them by name
+    arguments = bind_inputs(table_sql, call.table_position, descriptor, model, columns)
     outputs = model.metadata["outputs"]
     names = [prefix + o["name"] for o in outputs]
     existing = {c.name for c in columns}

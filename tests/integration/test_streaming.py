@@ -9,7 +9,9 @@ import pandas as pd
 import pytest
 
 import mlsql
+from mlsql.errors import ModelNotFoundError
 from tests.helpers import create_csv_table
+from udfs.predictors import load_predictor
 
 pytestmark = pytest.mark.slow
 
@@ -125,3 +127,77 @@ def test_an_unknown_ml_predict_option_is_an_error(session):
                                                 r"'version_column'"):
         session.sql("SELECT * FROM ML_PREDICT(TABLE history, MODEL linear, "
                     "MAP['version_colum', 'v'])")
+
+
+def _planned(session, sql: str) -> str:
+    from mlsql.parser import parse_one
+
+    return session.plan(parse_one(sql))
+
+
+def test_unpinned_models_in_streaming_jobs_take_the_path_that_follows_versions(session):
+    notes: list[str] = []
+    session.context.progress = notes.append
+    try:
+        unpinned = _planned(session, "SELECT * FROM ML_PREDICT(TABLE history, MODEL linear)")
+        assert "__mlsql_predict_linear" in unpinned  # the UDF, which follows new versions
+        assert "is not pinned" in notes[-1] and "`linear$1`" in notes[-1]
+        pinned = _planned(session, "SELECT * FROM ML_PREDICT(TABLE history, MODEL `linear$1`)")
+        assert "__mlsql_predict" not in pinned  # compiled SQL
+        forced = _planned(session, "SELECT * FROM ML_PREDICT(TABLE history, MODEL linear, "
+                                   "MAP['execution', 'sql'])")
+        assert "__mlsql_predict" not in forced
+        assert "scores 'linear' version 1 until the job restarts" in notes[-1]
+        session.sql("SET 'execution.runtime-mode' = 'batch'")
+        batch = _planned(session, "SELECT * FROM ML_PREDICT(TABLE history, MODEL linear)")
+        assert "__mlsql_predict" not in batch  # a batch job ends: compiled
+    finally:
+        session.sql("SET 'execution.runtime-mode' = 'streaming'")
+        session.context.progress = lambda _: None
+
+
+@pytest.fixture(scope="module")
+def challenger(session):
+    """A second model of z, worse on purpose: it sees only x."""
+    session.sql("SET 'execution.runtime-mode' = 'batch';\n"
+                "CREATE MODEL linear_x WITH ('model_type' = 'linear_reg', 'label' = 'z') "
+                "AS SELECT x, z FROM history;\n"
+                "CREATE MODEL linear_xy WITH ('model_type' = 'boosted_tree_regressor', "
+                "'label' = 'z', 'num_trees' = '20') AS SELECT x, y, z FROM history;\n"
+                "SET 'execution.runtime-mode' = 'streaming'")
+
+
+@pytest.mark.parametrize("mode", ["streaming", "batch"])
+def test_champion_and_challenger_score_the_same_rows_in_one_job(session, challenger, mode):
+    session.sql(f"SET 'execution.runtime-mode' = '{mode}'")
+    try:
+        scored = session.sql(
+            "SELECT x, y, z, predicted_z, challenger_predicted_z, model_version, "
+            "challenger_model_version FROM ML_PREDICT(TABLE history, MODEL linear, "
+            "MAP['challenger', 'linear_xy$1', 'version_column', 'model_version'])")
+        with_x = session.sql(
+            "SELECT x, challenger_predicted_z FROM ML_PREDICT(TABLE history, MODEL linear, "
+            "DESCRIPTOR(x, y), MAP['challenger', 'linear_x'])")
+    finally:
+        session.sql("SET 'execution.runtime-mode' = 'streaming'")
+    assert len(scored) == 500
+    np.testing.assert_allclose(scored.predicted_z, 2 * scored.x - scored.y + 0.5, atol=1e-9)
+    trees = load_predictor(str(session.registry.resolve("linear_xy", 1).path))
+    np.testing.assert_allclose(scored.challenger_predicted_z,
+                               trees.predict([scored.x, scored.y]).predicted_z, atol=1e-9)
+    assert set(scored.model_version) == {1} and set(scored.challenger_model_version) == {1}
+    errors = (scored.predicted_z - scored.z).abs(), (scored.challenger_predicted_z -
+                                                    scored.z).abs()
+    assert errors[0].mean() < errors[1].mean()  # comparable side by side, in SQL
+    only_x = load_predictor(str(session.registry.resolve("linear_x").path))
+    np.testing.assert_allclose(with_x.challenger_predicted_z,
+                               only_x.predict([with_x.x]).predicted_z, atol=1e-9)
+
+
+def test_a_challenger_that_is_not_a_model_reference_is_an_error(session, challenger):
+    with pytest.raises(mlsql.MlsqlError, match="not a model reference"):
+        session.sql("SELECT * FROM ML_PREDICT(TABLE history, MODEL linear, "
+                    "MAP['challenger', 'linear$two'])")
+    with pytest.raises(ModelNotFoundError, match="linear_q"):
+        session.sql("SELECT * FROM ML_PREDICT(TABLE history, MODEL linear, "
+                    "MAP['challenger', 'linear_q'])")

@@ -55,6 +55,7 @@ def test_two_predicts_in_one_statement():
                           "ML_PREDICT(TABLE b, MODEL `n$latest`) ON TRUE")
     assert [c.model.name for c in statement.predicts] == ["m", "n"]
     assert statement.predicts[1].model.version is None
+    assert statement.predicts[1].model.latest and not statement.predicts[0].model.latest
 
 
 @pytest.mark.parametrize("sql, expected", [

@@ -82,3 +82,31 @@ def test_default_version_and_rename(tmp_path):
         registry.rename("m_old", "other")
     with pytest.raises(ModelNotFoundError):
         registry.set_default_version("m_old", 2)
+
+
+def test_latest_ignores_the_default_version(tmp_path):
+    registry = Registry(tmp_path)
+    for note in ("a", "b", "c"):
+        _publish(registry, "m", note)
+    registry.set_default_version("m", 2)
+    assert registry.resolve("m").version == 2
+    assert registry.resolve("m", latest=True).version == 3
+
+
+def _publish_many(root: str, count: int, writer: int) -> list[int]:
+    registry = Registry(root)
+    return [_publish(registry, "shared", f"{writer}-{i}") for i in range(count)]
+
+
+def test_processes_publishing_at_once_get_distinct_versions(tmp_path):
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        results = pool.starmap(_publish_many, [(str(tmp_path), 25, w) for w in range(4)])
+    numbers = [v for result in results for v in result]
+    assert sorted(numbers) == list(range(1, 101))
+    registry = Registry(tmp_path)
+    notes = {registry.resolve("shared", v).metadata["note"] for v in numbers}
+    assert len(notes) == 100  # every version is one writer's whole version
+    assert registry.model_info("shared")["name"] == "shared"
+    assert not list((tmp_path / "shared").glob(".*"))  # no partial model.json left behind
