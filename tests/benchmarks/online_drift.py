@@ -212,9 +212,15 @@ def main() -> None:
                           "amount_log_ratio, tx_last_hour, channel, ts, is_fraud FROM tx")
         job.wait()
         online_seconds = time.perf_counter() - started
+        # The same job with Flink ML's OnlineLogisticRegression defaults, for comparison.
+        session.sql("CREATE MODEL flink_ml_defaults WITH ('model_type' = "
+                    "'online_logistic_reg', 'label' = 'is_fraud', 'update_every' = "
+                    "'10 minutes', 'alpha' = '0.1', 'beta' = '0.1') AS SELECT "
+                    "amount_log_ratio, tx_last_hour, channel, ts, is_fraud FROM tx").wait()
 
         registry = root / "registry"
         online = online_accuracy(registry / "online", windows)
+        flink_ml = online_accuracy(registry / "flink_ml_defaults", windows)
         once = window_accuracy(registry / "trained_once" / "v1", stream)
         post = window_accuracy(registry / "post_drift" / "v1", stream)
         published = len(list((registry / "online").glob("v*/metadata.json")))
@@ -242,6 +248,11 @@ def main() -> None:
     print(f"online within {TOLERANCE} of the post-drift batch model: first at window "
           f"+{first}, and for good from window +{stays} "
           f"(required: within {REQUIRED_WINDOWS}) -> {'PASS' if passed else 'FAIL'}")
+
+    _, flink_ml_stays = recovery(flink_ml, post, drift)
+    print(f"with Flink ML's defaults (alpha 0.1, beta 0.1): within {TOLERANCE} for good from "
+          f"window {'+' + str(flink_ml_stays) if flink_ml_stays else 'never'}; post-drift "
+          f"accuracy {np.mean(flink_ml[drift:]):.3f}")
 
     plot(args.out, online, once, post, drift)
     print(f"plot: {args.out} ({args.out.stat().st_size / 1024:.1f} kB)")

@@ -10,7 +10,11 @@
 6. read the alerts back (read_committed), print the last ones and the counts, stop
    everything.
 
-    python examples/fraud/streaming/run.py [--rate 1000] [--seconds 30] [--port 9092]
+With --online, step 3 is followed by `mlsql run ... online.sql` in the background: the model
+`fraud_online` keeps learning from the stream (a version per day of event time, warm-started
+from fraud_model), and step 4 scores with it, picking up each new version as it is published.
+
+    python examples/fraud/streaming/run.py [--rate 1000] [--seconds 30] [--port 9092] [--online]
 """
 
 from __future__ import annotations
@@ -27,18 +31,30 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
-SQL_FILES = ("tables.sql", "features.sql", "train.sql", "score.sql")
+SQL_FILES = ("tables.sql", "features.sql", "train.sql", "score.sql", "online.sql")
 DEFAULT_ADDRESS = "127.0.0.1:9092"
 
 
-def sql_for_port(port: int) -> Path:
-    """The example's SQL files, with the broker address changed when --port is not 9092."""
+def sql_for_port(port: int, online: bool = False) -> Path:
+    """The example's SQL files, with the broker address changed when --port is not 9092 (and
+    score.sql scoring with fraud_online, for --online)."""
     target = DATA / "sql"
     target.mkdir(parents=True, exist_ok=True)
     for name in SQL_FILES:
         text = (HERE / name).read_text().replace(DEFAULT_ADDRESS, f"127.0.0.1:{port}")
+        if online and name == "score.sql":
+            text = text.replace("fraud_model", "fraud_online")
         (target / name).write_text(text)
     return target
+
+
+def await_first_version(registry: Path, model: str, job: subprocess.Popen,
+                        timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while not list((registry / model).glob("v*/metadata.json")):
+        if job.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(f"{model} was not published; see the messages above")
+        time.sleep(0.5)
 
 
 def mlsql(*args: str, background: bool = False) -> subprocess.Popen | int:
@@ -87,11 +103,11 @@ def run(args: argparse.Namespace) -> int:
     registry = ["--registry", str(DATA / "registry")]
     broker_args = ["--data", str(DATA / "kafka")]
     shutil.rmtree(DATA, ignore_errors=True)
-    sql = sql_for_port(args.port)
+    sql = sql_for_port(args.port, args.online)
     bootstrap = f"127.0.0.1:{args.port}"
     if mlsql("kafka", "start", "--port", str(args.port), *broker_args) != 0:
         return 1
-    scorer = None
+    scorer = learner = None
     try:
         import producer
 
@@ -104,6 +120,12 @@ def run(args: argparse.Namespace) -> int:
             return 1
         print(f"training took {time.monotonic() - step:.1f} s", file=sys.stderr)
 
+        if args.online:
+            learner = mlsql("run", *registry, "-D", "execution.checkpointing.dir="
+                            f"{(DATA / 'online-checkpoints').as_uri()}",
+                            "-i", str(sql / "tables.sql"), "-i", str(sql / "features.sql"),
+                            str(sql / "online.sql"), background=True)
+            await_first_version(DATA / "registry", "fraud_online", learner)
         checkpoints = DATA / "checkpoints"
         scorer = mlsql("run", *registry, "-D",
                        f"execution.checkpointing.dir={checkpoints.as_uri()}",
@@ -121,14 +143,20 @@ def run(args: argparse.Namespace) -> int:
                   f"{alert['model_name']}${alert['model_version']}")
         print(f"\n{len(alerts):,} alerts over the history and the live stream; the whole "
               f"demo took {time.monotonic() - started:.0f} s", file=sys.stderr)
+        if args.online:
+            versions = sorted({a["model_version"] for a in alerts})
+            published = len(list((DATA / "registry" / "fraud_online").glob("v*")))
+            print(f"fraud_online: {published} versions published; alerts scored by versions "
+                  f"{', '.join(map(str, versions))}", file=sys.stderr)
         return 0 if alerts else 1
     finally:
-        if scorer is not None:
-            os.killpg(scorer.pid, signal.SIGINT)  # mlsql run cancels its jobs on Ctrl-C
-            try:
-                scorer.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(scorer.pid, signal.SIGKILL)
+        for job in (scorer, learner):
+            if job is not None:
+                os.killpg(job.pid, signal.SIGINT)  # mlsql run cancels its jobs on Ctrl-C
+                try:
+                    job.wait(30)
+                except subprocess.TimeoutExpired:
+                    os.killpg(job.pid, signal.SIGKILL)
         mlsql("kafka", "stop", *broker_args)
 
 
@@ -142,4 +170,6 @@ if __name__ == "__main__":
     parser.add_argument("--history-days", type=float, default=30,
                         help="simulated days of history to train on")
     parser.add_argument("--cards", type=int, default=2000)
+    parser.add_argument("--online", action="store_true",
+                        help="score with fraud_online, which keeps learning from the stream")
     sys.exit(run(parser.parse_args()))
