@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -58,3 +61,43 @@ def repeatable_table(session, name: str, rows: int, features: int) -> None:
                 f"'connector' = 'datagen', 'fields.id.kind' = 'sequence', "
                 f"'fields.id.start' = '1', 'fields.id.end' = '{rows}', "
                 f"'number-of-rows' = '{rows}', 'rows-per-second' = '1000000000')")
+
+
+def free_port(preferred: int) -> int:
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", preferred)) != 0:
+            return preferred
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def load() -> str:
+    return f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+
+
+def ms(value: float) -> str:
+    return "inf" if value == float("inf") else f"{value:.0f}"
+
+
+class JobTracker:
+    """The benchmark's running jobs (`self.jobs`), cancelled when a run ends or fails."""
+
+    jobs: list
+
+    def start(self, session, statement: str):
+        job = session.sql(statement)
+        self.jobs.append(job)
+        return job
+
+    def finished(self, job) -> None:
+        job.cancel()  # a no-op for a job that ended
+        self.jobs.remove(job)
+
+    def stop_jobs(self) -> None:
+        for job in self.jobs:
+            try:
+                job.cancel()
+            except Exception as error:  # it ended some other way
+                print(f"  (cancelling job {job.job_id}: {error})", file=sys.stderr)
+        self.jobs.clear()

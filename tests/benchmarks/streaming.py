@@ -38,9 +38,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import os
 import shutil
-import socket
 import statistics
 import sys
 import tempfile
@@ -51,7 +49,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
-from common import summary
+from common import JobTracker, free_port, load, ms, summary
 
 import mlsql
 from mlsql.jobs import JobHandle
@@ -128,7 +126,7 @@ class Timeline:
         return cls(history, live)
 
 
-class Bench:
+class Bench(JobTracker):
     """The broker, the registry and the example's SQL pointed at them."""
 
     def __init__(self, root: Path, port: int) -> None:
@@ -160,23 +158,6 @@ class Bench:
                     f"'topic' = '{topic}', 'properties.bootstrap.servers' = '{self.bootstrap}', "
                     f"'sink.delivery-guarantee' = '{guarantee}'{transactional}, "
                     "'format' = 'json', 'json.timestamp-format.standard' = 'ISO-8601')")
-
-    def start(self, session: mlsql.Session, insert: str) -> JobHandle:
-        job = session.sql(insert)
-        self.jobs.append(job)
-        return job
-
-    def finished(self, job: JobHandle) -> None:
-        job.cancel()  # a no-op for a job that ended
-        self.jobs.remove(job)
-
-    def stop_jobs(self) -> None:
-        for job in self.jobs:
-            try:
-                job.cancel()
-            except Exception as error:  # it ended some other way
-                print(f"  (cancelling job {job.job_id}: {error})", file=sys.stderr)
-        self.jobs.clear()
 
     def produce(self, topic: str, events: list[dict], **pacing) -> int:
         return producer.produce(self.bootstrap, topic, iter(events), **pacing)
@@ -363,22 +344,6 @@ def measure_throughput(bench: Bench, events: int, rounds: int,
             print(f"  (round {round_ + 1}, {name}: {took:.1f} s, {sent / took:,.0f} events/s)")
     return {name: [sent / s for s in runs] for name, runs in seconds.items()}
 
-
-def free_port(preferred: int) -> int:
-    with socket.socket() as probe:
-        if probe.connect_ex(("127.0.0.1", preferred)) != 0:
-            return preferred
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def load() -> str:
-    return f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
-
-
-def ms(value: float) -> str:
-    return "inf" if value == float("inf") else f"{value:.0f}"
 
 
 def main() -> None:

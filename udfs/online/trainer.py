@@ -16,6 +16,7 @@ a window this stream has already published is found in the registry and not publ
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,8 +92,6 @@ class OnlineTrainer(AggregateFunction):
             write_version(self.plan, state, staged)
             version = model_store.publish(root, self.plan.model, staged)
         except BaseException:
-            import shutil
-
             shutil.rmtree(staged, ignore_errors=True)
             raise
         self._published[key] = version
