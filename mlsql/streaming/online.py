@@ -39,6 +39,7 @@ from mlsql.training.options import CLASSIFICATION, CLUSTERING, REGRESSION, Model
 from udfs import features
 from udfs.online.learners import KMeansLearner, LinearLearner, RunningMoments
 from udfs.online.trainer import OnlinePlan, OnlineTrainer
+from udfs.predictors import PREDICTOR_FILE
 
 UPDATES_TABLE = "__mlsql_online_updates"
 # Batch-trained model types an online model can warm start from, besides itself.
@@ -179,7 +180,7 @@ def _initial_model(text: str, model_type: ModelType, plan: ColumnPlan,
         problem = ("its inputs are " + ", ".join(i["name"] for i in meta["inputs"])
                    + "; the query selects " + ", ".join(c.name for c in plan.features))
     else:
-        predictor = json.loads((model.path / "predictor.json").read_text())
+        predictor = json.loads((model.path / PREDICTOR_FILE).read_text())
         if classes is not None and predictor.get("classes") != classes:
             problem = f"its classes are {predictor.get('classes')}, not {classes}"
         elif not predictor["features"]["standardize"]:
@@ -192,7 +193,7 @@ def _initial_model(text: str, model_type: ModelType, plan: ColumnPlan,
 
 def _warm_started(plan: OnlinePlan, initial: ModelVersion) -> OnlinePlan:
     """The trainer's starting state: the initial model's encoding, moments and weights."""
-    predictor = json.loads((initial.path / "predictor.json").read_text())
+    predictor = json.loads((initial.path / PREDICTOR_FILE).read_text())
     spec = predictor["features"]
     numeric = [c for c in spec["columns"] if c["kind"] == features.NUMERIC]
     seen = int(initial.metadata.get("rows", {}).get("train")
