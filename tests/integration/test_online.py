@@ -62,14 +62,20 @@ def _versions(session, name: str) -> list[dict]:
             for v in session.registry.versions(name)]
 
 
-def test_online_logistic_publishes_a_version_per_window(session):
+@pytest.fixture(scope="module")
+def fraud_online(session) -> mlsql.JobHandle:
+    """online_logistic_reg trained over the whole bounded stream."""
     job = session.sql("""
         CREATE MODEL fraud_online WITH ('model_type' = 'online_logistic_reg',
             'label' = 'is_fraud', 'update_every' = '10 minutes')
         AS SELECT amount, velocity, channel, ts, is_fraud FROM events""")
-    assert isinstance(job, mlsql.JobHandle)
     job.wait(300)
-    assert job.status() == "FINISHED"
+    return job
+
+
+def test_online_logistic_publishes_a_version_per_window(session, fraud_online):
+    assert isinstance(fraud_online, mlsql.JobHandle)
+    assert fraud_online.status() == "FINISHED"
     versions = _versions(session, "fraud_online")
     assert len(versions) == WINDOWS
     assert [m["online"]["update"] for m in versions] == list(range(1, WINDOWS + 1))
@@ -87,7 +93,7 @@ def test_online_logistic_publishes_a_version_per_window(session):
     assert "prequential" in " ".join(described.iloc[:, 0].astype(str))
 
 
-def test_an_online_version_scores_the_same_in_sql_and_in_python(session):
+def test_an_online_version_scores_the_same_in_sql_and_in_python(session, fraud_online):
     session.sql("SET 'execution.runtime-mode' = 'batch'")
     try:
         for execution in ("sql", "udf"):
@@ -102,12 +108,19 @@ def test_an_online_version_scores_the_same_in_sql_and_in_python(session):
         session.sql("SET 'execution.runtime-mode' = 'streaming'")
 
 
-def test_warm_start_from_a_batch_model(session):
+@pytest.fixture(scope="module")
+def batch_model(session):
     session.sql("SET 'execution.runtime-mode' = 'batch'")
-    session.sql("CREATE MODEL fraud_batch WITH ('model_type' = 'logistic_reg', "
-                "'label' = 'is_fraud') AS SELECT amount, velocity, channel, is_fraud "
-                "FROM events_history")
-    session.sql("SET 'execution.runtime-mode' = 'streaming'")
+    try:
+        session.sql("CREATE MODEL fraud_batch WITH ('model_type' = 'logistic_reg', "
+                    "'label' = 'is_fraud') AS SELECT amount, velocity, channel, is_fraud "
+                    "FROM events_history")
+    finally:
+        session.sql("SET 'execution.runtime-mode' = 'streaming'")
+    return "fraud_batch"
+
+
+def test_warm_start_from_a_batch_model(session, batch_model):
     job = session.sql("""
         CREATE MODEL fraud_warm WITH ('model_type' = 'online_logistic_reg',
             'label' = 'is_fraud', 'update_every' = '10 minutes', 'initial_model' = 'fraud_batch')
@@ -151,12 +164,13 @@ def test_online_linear_regression_and_kmeans(session):
      "exactly one event-time column"),
     ("'label' = 'channel'", "SELECT amount, ts, channel FROM events", SchemaError,
      "must be BOOLEAN or an integer 0/1"),
-    ("'label' = 'is_fraud', 'initial_model' = 'spend_online'",
+    ("'label' = 'is_fraud', 'initial_model' = 'fraud_batch'",  # other inputs
      "SELECT amount, ts, is_fraud FROM events", OptionError, "cannot warm start"),
     ("'label' = 'is_fraud', 'update_every' = '1.5 s'",
      "SELECT amount, ts, is_fraud FROM events", OptionError, "whole number of seconds"),
 ])
-def test_mistakes_are_reported_before_a_job_starts(session, options, query, error, message):
+def test_mistakes_are_reported_before_a_job_starts(session, batch_model, options, query, error,
+                                                   message):
     jobs = len(session.jobs)
     with pytest.raises(error, match=message):
         session.sql(f"CREATE MODEL wrong WITH ('model_type' = 'online_logistic_reg', "
