@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mlsql import ir
-from mlsql.errors import SqlSyntaxError, did_you_mean
+from mlsql.errors import OptionError, SqlSyntaxError, did_you_mean
 from mlsql.lexer import Kind, Token, tokenize
 from mlsql.splitter import Statement, split_statements
 
@@ -92,6 +92,16 @@ class _Cursor:
                 raise self.error(f"unknown model version {pin!r}: use m$<number> or m$latest",
                                  first)
         return ir.ModelRef(name, version, self.position(first), latest)
+
+
+def model_ref_option(text: str, what: str, position: ir.Position) -> ir.ModelRef:
+    """A model reference written as an option's value ('m', 'm$3', 'm$latest')."""
+    name, _, pin = text.strip().strip("`").partition("$")
+    if not name or (pin and not pin.isdigit() and pin.lower() != "latest"):
+        raise OptionError(f"{what}: {text!r} is not a model reference; write 'm', "
+                          "'m$<version>' or 'm$latest'")
+    version = int(pin) if pin.isdigit() else None
+    return ir.ModelRef(name, version, position, pin.lower() == "latest")
 
 
 def parse_script(script: str) -> list[tuple[Statement, ir.MlsqlStatement]]:

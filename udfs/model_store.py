@@ -21,6 +21,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 METADATA_FILE = "metadata.json"
 MODEL_FILE = "model.json"
 STAGING = ".staging"
@@ -84,6 +86,13 @@ def publish(root: Path, name: str, staged: Path) -> int:
         except OSError:  # another writer took this number first
             if not (model_dir / f"v{version}").exists():
                 raise
+
+
+def json_default(value: Any) -> Any:
+    """json.dumps' fallback for the files of a version: numpy scalars as numbers."""
+    if isinstance(value, np.generic):
+        return value.item()
+    return str(value)
 
 
 def write_json_atomic(path: Path, payload: dict[str, Any]) -> None:

@@ -40,6 +40,7 @@ from mlsql.dialect import quote_identifier
 from mlsql.durations import parse_duration
 from mlsql.errors import MlsqlError, OptionError, SchemaError, did_you_mean
 from mlsql.flink_types import Column, extraction_expression, to_data_type
+from mlsql.parser import model_ref_option
 from mlsql.planner.context import PlanContext
 from mlsql.registry import ModelVersion
 from udfs.predict import VERSION_FIELD, FollowVersions, ModelPredictFunction
@@ -65,7 +66,9 @@ def predict_subquery(call: ir.PredictCall, context: PlanContext) -> str:
                     context)
     if "challenger" not in config:
         return scored
-    challenger = _challenger_ref(config["challenger"], call.model.position)
+    challenger = model_ref_option(config["challenger"],
+                                  f"challenger (ML_PREDICT at {call.model.position})",
+                                  call.model.position)
     columns = context.query_columns(f"SELECT * FROM {scored}", call.table_position)
     return _score(call, challenger, columns, scored, CHALLENGER_PREFIX,
                   version_column and CHALLENGER_PREFIX + version_column, config, context)
@@ -138,15 +141,6 @@ def _follow(ref: ir.ModelRef, model: ModelVersion, config: dict[str, str],
         str(model.path.parent), ref.latest, seconds,
         tuple((i["name"], i["kind"]) for i in model.metadata["inputs"]),
         tuple((o["name"], o["type"]) for o in model.metadata["outputs"]))
-
-
-def _challenger_ref(text: str, position: ir.Position) -> ir.ModelRef:
-    name, _, pin = text.strip().strip("`").partition("$")
-    if not name or (pin and not pin.isdigit() and pin.lower() != "latest"):
-        raise OptionError(f"challenger (ML_PREDICT at {position}): {text!r} is not a model "
-                          "reference; write 'm', 'm$<version>' or 'm$latest'")
-    version = int(pin) if pin.isdigit() else None
-    return ir.ModelRef(name, version, position, pin.lower() == "latest")
 
 
 def _compiled_subquery(compiled: CompiledModel, passthrough: list[str], names: list[str],

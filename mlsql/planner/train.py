@@ -7,7 +7,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from mlsql import __version__, ir
@@ -30,7 +29,7 @@ from mlsql.training.fit import DISTRIBUTED, SINGLE, Fit
 from mlsql.training.labels import label_expression, label_values
 from mlsql.training.options import CLASSIFICATION, CLUSTERING, REGRESSION, parse_options
 from mlsql.training.split import eval_mask
-from udfs import features
+from udfs import features, model_store
 from udfs.metrics import evaluate
 from udfs.predictors import PREDICTOR_FILE, Predictor
 
@@ -223,10 +222,5 @@ def model_outputs(task: str, plan: ColumnPlan) -> list[dict[str, str]]:
 
 
 def _write_json(path, payload: dict[str, Any]) -> None:
-    path.write_text(json.dumps(payload, indent=2, default=_json_default))
+    path.write_text(json.dumps(payload, indent=2, default=model_store.json_default))
 
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    return str(value)

@@ -31,6 +31,7 @@ from mlsql.dialect import quote_identifier
 from mlsql.errors import MlsqlError, OptionError, SchemaError, did_you_mean
 from mlsql.flink_types import Column, extraction_expression
 from mlsql.jobs import JobHandle
+from mlsql.parser import model_ref_option
 from mlsql.planner.context import PlanContext
 from mlsql.planner.rewrite import rewrite
 from mlsql.planner.train import ColumnPlan, model_outputs, plan_columns
@@ -65,15 +66,17 @@ def start_training(statement: ir.CreateModel, model_type: ModelType, options: di
                         model_type.task, statement)
     classes = _classes(plan, model_type.task)
     stream_id = uuid.uuid4().hex
+    outputs = model_outputs(model_type.task, plan)
     trainer_plan = OnlinePlan(
         registry=str(context.registry.root), model=statement.name, task=model_type.task,
         feature_kinds=tuple((c.name, c.feature_kind) for c in plan.features),
-        options=options, outputs=model_outputs(model_type.task, plan), classes=classes,
-        metadata=_metadata(statement, model_type, options, plan, time_column),
+        options=options, outputs=outputs, classes=classes,
+        metadata=_metadata(statement, model_type, options, plan, time_column, outputs),
         stream_id=stream_id)
     if options["initial_model"]:
-        initial = _initial_model(options["initial_model"], model_type, plan, classes, context)
-        trainer_plan = _warm_started(trainer_plan, initial)
+        initial, predictor = _initial_model(options["initial_model"], model_type, plan,
+                                            classes, statement.position, context)
+        trainer_plan = _warm_started(trainer_plan, initial, predictor)
 
     token = stream_id[:8]
     view = quote_identifier(f"__mlsql_online_{statement.name.replace('.', '_')}_{token}")
@@ -150,14 +153,15 @@ def _interval(seconds: float) -> str:
 
 
 def _metadata(statement: ir.CreateModel, model_type: ModelType, options: dict[str, Any],
-              plan: ColumnPlan, time_column: Column) -> dict[str, Any]:
+              plan: ColumnPlan, time_column: Column, outputs: list[dict[str, str]]
+              ) -> dict[str, Any]:
     return {
         "name": statement.name, "model_type": model_type.name, "task": model_type.task,
         "label": None if plan.label is None else
         {"name": plan.label.name, "type": plan.label.type},
         "inputs": [{"name": c.name, "type": c.type, "kind": c.feature_kind}
                    for c in plan.features],
-        "outputs": model_outputs(model_type.task, plan),
+        "outputs": outputs,
         "options": {k: v for k, v in options.items() if v is not None},
         "training_mode": "online", "time_column": time_column.name,
         "query": statement.query.text, "mlsql_version": __version__,
@@ -165,11 +169,13 @@ def _metadata(statement: ir.CreateModel, model_type: ModelType, options: dict[st
 
 
 def _initial_model(text: str, model_type: ModelType, plan: ColumnPlan,
-                   classes: list[Any] | None, context: PlanContext) -> ModelVersion:
-    name, _, pin = text.strip().strip("`").partition("$")
-    version = int(pin) if pin.isdigit() else None
-    model = context.registry.resolve(name, version, pin.lower() == "latest")
+                   classes: list[Any] | None, position: ir.Position, context: PlanContext
+                   ) -> tuple[ModelVersion, dict[str, Any]]:
+    """The warm start's version and its predictor.json, checked for compatibility."""
+    ref = model_ref_option(text, "initial_model", position)
+    model = context.registry.resolve(ref.name, ref.version, ref.latest)
     meta = model.metadata
+    predictor = json.loads((model.path / PREDICTOR_FILE).read_text())
     accepted = (model_type.name, _WARM_START_FROM[model_type.name])
     problem = None
     if meta["model_type"] not in accepted:
@@ -179,21 +185,19 @@ def _initial_model(text: str, model_type: ModelType, plan: ColumnPlan,
             (c.name, c.feature_kind) for c in plan.features]:
         problem = ("its inputs are " + ", ".join(i["name"] for i in meta["inputs"])
                    + "; the query selects " + ", ".join(c.name for c in plan.features))
-    else:
-        predictor = json.loads((model.path / PREDICTOR_FILE).read_text())
-        if classes is not None and predictor.get("classes") != classes:
-            problem = f"its classes are {predictor.get('classes')}, not {classes}"
-        elif not predictor["features"]["standardize"]:
-            problem = "its features are not standardized"
+    elif classes is not None and predictor.get("classes") != classes:
+        problem = f"its classes are {predictor.get('classes')}, not {classes}"
+    elif not predictor["features"]["standardize"]:
+        problem = "its features are not standardized"
     if problem:
         raise OptionError(f"initial_model {text!r} cannot warm start {model_type.name}: "
                           f"{problem}")
-    return model
+    return model, predictor
 
 
-def _warm_started(plan: OnlinePlan, initial: ModelVersion) -> OnlinePlan:
+def _warm_started(plan: OnlinePlan, initial: ModelVersion, predictor: dict[str, Any]
+                  ) -> OnlinePlan:
     """The trainer's starting state: the initial model's encoding, moments and weights."""
-    predictor = json.loads((initial.path / PREDICTOR_FILE).read_text())
     spec = predictor["features"]
     numeric = [c for c in spec["columns"] if c["kind"] == features.NUMERIC]
     seen = int(initial.metadata.get("rows", {}).get("train")

@@ -168,7 +168,7 @@ def train_window(plan: OnlinePlan, state: dict[str, Any], window_start: str, win
 
 def write_version(plan: OnlinePlan, state: dict[str, Any], directory: Path) -> None:
     (directory / PREDICTOR_FILE).write_text(json.dumps(predictor_payload(plan, state),
-                                                       default=_json_default))
+                                                       default=model_store.json_default))
     metadata = dict(plan.metadata)
     metadata.update(
         metrics=state["metrics"], metrics_on="prequential",
@@ -178,7 +178,7 @@ def write_version(plan: OnlinePlan, state: dict[str, Any], directory: Path) -> N
                 "window_start": state["window_start"],
                 "window_end": state["last_window_end"]})
     (directory / model_store.METADATA_FILE).write_text(
-        json.dumps(metadata, indent=2, default=_json_default))
+        json.dumps(metadata, indent=2, default=model_store.json_default))
 
 
 def predictor_payload(plan: OnlinePlan, state: dict[str, Any]) -> dict[str, Any]:
@@ -251,8 +251,3 @@ def _encoded_scale(spec: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
             stds += [1.0] * len(column["categories"])
     return np.asarray(means, dtype=np.float64), np.asarray(stds, dtype=np.float64)
 
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    return str(value)
