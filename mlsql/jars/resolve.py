@@ -50,6 +50,8 @@ class Bundle:
 BUNDLES = {
     "kafka-broker": Bundle("kafka-broker", "kafka.version"),
     "kafka-connector": Bundle("kafka-connector", "flink.kafka.connector.version"),
+    "sql-gateway": Bundle("sql-gateway", "flink.version"),
+    "jdbc-driver": Bundle("jdbc-driver", "flink.jdbc.driver.version"),
 }
 
 

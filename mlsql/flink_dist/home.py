@@ -1,0 +1,101 @@
+"""A configuration of PyFlink's distribution: a conf dir, a log dir and an opt dir."""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import yaml
+
+from mlsql.jars.resolve import cache_root
+
+# Logging configuration files the scripts name (-Dlog4j.configurationFile=...).
+_LOG_CONFIGS = ("log4j.properties", "log4j-cli.properties", "log4j-console.properties",
+                "log4j-session.properties", "logback.xml", "logback-console.xml",
+                "logback-session.xml")
+
+
+@functools.cache
+def pyflink_home() -> Path:
+    import pyflink
+
+    return Path(pyflink.__file__).resolve().parent
+
+
+@functools.cache
+def flink_version() -> str:
+    from pyflink.version import __version__
+
+    return __version__
+
+
+class FlinkDist:
+    """PyFlink's bin/ and lib/ with mlsql's `<cache>/flink/<name>/{conf,log}` and an opt/
+    holding PyFlink's opt jars plus `extra_opt_jars` (symlinks, nothing copied)."""
+
+    def __init__(self, name: str, settings: Mapping[str, object],
+                 extra_opt_jars: Iterable[Path] = ()) -> None:
+        self.root = cache_root() / "flink" / name
+        self.conf_dir = self.root / "conf"
+        self.log_dir = self.root / "log"
+        self.opt_dir = self.root / "opt"
+        self._write_conf(settings)
+        self._link_opt(list(extra_opt_jars))
+
+    @property
+    def bin_dir(self) -> Path:
+        return pyflink_home() / "bin"
+
+    def script(self, name: str) -> Path:
+        return self.bin_dir / name
+
+    def env(self, base: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The environment a bin/ script runs with: ours in place of PyFlink's dirs."""
+        env = dict(os.environ if base is None else base)
+        env.pop("PYFLINK_GATEWAY_DISABLED", None)  # set inside PyFlink's own JVM children
+        env.update(FLINK_HOME=str(pyflink_home()), FLINK_CONF_DIR=str(self.conf_dir),
+                   FLINK_LOG_DIR=str(self.log_dir), FLINK_OPT_DIR=str(self.opt_dir))
+        return env
+
+    def _write_conf(self, settings: Mapping[str, object]) -> None:
+        self.conf_dir.mkdir(parents=True, exist_ok=True)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        source = pyflink_home() / "conf"
+        for name in _LOG_CONFIGS:
+            if (source / name).exists():
+                shutil.copyfile(source / name, self.conf_dir / name)
+        # PyFlink's own settings (its JVM flags for Java 17 among them), then ours.
+        merged = pyflink_settings() | dict(settings)
+        (self.conf_dir / "config.yaml").write_text(yaml.safe_dump(merged, sort_keys=True))
+
+    def _link_opt(self, extra: list[Path]) -> None:
+        self.opt_dir.mkdir(parents=True, exist_ok=True)
+        wanted = {jar.name: jar for jar in (pyflink_home() / "opt").glob("*.jar")}
+        wanted |= {jar.name: jar for jar in extra}
+        for existing in self.opt_dir.iterdir():
+            if existing.name not in wanted or existing.resolve() != wanted[existing.name]:
+                existing.unlink()
+        for name, jar in wanted.items():
+            link = self.opt_dir / name
+            if not link.exists():
+                link.symlink_to(jar.resolve())
+
+
+@functools.cache
+def pyflink_settings() -> dict[str, object]:
+    """PyFlink's conf/config.yaml as flat keys (Flink 2 reads nested and flat alike)."""
+    loaded = yaml.safe_load((pyflink_home() / "conf" / "config.yaml").read_text()) or {}
+    return _flatten(loaded)
+
+
+def _flatten(tree: Mapping[str, object], prefix: str = "") -> dict[str, object]:
+    flat: dict[str, object] = {}
+    for key, value in tree.items():
+        if isinstance(value, Mapping):
+            flat |= _flatten(value, f"{prefix}{key}.")
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
