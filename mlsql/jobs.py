@@ -30,6 +30,11 @@ class JobHandle:
         self._final_status: str | None = None
         self._failure: BaseException | None = None
 
+    @property
+    def table_result(self) -> TableResult:
+        """Flink's result of the submitting statement (its content names the job id)."""
+        return self._result
+
     def _settle(self, observed: str) -> None:
         """Record how the ended job ended (its result is complete: this does not block)."""
         if self._final_status is not None:

@@ -33,17 +33,23 @@ def flink_version() -> str:
 
 
 class FlinkDist:
-    """PyFlink's bin/ and lib/ with mlsql's `<cache>/flink/<name>/{conf,log}` and an opt/
-    holding PyFlink's opt jars plus `extra_opt_jars` (symlinks, nothing copied)."""
+    """PyFlink's bin/ with mlsql's `<cache>/flink/<name>/{conf,log}`, an opt/ holding
+    PyFlink's opt jars plus `extra_opt_jars`, and, when `extra_lib_jars` are given, a lib/
+    holding PyFlink's lib jars plus those (symlinks, nothing copied)."""
 
     def __init__(self, name: str, settings: Mapping[str, object],
-                 extra_opt_jars: Iterable[Path] = ()) -> None:
+                 extra_opt_jars: Iterable[Path] = (),
+                 extra_lib_jars: Iterable[Path] = ()) -> None:
         self.root = cache_root() / "flink" / name
         self.conf_dir = self.root / "conf"
         self.log_dir = self.root / "log"
         self.opt_dir = self.root / "opt"
+        extra_lib = list(extra_lib_jars)
+        self.lib_dir = self.root / "lib" if extra_lib else pyflink_home() / "lib"
         self._write_conf(settings)
-        self._link_opt(list(extra_opt_jars))
+        _link_jars(self.opt_dir, pyflink_home() / "opt", list(extra_opt_jars))
+        if extra_lib:
+            _link_jars(self.lib_dir, pyflink_home() / "lib", extra_lib)
 
     @property
     def bin_dir(self) -> Path:
@@ -57,7 +63,8 @@ class FlinkDist:
         env = dict(os.environ if base is None else base)
         env.pop("PYFLINK_GATEWAY_DISABLED", None)  # set inside PyFlink's own JVM children
         env.update(FLINK_HOME=str(pyflink_home()), FLINK_CONF_DIR=str(self.conf_dir),
-                   FLINK_LOG_DIR=str(self.log_dir), FLINK_OPT_DIR=str(self.opt_dir))
+                   FLINK_LOG_DIR=str(self.log_dir), FLINK_OPT_DIR=str(self.opt_dir),
+                   FLINK_LIB_DIR=str(self.lib_dir))
         return env
 
     def _write_conf(self, settings: Mapping[str, object]) -> None:
@@ -71,17 +78,18 @@ class FlinkDist:
         merged = pyflink_settings() | dict(settings)
         (self.conf_dir / "config.yaml").write_text(yaml.safe_dump(merged, sort_keys=True))
 
-    def _link_opt(self, extra: list[Path]) -> None:
-        self.opt_dir.mkdir(parents=True, exist_ok=True)
-        wanted = {jar.name: jar for jar in (pyflink_home() / "opt").glob("*.jar")}
-        wanted |= {jar.name: jar for jar in extra}
-        for existing in self.opt_dir.iterdir():
-            if existing.name not in wanted or existing.resolve() != wanted[existing.name]:
-                existing.unlink()
-        for name, jar in wanted.items():
-            link = self.opt_dir / name
-            if not link.exists():
-                link.symlink_to(jar.resolve())
+
+def _link_jars(directory: Path, source: Path, extra: list[Path]) -> None:
+    """`directory` as symlinks to the jars of `source` plus `extra`, stale links removed."""
+    directory.mkdir(parents=True, exist_ok=True)
+    wanted = {jar.name: jar.resolve() for jar in [*source.glob("*.jar"), *extra]}
+    for existing in directory.iterdir():
+        if existing.name not in wanted or existing.resolve() != wanted[existing.name]:
+            existing.unlink()
+    for name, jar in wanted.items():
+        link = directory / name
+        if not link.exists():
+            link.symlink_to(jar)
 
 
 @functools.cache

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from mlsql.flink_errors import to_flink_error
 from mlsql.flink_types import Column, table_columns
 from mlsql.ir import Position
+from mlsql.policy import TRUSTED, ImportPolicy
 from mlsql.registry import ModelVersion, Registry
 from mlsql.runtime import FlinkRuntime
 
@@ -17,13 +18,28 @@ class PlanContext:
     runtime: FlinkRuntime
     registry: Registry
     progress: Callable[[str], None]
+    policy: ImportPolicy = TRUSTED
     # The pandas UDFs planned so far (function name -> model version), for `mlsql compile`.
     predict_functions: dict[str, ModelVersion] = field(default_factory=dict)
 
-    def query_columns(self, query_sql: str, position: Position | None = None) -> list[Column]:
-        """Resolve a query's columns with Flink's validator; no job runs."""
+    def query_columns(self, query_sql: str, position: Position | None = None,
+                      prefix: int = 0) -> list[Column]:
+        """Resolve a query's columns with Flink's validator; no job runs. Flink's errors
+        point into the script, where `query_sql[prefix:]` stands at `position`."""
         try:
             return table_columns(self.runtime.sql_query(query_sql))
         except Exception as error:
             line, col = (position.line, position.col) if position else (None, None)
-            raise to_flink_error(error, line, col) from None
+            raise to_flink_error(error, line, col, prefix) from None
+
+    def table_argument_columns(self, table_sql: str, position: Position) -> list[Column]:
+        """The columns of an ML function's TABLE argument, written at `position`."""
+        return self.query_columns(table_query(table_sql), position, len(_READ_TABLE))
+
+
+_READ_TABLE = "SELECT * FROM "
+
+
+def table_query(table_sql: str) -> str:
+    """The query that reads an ML function's TABLE argument."""
+    return _READ_TABLE + table_sql

@@ -26,6 +26,7 @@ _RUNTIME_PACKAGES = {"onnx": "onnxruntime", "xgboost": "xgboost-cpu"}
 def import_model(statement: ir.ImportModel, context) -> pd.DataFrame:
     options = statement.option_map
     provider = options["provider"].lower()
+    context.policy.check_provider(provider)
     required = _OPTIONS[provider]
     known = {"provider", *required}
     for key in options:
@@ -50,6 +51,7 @@ def import_model(statement: ir.ImportModel, context) -> pd.DataFrame:
             payload["class"] = options["class"]
         else:
             source = Path(options["path"].removeprefix("file://"))
+            context.policy.check_model_file(source)
             if not source.is_file():
                 raise MlsqlError(f"model file {source} not found (provider {provider})")
             payload["file"] = f"model{source.suffix}"

@@ -1,0 +1,64 @@
+"""Starting the gateway: the session template, the worker's classpath, the HTTP server."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mlsql.flink_dist import FlinkDist
+from mlsql.gateway.server import make_server
+from mlsql.gateway.sessions import Sessions
+from mlsql.gateway.worker import SessionSpec
+from mlsql.jars.resolve import resolve
+from mlsql.policy import ImportPolicy
+
+
+@dataclass
+class GatewayConfig:
+    host: str = "127.0.0.1"
+    port: int = 8083
+    registry: str | None = None
+    jobmanager: str | None = None
+    options: dict[str, str] = field(default_factory=dict)
+    allow_python_provider: bool = False
+    model_dirs: tuple[str, ...] = ()
+    idle_timeout_s: float = 600.0      # Flink's sql-gateway.session.idle-timeout default
+    max_sessions: int = 8              # each session is a JVM of its own
+    verbose: bool = False
+
+
+class RunningGateway:
+    def __init__(self, config: GatewayConfig, progress=None) -> None:
+        # Workers need Flink's gateway classes (ResultFetcher, the REST serializers) on the
+        # JVM's classpath: a lib/ of PyFlink's jars plus flink-sql-gateway.
+        dist = FlinkDist("gateway", {}, extra_lib_jars=resolve("sql-gateway", progress))
+        env = {key: value for key, value in dist.env().items() if key.startswith("FLINK_")}
+        registry = str(Path(config.registry).resolve()) if config.registry else None
+        template = SessionSpec(
+            session_id="", registry=registry, options=dict(config.options), properties={},
+            policy=ImportPolicy.restricted(config.allow_python_provider, config.model_dirs),
+            jobmanager=config.jobmanager, env=env)
+        self.sessions = Sessions(template, config.idle_timeout_s, config.max_sessions)
+        self.server = make_server(config.host, config.port, self.sessions, config.verbose)
+        self.address = self.server.server_address[:2]
+
+    def serve_forever(self) -> None:
+        try:
+            self.server.serve_forever()
+        finally:
+            self.close()
+
+    def start_in_thread(self) -> RunningGateway:
+        threading.Thread(target=self.server.serve_forever, daemon=True,
+                         name="mlsql-gateway").start()
+        return self
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.sessions.close_all()
+
+
+def start_gateway(config: GatewayConfig, progress=None) -> RunningGateway:
+    return RunningGateway(config, progress)

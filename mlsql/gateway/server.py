@@ -1,0 +1,241 @@
+"""The REST front end: Flink SQL Gateway's REST API (versions V1-V4), routed to sessions.
+
+It holds no JVM: every statement runs in its session's worker process (sessions.py). What it
+answers itself: the API versions, the gateway's info, heartbeats, and errors for requests it
+cannot parse, in the shapes Flink's own gateway uses (see errors.py).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from mlsql.flink_dist import flink_version
+from mlsql.gateway.errors import RestError, bad_request, not_found, service_error
+from mlsql.gateway.sessions import Sessions
+
+API_VERSIONS = ("V1", "V2", "V3", "V4")
+_VERSION_PREFIX = re.compile(r"^/(v\d+)(/.*)$", re.IGNORECASE)
+_SESSION = r"sessions/(?P<session>[^/]+)"
+_OPERATION = _SESSION + r"/operations/(?P<operation>[^/]+)"
+
+
+@dataclass
+class Request:
+    method: str
+    version: str      # "v4"
+    path: str         # without the version prefix, e.g. "sessions/<id>/statements"
+    query: dict[str, list[str]]
+    body: dict[str, Any]
+    params: dict[str, str]
+
+
+Handler = Callable[["Gateway", Request], Any]
+_ROUTES: list[tuple[str, re.Pattern[str], Handler, str]] = []
+
+
+def route(method: str, pattern: str, body_name: str = "EmptyRequestBody"):
+    def register(handler: Handler) -> Handler:
+        _ROUTES.append((method, re.compile(f"^{pattern}$"), handler, body_name))
+        return handler
+    return register
+
+
+class Gateway:
+    def __init__(self, sessions: Sessions) -> None:
+        self.sessions = sessions
+
+    def dispatch(self, method: str, raw_path: str, raw_body: bytes) -> tuple[int, Any]:
+        try:
+            return 200, self._dispatch(method, raw_path, raw_body)
+        except RestError as error:
+            return error.status, error.body()
+        except Exception as error:  # a bug of ours must not take the server down
+            return 500, service_error("Request failed.", error).body()
+
+    def _dispatch(self, method: str, raw_path: str, raw_body: bytes) -> Any:
+        url = urlsplit(raw_path)
+        match = _VERSION_PREFIX.match(url.path)
+        version, path = (match.group(1).lower(), match.group(2)) if match else ("v1", url.path)
+        if version.upper() not in API_VERSIONS:
+            raise not_found(url.path)
+        path = path.strip("/")
+        for route_method, pattern, handler, body_name in _ROUTES:
+            found = pattern.match(path)
+            if found and route_method == method:
+                params = found.groupdict()
+                for name in ("session", "operation"):
+                    if name in params:
+                        _check_handle(name, params[name])
+                request = Request(method, version, path, parse_qs(url.query),
+                                  _body(raw_body, body_name), params)
+                return handler(self, request)
+        raise not_found(url.path)
+
+
+def _check_handle(name: str, value: str) -> None:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        raise bad_request(f"Bad request, could not parse parameters: Cannot resolve path "
+                          f"parameter ({name}_handle) from value \"{value}\".") from None
+
+
+def _body(raw: bytes, body_name: str) -> dict[str, Any]:
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        body = None
+    if not isinstance(body, dict):
+        raise bad_request(f"Request did not match expected format {body_name}.")
+    return body
+
+
+def _text(request: Request, key: str, body_name: str) -> str:
+    value = request.body.get(key)
+    if not isinstance(value, str):
+        raise bad_request(f"Request did not match expected format {body_name}.")
+    return value
+
+
+# -- handlers --------------------------------------------------------------------------------
+
+@route("GET", "api_versions")
+def api_versions(gateway: Gateway, request: Request) -> Any:
+    return {"versions": list(API_VERSIONS)}
+
+
+@route("GET", "info")
+def info(gateway: Gateway, request: Request) -> Any:
+    return {"productName": "Apache Flink", "version": flink_version()}
+
+
+@route("POST", "sessions", "OpenSessionRequestBody")
+def open_session(gateway: Gateway, request: Request) -> Any:
+    properties = request.body.get("properties") or {}
+    if not isinstance(properties, dict):
+        raise bad_request("Request did not match expected format OpenSessionRequestBody.")
+    handle = gateway.sessions.open({str(k): str(v) for k, v in properties.items()})
+    return {"sessionHandle": handle}
+
+
+@route("GET", _SESSION)
+def session_config(gateway: Gateway, request: Request) -> Any:
+    return _call(gateway, request, {"kind": "config"})
+
+
+@route("DELETE", _SESSION)
+def close_session(gateway: Gateway, request: Request) -> Any:
+    gateway.sessions.close(request.params["session"])
+    return {"status": "CLOSED"}
+
+
+@route("POST", _SESSION + "/heartbeat")
+def heartbeat(gateway: Gateway, request: Request) -> Any:
+    gateway.sessions.get(request.params["session"]).touch()
+    return {}
+
+
+@route("POST", _SESSION + "/configure-session", "ConfigureSessionRequestBody")
+def configure_session(gateway: Gateway, request: Request) -> Any:
+    statement = _text(request, "statement", "ConfigureSessionRequestBody")
+    return _call(gateway, request, {"kind": "configure", "statement": statement})
+
+
+@route("GET", _SESSION + "/complete-statement", "CompleteStatementRequestBody")
+def complete_statement(gateway: Gateway, request: Request) -> Any:
+    statement = _text(request, "statement", "CompleteStatementRequestBody")
+    position = request.body.get("position", len(statement))
+    if not isinstance(position, int):
+        raise bad_request("Request did not match expected format CompleteStatementRequestBody.")
+    return _call(gateway, request, {"kind": "complete", "statement": statement,
+                                    "position": position})
+
+
+@route("POST", _SESSION + "/statements", "ExecuteStatementRequestBody")
+def execute_statement(gateway: Gateway, request: Request) -> Any:
+    statement = _text(request, "statement", "ExecuteStatementRequestBody")
+    return _call(gateway, request, {"kind": "execute", "statement": statement})
+
+
+@route("GET", _OPERATION + "/status")
+def operation_status(gateway: Gateway, request: Request) -> Any:
+    return _call(gateway, request, {"kind": "status", "operation": request.params["operation"]})
+
+
+@route("POST", _OPERATION + "/cancel")
+def cancel_operation(gateway: Gateway, request: Request) -> Any:
+    return _call(gateway, request, {"kind": "cancel", "operation": request.params["operation"]})
+
+
+@route("DELETE", _OPERATION + "/close")
+def close_operation(gateway: Gateway, request: Request) -> Any:
+    return _call(gateway, request, {"kind": "close_operation",
+                                    "operation": request.params["operation"]})
+
+
+@route("GET", _OPERATION + r"/result/(?P<token>\d+)")
+def fetch_results(gateway: Gateway, request: Request) -> Any:
+    row_format = (request.query.get("rowFormat") or ["JSON"])[0].upper()
+    if row_format not in ("JSON", "PLAIN_TEXT"):
+        raise bad_request(f"Bad request, could not parse parameters: rowFormat {row_format!r} "
+                          "is not JSON or PLAIN_TEXT.")
+    token = int(request.params["token"])
+    base = f"/{request.version}/{request.path.rsplit('/', 1)[0]}"
+    return _call(gateway, request, {
+        "kind": "fetch", "operation": request.params["operation"], "token": token,
+        "row_format": row_format,
+        "uri": f"{base}/{token}?rowFormat={row_format}",
+        "next_uri": f"{base}/{token + 1}?rowFormat={row_format}"})
+
+
+def _call(gateway: Gateway, request: Request, message: dict[str, Any]) -> Any:
+    return gateway.sessions.get(request.params["session"]).call(message)
+
+
+# -- HTTP -------------------------------------------------------------------------------------
+
+class _HttpHandler(BaseHTTPRequestHandler):
+    server: _HttpServer
+    protocol_version = "HTTP/1.1"
+
+    def _handle(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length > 0 else b""
+        status, body = self.server.gateway.dispatch(self.command, self.path, raw)
+        data = (body if isinstance(body, str) else json.dumps(body)).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=UTF-8")
+        self.send_header("Access-Control-Allow-Origin", "*")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = _handle
+
+    def log_message(self, format: str, *args: Any) -> None:
+        if self.server.verbose:
+            sys.stderr.write(f"[mlsql gateway] {self.address_string()} {format % args}\n")
+
+
+class _HttpServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], gateway: Gateway, verbose: bool) -> None:
+        super().__init__(address, _HttpHandler)
+        self.gateway = gateway
+        self.verbose = verbose
+
+
+def make_server(host: str, port: int, sessions: Sessions,
+                verbose: bool = False) -> _HttpServer:
+    return _HttpServer((host, port), Gateway(sessions), verbose)
