@@ -42,15 +42,17 @@ def flink_message(error: BaseException) -> str:
     first = messages[0]
     if _POSITION.search(first) or len(messages) == 1:
         return first
-    return ": ".join(messages[-2:])
+    *_, cause, root = messages
+    return cause if root in cause else f"{cause}: {root}"
 
 
-def shift_positions(message: str, line: int, col: int) -> str:
-    """Rewrite Flink's statement-relative 'line L, column C' into script coordinates."""
+def shift_positions(message: str, line: int, col: int, prefix: int = 0) -> str:
+    """Rewrite Flink's statement-relative 'line L, column C' into script coordinates, where
+    the user's text starts at `line`, `col` after `prefix` characters mlsql wrote."""
 
     def shifted(match: re.Match[str]) -> str:
         rel_line, rel_col = int(match.group(2)), int(match.group(3))
-        abs_col = rel_col + col - 1 if rel_line == 1 else rel_col
+        abs_col = rel_col + col - 1 - prefix if rel_line == 1 else rel_col
         return f"{match.group(1)}{rel_line + line - 1}, column {abs_col}"
 
     return _POSITION.sub(shifted, message)
@@ -59,8 +61,10 @@ def shift_positions(message: str, line: int, col: int) -> str:
 _MISSING_CONNECTOR = re.compile(r"Could not find any factory for identifier '((?:upsert-)?kafka)'")
 
 
-def to_flink_error(error: BaseException, line: int | None = None,
-                   col: int | None = None) -> FlinkError:
+def to_flink_error(error: BaseException, line: int | None = None, col: int | None = None,
+                   prefix: int = 0) -> FlinkError:
+    """Flink's error as a FlinkError; given where the SQL starts in the user's script (see
+    shift_positions), its positions point there, and one without a position names it."""
     message = flink_message(error)
     missing = _MISSING_CONNECTOR.search(message)
     if missing:
@@ -69,5 +73,8 @@ def to_flink_error(error: BaseException, line: int | None = None,
                    "`mlsql kafka install` to resolve it, or point 'pipeline.jars' at your own "
                    "flink-sql-connector-kafka jar")
     if line is not None and col is not None:
-        message = shift_positions(message, line, col)
+        if _POSITION.search(message):
+            message = shift_positions(message, line, col, prefix)
+        else:
+            message = f"{message} (at line {line}, column {col})"
     return FlinkError(message)

@@ -15,7 +15,7 @@ from mlsql.compiler.sql import double
 from mlsql.dialect import quote_identifier
 from mlsql.errors import SchemaError, did_you_mean
 from mlsql.flink_types import Column
-from mlsql.planner.context import PlanContext
+from mlsql.planner.context import PlanContext, table_query
 from mlsql.planner.predict import bind_inputs, resolve_model
 from mlsql.training.extract import extract
 from mlsql.training.labels import label_expression, label_values
@@ -29,8 +29,7 @@ def evaluate_subquery(call: ir.EvaluateCall, context: PlanContext) -> str:
     if meta["task"] == "imported":
         raise SchemaError(f"ML_EVALUATE at {call.model.position}: model {model.name!r} was "
                           "imported; it has no task to compute metrics for")
-    table_query = f"SELECT * FROM {call.table_sql}"
-    columns = context.query_columns(table_query, call.table_position)
+    columns = context.table_argument_columns(call.table_sql, call.table_position)
     arguments = bind_inputs(call.table_sql, call.table_position, call.features, model,
                             columns)
     names = [i["name"] for i in meta["inputs"]]
@@ -49,7 +48,8 @@ def evaluate_subquery(call: ir.EvaluateCall, context: PlanContext) -> str:
                           if o["name"] == f"predicted_{meta['label']['name']}")
         arguments.append(label_expression(label_name, meta["task"], label_type))
         extracted.append(Column("__mlsql_label", label_type, ""))
-    frame = extract(context.runtime, table_query, extracted, arguments, context.progress)
+    frame = extract(context.runtime, table_query(call.table_sql), extracted, arguments,
+                    context.progress)
     y = None
     if meta["label"] is not None:
         frame = frame[frame["__mlsql_label"].notna()].reset_index(drop=True)

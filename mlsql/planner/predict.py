@@ -59,7 +59,7 @@ STAGE_TREES = 10
 
 def predict_subquery(call: ir.PredictCall, context: PlanContext) -> str:
     config = _config(call)
-    columns = context.query_columns(f"SELECT * FROM {call.table_sql}", call.table_position)
+    columns = context.table_argument_columns(call.table_sql, call.table_position)
     version_column = config.get("version_column") or context.runtime.options.get(
         VERSION_COLUMN) or None
     scored = _score(call, call.model, columns, call.table_sql, "", version_column, config,

@@ -72,8 +72,10 @@ def test_type_mismatch_is_named(trained):
 
 
 def test_unknown_table_in_ml_predict(trained):
-    with pytest.raises(FlinkError, match="not found"):
-        trained.sql("SELECT * FROM ML_PREDICT(TABLE no_such_table, MODEL err_model)")
+    with pytest.raises(FlinkError) as caught:
+        trained.sql("SELECT *\nFROM ML_PREDICT(TABLE no_such_table, MODEL err_model)")
+    assert "line 2, column 23 to line 2, column 35: Object 'no_such_table' not found" in str(
+        caught.value)
 
 
 def test_label_missing_from_query(trained):

@@ -40,6 +40,24 @@ def test_positions_shift_into_script_coordinates():
     assert shift_positions("at line 2, column 4", 5, 3) == "at line 6, column 4"
 
 
+def test_positions_skip_the_text_mlsql_put_before_the_users():
+    message = "From line 1, column 15 to line 1, column 16: Object 't' not found"
+    assert shift_positions(message, 3, 23, prefix=14) == \
+        "From line 3, column 23 to line 3, column 24: Object 't' not found"
+
+
+def test_an_error_without_a_position_names_where_the_sql_starts():
+    error = FakeJavaError(
+        "An error occurred while calling o8.sqlQuery.\n: org.apache.flink.table.api."
+        "SqlParserException: SQL parse failed. Non-query expression encountered in illegal "
+        "context\nCaused by: org.apache.calcite.sql.parser.SqlParseException: Non-query "
+        "expression encountered in illegal context\n\t... 13 more")
+    assert str(to_flink_error(error, 4, 6)) == ("SQL parse failed. Non-query expression "
+                                                "encountered in illegal context (at line 4, "
+                                                "column 6)")
+    assert "line" not in str(to_flink_error(error))
+
+
 def test_a_missing_kafka_connector_names_the_fix():
     error = RuntimeError(
         "org.apache.flink.table.api.ValidationException: Unable to create a source for "
