@@ -3,7 +3,8 @@
 mlsql rewrites only the ML constructs of a statement and splices the result back into the
 user's text, so every token keeps its start and end offset, line and column. The rules are
 Flink's: backtick-quoted identifiers, single-quoted strings with '' escapes, `--` and
-`/* */` comments.
+`/* */` comments. A `/*+ ... */` comment is a hint, which changes what Flink does: it is a
+token, so it stays in the statement wherever it stands.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ class Kind(enum.Enum):
     STRING = "string"
     NUMBER = "number"
     PUNCT = "punct"
+    HINT = "hint"  # /*+ ... */, kept for Flink
     EOF = "eof"
 
 
@@ -57,7 +59,7 @@ _TWO_CHAR_PUNCT = {"<>", "<=", ">=", "!=", "||", "=>", "::"}
 
 
 def tokenize(sql: str, base_line: int = 1, base_col: int = 1) -> list[Token]:
-    """Split `sql` into tokens; comments and whitespace are dropped but offsets kept.
+    """Split `sql` into tokens; plain comments and whitespace are dropped but offsets kept.
 
     `base_line`/`base_col` give the position of `sql[0]` in a larger script so errors name
     the line and column the user sees.
@@ -89,11 +91,14 @@ def tokenize(sql: str, base_line: int = 1, base_col: int = 1) -> list[Token]:
             end = sql.find("*/", i + 2)
             if end < 0:
                 raise error("unterminated /* comment", i)
+            start, tok_line, tok_col = i, line, col_of(i)
             for j in range(i, end):
                 if sql[j] == "\n":
                     line += 1
                     line_start = j + 1
             i = end + 2
+            if sql.startswith("/*+", start):
+                tokens.append(Token(Kind.HINT, sql[start:i], start, i, tok_line, tok_col))
         elif ch == "'" or (ch in "xXnNuUeE" and sql.startswith("'", i + 1)) or (
             sql.startswith("U&'", i) or sql.startswith("u&'", i)
         ):

@@ -418,13 +418,21 @@ def _table_and_model(cur: _Cursor) -> tuple[Token, str, ir.Position, ir.ModelRef
     """`NAME(TABLE t, MODEL m`: the function's token, the table as written, the model."""
     start = cur.advance()
     cur.expect_punct("(")
+    table_sql, table_position = _table_argument(cur)
+    cur.expect_punct(",")
+    cur.expect_word("MODEL")
+    return start, table_sql, table_position, cur.model_ref()
+
+
+def _table_argument(cur: _Cursor) -> tuple[str, ir.Position]:
+    """`TABLE t [/*+ hint */]`: the table as written, its hint included, and its position."""
     cur.expect_word("TABLE")
     table_token = cur.token
     cur.qualified_name("a table name after TABLE")
-    table_sql = cur.statement.text[table_token.start : cur.tokens[cur.i - 1].end]
-    cur.expect_punct(",")
-    cur.expect_word("MODEL")
-    return start, table_sql, cur.position(table_token), cur.model_ref()
+    if cur.token.kind is Kind.HINT:
+        cur.advance()
+    return (cur.statement.text[table_token.start : cur.tokens[cur.i - 1].end],
+            cur.position(table_token))
 
 
 def _parse_evaluate(cur: _Cursor) -> ir.EvaluateCall:
@@ -488,11 +496,7 @@ def _parse_named_predict(cur: _Cursor) -> ir.PredictCall:
         cur.advance()
         cur.expect_punct("=>")
         if name == "INPUT":
-            cur.expect_word("TABLE")
-            table_token = cur.token
-            cur.qualified_name("a table name after TABLE")
-            table_sql = cur.statement.text[table_token.start : cur.tokens[cur.i - 1].end]
-            table_position = cur.position(table_token)
+            table_sql, table_position = _table_argument(cur)
             found[name] = table_sql
         elif name == "MODEL":
             cur.expect_word("MODEL")

@@ -48,6 +48,8 @@ def split_statements(script: str) -> list[Statement]:
 
 
 def _make_statement(script: str, tokens: list[Token]) -> Statement:
+    """From the first token to the last: plain comments around the statement are dropped,
+    hints are tokens and stay."""
     start, end = tokens[0].start, tokens[-1].end
     text = script[start:end]
     relative = tuple(

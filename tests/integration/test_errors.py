@@ -78,6 +78,23 @@ def test_unknown_table_in_ml_predict(trained):
         caught.value)
 
 
+def test_table_hints_reach_flink_wherever_they_stand(trained):
+    create_csv_table(trained, "err_few", trained.sql("SELECT * FROM err_train LIMIT 40"),
+                     trained.data_dir)
+    hint = f"/*+ OPTIONS('path' = '{trained.data_dir / 'err_few.csv'}') */"
+    counted = trained.sql(f"SELECT COUNT(*) AS n FROM err_train {hint}")
+    assert counted.loc[0, "n"] == 40
+    scored = trained.sql(f"SELECT COUNT(*) AS n FROM ML_PREDICT(TABLE err_train {hint}, "
+                         "MODEL err_model) -- plain comment")
+    assert scored.loc[0, "n"] == 40
+    evaluated = trained.sql(f"SELECT `rows` FROM ML_EVALUATE(TABLE err_train {hint}, "
+                            "MODEL err_model);")
+    assert evaluated.loc[0, "rows"] == 40
+    summary = trained.sql("CREATE MODEL err_hinted WITH ('model_type' = 'logistic_reg', "
+                          f"'label' = 'label') AS SELECT amount, label FROM err_train {hint}")
+    assert summary.loc[0, "train_rows"] + summary.loc[0, "eval_rows"] == 40
+
+
 def test_label_missing_from_query(trained):
     with pytest.raises(SchemaError, match=r"label column 'lable' is not selected.*did you mean"):
         trained.sql("CREATE MODEL m2 WITH ('model_type' = 'logistic_reg', 'label' = 'lable') "

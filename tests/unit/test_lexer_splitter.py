@@ -38,6 +38,19 @@ def test_split_ignores_semicolons_in_strings_and_comments():
     assert [(s.line, s.col) for s in statements] == [(1, 1), (2, 1), (4, 3)]
 
 
+def test_hints_are_tokens_and_stay_in_their_statement():
+    script = ("SELECT id FROM t /*+ OPTIONS('k'='v') */ -- plain\n;\n"
+              "SELECT /* plain */ a FROM t /*+ OPTIONS(\n'k'='v') */ /* plain */")
+    first, second = split_statements(script)
+    assert first.text == "SELECT id FROM t /*+ OPTIONS('k'='v') */"
+    assert second.text == "SELECT /* plain */ a FROM t /*+ OPTIONS(\n'k'='v') */"
+    hint = first.tokens[-2]
+    assert hint.kind is Kind.HINT and (hint.line, hint.col) == (1, 18)
+    assert [t.kind for t in tokenize("/*+ a */ x /*+ b\n */ y")[:-1]] == [
+        Kind.HINT, Kind.WORD, Kind.HINT, Kind.WORD]
+    assert tokenize("/*+ b\n */ y")[1].line == 2
+
+
 def test_split_keeps_execute_statement_set_whole():
     script = ("EXECUTE STATEMENT SET BEGIN INSERT INTO a SELECT 1; INSERT INTO b SELECT 2; "
               "END; SELECT 3")

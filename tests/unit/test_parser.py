@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from mlsql import ir
@@ -131,6 +133,27 @@ def test_show_create_and_alter_model():
     assert parse_one("ALTER MODEL m RENAME TO fraud_v1").rename_to == "fraud_v1"
     with pytest.raises(SqlSyntaxError, match="expected SET"):
         parse_one("ALTER MODEL m DROP x")
+
+
+HINT = "/*+ OPTIONS('scan.startup.mode' = 'earliest-offset') */"
+
+
+@pytest.mark.parametrize("sql", [
+    f"SELECT * FROM ML_PREDICT(TABLE t {HINT}, MODEL m)",
+    f"SELECT * FROM ML_PREDICT(INPUT => TABLE t {HINT}, MODEL => MODEL m)",
+    f"SELECT * FROM ML_EVALUATE(TABLE t {HINT}, MODEL m)",
+])
+def test_a_hint_stays_in_the_table_argument(sql):
+    statement = parse_one(sql)
+    (call,) = statement.predicts or statement.evaluates
+    assert call.table_sql == f"t {HINT}" and statement.text == sql
+
+
+def test_a_hint_ending_a_training_query_stays_in_it():
+    sql = f"CREATE MODEL m WITH ('model_type' = 'kmeans') AS SELECT a FROM t {HINT} -- note\n"
+    assert parse_one(sql).query.text == f"SELECT a FROM t {HINT}"
+    with pytest.raises(SqlSyntaxError, match=re.escape(f"unexpected {HINT!r}")):
+        parse_one(f"DROP MODEL m {HINT}")  # no place for a hint here, and not dropped silently
 
 
 def test_named_ml_predict_arguments_in_any_order():

@@ -369,6 +369,19 @@ SELECT SESSION_START(rowtime, INTERVAL '12' HOUR), COUNT(*) FROM Orders GROUP BY
 
 SELECT * FROM Orders /*+ OPTIONS('source.monitor-interval' = '10s') */;
 
+SELECT id, name FROM kafka_table1 /*+ OPTIONS('scan.startup.mode'='earliest-offset') */;
+
+SELECT id, name FROM kafka_table1 /*+ OPTIONS('scan.startup.mode' = 'latest-offset') */ -- a plain comment after the hint
+;
+
+SELECT o.order_id, c.country FROM Orders /*+ OPTIONS('scan.startup.mode' = 'earliest-offset') */ AS o JOIN Customers /*+ OPTIONS('lookup.cache' = 'NONE') */ AS c ON o.customer_id = c.id /* plain */;
+
+SELECT * FROM Orders /*+ OPTIONS(
+  'scan.startup.mode' = 'timestamp',
+  'scan.startup.timestamp-millis' = '1700000000000') */;
+
+INSERT INTO sink_table SELECT * FROM source_table /*+ OPTIONS('scan.startup.mode' = 'earliest-offset') */;
+
 SELECT `select`, `from`, `order` FROM `weird table` WHERE `where` = 'value with `backticks`';
 
 SELECT 'multi
