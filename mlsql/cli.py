@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from mlsql.cluster.cli import leave_running
+from mlsql.cluster.cli import register as register_cluster
 from mlsql.errors import MlsqlError
 from mlsql.parser import parse_script
 from mlsql.registry import default_registry_path
@@ -46,6 +48,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--resume-from", metavar="DIR",
                      help="restore the script's jobs from the newest completed checkpoint "
                           "(or the savepoint) under DIR")
+    run.add_argument("--jobmanager", metavar="HOST:PORT",
+                     help="submit every job to this Flink cluster's REST API (e.g. "
+                          "127.0.0.1:8081, see `mlsql cluster start`) instead of the embedded "
+                          "mini-cluster; streaming jobs keep running there after mlsql exits")
     run.set_defaults(handler=_run)
 
     explain = commands.add_parser(
@@ -79,6 +85,7 @@ def _parser() -> argparse.ArgumentParser:
         if action == "start":
             sub.add_argument("--port", type=int, default=9092)
         sub.set_defaults(handler=_kafka)
+    register_cluster(commands, _progress)
     return parser
 
 
@@ -97,7 +104,9 @@ def _run(args: argparse.Namespace) -> int:
         checkpoint = latest_checkpoint(args.resume_from)
         _progress(f"resuming from {checkpoint}")
         options[RECOVERY_PATH] = checkpoint.as_uri()
-    session = Session(args.registry, mode=args.mode, options=options, progress=_progress)
+    session = Session(args.registry, mode=args.mode, options=options, progress=_progress,
+                      jobmanager=args.jobmanager)
+    detached: list[JobHandle] = []  # with --jobmanager: jobs that belong to the cluster
     try:
         for statement, parsed in statements:
             result = session.execute(statement, parsed)
@@ -105,14 +114,19 @@ def _run(args: argparse.Namespace) -> int:
                 _print_frame(result, args.format)
             elif isinstance(result, JobHandle):
                 _progress(f"submitted job {result.job_id}")
+                if session.jobmanager:
+                    detached.append(result)
         running = [job for job in session.jobs if not job.done()]
-        if running:
+        if running and session.jobmanager:
+            leave_running(running, session.jobmanager, _progress)
+        elif running:
             _progress(f"waiting for {len(running)} running job(s); Ctrl-C cancels")
             for job in running:
                 job.wait()
     except KeyboardInterrupt:
         for job in session.jobs:
-            job.cancel()
+            if not any(job is kept for kept in detached):
+                job.cancel()
         raise
     return 0
 

@@ -8,10 +8,13 @@ mlsql's function registrations into it. Without a mode change nothing is replaye
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from pyflink.common import Configuration
 from pyflink.table import EnvironmentSettings, Table, TableEnvironment, TableResult
 from pyflink.table.udf import UserDefinedFunctionWrapper
 
@@ -56,9 +59,18 @@ def default_options() -> dict[str, str]:
     }
 
 
+# Where jobs run: given to Flink when a TableEnvironment is created, not by a later config.set.
+DEPLOYMENT_KEYS = ("execution.target", "rest.address", "rest.port")
+_LOCAL_TARGETS = ("local", "minicluster")
+
+
 class FlinkRuntime:
-    def __init__(self, options: dict[str, str] | None = None) -> None:
-        self.options = default_options() | (options or {})
+    """`fixed`: options the session keeps through RESET (the JobManager it submits to)."""
+
+    def __init__(self, options: dict[str, str] | None = None, *,
+                 fixed: dict[str, str] | None = None) -> None:
+        self._fixed = dict(fixed or {})
+        self.options = self._defaults() | (options or {})
         self._validate_mode(self.options[RUNTIME_MODE])
         self._catalog_statements: list[str] = []
         self._functions: dict[str, UserDefinedFunctionWrapper] = {}
@@ -84,7 +96,7 @@ class FlinkRuntime:
         self.t_env.get_config().set(key, value)
 
     def reset(self, key: str | None) -> None:
-        defaults = default_options()
+        defaults = self._defaults()
         if key is None:
             self.options = defaults
         elif key in defaults:
@@ -109,10 +121,23 @@ class FlinkRuntime:
             self.t_env.create_temporary_function(name, function)
             self._functions[name] = function
 
+    def _defaults(self) -> dict[str, str]:
+        return default_options() | self._fixed
+
     def _create_env(self) -> TableEnvironment:
-        settings = (EnvironmentSettings.in_batch_mode() if self.is_batch
-                    else EnvironmentSettings.in_streaming_mode())
-        t_env = TableEnvironment.create(settings)
+        builder = EnvironmentSettings.new_instance()
+        builder = builder.in_batch_mode() if self.is_batch else builder.in_streaming_mode()
+        deployment = {k: self.options[k] for k in DEPLOYMENT_KEYS if k in self.options}
+        if deployment:
+            configuration = Configuration()
+            for key, value in deployment.items():
+                configuration.set_string(key, value)
+            builder = builder.with_configuration(configuration)
+        if deployment.get("execution.target", "local").lower() in _LOCAL_TARGETS:
+            t_env = TableEnvironment.create(builder.build())
+        else:
+            with _python_workers_on_taskmanagers():
+                t_env = TableEnvironment.create(builder.build())
         config = t_env.get_config()
         mode_defaults = ({} if self.is_batch
                          else STREAMING_PYTHON_OPTIONS | STREAMING_NETWORK_OPTIONS)
@@ -136,6 +161,27 @@ class FlinkRuntime:
     def _validate_mode(value: str) -> None:
         if value.lower() not in ("streaming", "batch"):
             raise MlsqlError(f"{RUNTIME_MODE} must be 'streaming' or 'batch', not {value!r}")
+
+
+@contextlib.contextmanager
+def _python_workers_on_taskmanagers() -> Iterator[None]:
+    """PyFlink decides when it creates a TableEnvironment whether Python UDFs run in this
+    process: its execution environment says 'local' whatever the target (the job reaches
+    the cluster all the same), so it starts a "loopback" worker server here and every Python
+    UDF of the job calls back into this process, failing once it exits. PyFlink's own switch
+    for workers started by the TaskManagers is this environment variable, read at creation."""
+    previous = os.environ.get(_WORKER_MODE)
+    os.environ[_WORKER_MODE] = "process"
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(_WORKER_MODE, None)
+        else:
+            os.environ[_WORKER_MODE] = previous
+
+
+_WORKER_MODE = "_python_worker_execution_mode"
 
 
 def _is_ctas(statement: str) -> bool:

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from pyflink.table import ResultKind, TableResult
 
 from mlsql import ir
+from mlsql.cluster import jobs as cluster_jobs
+from mlsql.cluster import remote
+from mlsql.cluster.jobs import ShowJobs, StopJob, job_statement
+from mlsql.cluster.rest import Address
 from mlsql.errors import MlsqlError
 from mlsql.flink_errors import to_flink_error
 from mlsql.jobs import JobHandle
@@ -19,7 +24,7 @@ from mlsql.planner import manage, train
 from mlsql.planner.context import PlanContext
 from mlsql.planner.import_model import import_model
 from mlsql.planner.rewrite import rewrite
-from mlsql.registry import Registry
+from mlsql.registry import Registry, default_registry_path
 from mlsql.runtime import RUNTIME_MODE, FlinkRuntime
 from mlsql.splitter import Statement
 from mlsql.streaming import online
@@ -38,16 +43,27 @@ class Session:
     `registry`: the model registry directory (default: $MLSQL_REGISTRY or ~/.mlsql/registry).
     `mode`: 'streaming' (Flink's default) or 'batch'; `SET 'execution.runtime-mode'` changes it.
     `progress`: called with a line of text at each step of long work (training).
+    `jobmanager`: 'HOST:PORT' of a Flink cluster's REST API: every job is submitted there
+    instead of to the embedded mini-cluster (checked at once; see mlsql.cluster.remote).
     """
 
     def __init__(self, registry: str | os.PathLike[str] | None = None, *,
                  mode: str | None = None, options: dict[str, str] | None = None,
-                 progress: Callable[[str], None] | None = None) -> None:
+                 progress: Callable[[str], None] | None = None,
+                 jobmanager: str | None = None) -> None:
         options = dict(options or {})
         if mode is not None:
             options[RUNTIME_MODE] = mode
+        fixed: dict[str, str] = {}
+        self.jobmanager: Address | None = None
+        if jobmanager is not None:
+            # The TaskManagers open model files by this path: never relative to our cwd.
+            registry = Path(registry if registry is not None
+                            else default_registry_path()).absolute()
+            self.jobmanager, fixed = remote.connect(jobmanager, registry,
+                                                    progress or (lambda _: None))
         self.registry = Registry(registry)
-        self.runtime = FlinkRuntime(options)
+        self.runtime = FlinkRuntime(options, fixed=fixed)
         self.context = PlanContext(self.runtime, self.registry, progress or (lambda _: None))
         self.kafka = KafkaTables(self.runtime.set, self.runtime.options.get,
                                  self.context.progress)
@@ -114,6 +130,9 @@ class Session:
         return rewrite(parsed, self.context) if parsed.has_ml else parsed.text
 
     def _run_flink(self, statement: Statement, parsed: ir.FlinkStatement) -> Result:
+        command = job_statement(statement)
+        if command is not None:
+            return self._run_job_command(command)
         text = self.plan(parsed)
         # Flink's positions match the user's only when the text reached it unchanged.
         line, col = (statement.line, statement.col) if not parsed.has_ml else (None, None)
@@ -132,10 +151,33 @@ class Session:
         except MlsqlError:
             raise
         except Exception as error:
+            self._check_jobmanager()
             raise to_flink_error(error, line, col) from None
         if is_job(lead):
             return self._track(JobHandle(result, text))
         return _content(result)
+
+    def _run_job_command(self, command: ShowJobs | StopJob) -> pd.DataFrame | None:
+        """SHOW JOBS / STOP JOB, which Flink runs only in its SQL gateway: mlsql asks the
+        cluster's REST API, as the gateway asks its cluster client."""
+        address = remote.address_from_options(self.runtime.options)
+        if address is None:
+            what = "SHOW JOBS" if isinstance(command, ShowJobs) else "STOP JOB"
+            raise MlsqlError(f"{what} needs a Flink cluster (the embedded mini-cluster runs "
+                             "each job on its own): submit to one with --jobmanager HOST:PORT "
+                             "or Session(jobmanager='HOST:PORT')")
+        if isinstance(command, ShowJobs):
+            return cluster_jobs.show_jobs(address)
+        return cluster_jobs.stop_job(address, command,
+                                     self.runtime.options.get(cluster_jobs.SAVEPOINT_DIR))
+
+    def _check_jobmanager(self) -> None:
+        """A plain error when a failure is the cluster having gone away."""
+        address = remote.address_from_options(self.runtime.options)
+        reason = address and remote.unreachable(address)
+        if reason:
+            raise MlsqlError(f"the Flink JobManager at {address} stopped answering: "
+                             f"{reason}") from None
 
     def _run_statement_set(self) -> Result:
         inserts, self._statement_set = self._statement_set or [], None
