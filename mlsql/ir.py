@@ -129,12 +129,13 @@ class ShowCreateModel:
 
 @dataclass(frozen=True)
 class AlterModel:
-    """ALTER MODEL m SET ('k' = 'v', ...) | RESET ('k', ...) | RENAME TO n."""
+    """ALTER MODEL [IF EXISTS] m SET ('k' = 'v', ...) | RESET ('k', ...) | RENAME TO n."""
 
     model: ModelRef
     set_options: tuple[tuple[str, str], ...] = ()
     reset_options: tuple[str, ...] = ()
     rename_to: str | None = None
+    if_exists: bool = False  # a missing model is no error
 
 
 @dataclass(frozen=True)

@@ -334,38 +334,46 @@ def _parse_show_models(cur: _Cursor) -> ir.ShowModels:
 def _parse_alter_model(cur: _Cursor) -> ir.AlterModel:
     cur.expect_word("ALTER")
     cur.expect_word("MODEL")
+    if_exists = _accept_if_exists(cur)
     ref = cur.model_ref()
     if cur.accept_word("RENAME"):
         cur.expect_word("TO")
         new_name, _ = cur.qualified_name("the new model name")
-        _expect_end(cur)
-        return ir.AlterModel(ref, rename_to=new_name)
-    if cur.accept_word("SET"):
-        options = _parse_options(cur)
-        _expect_end(cur)
-        return ir.AlterModel(ref, set_options=tuple(options))
-    if cur.accept_word("RESET"):
-        cur.expect_punct("(")
-        keys = []
-        while cur.token.kind in (Kind.STRING, Kind.WORD, Kind.QUOTED):
-            keys.append(cur.advance().value.lower())
-            if not cur.accept_punct(","):
-                break
-        cur.expect_punct(")")
-        _expect_end(cur)
-        return ir.AlterModel(ref, reset_options=tuple(keys))
-    raise cur.error(f"expected SET (...), RESET (...) or RENAME TO after ALTER MODEL, found "
-                    f"{cur._describe(cur.token)}")
+        alter = ir.AlterModel(ref, rename_to=new_name, if_exists=if_exists)
+    elif cur.accept_word("SET"):
+        alter = ir.AlterModel(ref, set_options=tuple(_parse_options(cur)), if_exists=if_exists)
+    elif cur.accept_word("RESET"):
+        alter = ir.AlterModel(ref, reset_options=_reset_keys(cur), if_exists=if_exists)
+    else:
+        raise cur.error(f"expected SET (...), RESET (...) or RENAME TO after ALTER MODEL, "
+                        f"found {cur._describe(cur.token)}")
+    _expect_end(cur)
+    return alter
+
+
+def _reset_keys(cur: _Cursor) -> tuple[str, ...]:
+    cur.expect_punct("(")
+    keys = []
+    while cur.token.kind in (Kind.STRING, Kind.WORD, Kind.QUOTED):
+        keys.append(cur.advance().value.lower())
+        if not cur.accept_punct(","):
+            break
+    cur.expect_punct(")")
+    return tuple(keys)
+
+
+def _accept_if_exists(cur: _Cursor) -> bool:
+    if not cur.accept_word("IF"):
+        return False
+    cur.expect_word("EXISTS")
+    return True
 
 
 def _parse_drop_model(cur: _Cursor) -> ir.DropModel:
     cur.expect_word("DROP")
     cur.accept_word("TEMPORARY")
     cur.expect_word("MODEL")
-    if_exists = False
-    if cur.accept_word("IF"):
-        cur.expect_word("EXISTS")
-        if_exists = True
+    if_exists = _accept_if_exists(cur)
     ref = cur.model_ref()
     _expect_end(cur)
     return ir.DropModel(ref, if_exists)

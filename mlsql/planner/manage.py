@@ -79,6 +79,8 @@ def show_create_model(statement: ir.ShowCreateModel, context: PlanContext) -> pd
 
 def alter_model(statement: ir.AlterModel, registry: Registry) -> None:
     name = statement.model.name
+    if statement.if_exists and not registry.exists(name):
+        return
     if statement.rename_to is not None:
         registry.rename(name, statement.rename_to)
         return

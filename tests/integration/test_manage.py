@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlsql.errors import OptionError
+from mlsql.errors import ModelNotFoundError, OptionError
 from tests.helpers import create_csv_table
 
 pytestmark = pytest.mark.slow
@@ -53,3 +53,21 @@ def test_rename_keeps_versions_and_serves_under_the_new_name(session):
     scored = session.sql("SELECT * FROM ML_PREDICT(TABLE manage_train, MODEL manage_renamed)")
     assert len(scored) == 300
     assert "manage_r" not in session.sql("SHOW MODELS")["model"].tolist()
+
+
+@pytest.mark.parametrize("action", ["SET ('default_version' = '1')", "RESET ('default_version')",
+                                    "RENAME TO manage_elsewhere"])
+def test_alter_model_if_exists_skips_a_missing_model(session, action):
+    assert session.sql(f"ALTER MODEL IF EXISTS manage_missing {action}") is None
+    with pytest.raises(ModelNotFoundError, match="'manage_missing' not found"):
+        session.sql(f"ALTER MODEL manage_missing {action}")
+    assert not session.registry.exists("manage_elsewhere")
+
+
+def test_alter_model_if_exists_alters_a_model_that_exists(session):
+    first = session.registry.versions("manage_m")[0]
+    session.sql(f"ALTER MODEL IF EXISTS manage_m SET ('default_version' = '{first}')")
+    assert session.registry.resolve("manage_m").version == first
+    session.sql("ALTER MODEL IF EXISTS manage_m RESET ('default_version')")
+    assert session.registry.resolve("manage_m").version == session.registry.versions(
+        "manage_m")[-1]

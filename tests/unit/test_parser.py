@@ -99,6 +99,7 @@ def test_plain_flink_statements_are_untouched():
     ("SELECT * FROM ML_PREDICT(TABLE t, MODEL `m$x`)", 1, 41, "unknown model version"),
     ("CREATE MODEL m TRANSFORM (x) WITH ('model_type'='kmeans') AS SELECT 1", 1, 16,
      "TRANSFORM"),
+    ("ALTER MODEL IF m SET ('default_version' = '1')", 1, 16, "expected EXISTS"),
 ])
 def test_syntax_errors_name_line_and_column(sql, line, col, message):
     with pytest.raises(SqlSyntaxError) as caught:
@@ -133,6 +134,18 @@ def test_show_create_and_alter_model():
     assert parse_one("ALTER MODEL m RENAME TO fraud_v1").rename_to == "fraud_v1"
     with pytest.raises(SqlSyntaxError, match="expected SET"):
         parse_one("ALTER MODEL m DROP x")
+
+
+@pytest.mark.parametrize("if_exists", [False, True])
+def test_alter_model_forms(if_exists):
+    head = "ALTER MODEL IF EXISTS" if if_exists else "ALTER MODEL"
+    ref = ir.ModelRef("db.m", None, ir.Position(1, len(head) + 2))
+    assert parse_one(f"{head} db.m SET ('default_version' = '2')") == ir.AlterModel(
+        ref, set_options=(("default_version", "2"),), if_exists=if_exists)
+    assert parse_one(f"{head} db.m RESET ('default_version')") == ir.AlterModel(
+        ref, reset_options=("default_version",), if_exists=if_exists)
+    assert parse_one(f"{head} db.m RENAME TO m2") == ir.AlterModel(
+        ref, rename_to="m2", if_exists=if_exists)
 
 
 HINT = "/*+ OPTIONS('scan.startup.mode' = 'earliest-offset') */"
