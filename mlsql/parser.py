@@ -8,6 +8,7 @@ from mlsql.lexer import Kind, Token, tokenize
 from mlsql.splitter import Statement, split_statements
 
 _NAME_KINDS = (Kind.WORD, Kind.QUOTED)
+_QUERY_STARTS = ("SELECT", "WITH", "VALUES", "TABLE")  # and '(': how a Flink query begins
 
 
 class _Cursor:
@@ -211,9 +212,11 @@ def _parse_create_model(cur: _Cursor) -> ir.CreateModel | ir.ImportModel | None:
         raise cur.error(f"expected AS SELECT ... after the options, found "
                         f"{cur._describe(cur.token)}")
     cur.advance()
-    if cur.token.kind is Kind.EOF:
-        raise cur.error("expected the training query after AS")
     query_token = cur.token
+    if not (query_token.is_word(*_QUERY_STARTS) or query_token.is_punct("(")):
+        raise cur.error(f"expected the training query (SELECT ...) after AS, found "
+                        f"{cur._describe(query_token)}"
+                        f"{did_you_mean(query_token.upper, _QUERY_STARTS)}")
     query_text = cur.statement.text[query_token.start :]
     query_statement = Statement(
         query_text,

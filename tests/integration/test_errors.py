@@ -78,6 +78,32 @@ def test_unknown_table_in_ml_predict(trained):
         caught.value)
 
 
+_CREATE_ON_LINE_3 = ("SHOW MODELS;\n\nCREATE MODEL err_m3 WITH ('model_type' = 'logistic_reg',"
+                     "\n  'label' = 'label')\nAS ")
+
+
+@pytest.mark.parametrize("query, position, message", [
+    ("SELECT amount,\n  nope, label FROM err_train", "From line 6, column 3 to line 6, column 6",
+     "Column 'nope' not found"),
+    ("SELECT amount, label\n  FORM err_train", "at line 6, column 8",
+     'Encountered "err_train"'),  # FORM reads as an alias: Flink stops at the next word
+    ("(SELEC amount, label FROM err_train)", "(at line 5, column 4)",
+     "Non-query expression"),  # Flink names no position: the query's is given
+])
+def test_flink_errors_in_a_training_query_point_into_the_script(trained, query, position,
+                                                                message):
+    with pytest.raises(FlinkError) as caught:
+        trained.sql(_CREATE_ON_LINE_3 + query)
+    assert position in str(caught.value) and message in str(caught.value)
+    assert not trained.registry.exists("err_m3")
+
+
+def test_a_misspelt_select_after_as_is_named_with_its_position(trained):
+    with pytest.raises(SqlSyntaxError, match="did you mean 'SELECT'") as caught:
+        trained.sql(_CREATE_ON_LINE_3 + "SELEC amount, label FROM err_train")
+    assert (caught.value.line, caught.value.col) == (5, 4)
+
+
 def test_table_hints_reach_flink_wherever_they_stand(trained):
     create_csv_table(trained, "err_few", trained.sql("SELECT * FROM err_train LIMIT 40"),
                      trained.data_dir)

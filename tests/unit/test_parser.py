@@ -99,6 +99,9 @@ def test_plain_flink_statements_are_untouched():
     ("SELECT * FROM ML_PREDICT(TABLE t, MODEL `m$x`)", 1, 41, "unknown model version"),
     ("CREATE MODEL m TRANSFORM (x) WITH ('model_type'='kmeans') AS SELECT 1", 1, 16,
      "TRANSFORM"),
+    ("SHOW MODELS;\n\nCREATE MODEL m WITH ('model_type' = 'kmeans')\n  AS SELEC a FROM t", 4, 6,
+     "found 'SELEC' (did you mean 'SELECT'?)"),
+    ("CREATE MODEL m WITH ('model_type' = 'kmeans') AS", 1, 48, "expected the training query"),
     ("ALTER MODEL IF m SET ('default_version' = '1')", 1, 16, "expected EXISTS"),
 ])
 def test_syntax_errors_name_line_and_column(sql, line, col, message):
