@@ -32,12 +32,18 @@ from pathlib import Path
 from mlsql.cluster.rest import DEFAULT_PORT, Address, JobSummary, Overview, Unreachable, jobs
 from mlsql.errors import MlsqlError
 from mlsql.flink_dist import FlinkDist, pyflink_home
+from mlsql.paths import user_path
 from mlsql.runtime import default_checkpoint_dir
 
 HOST = "127.0.0.1"
 DEFAULT_SLOTS = 2
 NAME = "cluster"
 _DAEMONS = ("standalonesession", "taskexecutor")
+
+
+def default_savepoint_dir() -> Path:
+    """$MLSQL_SAVEPOINTS, else ~/.mlsql/savepoints."""
+    return user_path("MLSQL_SAVEPOINTS", "savepoints")
 
 
 def cluster_settings(port: int, slots: int, rpc_port: int,
@@ -58,6 +64,8 @@ def cluster_settings(port: int, slots: int, rpc_port: int,
         "python.executable": sys.executable,
         "python.client.executable": sys.executable,
         "execution.checkpointing.dir": default_checkpoint_dir().as_uri(),
+        # Where STOP JOB ... WITH SAVEPOINT writes unless the session sets its own.
+        "execution.checkpointing.savepoint-dir": default_savepoint_dir().as_uri(),
         # 2 cores and 24 GiB: a small JobManager; per slot 1.5 GiB of TaskManager, about
         # 40% of it managed memory shared by batch operators and the Python workers.
         "jobmanager.memory.process.size": "1024m",

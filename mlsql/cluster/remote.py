@@ -40,12 +40,27 @@ def connect(jobmanager: str, registry: Path,
                  f"{registry} and write training rows under {tempfile.gettempdir()}: both "
                  "must be a filesystem those hosts mount at the same path (see `mlsql "
                  "cluster` in the README)")
-    return address, deployment_options(address)
+    return address, deployment_options(address) | {
+        "parallelism.default": cluster_parallelism(address)}
 
 
 def deployment_options(address: Address) -> dict[str, str]:
     return {"execution.target": "remote", "rest.address": address.host,
             "rest.port": str(address.port)}
+
+
+def cluster_parallelism(address: Address) -> str:
+    """The cluster's parallelism.default. PyFlink's client environment is a local one whose
+    parallelism is this machine's CPU count, and a job carries it to the cluster unless the
+    session sets one: on a cluster with fewer slots such a job waits for slots until it
+    fails. Jobs take the cluster's default instead (a session's SET still wins)."""
+    try:
+        entries = get(address, "/jobmanager/config")
+    except Unreachable:
+        entries = []
+    values = {e.get("key"): e.get("value") for e in entries if isinstance(e, dict)}
+    value = str(values.get("parallelism.default") or "1")
+    return value if value.isdigit() and int(value) > 0 else "1"
 
 
 def address_from_options(options: Mapping[str, str]) -> Address | None:

@@ -11,6 +11,7 @@ import socket
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from typing import Any
 
 from mlsql.errors import MlsqlError
 
@@ -51,7 +52,7 @@ class Unreachable(Exception):
     """Nothing (or nothing that speaks Flink's REST API) answers at the address."""
 
 
-def get(address: Address, path: str, timeout: float = 5.0) -> dict:
+def get(address: Address, path: str, timeout: float = 5.0) -> Any:
     """GET `path` from the REST API as JSON; raises Unreachable with the reason."""
     try:
         with urllib.request.urlopen(address.url + path, timeout=timeout) as response:
