@@ -176,8 +176,11 @@ class LocalCluster:
                                    capture_output=True, text=True, stdin=subprocess.DEVNULL,
                                    timeout=120)
         if completed.returncode != 0:
-            raise MlsqlError("bin/start-cluster.sh failed:\n"
-                             + (completed.stdout + completed.stderr).strip()[-2000:])
+            self.stop()  # the JobManager may have started before the TaskManager failed
+            lines = (completed.stdout + completed.stderr).strip().splitlines()
+            causes = [line for line in lines if "Exception" in line or "[ERROR]" in line]
+            raise MlsqlError("bin/start-cluster.sh failed (the cluster is stopped again):\n"
+                             + "\n".join((causes or lines)[-6:])[-3000:])
         return self._await_ready(Address(HOST, port), timeout), True
 
     def stop(self, timeout: float = 30) -> bool:
