@@ -12,11 +12,15 @@ import pandas as pd
 from mlsql.cluster.cli import leave_running
 from mlsql.cluster.cli import register as register_cluster
 from mlsql.errors import MlsqlError
+from mlsql.gateway.cli import add_commands as add_gateway_commands
 from mlsql.parser import parse_script
 from mlsql.registry import default_registry_path
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["sql-client"]:  # everything after it is sql-client.sh's, --help too
+        argv = ["sql-client", "--", *argv[1:]]
     args = _parser().parse_args(argv)
     try:
         return args.handler(args)
@@ -85,7 +89,13 @@ def _parser() -> argparse.ArgumentParser:
         if action == "start":
             sub.add_argument("--port", type=int, default=9092)
         sub.set_defaults(handler=_kafka)
+    install = commands.add_parser(
+        "install", help="resolve every jar mlsql runs beside PyFlink from Maven Central (the "
+                        "Kafka broker and connector, Flink's SQL gateway classes, its JDBC "
+                        "driver), start nothing")
+    install.set_defaults(handler=_install)
     register_cluster(commands, _progress)
+    add_gateway_commands(commands, registry_help, _progress, _define)
     return parser
 
 
@@ -179,6 +189,15 @@ def _kafka(args: argparse.Namespace) -> int:
         status = broker.status()
         print(status.describe())
         return 0 if status.running else 3
+    return 0
+
+
+def _install(args: argparse.Namespace) -> int:
+    from mlsql.jars.resolve import BUNDLES, resolve
+
+    for name in BUNDLES:
+        jars = resolve(name, _progress)
+        _progress(f"{name}: {len(jars)} jar(s) in {jars[0].parent}")
     return 0
 
 

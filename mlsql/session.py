@@ -24,6 +24,7 @@ from mlsql.planner import manage, train
 from mlsql.planner.context import PlanContext
 from mlsql.planner.import_model import import_model
 from mlsql.planner.rewrite import rewrite
+from mlsql.policy import TRUSTED, ImportPolicy
 from mlsql.registry import Registry, default_registry_path
 from mlsql.runtime import RUNTIME_MODE, FlinkRuntime
 from mlsql.splitter import Statement
@@ -45,12 +46,13 @@ class Session:
     `progress`: called with a line of text at each step of long work (training).
     `jobmanager`: 'HOST:PORT' of a Flink cluster's REST API: every job is submitted there
     instead of to the embedded mini-cluster (checked at once; see mlsql.cluster.remote).
+    `policy`: what the session may import (default: everything; gateway sessions less).
     """
 
     def __init__(self, registry: str | os.PathLike[str] | None = None, *,
                  mode: str | None = None, options: dict[str, str] | None = None,
                  progress: Callable[[str], None] | None = None,
-                 jobmanager: str | None = None) -> None:
+                 policy: ImportPolicy = TRUSTED, jobmanager: str | None = None) -> None:
         options = dict(options or {})
         if mode is not None:
             options[RUNTIME_MODE] = mode
@@ -64,7 +66,8 @@ class Session:
                                                     progress or (lambda _: None))
         self.registry = Registry(registry)
         self.runtime = FlinkRuntime(options, fixed=fixed)
-        self.context = PlanContext(self.runtime, self.registry, progress or (lambda _: None))
+        self.context = PlanContext(self.runtime, self.registry, progress or (lambda _: None),
+                                   policy=policy)
         self.kafka = KafkaTables(self.runtime.set, self.runtime.options.get,
                                  self.context.progress)
         self.jobs: list[JobHandle] = []
@@ -82,7 +85,11 @@ class Session:
             result = self.execute(statement, parsed)
         return result
 
-    def execute(self, statement: Statement, parsed: ir.MlsqlStatement) -> Result:
+    def execute(self, statement: Statement, parsed: ir.MlsqlStatement, *,
+                collect: bool = True) -> Result | TableResult:
+        """Run one parsed statement. `collect=False` (the gateway) returns Flink's own
+        TableResult for plain Flink statements and queries instead of collecting it into a
+        DataFrame, so an unbounded query can be paged while it runs."""
         match parsed:
             case ir.CreateModel():
                 self.kafka.check_brokers(statement.tokens)
@@ -118,7 +125,7 @@ class Session:
             case ir.EndStatementSet():
                 return self._run_statement_set()
             case ir.FlinkStatement():
-                return self._run_flink(statement, parsed)
+                return self._run_flink(statement, parsed, collect)
         raise MlsqlError(f"unsupported statement: {statement.text[:60]}")
 
     def wait_all(self) -> None:
@@ -129,7 +136,8 @@ class Session:
         """The statement as Flink will run it: ML spans rewritten, other bytes untouched."""
         return rewrite(parsed, self.context) if parsed.has_ml else parsed.text
 
-    def _run_flink(self, statement: Statement, parsed: ir.FlinkStatement) -> Result:
+    def _run_flink(self, statement: Statement, parsed: ir.FlinkStatement,
+                   collect: bool = True) -> Result | TableResult:
         command = job_statement(statement)
         if command is not None:
             return self._run_job_command(command)
@@ -145,7 +153,7 @@ class Session:
             self._statement_set.append(text)
             return None
         try:
-            if is_query(lead):
+            if is_query(lead) and collect:
                 return self.runtime.sql_query(text).to_pandas()
             result = self.runtime.execute_sql(text, lead)
         except MlsqlError:
@@ -155,7 +163,7 @@ class Session:
             raise to_flink_error(error, line, col) from None
         if is_job(lead):
             return self._track(JobHandle(result, text))
-        return _content(result)
+        return _content(result) if collect else result
 
     def _run_job_command(self, command: ShowJobs | StopJob) -> pd.DataFrame | None:
         """SHOW JOBS / STOP JOB, which Flink runs only in its SQL gateway: mlsql asks the

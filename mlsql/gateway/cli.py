@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import signal
+import sys
 from collections.abc import Callable
 
 Progress = Callable[[str], None]
@@ -44,6 +46,11 @@ def add_commands(commands: argparse._SubParsersAction, registry_help: str,
     client.set_defaults(handler=lambda args: _sql_client(args, progress))
 
 
+def sql_client_args(args: argparse.Namespace) -> list[str]:
+    """sql-client.sh's arguments (mlsql.cli.main puts a '--' before them)."""
+    return args.args[1:] if args.args[:1] == ["--"] else args.args
+
+
 def _gateway(args: argparse.Namespace, progress: Progress, define) -> int:
     from mlsql.gateway import GatewayConfig, start_gateway
 
@@ -53,6 +60,8 @@ def _gateway(args: argparse.Namespace, progress: Progress, define) -> int:
         allow_python_provider=args.allow_python_provider, model_dirs=tuple(args.model_dirs),
         idle_timeout_s=args.idle_timeout, max_sessions=args.max_sessions, verbose=args.verbose)
     gateway = start_gateway(config, progress)
+    # SIGTERM (a service manager, `kill`) closes the sessions as Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     host, port = gateway.address
     where = f"the cluster at {args.jobmanager}" if args.jobmanager else \
         "an embedded mini-cluster per session"
@@ -67,4 +76,4 @@ def _gateway(args: argparse.Namespace, progress: Progress, define) -> int:
 def _sql_client(args: argparse.Namespace, progress: Progress) -> int:
     from mlsql.flink_dist.sql_client import run_sql_client
 
-    return run_sql_client(args.args, progress)
+    return run_sql_client(sql_client_args(args), progress)

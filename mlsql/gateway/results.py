@@ -72,7 +72,7 @@ def page(fetcher: Any, token: int, row_format: str, next_uri: str, config: Any) 
 
 def _frame_rows(frame: pd.DataFrame) -> tuple[Any, Any]:
     """A DataFrame (SHOW MODELS, DESCRIBE MODEL, a training summary) as a Flink schema and
-    rows: integers BIGINT, floats DOUBLE, booleans BOOLEAN, everything else STRING."""
+    rows: integers INT, floats DOUBLE, booleans BOOLEAN, everything else STRING."""
     jvm = _jvm()
     types = jvm.org.apache.flink.table.api.DataTypes
     data = jvm.org.apache.flink.table.data
@@ -81,8 +81,9 @@ def _frame_rows(frame: pd.DataFrame) -> tuple[Any, Any]:
     for name, dtype in frame.dtypes.items():
         if pd.api.types.is_bool_dtype(dtype):
             data_type, convert = types.BOOLEAN(), bool
-        elif pd.api.types.is_integer_dtype(dtype):
-            data_type, convert = types.BIGINT(), jvm.java.lang.Long.valueOf
+        elif pd.api.types.is_integer_dtype(dtype) and _fits_int(frame[name]):
+            # py4j hands a small Python int to Java as an Integer, never a Long
+            data_type, convert = types.INT(), int
         elif pd.api.types.is_float_dtype(dtype):
             data_type, convert = types.DOUBLE(), float
         else:
@@ -97,6 +98,10 @@ def _frame_rows(frame: pd.DataFrame) -> tuple[Any, Any]:
                 row.setField(i, convert(value.item() if hasattr(value, "item") else value))
         rows.add(row)
     return jvm.org.apache.flink.table.catalog.ResolvedSchema.of(columns), rows
+
+
+def _fits_int(column: pd.Series) -> bool:
+    return column.empty or bool(column.abs().max() < 2**31)
 
 
 def _missing(value: object) -> bool:
