@@ -336,3 +336,56 @@ def _alive(pid: int) -> bool:
 
 def _predictor(version) -> dict:
     return json.loads((version.path / "predictor.json").read_text())
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("SHOW JOBS", "ShowJobs()"),
+    ("show jobs", "ShowJobs()"),
+    ("STOP JOB 'abc'", "StopJob(job_id='abc', with_savepoint=False, with_drain=False)"),
+    ("STOP JOB 'abc' WITH SAVEPOINT",
+     "StopJob(job_id='abc', with_savepoint=True, with_drain=False)"),
+    ("stop job 'abc' with savepoint with drain",
+     "StopJob(job_id='abc', with_savepoint=True, with_drain=True)"),
+    ("SHOW JOB 'abc'", "None"),  # not one of the two: passed to Flink as it is
+    ("SHOW TABLES", "None"),
+])
+def test_job_statements_are_recognized(text, expected):
+    from mlsql.cluster.jobs import job_statement
+    from mlsql.splitter import split_statements
+
+    assert repr(job_statement(split_statements(text)[0])) == expected
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("STOP JOB abc", "STOP JOB takes the job id as a string"),
+    ("STOP JOB 'abc' WITH CHECKPOINT", "unexpected 'WITH' in STOP JOB"),
+    ("STOP JOB 'abc' NOW", "unexpected 'NOW' in STOP JOB"),
+])
+def test_malformed_stop_job_is_refused(text, message):
+    from mlsql.cluster.jobs import job_statement
+    from mlsql.splitter import split_statements
+
+    with pytest.raises(MlsqlError, match=message):
+        job_statement(split_statements(text)[0])
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("127.0.0.1:8081", ("127.0.0.1", 8081)),
+    ("flink-jm", ("flink-jm", 8081)),
+    ("http://jm.example:9000/", ("jm.example", 9000)),
+    ("[::1]:8082", ("::1", 8082)),
+])
+def test_jobmanager_addresses(text, expected):
+    from mlsql.cluster import parse_address
+
+    address = parse_address(text)
+    assert (address.host, address.port) == expected
+    assert parse_address(str(address)) == address
+
+
+@pytest.mark.parametrize("text", ["127.0.0.1:", "127.0.0.1:port", ":8081", "host:70000"])
+def test_bad_jobmanager_addresses(text):
+    from mlsql.cluster import parse_address
+
+    with pytest.raises(MlsqlError, match="a JobManager address is HOST:PORT"):
+        parse_address(text)
