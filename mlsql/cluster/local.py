@@ -118,7 +118,6 @@ class LocalCluster:
 
         self.root = cache_root() / "flink" / NAME
         self.pid_dir = self.root / "run"
-        self.lib_dir = self.root / "lib"
         self.log_dir = self.root / "log"
 
     @property
@@ -199,32 +198,18 @@ class LocalCluster:
         return sorted(self.log_dir.glob("flink-*.log"))
 
     def _dist(self, settings: Mapping[str, object]) -> FlinkDist:
-        dist = FlinkDist(NAME, settings)
+        # flink-python joins lib/: the Python operators' classes must be on the cluster's
+        # class path (shipped as a job's own jar, they would be loaded again for every job).
+        dist = FlinkDist(NAME, settings,
+                         extra_lib_jars=sorted((pyflink_home() / "opt").glob("flink-python*.jar")))
         # One TaskManager on this machine (PyFlink's conf/workers says localhost).
         (dist.conf_dir / "workers").write_text(f"{HOST}\n")
         (dist.conf_dir / "masters").write_text(f"{HOST}:{settings['rest.port']}\n")
-        self._link_lib()
+        self.pid_dir.mkdir(parents=True, exist_ok=True)
         return dist
 
     def _env(self, dist: FlinkDist) -> dict[str, str]:
-        return dist.env() | {"FLINK_LIB_DIR": str(self.lib_dir),
-                             "FLINK_PID_DIR": str(self.pid_dir)}
-
-    def _link_lib(self) -> None:
-        """PyFlink's lib/ plus opt/flink-python: the Python operators' classes must be on
-        the cluster's class path (a job's own jars would load them again for every job)."""
-        self.lib_dir.mkdir(parents=True, exist_ok=True)
-        self.pid_dir.mkdir(parents=True, exist_ok=True)
-        home = pyflink_home()
-        wanted = {jar.name: jar for jar in (home / "lib").glob("*.jar")}
-        wanted |= {jar.name: jar for jar in (home / "opt").glob("flink-python*.jar")}
-        for existing in self.lib_dir.iterdir():
-            if existing.name not in wanted or existing.resolve() != wanted[existing.name]:
-                existing.unlink()
-        for name, jar in wanted.items():
-            link = self.lib_dir / name
-            if not link.exists():
-                link.symlink_to(jar.resolve())
+        return dist.env() | {"FLINK_PID_DIR": str(self.pid_dir)}
 
     def _await_ready(self, address: Address, timeout: float) -> ClusterStatus:
         deadline = time.monotonic() + timeout
