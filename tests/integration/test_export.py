@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +13,7 @@ import pandas as pd
 import pytest
 
 from tests.helpers import subprocess_env
+from tests.integration.kafka_helpers import free_port
 
 pytestmark = pytest.mark.slow
 MLSQL = Path(sys.executable).with_name("mlsql")
@@ -70,3 +73,21 @@ def test_compiled_job_runs_without_mlsql_and_agrees(workdir):
     with_mlsql = _run(str(MLSQL), "run", "score.sql", "--registry", "reg", "--format", "csv",
                       cwd=workdir).stdout
     assert plain.count("\n") == 2 * 401 and plain == with_mlsql
+
+
+def test_compiled_job_runs_unchanged_in_flinks_sql_client(workdir):
+    """Flink's own SQL client (embedded mode, an in-process mini-cluster) runs job.sql as
+    written and prints the same rows mlsql does."""
+    _run(str(MLSQL), "compile", "score.sql", "--registry", "reg", "-o", "job", cwd=workdir)
+    client = _run(str(MLSQL), "sql-client", "-Dexecution.target=local",
+                  f"-Drest.port={free_port()}", "-f", "job/job.sql", cwd=workdir).stdout
+    assert "[ERROR]" not in client, client[-3000:]
+    rows = [[cell.strip() for cell in line.strip().strip("|").split("|")]
+            for line in client.splitlines() if re.match(r"^\|\s+\d+ \|", line)]
+    printed = pd.DataFrame(rows, columns=["id", "predicted_y", "probability"]).astype(float)
+    with_mlsql = _run(str(MLSQL), "run", "score.sql", "--registry", "reg", "--format", "csv",
+                      cwd=workdir).stdout
+    expected = pd.read_csv(io.StringIO(with_mlsql), dtype=str)  # two queries: two headers
+    expected = expected[expected["id"] != "id"].astype(float)
+    assert len(printed) == len(expected) == 800
+    np.testing.assert_allclose(printed.to_numpy(), expected.to_numpy(), rtol=1e-12)
