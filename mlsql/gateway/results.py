@@ -37,7 +37,12 @@ def fetcher_for(result: object, is_query: bool) -> Any:
     handle = classes.api.operation.OperationHandle.create()
     fetchers = classes.service.result.ResultFetcher
     if isinstance(result, JobHandle):
-        result = result.table_result
+        # Not the INSERT's own TableResult: its rows (the affected counts) come only when
+        # the job ends, and a streaming job may never end. Flink's gateway answers the same.
+        schema, rows = _frame_rows(pd.DataFrame({"job id": [result.job_id]}))
+        job_id = _jvm().org.apache.flink.api.common.JobID.fromHexString(result.job_id)
+        kind = _jvm().org.apache.flink.table.api.ResultKind.SUCCESS_WITH_CONTENT
+        return fetchers.fromResults(handle, schema, rows, job_id, kind)
     if isinstance(result, TableResult):
         return fetchers.fromTableResult(handle, result._j_table_result, is_query)
     if isinstance(result, pd.DataFrame):

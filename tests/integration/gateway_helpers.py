@@ -91,7 +91,7 @@ def run_sql_client_script(gateway: GatewayProcess, script: str, directory: Path,
     path = directory / name
     path.write_text(script)
     result = subprocess.run(sql_client_command(gateway, "-f", str(path)), capture_output=True,
-                            text=True, timeout=600, env=subprocess_env())
+                            text=True, timeout=300, env=subprocess_env())
     return result.stdout
 
 

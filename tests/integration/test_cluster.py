@@ -13,6 +13,7 @@ import json
 import os
 import re
 import subprocess
+import time
 import urllib.request
 from pathlib import Path
 
@@ -23,6 +24,12 @@ import pytest
 import mlsql
 from mlsql.errors import MlsqlError
 from tests.helpers import subprocess_env
+from tests.integration.gateway_helpers import (
+    run_sql_client_script,
+    start_gateway,
+    stop_gateway,
+    tableau_rows,
+)
 from tests.integration.kafka_helpers import MLSQL, free_port, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.cluster]
@@ -251,6 +258,48 @@ def test_streaming_jobs_outlive_mlsql_run_and_stop_with_stop_job(cluster, sessio
     assert cluster.state(scoring) == "CANCELED"
     assert cluster.state(draining) == "FINISHED"
     assert cluster.rest("/overview")["jobs-running"] == 0
+
+
+def test_the_gateway_submits_every_session_to_the_cluster(cluster, sessions, tmp_path):
+    """`mlsql gateway --jobmanager`: Flink's SQL client trains and scores on the cluster, and
+    a streaming INSERT it submits outlives the client until a later session stops it."""
+    train = cluster.root / "train.csv"
+    ddl = (f"CREATE TABLE train (id BIGINT, a DOUBLE, b DOUBLE, c STRING, label INT, "
+           f"target DOUBLE) WITH ('connector' = 'filesystem', 'path' = '{train}', "
+           "'format' = 'csv', 'csv.null-literal' = '');\n")
+    gateway = start_gateway(tmp_path, "--jobmanager", cluster.address)
+    try:
+        before = set(cluster.jobs())
+        output = run_sql_client_script(gateway, (
+            "SET 'sql-client.execution.result-mode' = 'tableau';\n"
+            "SET 'execution.runtime-mode' = 'batch';\n" + ddl +
+            "CREATE MODEL gw_clf WITH ('model_type' = 'logistic_reg', 'label' = 'label') "
+            "AS SELECT a, b, c, label FROM train;\n"
+            "SELECT COUNT(*) AS scored FROM ML_PREDICT(TABLE train, MODEL gw_clf);\n"),
+            tmp_path, "batch.sql")
+        assert "[ERROR]" not in output, output[-3000:]
+        assert [str(ROWS)] in tableau_rows(output, 1)
+        batch_jobs = set(cluster.jobs()) - before
+        assert len(batch_jobs) >= 2  # the training extraction and the scoring query
+        assert all(cluster.state(job) == "FINISHED" for job in batch_jobs)
+
+        output = run_sql_client_script(gateway, (
+            "CREATE TABLE live (a DOUBLE, b DOUBLE, c STRING) WITH ('connector' = 'datagen', "
+            "'rows-per-second' = '10', 'fields.c.length' = '1');\n"
+            "CREATE TABLE sink (p DOUBLE) WITH ('connector' = 'blackhole');\n"
+            "INSERT INTO sink SELECT probability FROM ML_PREDICT(TABLE live, MODEL gw_clf);\n"),
+            tmp_path, "stream.sql")
+        (job,) = re.findall(r"Job ID: ([0-9a-f]{32})", output)
+        wait_for(lambda: cluster.state(job) == "RUNNING", 60, "the INSERT job running")
+        time.sleep(3)  # the client has exited and its session closed: the job goes on
+        assert cluster.state(job) == "RUNNING"
+        output = run_sql_client_script(gateway, (
+            "SET 'sql-client.execution.result-mode' = 'tableau';\n"
+            f"SHOW JOBS;\nSTOP JOB '{job}';\n"), tmp_path, "stop.sql")
+        assert any(row[0] == job and row[2] == "RUNNING" for row in tableau_rows(output, 4))
+        wait_for(lambda: cluster.state(job) == "CANCELED", 60, "the job canceled")
+    finally:
+        stop_gateway(gateway)
 
 
 def test_a_second_start_finds_the_cluster_running(cluster):

@@ -67,7 +67,10 @@ def trained(gateway, root):
         "DESCRIBE MODEL gw_lr;\n"
         "SELECT * FROM ML_EVALUATE(TABLE train, MODEL gw_lr);\n"
         "SELECT x, label, predicted_label FROM ML_PREDICT(TABLE train, MODEL gw_lr, "
-        "DESCRIPTOR(x, z)) WHERE ABS(x) > 0.3;\n"), root, "train.sql")
+        "DESCRIPTOR(x, z)) WHERE ABS(x) > 0.3;\n"
+        "CREATE TABLE scores (p DOUBLE) WITH ('connector' = 'blackhole');\n"
+        "INSERT INTO scores SELECT probability FROM ML_PREDICT(TABLE train, MODEL gw_lr);\n"),
+        root, "train.sql")
 
 
 def test_sql_client_script_trains_lists_describes_and_evaluates(trained):
@@ -80,6 +83,7 @@ def test_sql_client_script_trains_lists_describes_and_evaluates(trained):
     assert ["input", "x", "DOUBLE"] in described and ["input", "z", "DOUBLE"] in described
     (evaluation,) = [r for r in tableau_rows(trained, 7) if r[0] == "400"]
     assert float(evaluation[1]) > 0.95  # accuracy on a separable label
+    assert re.search(r"Job ID: [0-9a-f]{32}", trained)  # the INSERT, as Flink's client says
 
 
 def test_sql_client_scores_with_ml_predict(trained, root):
