@@ -63,10 +63,10 @@ class Registry:
                       if not p.name.startswith(".") and (p / MODEL_FILE).exists())
 
     def exists(self, name: str) -> bool:
-        return (self.root / name / MODEL_FILE).exists() and bool(self.versions(name))
+        return (self._model_dir(name) / MODEL_FILE).exists() and bool(self.versions(name))
 
     def versions(self, name: str) -> list[int]:
-        return model_store.versions(self.root / name)
+        return model_store.versions(self._model_dir(name))
 
     def model_info(self, name: str) -> dict[str, Any]:
         return json.loads((self._model_dir(name) / MODEL_FILE).read_text())
@@ -79,12 +79,12 @@ class Registry:
         if not versions:
             raise self._not_found(name)
         if version is None:
-            version = model_store.serving_version(self.root / name, latest)
+            version = model_store.serving_version(self._model_dir(name), latest)
         if version not in versions:
             raise ModelNotFoundError(
                 f"model {name!r} has no version {version} (versions: "
                 f"{', '.join(map(str, versions))})")
-        path = self.root / name / f"v{version}"
+        path = self._model_dir(name) / f"v{version}"
         metadata = json.loads((path / METADATA_FILE).read_text())
         return ModelVersion(name, version, path, metadata)
 
@@ -123,9 +123,9 @@ class Registry:
         check_model_name(new_name)
         if not self.versions(name):
             raise self._not_found(name)
-        if (self.root / new_name).exists():
+        if (self._model_dir(new_name)).exists():
             raise MlsqlError(f"cannot rename {name!r}: a model named {new_name!r} exists")
-        os.rename(self._model_dir(name), self.root / new_name)  # one step: no half state
+        os.rename(self._model_dir(name), self._model_dir(new_name))  # one step: no half state
         info = self.model_info(new_name)
         info["name"] = new_name
         write_json_atomic(self._model_dir(new_name) / MODEL_FILE, info)
@@ -135,13 +135,16 @@ class Registry:
             self.resolve(name, version)
             if self.model_info(name).get("default_version") == version:
                 self.set_default_version(name, None)
-            _remove_atomic(self.root / name / f"v{version}", self.root)
+            _remove_atomic(self._model_dir(name) / f"v{version}", self.root)
             return
         if not self.versions(name):
             raise self._not_found(name)
-        _remove_atomic(self.root / name, self.root)
+        _remove_atomic(self._model_dir(name), self.root)
 
     def _model_dir(self, name: str) -> Path:
+        # Every path from a name goes through here: a name like `../x` or `/abs` (a quoted
+        # identifier can spell one) must never reach outside the registry.
+        check_model_name(name)
         return self.root / name
 
     def _not_found(self, name: str) -> ModelNotFoundError:

@@ -19,12 +19,13 @@ from mlsql.errors import MlsqlError
 from mlsql.flink_errors import to_flink_error
 from mlsql.jobs import JobHandle
 from mlsql.kafka.tables import KafkaTables
+from mlsql.lexer import Kind
 from mlsql.parser import parse_script
 from mlsql.planner import manage, train
 from mlsql.planner.context import PlanContext
 from mlsql.planner.import_model import import_model
 from mlsql.planner.rewrite import rewrite
-from mlsql.policy import TRUSTED, ImportPolicy
+from mlsql.policy import TRUSTED, SessionPolicy
 from mlsql.registry import Registry, default_registry_path
 from mlsql.runtime import RUNTIME_MODE, FlinkRuntime
 from mlsql.splitter import Statement
@@ -52,7 +53,7 @@ class Session:
     def __init__(self, registry: str | os.PathLike[str] | None = None, *,
                  mode: str | None = None, options: dict[str, str] | None = None,
                  progress: Callable[[str], None] | None = None,
-                 policy: ImportPolicy = TRUSTED, jobmanager: str | None = None) -> None:
+                 policy: SessionPolicy = TRUSTED, jobmanager: str | None = None) -> None:
         options = dict(options or {})
         if mode is not None:
             options[RUNTIME_MODE] = mode
@@ -114,6 +115,7 @@ class Session:
                 return pd.DataFrame(sorted(self.runtime.options.items()),
                                     columns=["key", "value"])
             case ir.SetOption():
+                self.context.policy.check_option(parsed.key)
                 self.runtime.set(parsed.key, parsed.value)
                 return None
             case ir.ResetOption():
@@ -141,6 +143,7 @@ class Session:
         command = job_statement(statement)
         if command is not None:
             return self._run_job_command(command)
+        self.context.policy.check_statement(statement_words(statement))
         text = self.plan(parsed)
         # Flink's positions match the user's only when the text reached it unchanged.
         line, col = (statement.line, statement.col) if not parsed.has_ml else (None, None)
@@ -210,6 +213,12 @@ class Session:
 
 def leading_word(statement: Statement, parsed: ir.FlinkStatement) -> str:
     return parsed.leading_word or statement.tokens[0].text
+
+
+def statement_words(statement: Statement) -> list[str]:
+    """The statement's words and symbols, upper case, comments left out."""
+    return [token.text.upper() for token in statement.tokens
+            if token.kind not in (Kind.HINT, Kind.EOF)]
 
 
 def is_query(word: str) -> bool:

@@ -25,8 +25,9 @@ def add_commands(commands: argparse._SubParsersAction, registry_help: str,
     gateway.add_argument("-D", dest="defines", action="append", default=[],
                          metavar="KEY=VALUE", help="a Flink or mlsql option for every session")
     gateway.add_argument("--allow-python-provider", action="store_true",
-                         help="let sessions import models with the python provider (runs "
-                              "code named in SQL); refused by default")
+                         help="let sessions load code named in SQL: the python provider, "
+                              "Python and jar functions, ADD JAR, the python.* and jar "
+                              "options; refused by default")
     gateway.add_argument("--allow-model-path", dest="model_dirs", action="append", default=[],
                          metavar="DIR", help="a directory sessions may import model files "
                                              "from (repeatable; default: none)")
@@ -57,7 +58,7 @@ def _gateway(args: argparse.Namespace, progress: Progress, define) -> int:
     config = GatewayConfig(
         host=args.host, port=args.port, registry=args.registry, jobmanager=args.jobmanager,
         options=dict(define(text) for text in args.defines),
-        allow_python_provider=args.allow_python_provider, model_dirs=tuple(args.model_dirs),
+        allow_code=args.allow_python_provider, model_dirs=tuple(args.model_dirs),
         idle_timeout_s=args.idle_timeout, max_sessions=args.max_sessions, verbose=args.verbose)
     gateway = start_gateway(config, progress)
     # SIGTERM (a service manager, `kill`) closes the sessions as Ctrl-C does.

@@ -19,7 +19,6 @@ from pyflink.table import TableResult
 
 from mlsql.jobs import JobHandle
 
-ROW_FORMATS = ("JSON", "PLAIN_TEXT")
 _ALL_ROWS = 2**31 - 1
 
 
@@ -52,14 +51,15 @@ def fetcher_for(result: object, is_query: bool) -> Any:
     return fetchers.fromTableResult(handle, ok, False)
 
 
-def page(fetcher: Any, token: int, row_format: str, next_uri: str, config: Any) -> str:
+def page(fetcher: Any, token: int, row_format: str, uri: str, next_uri: str,
+         config: Any) -> str:
     """The response body for GET .../result/{token}: the JSON text Flink's gateway sends.
-    `next_uri` is the URI of the following token's page."""
+    `uri` is this page's URI (asked again while not ready), `next_uri` the following one's."""
     classes = _gateway_classes()
     result_set = fetcher.fetchResults(token, _ALL_ROWS)
     kind = result_set.getResultType().name()
     if kind == "NOT_READY":
-        body = classes.rest.message.statement.NotReadyFetchResultResponse(next_uri)
+        body = classes.rest.message.statement.NotReadyFetchResultResponse(uri)
     else:
         types = _jvm().java.util.ArrayList()
         for data_type in result_set.getResultSchema().getColumnDataTypes():

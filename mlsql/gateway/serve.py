@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,7 +10,7 @@ from mlsql.gateway.server import make_server
 from mlsql.gateway.sessions import Sessions
 from mlsql.gateway.worker import SessionSpec
 from mlsql.jars.resolve import resolve
-from mlsql.policy import ImportPolicy
+from mlsql.policy import SessionPolicy
 
 
 @dataclass
@@ -21,7 +20,7 @@ class GatewayConfig:
     registry: str | None = None
     jobmanager: str | None = None
     options: dict[str, str] = field(default_factory=dict)
-    allow_python_provider: bool = False
+    allow_code: bool = False          # --allow-python-provider
     model_dirs: tuple[str, ...] = ()
     idle_timeout_s: float = 600.0      # Flink's sql-gateway.session.idle-timeout default
     max_sessions: int = 8              # each session is a JVM of its own
@@ -37,7 +36,7 @@ class RunningGateway:
         registry = str(Path(config.registry).resolve()) if config.registry else None
         template = SessionSpec(
             session_id="", registry=registry, options=dict(config.options), properties={},
-            policy=ImportPolicy.restricted(config.allow_python_provider, config.model_dirs),
+            policy=SessionPolicy.restricted(config.allow_code, config.model_dirs),
             jobmanager=config.jobmanager, env=env)
         self.sessions = Sessions(template, config.idle_timeout_s, config.max_sessions)
         self.server = make_server(config.host, config.port, self.sessions, config.verbose)
@@ -48,11 +47,6 @@ class RunningGateway:
             self.server.serve_forever()
         finally:
             self.close()
-
-    def start_in_thread(self) -> RunningGateway:
-        threading.Thread(target=self.server.serve_forever, daemon=True,
-                         name="mlsql-gateway").start()
-        return self
 
     def close(self) -> None:
         self.server.shutdown()

@@ -63,7 +63,8 @@ class Gateway:
     def _dispatch(self, method: str, raw_path: str, raw_body: bytes) -> Any:
         url = urlsplit(raw_path)
         match = _VERSION_PREFIX.match(url.path)
-        version, path = (match.group(1).lower(), match.group(2)) if match else ("v1", url.path)
+        # An unversioned path means the newest version, as in Flink 2.2's gateway.
+        version, path = (match.group(1).lower(), match.group(2)) if match else ("v4", url.path)
         if version.upper() not in API_VERSIONS:
             raise not_found(url.path)
         path = path.strip("/")
@@ -204,18 +205,50 @@ def _call(gateway: Gateway, request: Request, message: dict[str, Any]) -> Any:
 
 # -- HTTP -------------------------------------------------------------------------------------
 
+_MAX_BODY = 16 * 2**20
+_LOOPBACK_NAMES = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+
 class _HttpHandler(BaseHTTPRequestHandler):
     server: _HttpServer
     protocol_version = "HTTP/1.1"
 
     def _handle(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length > 0 else b""
-        status, body = self.server.gateway.dispatch(self.command, self.path, raw)
+        try:
+            raw = self._read_body()
+            self._check_origin()
+        except RestError as error:
+            self._send(error.status, error.body())
+            self.close_connection = True
+            return
+        self._send(*self.server.gateway.dispatch(self.command, self.path, raw))
+
+    def _read_body(self) -> bytes:
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            raise bad_request("Bad request: Content-Length is not a number.") from None
+        if not 0 <= length <= _MAX_BODY:
+            raise bad_request(f"Bad request: a body of {length} bytes (at most {_MAX_BODY}).")
+        raw = self.rfile.read(length) if length else b""
+        kind = self.headers.get("Content-Type", "application/json").split(";")[0].strip()
+        if raw.strip() and kind.lower() != "application/json":
+            # What a web page can send without asking (text/plain, forms) is refused.
+            raise bad_request(f"Bad request: Content-Type {kind!r}, not application/json.")
+        return raw
+
+    def _check_origin(self) -> None:
+        """On a loopback address, only requests addressed to it (no DNS rebinding)."""
+        if self.server.server_address[0] not in _LOOPBACK_NAMES:
+            return
+        host = (self.headers.get("Host") or "").rsplit(":", 1)[0]
+        if host and host not in _LOOPBACK_NAMES:
+            raise bad_request(f"Bad request: Host {host!r} is not this gateway's address.")
+
+    def _send(self, status: int, body: Any) -> None:
         data = (body if isinstance(body, str) else json.dumps(body)).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=UTF-8")
-        self.send_header("Access-Control-Allow-Origin", "*")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)

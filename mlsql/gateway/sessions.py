@@ -29,11 +29,14 @@ class SessionProcess:
         child.close()
         self._lock = threading.Lock()
         self.last_used = time.monotonic()
-        if not self._connection.poll(_START_TIMEOUT_S):
+        try:
+            if not self._connection.poll(_START_TIMEOUT_S):
+                raise service_error("Failed to open session.",
+                                    f"the session did not start within {_START_TIMEOUT_S:.0f} s")
+            self._unwrap(self._receive())
+        except BaseException:
             self.kill()
-            raise service_error("Failed to open session.",
-                                f"the session did not start within {_START_TIMEOUT_S:.0f} s")
-        self._unwrap(self._receive())
+            raise
 
     def call(self, request: dict[str, Any]) -> Any:
         with self._lock:
@@ -41,6 +44,8 @@ class SessionProcess:
             try:
                 self._connection.send(request)
                 reply = self._receive()
+            except OSError:  # the pipe broke: the worker is gone
+                raise self._lost() from None
             finally:
                 self.last_used = time.monotonic()
         return self._unwrap(reply)
@@ -52,9 +57,18 @@ class SessionProcess:
         return self._process.is_alive()
 
     def close(self) -> None:
-        with contextlib.suppress(RestError):
-            self.call({"kind": "close"})
-        self._process.join(15)
+        """Ask the worker to end; one busy for more than 30 s (a request in flight) or slow
+        to exit is killed."""
+        if self._lock.acquire(timeout=30):
+            try:
+                self._connection.send({"kind": "close"})
+                if self._connection.poll(30):
+                    self._connection.recv()
+            except (EOFError, OSError):
+                pass
+            finally:
+                self._lock.release()
+            self._process.join(15)
         self.kill()
 
     def kill(self) -> None:
@@ -67,17 +81,23 @@ class SessionProcess:
         try:
             return self._connection.recv()
         except (EOFError, OSError):
-            self._process.join(5)
-            raise service_error(
-                "Session lost.",
-                f"mlsql.gateway.SessionLost: the process of session {self.handle} exited "
-                f"(exit code {self._process.exitcode}); open a new session") from None
+            raise self._lost() from None
+
+    def _lost(self) -> RestError:
+        self._process.join(5)
+        return session_lost(self.handle, self._process.exitcode)
 
     @staticmethod
     def _unwrap(reply: dict[str, Any]) -> Any:
         if "error" in reply:
             raise RestError(reply.get("status", 500), reply["error"])
         return reply["ok"]
+
+
+def session_lost(handle: str, exit_code: int | None) -> RestError:
+    return service_error("Session lost.",
+                         f"mlsql.gateway.SessionLost: the process of session {handle} exited "
+                         f"(exit code {exit_code}); open a new session")
 
 
 class Sessions:
@@ -95,6 +115,8 @@ class Sessions:
 
     def open(self, properties: dict[str, str]) -> str:
         with self._lock:
+            if self._stopped.is_set():
+                raise service_error("Failed to open session.", "the gateway is shutting down")
             if len(self._sessions) >= self._max_sessions:
                 raise service_error(
                     "Failed to open session.",
@@ -110,7 +132,12 @@ class Sessions:
                 self._sessions.pop(handle, None)
             raise
         with self._lock:
-            self._sessions[handle] = session
+            stopped = self._stopped.is_set()
+            if not stopped:
+                self._sessions[handle] = session
+        if stopped:  # close_all ran while this one opened
+            session.close()
+            raise service_error("Failed to open session.", "the gateway is shutting down")
         return handle
 
     def get(self, handle: str) -> SessionProcess:
@@ -124,9 +151,7 @@ class Sessions:
         if not session.alive():
             self._discard(handle)
             session.kill()
-            raise service_error("Session lost.",
-                                f"mlsql.gateway.SessionLost: the process of session {handle} "
-                                "exited; open a new session")
+            raise session_lost(handle, None)
         return session
 
     def close(self, handle: str) -> None:
@@ -138,9 +163,12 @@ class Sessions:
         self._stopped.set()
         with self._lock:
             sessions, self._sessions = list(self._sessions.values()), {}
-        for session in sessions:
-            if session is not None:
-                session.close()
+        closing = [threading.Thread(target=session.close, daemon=True)
+                   for session in sessions if session is not None]
+        for thread in closing:
+            thread.start()
+        for thread in closing:
+            thread.join(90)
 
     def _discard(self, handle: str) -> None:
         with self._lock:
@@ -152,6 +180,10 @@ class Sessions:
             with self._lock:
                 idle = [h for h, s in self._sessions.items()
                         if s is not None and now - s.last_used > self._idle_timeout_s]
-            for handle in idle:
-                with contextlib.suppress(RestError):
-                    self.close(handle)
+            for handle in idle:  # each in a thread: one stuck session must not hold the rest
+                threading.Thread(target=self._close_quietly, args=(handle,), daemon=True,
+                                 name=f"expire-{handle[:8]}").start()
+
+    def _close_quietly(self, handle: str) -> None:
+        with contextlib.suppress(Exception):
+            self.close(handle)

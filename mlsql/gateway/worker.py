@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import queue
+import signal
 import sys
 import threading
 import time
@@ -24,11 +25,11 @@ from typing import Any
 
 from mlsql import ir
 from mlsql.gateway.errors import RestError, service_error
-from mlsql.policy import ImportPolicy
+from mlsql.policy import SessionPolicy
 
 # Client properties (from the SQL client's or JDBC driver's own configuration) that a session
 # applies; deployment settings such as execution.target or rest.* stay the gateway's.
-_APPLIED_PREFIXES = ("table.", "sql-client.", "pipeline.", "parallelism.default",
+_APPLIED_PREFIXES = ("table.", "sql-client.", "pipeline.name", "parallelism.default",
                      "execution.runtime-mode", "execution.checkpointing.interval", "mlsql.")
 
 
@@ -38,7 +39,7 @@ class SessionSpec:
     registry: str | None
     options: dict[str, str]
     properties: dict[str, str]
-    policy: ImportPolicy
+    policy: SessionPolicy
     jobmanager: str | None = None
     env: dict[str, str] = field(default_factory=dict)
 
@@ -55,6 +56,9 @@ class Operation:
 def run_worker(connection: Connection, spec: SessionSpec) -> None:
     """The session process's entry point: build the session, then serve requests."""
     os.environ.update(spec.env)
+    # Ctrl-C in the gateway's terminal reaches its whole process group; the gateway closes
+    # its sessions itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         session = _build_session(spec)
     except BaseException as error:
@@ -72,9 +76,10 @@ def _build_session(spec: SessionSpec):
     def progress(message: str) -> None:
         print(f"{prefix} {time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
 
-    options = dict(spec.options)
-    options |= {key: value for key, value in spec.properties.items()
-                if key.startswith(_APPLIED_PREFIXES)}
+    # The client's settings first, the gateway operator's (-D) over them.
+    options = {key: value for key, value in spec.properties.items()
+               if key.startswith(_APPLIED_PREFIXES) and spec.policy.allows_option(key)}
+    options |= spec.options
     extra = {"jobmanager": spec.jobmanager} if spec.jobmanager else {}
     return Session(spec.registry, options=options, progress=progress, policy=spec.policy,
                    **extra)
@@ -86,6 +91,8 @@ class SessionWorker:
         self.spec = spec
         self.operations: dict[str, Operation] = {}
         self.tasks: queue.Queue[Callable[[], None] | None] = queue.Queue()
+        # Operation states change in both threads (a cancel while the statement finishes).
+        self._state = threading.Lock()
 
     def serve(self, connection: Connection) -> None:
         threading.Thread(target=self._answer, args=(connection,), daemon=True,
@@ -97,21 +104,22 @@ class SessionWorker:
     # -- the request thread: never calls into Flink itself --------------------------------
 
     def _answer(self, connection: Connection) -> None:
-        while True:
-            try:
+        try:
+            while True:
                 request = connection.recv()
-            except (EOFError, OSError):
-                break
-            try:
-                reply: dict[str, Any] = {"ok": self._handle(request)}
-            except RestError as error:
-                reply = {"error": error.errors, "status": error.status}
-            except Exception as error:  # a bug of ours: report it, keep serving
-                reply = {"error": service_error("Request failed.", error).errors}
-            connection.send(reply)
-            if request["kind"] == "close":
-                break
-        self.tasks.put(None)
+                try:
+                    reply: dict[str, Any] = {"ok": self._handle(request)}
+                except RestError as error:
+                    reply = {"error": error.errors, "status": error.status}
+                except Exception as error:  # a bug of ours: report it, keep serving
+                    reply = {"error": service_error("Request failed.", error).errors}
+                connection.send(reply)
+                if request["kind"] == "close":
+                    break
+        except (EOFError, OSError):
+            pass  # the gateway is gone: end the session
+        finally:
+            self.tasks.put(None)
 
     def _handle(self, request: dict[str, Any]) -> Any:
         kind = request["kind"]
@@ -122,7 +130,7 @@ class SessionWorker:
             return {"operationHandle": operation.handle}
         if kind == "configure":
             operation = Operation("configure", request["statement"])
-            self._in_flink_thread(lambda: self._execute(operation))
+            self._in_flink_thread(lambda: (self._execute(operation), _close_fetcher(operation)))
             if operation.state == "ERROR":
                 raise service_error("Failed to configure session.", operation.error)
             return {}
@@ -141,7 +149,7 @@ class SessionWorker:
             return self._cancel(operation)
         if kind == "close_operation":
             self.operations.pop(operation.handle, None)
-            self._in_flink_thread(lambda: _close_fetcher(operation))
+            self._stop(operation)
             return {"status": "CLOSED"}
         raise service_error("Request failed.", f"unknown request {kind!r}")
 
@@ -155,7 +163,7 @@ class SessionWorker:
         return operation
 
     def _fetch(self, operation: Operation, request: dict[str, Any]) -> str | dict[str, Any]:
-        if operation.state == "RUNNING":
+        if operation.state == "RUNNING":  # ask again for the same page
             return {"resultType": "NOT_READY", "nextResultUri": request["uri"]}
         if operation.state == "ERROR":
             raise service_error("Failed to fetchResults.", operation.error)
@@ -164,23 +172,31 @@ class SessionWorker:
                                 f"the operation {operation.handle} was canceled")
         from mlsql.gateway.results import page
 
-        config = self.session.runtime.t_env.get_config()._j_table_config
         return self._in_flink_thread(lambda: page(
-            operation.fetcher, request["token"], request["row_format"], request["next_uri"],
-            config))
+            operation.fetcher, request["token"], request["row_format"], request["uri"],
+            request["next_uri"], self.session.runtime.t_env.get_config()._j_table_config))
 
     def _cancel(self, operation: Operation) -> dict[str, str]:
-        if operation.state == "RUNNING":
-            operation.state = "CANCELED"  # its result is dropped when the statement returns
-        elif operation.state == "FINISHED" and operation.fetcher is not None:
-            self._in_flink_thread(lambda: _close_fetcher(operation))
-            operation.state = "CANCELED"
-        else:
+        with self._state:
+            state = operation.state
+        if state not in ("RUNNING", "FINISHED") or (state == "FINISHED"
+                                                     and operation.fetcher is None):
             raise service_error(
                 "Failed to cancelOperation.",
-                f"Failed to convert the Operation Status from {operation.state} to CANCELED "
+                f"Failed to convert the Operation Status from {state} to CANCELED "
                 f"for {operation.handle}.")
+        self._stop(operation)
         return {"status": "CANCELED"}
+
+    def _stop(self, operation: Operation) -> None:
+        """Cancel without waiting: a running statement's result is dropped when it returns
+        (a training cannot be interrupted halfway); a finished one's fetcher is closed by
+        the Flink thread when it is free, which cancels a query's job."""
+        with self._state:
+            running = operation.state == "RUNNING"
+            operation.state = "CANCELED"
+        if not running:
+            self.tasks.put(lambda: _close_fetcher(operation))
 
     def _properties(self) -> dict[str, str]:
         return {key: str(value) for key, value in
@@ -215,13 +231,18 @@ class SessionWorker:
         except BaseException as error:
             if isinstance(error, KeyboardInterrupt | SystemExit):
                 raise
-            operation.error, operation.state = error, "ERROR"
+            with self._state:
+                operation.error = error
+                if operation.state != "CANCELED":
+                    operation.state = "ERROR"
             return
-        operation.fetcher = fetcher
-        if operation.state == "CANCELED":
+        with self._state:
+            operation.fetcher = fetcher
+            canceled = operation.state == "CANCELED"
+            if not canceled:
+                operation.state = "FINISHED"
+        if canceled:
             _close_fetcher(operation)
-        else:
-            operation.state = "FINISHED"
 
     def _close_all(self) -> None:
         for operation in list(self.operations.values()):

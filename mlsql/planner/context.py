@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from mlsql.flink_errors import to_flink_error
 from mlsql.flink_types import Column, table_columns
 from mlsql.ir import Position
-from mlsql.policy import TRUSTED, ImportPolicy
+from mlsql.policy import TRUSTED, SessionPolicy
 from mlsql.registry import ModelVersion, Registry
 from mlsql.runtime import FlinkRuntime
 
@@ -18,7 +18,7 @@ class PlanContext:
     runtime: FlinkRuntime
     registry: Registry
     progress: Callable[[str], None]
-    policy: ImportPolicy = TRUSTED
+    policy: SessionPolicy = TRUSTED
     # The pandas UDFs planned so far (function name -> model version), for `mlsql compile`.
     predict_functions: dict[str, ModelVersion] = field(default_factory=dict)
 

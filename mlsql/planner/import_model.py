@@ -50,8 +50,8 @@ def import_model(statement: ir.ImportModel, context) -> pd.DataFrame:
         if provider == "python":
             payload["class"] = options["class"]
         else:
-            source = Path(options["path"].removeprefix("file://"))
-            context.policy.check_model_file(source)
+            source = context.policy.check_model_file(
+                Path(options["path"].removeprefix("file://")))
             if not source.is_file():
                 raise MlsqlError(f"model file {source} not found (provider {provider})")
             payload["file"] = f"model{source.suffix}"

@@ -28,10 +28,12 @@ class GatewayProcess:
     def url(self) -> str:
         return f"http://{self.address}"
 
-    def request(self, method: str, path: str, body: bytes | None = None) -> tuple[int, dict]:
+    def request(self, method: str, path: str, body: bytes | None = None,
+                headers: dict[str, str] | None = None) -> tuple[int, dict]:
         """One raw REST call (for the server's own error handling, not a client's job)."""
         request = urllib.request.Request(self.url + path, data=body, method=method,
-                                         headers={"Content-Type": "application/json"})
+                                         headers={"Content-Type": "application/json",
+                                                  **(headers or {})})
         try:
             with urllib.request.urlopen(request, timeout=120) as response:
                 return response.status, json.loads(response.read() or b"{}")

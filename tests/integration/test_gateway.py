@@ -194,6 +194,12 @@ def jdbc(gateway, trained, root):
         "WITH ('provider' = 'onnx', 'path' = '/etc/hosts')",
         f"CREATE MODEL gw_inside INPUT (x DOUBLE) OUTPUT (y DOUBLE) "
         f"WITH ('provider' = 'onnx', 'path' = '{root}/models/absent.onnx')",
+        "SET 'python.executable' = '/bin/sh'",
+        "SET 'rest.address' = '203.0.113.9'",
+        "ADD JAR '/tmp/evil.jar'",
+        "CREATE TEMPORARY FUNCTION evil AS 'os.system' LANGUAGE PYTHON",
+        "SELECT * FROM ML_PREDICT(TABLE train, MODEL `../elsewhere/m`)",
+        "SET 'parallelism.default' = '1'",
     ])
 
 
@@ -228,6 +234,18 @@ def test_gateway_sessions_refuse_python_provider_and_outside_model_files(jdbc):
     assert "PolicyError" not in inside and "absent.onnx not found" in inside
 
 
+def test_gateway_sessions_may_not_load_code_or_redirect_jobs(jdbc):
+    for statement, message in [
+            ("SET 'python.executable'", "may not SET 'python.executable': it loads code"),
+            ("SET 'rest.address'", "may not SET 'rest.address': it says where"),
+            ("ADD JAR", "PolicyError: ADD JAR ... loads code"),
+            ("CREATE TEMPORARY FUNCTION evil", "PolicyError: CREATE TEMPORARY ... loads code"),
+            ("SELECT * FROM ML_PREDICT(TABLE train, MODEL `../", "invalid model name")]:
+        (line,) = _jdbc_result(jdbc, statement)
+        assert line.startswith("error:") and message in line, line
+    assert _jdbc_result(jdbc, "SET 'parallelism.default'") == ["updated: 0"]
+
+
 def test_bad_requests_get_rest_errors_and_the_server_carries_on(gateway):
     status, body = gateway.request("POST", "/v4/sessions", b"{not json")
     assert status == 400 and "OpenSessionRequestBody" in body["errors"][0]
@@ -238,6 +256,12 @@ def test_bad_requests_get_rest_errors_and_the_server_carries_on(gateway):
     status, body = gateway.request("POST", "/v4/sessions/not-a-uuid/heartbeat")
     assert status == 400 and "session_handle" in body["errors"][0]
     assert gateway.request("GET", "/v4/no/such/path")[0] == 404
+    # What a web page could send without CORS's permission is refused before it runs.
+    status, body = gateway.request("POST", "/v4/sessions", b"{}",
+                                   {"Content-Type": "text/plain"})
+    assert status == 400 and "application/json" in body["errors"][0]
+    status, body = gateway.request("GET", "/v4/info", None, {"Host": "evil.example:8083"})
+    assert status == 400 and "evil.example" in body["errors"][0]
     assert gateway.request("GET", "/v9/info")[0] == 404
     assert gateway.request("GET", "/v1/api_versions") == (200, {"versions": ["V1", "V2", "V3",
                                                                               "V4"]})
