@@ -69,6 +69,7 @@ class FlinkRuntime:
 
     def __init__(self, options: dict[str, str] | None = None, *,
                  fixed: dict[str, str] | None = None) -> None:
+        _drop_empty_java_home()
         self._fixed = dict(fixed or {})
         self.options = self._defaults() | (options or {})
         self._validate_mode(self.options[RUNTIME_MODE])
@@ -161,6 +162,15 @@ class FlinkRuntime:
     def _validate_mode(value: str) -> None:
         if value.lower() not in ("streaming", "batch"):
             raise MlsqlError(f"{RUNTIME_MODE} must be 'streaming' or 'batch', not {value!r}")
+
+
+def _drop_empty_java_home() -> None:
+    """PyFlink starts its JVM as $JAVA_HOME/bin/java whenever JAVA_HOME is set, so an empty
+    one (an `export JAVA_HOME=` left in a profile, or the environment a Flink process handed
+    to a Python worker in this process) fails with "No such file: 'bin/java'" although `java`
+    is on the PATH. Empty means unset."""
+    if os.environ.get("JAVA_HOME", None) == "":
+        del os.environ["JAVA_HOME"]
 
 
 @contextlib.contextmanager

@@ -31,4 +31,8 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     JVM, so drop it.
     """
     env = {k: v for k, v in os.environ.items() if k != "PYFLINK_GATEWAY_DISABLED"}
+    if not env.get("JAVA_HOME", "x"):
+        # A Python worker run in this process took a Flink process's environment over,
+        # an empty JAVA_HOME with it: a child JVM would look for 'bin/java'.
+        del env["JAVA_HOME"]
     return {**env, **extra}
