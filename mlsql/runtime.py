@@ -19,6 +19,7 @@ from pyflink.table import EnvironmentSettings, Table, TableEnvironment, TableRes
 from pyflink.table.udf import UserDefinedFunctionWrapper
 
 from mlsql.errors import MlsqlError
+from mlsql.flink_dist.home import PYFLINK_PROCESS_VARIABLES
 from mlsql.paths import user_path
 
 RUNTIME_MODE = "execution.runtime-mode"
@@ -69,7 +70,7 @@ class FlinkRuntime:
 
     def __init__(self, options: dict[str, str] | None = None, *,
                  fixed: dict[str, str] | None = None) -> None:
-        _drop_empty_java_home()
+        _clean_environment()
         self._fixed = dict(fixed or {})
         self.options = self._defaults() | (options or {})
         self._validate_mode(self.options[RUNTIME_MODE])
@@ -164,11 +165,14 @@ class FlinkRuntime:
             raise MlsqlError(f"{RUNTIME_MODE} must be 'streaming' or 'batch', not {value!r}")
 
 
-def _drop_empty_java_home() -> None:
-    """PyFlink starts its JVM as $JAVA_HOME/bin/java whenever JAVA_HOME is set, so an empty
-    one (an `export JAVA_HOME=` left in a profile, or the environment a Flink process handed
-    to a Python worker in this process) fails with "No such file: 'bin/java'" although `java`
-    is on the PATH. Empty means unset."""
+def _clean_environment() -> None:
+    """Before this process starts its JVM: forget a parent's PyFlink variables, and treat an
+    empty JAVA_HOME as unset (PyFlink would run '$JAVA_HOME/bin/java', i.e. 'bin/java')."""
+    from pyflink import java_gateway
+
+    if java_gateway._gateway is None:  # no JVM of ours yet: these are a parent's
+        for variable in PYFLINK_PROCESS_VARIABLES:
+            os.environ.pop(variable, None)
     if os.environ.get("JAVA_HOME", None) == "":
         del os.environ["JAVA_HOME"]
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from mlsql.flink_dist.home import PYFLINK_PROCESS_VARIABLES
+
 FLINK_TYPES = {"float64": "DOUBLE", "int64": "BIGINT", "int32": "INT", "object": "STRING",
                "bool": "BOOLEAN"}
 
@@ -27,12 +29,9 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     """The environment for a child process that starts its own Flink.
 
     Local PyFlink runs Python UDFs in the client process ("loopback" mode) and marks that
-    process with PYFLINK_GATEWAY_DISABLED; a child inheriting the mark refuses to start a
-    JVM, so drop it.
+    process (PYFLINK_GATEWAY_DISABLED, PYTHON_LOOPBACK_SERVER_ADDRESS); a child inheriting
+    the marks refuses to start a JVM, or sends its UDFs back into this process, whose
+    environment they then overwrite. Drop them.
     """
-    env = {k: v for k, v in os.environ.items() if k != "PYFLINK_GATEWAY_DISABLED"}
-    if not env.get("JAVA_HOME", "x"):
-        # A Python worker run in this process took a Flink process's environment over,
-        # an empty JAVA_HOME with it: a child JVM would look for 'bin/java'.
-        del env["JAVA_HOME"]
+    env = {k: v for k, v in os.environ.items() if k not in PYFLINK_PROCESS_VARIABLES}
     return {**env, **extra}

@@ -12,6 +12,12 @@ import yaml
 
 from mlsql.jars.resolve import cache_root
 
+# Set by PyFlink in a process that runs Python UDFs in "loopback" mode. A child process that
+# inherits them sends its own jobs' Python UDFs back to the parent's server (and the parent's
+# environment is overwritten with the child's Flink's), or refuses to start a JVM at all.
+PYFLINK_PROCESS_VARIABLES = ("PYTHON_LOOPBACK_SERVER_ADDRESS", "PYFLINK_GATEWAY_DISABLED",
+                             "_PYFLINK_CONN_INFO_PATH")
+
 # Logging configuration files the scripts name (-Dlog4j.configurationFile=...).
 _LOG_CONFIGS = ("log4j.properties", "log4j-cli.properties", "log4j-console.properties",
                 "log4j-session.properties", "logback.xml", "logback-console.xml",
@@ -61,7 +67,8 @@ class FlinkDist:
     def env(self, base: Mapping[str, str] | None = None) -> dict[str, str]:
         """The environment a bin/ script runs with: ours in place of PyFlink's dirs."""
         env = dict(os.environ if base is None else base)
-        env.pop("PYFLINK_GATEWAY_DISABLED", None)  # set inside PyFlink's own JVM children
+        for variable in PYFLINK_PROCESS_VARIABLES:  # this process's PyFlink, not theirs
+            env.pop(variable, None)
         env.update(FLINK_HOME=str(pyflink_home()), FLINK_CONF_DIR=str(self.conf_dir),
                    FLINK_LOG_DIR=str(self.log_dir), FLINK_OPT_DIR=str(self.opt_dir),
                    FLINK_LIB_DIR=str(self.lib_dir))
