@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+import tests.helpers  # noqa: F401  (snapshots the environment before any Flink runs)
+
 
 @pytest.fixture(scope="session")
 def batch_session(tmp_path_factory):

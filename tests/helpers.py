@@ -25,6 +25,12 @@ def create_csv_table(session, name: str, frame: pd.DataFrame, directory: Path,
                 f"'path' = '{path}', 'format' = 'csv', 'csv.null-literal' = '')")
 
 
+# The environment this test run started with. PyFlink's in-process Python workers (loopback
+# mode) update os.environ with the variables of the Flink job they serve, so children get
+# this copy, not what the run's earlier jobs left behind.
+_STARTING_ENVIRONMENT = dict(os.environ)
+
+
 def subprocess_env(**extra: str) -> dict[str, str]:
     """The environment for a child process that starts its own Flink.
 
@@ -33,5 +39,5 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     the marks refuses to start a JVM, or sends its UDFs back into this process, whose
     environment they then overwrite. Drop them.
     """
-    env = {k: v for k, v in os.environ.items() if k not in PYFLINK_PROCESS_VARIABLES}
+    env = {k: v for k, v in _STARTING_ENVIRONMENT.items() if k not in PYFLINK_PROCESS_VARIABLES}
     return {**env, **extra}

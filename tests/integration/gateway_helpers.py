@@ -58,7 +58,8 @@ def start_gateway(root: Path, *extra: str) -> GatewayProcess:
     log = root / f"gateway-{port}.log"
     process = subprocess.Popen(
         [str(MLSQL), "gateway", "--port", str(port), "--registry", str(root / "registry"),
-         *extra], stdout=log.open("w"), stderr=subprocess.STDOUT, env=subprocess_env())
+         *extra], stdout=log.open("w"), stderr=subprocess.STDOUT, env=subprocess_env(),
+        cwd=root)
     gateway = GatewayProcess(process, f"127.0.0.1:{port}", log)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
@@ -93,7 +94,7 @@ def run_sql_client_script(gateway: GatewayProcess, script: str, directory: Path,
     path = directory / name
     path.write_text(script)
     result = subprocess.run(sql_client_command(gateway, "-f", str(path)), capture_output=True,
-                            text=True, timeout=300, env=subprocess_env())
+                            text=True, timeout=300, env=subprocess_env(), cwd=directory)
     return result.stdout
 
 

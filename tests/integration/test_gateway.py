@@ -116,7 +116,7 @@ def test_streaming_select_shows_live_rows_until_cancelled(gateway, trained, root
     before = gateway.session_processes()
     client = subprocess.Popen(sql_client_command(gateway, "-f", str(script)), text=True,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              env=subprocess_env(), start_new_session=True)
+                              env=subprocess_env(), start_new_session=True, cwd=root)
     rows: list[list[str]] = []
     seen_enough = threading.Event()
 
@@ -154,7 +154,7 @@ def test_interactive_result_modes_show_rows(gateway, trained, root, mode, runtim
     top = frame.sort_values("x").iloc[-1]
     client = pexpect.spawn(sql_client_command(gateway)[0], sql_client_command(gateway)[1:],
                            env=subprocess_env(), encoding="utf-8", timeout=180,
-                           dimensions=(40, 160))
+                           dimensions=(40, 160), cwd=str(root))
     try:
         client.expect(PROMPT)
         for line in (f"SET 'execution.runtime-mode' = '{runtime_mode}';\n",
