@@ -106,6 +106,9 @@ def test_sql_client_shows_our_errors_with_line_and_column(gateway, trained, root
     assert "SqlSyntaxError: SQL syntax error at line 1, column" in output, output[-2000:]
 
 
+# Passes alone, failed after the rest of the suite in CI (no live row within 180 s; cause not
+# found yet): run in a pytest process of its own (.ci/run's second command).
+@pytest.mark.isolated
 def test_streaming_select_shows_live_rows_until_cancelled(gateway, trained, root):
     script = root / "live.sql"
     script.write_text(TABLEAU + (
