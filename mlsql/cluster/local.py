@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -32,10 +31,10 @@ from pathlib import Path
 from mlsql.cluster.rest import DEFAULT_PORT, Address, JobSummary, Overview, Unreachable, jobs
 from mlsql.errors import MlsqlError
 from mlsql.flink_dist import FlinkDist, pyflink_home
+from mlsql.local_processes import HOST, alive, free_port, port_in_use
 from mlsql.paths import user_path
 from mlsql.runtime import default_checkpoint_dir
 
-HOST = "127.0.0.1"
 DEFAULT_SLOTS = 2
 NAME = "cluster"
 _DAEMONS = ("standalonesession", "taskexecutor")
@@ -158,10 +157,10 @@ class LocalCluster:
                                  f"{state['port']}; stop it first (`mlsql cluster stop`) "
                                  f"to start one on port {port}")
         self._stop_leftovers()
-        if _port_in_use(port):
+        if port_in_use(port):
             raise MlsqlError(f"port {port} on {HOST} is in use by a program that is not a "
                              "Flink JobManager; choose another with --port")
-        settings = cluster_settings(port, slots, _free_port(), self.pid_dir)
+        settings = cluster_settings(port, slots, free_port(), self.pid_dir)
         settings |= dict(extra or {})
         dist = self._dist(settings)
         self._write_state({"port": port, "slots": slots, "settings": settings,
@@ -249,7 +248,7 @@ class LocalCluster:
             for path in self.pid_dir.glob(f"flink-*-{daemon}.pid"):
                 with contextlib.suppress(OSError, ValueError):
                     for line in path.read_text().split():
-                        if _alive(int(line)):
+                        if alive(int(line)):
                             found[daemon] = int(line)
         return found
 
@@ -261,10 +260,10 @@ class LocalCluster:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, 15)
         deadline = time.monotonic() + timeout
-        while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+        while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
             time.sleep(0.2)
         for pid in pids:
-            if _alive(pid):
+            if alive(pid):
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, 9)
         for path in self.pid_dir.glob("flink-*.pid"):
@@ -282,25 +281,4 @@ class LocalCluster:
         self._state_file.write_text(json.dumps(state, indent=2))
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    with contextlib.suppress(OSError):  # a zombie still answers kill(0)
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    return True
 
-
-def _port_in_use(port: int) -> bool:
-    with socket.socket() as probe:
-        probe.settimeout(0.5)
-        return probe.connect_ex((HOST, port)) == 0
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]

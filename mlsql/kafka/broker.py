@@ -29,9 +29,9 @@ from pathlib import Path
 
 from mlsql.errors import MlsqlError
 from mlsql.jars import bundle, resolve
+from mlsql.local_processes import HOST, alive, free_port, port_in_use
 from mlsql.paths import user_path
 
-HOST = "127.0.0.1"
 DEFAULT_PORT = 9092
 _STARTED = "Kafka Server started"
 _HEAP = "-Xmx512m"
@@ -112,7 +112,7 @@ class LocalKafka:
 
     def status(self) -> BrokerStatus:
         state = self._read_state()
-        if state and _alive(state["pid"]):
+        if state and alive(state["pid"]):
             return BrokerStatus(True, self.data_dir, state["port"], state["pid"],
                                 state["started_at"])
         return BrokerStatus(False, self.data_dir)
@@ -125,12 +125,12 @@ class LocalKafka:
             if current.port != port:
                 raise MlsqlError(f"{current.describe()}; stop it first to use port {port}")
             return current
-        if _port_in_use(port):
+        if port_in_use(port):
             raise MlsqlError(f"port {port} on {HOST} is in use by another program; choose "
                              "another with --port")
         jars = resolve("kafka-broker", progress)
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        controller_port = (self._read_state() or {}).get("controller_port") or _free_port()
+        controller_port = (self._read_state() or {}).get("controller_port") or free_port()
         config = self._write_config(port, controller_port)
         if not (self.data_dir / "logs" / "meta.properties").exists():
             self._format(jars, config)
@@ -151,15 +151,15 @@ class LocalKafka:
     def stop(self, timeout: float = 30) -> bool:
         """Stop the broker; False when none was running."""
         state = self._read_state()
-        if not state or not _alive(state["pid"]):
+        if not state or not alive(state["pid"]):
             return False
         pid = state["pid"]
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
-        while _alive(pid) and time.monotonic() < deadline:
+        while alive(pid) and time.monotonic() < deadline:
             time.sleep(0.2)
-        if _alive(pid):
+        if alive(pid):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         self._write_state({**state, "pid": None})
@@ -197,7 +197,7 @@ class LocalKafka:
             if process.poll() is not None:
                 raise MlsqlError(f"Kafka exited during start (code {process.returncode}); "
                                  f"the end of {self.log_file}:\n{self._log_tail()}")
-            if _STARTED in self.log_file.read_text(errors="replace") and _port_in_use(port):
+            if _STARTED in self.log_file.read_text(errors="replace") and port_in_use(port):
                 return
             time.sleep(0.2)
         self.stop()
@@ -247,29 +247,4 @@ def _java() -> str:
     return found
 
 
-def _alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie (exited, not yet reaped by its parent) still answers kill(0).
-    with contextlib.suppress(OSError):
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        return stat.rsplit(")", 1)[1].split()[0] != "Z"
-    return True
 
-
-def _port_in_use(port: int) -> bool:
-    with socket.socket() as probe:
-        probe.settimeout(0.5)
-        return probe.connect_ex((HOST, port)) == 0
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
