@@ -13,6 +13,7 @@ from mlsql.cluster.cli import leave_running
 from mlsql.cluster.cli import register as register_cluster
 from mlsql.errors import MlsqlError
 from mlsql.gateway.cli import add_commands as add_gateway_commands
+from mlsql.notebook.bars import is_bar, text_bar
 from mlsql.parser import parse_script
 from mlsql.registry import default_registry_path
 
@@ -238,8 +239,33 @@ def _print_frame(frame: pd.DataFrame, fmt: str) -> None:
     sys.stdout.flush()
 
 
-def _progress(message: str) -> None:
-    print(f"[mlsql {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+class _Progress:
+    """Progress on stderr, one `[mlsql HH:MM:SS] message` line each. On a terminal a
+    `Step` (mlsql.progress) is drawn as a bar redrawn in place on one line, which ends when
+    the step finishes or another task or message comes."""
+
+    def __init__(self) -> None:
+        self._open_task: str | None = None  # the task whose bar line has no newline yet
+
+    def __call__(self, message: str) -> None:
+        stream = sys.stderr
+        prefix = f"[mlsql {time.strftime('%H:%M:%S')}] "
+        drawn = is_bar(message) and stream.isatty()
+        if self._open_task is not None and not (drawn and message.task == self._open_task):
+            stream.write("\n")
+            self._open_task = None
+        if not drawn:
+            print(prefix + message, file=stream, flush=True)
+            return
+        stream.write(f"\r{prefix}{text_bar(message)}\x1b[K")
+        if message.finished:
+            stream.write("\n")
+        else:
+            self._open_task = message.task
+        stream.flush()
+
+
+_progress = _Progress()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,147 @@
+"""Running a %%mlsql cell: options, placeholders, each statement with its live output, and
+errors shown as mlsql's message (line, column, caret) instead of a traceback."""
+
+from __future__ import annotations
+
+import html
+import re
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+import pandas as pd
+
+from mlsql import ir
+from mlsql.errors import MlsqlError
+from mlsql.jobs import JobHandle
+from mlsql.notebook import kernel
+from mlsql.notebook.params import bind
+from mlsql.notebook.progress import elapsed
+from mlsql.notebook.streams import preview
+from mlsql.notebook.tables import ResultFrame, frame_html, frame_text, result_frame
+from mlsql.parser import parse_script
+from mlsql.session import Session, is_query, leading_word
+from mlsql.splitter import Statement
+
+CellResult = ResultFrame | JobHandle | None
+
+
+@dataclass(frozen=True)
+class CellOptions:
+    registry: str | None = None
+    output: str | None = None  # -o NAME: the user-namespace variable for the result
+    limit: int = 100  # rows of a streaming query's preview
+    timeout: float = 10.0  # seconds of a streaming query's preview
+    plot: bool = True
+
+
+class CellError(MlsqlError):
+    """An mlsql error in a cell. IPython shows `_render_traceback_`'s lines in place of a
+    traceback: the message alone (a syntax error's line, column and caret included)."""
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"\x1b[0;31merror:\x1b[0m {line}" if i == 0 else line
+                for i, line in enumerate(str(self).split("\n"))]
+
+
+_VALUED = {"--registry": "registry", "-o": "output", "--output": "output",
+           "--limit": "limit", "--timeout": "timeout"}
+_FLAGS = {"--no-plot": ("plot", False)}
+_OPTION = re.compile(r"\s*(--?[A-Za-z][\w-]*)(?=[\s=]|$)")
+
+
+def parse_line(line: str) -> tuple[CellOptions, str]:
+    """The leading options of a magic's line, and the SQL after them (verbatim)."""
+    options = CellOptions()
+    rest = line
+    while (match := _OPTION.match(rest)) and not rest.lstrip().startswith("-- "):
+        name, rest = match.group(1), rest[match.end():]
+        if name in _FLAGS:
+            field, value = _FLAGS[name]
+            options = replace(options, **{field: value})
+            continue
+        if name not in _VALUED:
+            raise CellError(f"unknown option {name} (options: --registry DIR, -o NAME, "
+                            "--limit N, --timeout S, --no-plot)")
+        value, rest = _option_value(name, rest.removeprefix("=") if rest.startswith("=")
+                                    else rest)
+        field = _VALUED[name]
+        try:
+            converted = {"limit": int, "timeout": float}.get(field, str)(value)
+        except ValueError:
+            raise CellError(f"{name} takes a number, not {value!r}") from None
+        options = replace(options, **{field: converted})
+    return options, rest.strip()
+
+
+def _option_value(name: str, rest: str) -> tuple[str, str]:
+    lexer = shlex.shlex(rest, posix=True)
+    lexer.whitespace_split = True
+    try:
+        value = lexer.get_token()
+    except ValueError as error:
+        raise CellError(f"{name}: {error}") from None
+    if value is None:
+        raise CellError(f"{name} needs a value")
+    remaining = lexer.instream.read() if hasattr(lexer.instream, "read") else ""
+    return value, remaining
+
+
+def run_cell(sql: str, namespace: Mapping[str, object], options: CellOptions) -> CellResult:
+    """Run the cell's statements in the kernel's session; the last one's result."""
+    try:
+        session = kernel.kernel_session(options.registry)
+        kernel.progress.new_cell()
+        statements = parse_script(bind(sql, namespace))  # nothing runs before all parse
+        result: CellResult = None
+        for statement, parsed in statements:
+            result = _run_statement(session, statement, parsed, options)
+        return result
+    except MlsqlError as error:
+        raise CellError(str(error)) from None
+
+
+def _run_statement(session: Session, statement: Statement, parsed: ir.MlsqlStatement,
+                   options: CellOptions) -> CellResult:
+    if _is_streaming_query(session, statement, parsed):
+        return _preview(session, statement, parsed, options)
+    with elapsed(_describe(statement)):
+        result = session.execute(statement, parsed)
+    if isinstance(result, pd.DataFrame):
+        return result_frame(result, plot=options.plot)
+    return result if isinstance(result, JobHandle) else None
+
+
+def _is_streaming_query(session: Session, statement: Statement,
+                        parsed: ir.MlsqlStatement) -> bool:
+    return (isinstance(parsed, ir.FlinkStatement) and not session.runtime.is_batch
+            and is_query(leading_word(statement, parsed)))
+
+
+def _preview(session: Session, statement: Statement, parsed: ir.MlsqlStatement,
+             options: CellOptions) -> ResultFrame:
+    from IPython.display import display
+
+    result = session.execute(statement, parsed, collect=False)
+    client = result.get_job_client()
+    job = f"job {client.get_job_id()}" if client is not None else "the query"
+    waiting = (f"streaming query: {job} running; previewing up to {options.limit:,} rows "
+               f"for up to {options.timeout:g} s, then it is cancelled")
+    live = display({"text/plain": waiting, "text/html": f"<p>{html.escape(waiting)}</p>"},
+                   raw=True, display_id=True)
+
+    def show(rows: pd.DataFrame) -> None:
+        note = f"streaming preview, live ({job})"
+        live.update({"text/html": frame_html(rows, note), "text/plain": frame_text(rows, note)},
+                    raw=True)
+
+    done = preview(result, options.limit, options.timeout, show)
+    summary = f"streaming query: {done.note}"
+    live.update({"text/plain": summary, "text/html": f"<p>{html.escape(summary)}</p>"},
+                raw=True)
+    return result_frame(done.frame, note=done.note, plot=options.plot)
+
+
+def _describe(statement: Statement, words: int = 4) -> str:
+    text = " ".join(token.text for token in statement.tokens[:words] if token.text)
+    return text + (" …" if len(statement.tokens) > words + 1 else "")

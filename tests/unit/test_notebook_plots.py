@@ -1,0 +1,63 @@
+"""Plots chosen by an analysis result's columns (the contract with the ML_* functions)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import roc_auc_score, roc_curve
+
+from mlsql.notebook import plot
+from mlsql.notebook.plots import plot_kind, roc_auc
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def _roc_frame():
+    rng = np.random.default_rng(3)
+    y = rng.random(500) < 0.3
+    scores = np.clip(y * 0.3 + rng.random(500) * 0.8, 0, 1)
+    fpr, tpr, thresholds = roc_curve(y, scores)
+    frame = pd.DataFrame({"threshold": thresholds, "recall": tpr, "false_positive_rate": fpr,
+                          "true_positives": 0, "false_positives": 0, "true_negatives": 0,
+                          "false_negatives": 0})
+    return frame, roc_auc_score(y, scores)
+
+
+FRAMES = {
+    "confusion": pd.DataFrame({"expected_label": ["0", "1"], "0": [90, 4], "1": [3, 12]}),
+    "importance": pd.DataFrame({"feature": ["amount", "online", "hour"],
+                                "importance": [10.0, 2.5, 4.0], "importance_type": "gain"}),
+    "explanation": pd.DataFrame({
+        "tx_id": [1], "probability": [0.97], "baseline": [-3.2], "raw_score": [3.1],
+        "feature_1": ["amount"], "attribution_1": [4.0], "feature_2": ["hour_of_day"],
+        "attribution_2": [1.5], "feature_3": ["online"], "attribution_3": [-0.1],
+        "other_attribution": [0.9]}),
+    "training": pd.DataFrame({
+        "version": [1, 1, 1, 2, 2], "iteration": [1, 2, 3, 1, 2],
+        "loss": [0.6, 0.4, 0.3, 0.5, 0.2], "eval_loss": [0.65, 0.45, 0.35, None, None],
+        "duration_ms": 5, "training_seconds": 1.0, "options": "{}"}),
+    "residuals": pd.DataFrame({"count": [100], "mean_residual": [0.1], "p05": [-2.0],
+                               "p25": [-0.5], "median": [0.05], "p75": [0.6], "p95": [2.2]}),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(FRAMES))
+def test_each_result_gets_its_png(kind):
+    drawn = plot(FRAMES[kind])
+    assert drawn is not None and drawn.kind == kind
+    assert drawn._repr_png_().startswith(PNG)
+
+
+def test_roc_curve_with_the_auc_in_its_legend():
+    frame, expected = _roc_frame()
+    assert roc_auc(frame) == pytest.approx(expected, abs=1e-9)
+    drawn = plot(frame)
+    assert drawn.kind == "roc" and drawn.png().startswith(PNG)
+    legend = [t.get_text() for t in drawn.figure.axes[0].get_legend().get_texts()]
+    assert legend[0] == f"ROC (AUC = {expected:.4f})"
+
+
+def test_other_results_get_no_plot():
+    assert plot(pd.DataFrame({"a": [1], "b": [2]})) is None
+    assert plot_kind(FRAMES["importance"].iloc[:0]) is None
