@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -117,6 +118,13 @@ def run_jdbc(gateway: GatewayProcess, classes: Path, statements: list[str]) -> s
          *statements], capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
     return result.stdout
+
+
+def failure_report(gateway: GatewayProcess, client_output: str) -> str:
+    """What a failed client test shows: the client's screen text and the gateway's log."""
+    screen = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", client_output)
+    return (f"client output (last 3000 chars):\n{screen[-3000:]}\n"
+            f"gateway log (last 3000 chars):\n{gateway.log.read_text()[-3000:]}")
 
 
 def tableau_rows(output: str, columns: int) -> list[list[str]]:

@@ -4,6 +4,7 @@ session get Flink's REST errors while the server and other sessions carry on."""
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import signal
@@ -19,6 +20,7 @@ import pytest
 from tests.helpers import subprocess_env
 from tests.integration.gateway_helpers import (
     compile_jdbc_program,
+    failure_report,
     run_jdbc,
     run_sql_client_script,
     sql_client_command,
@@ -121,10 +123,12 @@ def test_streaming_select_shows_live_rows_until_cancelled(gateway, trained, root
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                               env=subprocess_env(), start_new_session=True, cwd=root)
     rows: list[list[str]] = []
+    output: list[str] = []
     seen_enough = threading.Event()
 
     def read() -> None:
         for line in client.stdout:
+            output.append(line)
             cells = [c.strip() for c in line.strip().strip("|").split("|")]
             if len(cells) == 3 and cells[0] == "+I":
                 rows.append(cells)
@@ -133,7 +137,8 @@ def test_streaming_select_shows_live_rows_until_cancelled(gateway, trained, root
 
     threading.Thread(target=read, daemon=True).start()
     try:
-        assert seen_enough.wait(180), "no live rows within 180 s"
+        assert seen_enough.wait(180), "no live rows within 180 s\n" + failure_report(
+            gateway, "".join(output))
         assert client.poll() is None  # rows arrive while the query still runs
         os.killpg(client.pid, signal.SIGINT)
         client.wait(90)
@@ -158,6 +163,7 @@ def test_interactive_result_modes_show_rows(gateway, trained, root, mode, runtim
     client = pexpect.spawn(sql_client_command(gateway)[0], sql_client_command(gateway)[1:],
                            env=subprocess_env(), encoding="utf-8", timeout=180,
                            dimensions=(40, 160), cwd=str(root))
+    client.logfile_read = screen = io.StringIO()
     try:
         client.expect(PROMPT)
         for line in (f"SET 'execution.runtime-mode' = '{runtime_mode}';\n",
@@ -175,6 +181,9 @@ def test_interactive_result_modes_show_rows(gateway, trained, root, mode, runtim
         client.expect(PROMPT)
         client.send("QUIT;\n")
         client.expect(pexpect.EOF)
+    except pexpect.TIMEOUT:
+        pytest.fail(f"the SQL client did not show the row\n"
+                    f"{failure_report(gateway, screen.getvalue())}")
     finally:
         client.close(force=True)
 
