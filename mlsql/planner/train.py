@@ -26,6 +26,7 @@ from mlsql.training import algorithms
 from mlsql.training.distributed import TRAINERS as DISTRIBUTED_TRAINERS
 from mlsql.training.extract import TooManyRows, extract
 from mlsql.training.fit import DISTRIBUTED, SINGLE, Fit
+from mlsql.training.history import LOSS_METRIC, History
 from mlsql.training.labels import label_expression, label_values
 from mlsql.training.options import CLASSIFICATION, CLUSTERING, REGRESSION, parse_options
 from mlsql.training.split import eval_mask
@@ -84,8 +85,9 @@ def train(statement: ir.CreateModel, context: PlanContext) -> TrainingSummary:
         payload = {"format": 1, "task": model_type.task, "features": fit.spec,
                    "outputs": model_outputs(model_type.task, plan), **fit.fitted}
         _write_json(staged.path / PREDICTOR_FILE, payload)
-        metrics = (fit.metrics if fit.metrics is not None
-                   else fit.evaluate(Predictor(payload, str(staged.path))))
+        predictor = Predictor(payload, str(staged.path))
+        metrics = fit.metrics if fit.metrics is not None else fit.evaluate(predictor)
+        _complete_history(fit, predictor, metrics, model_type.task)
         _write_json(staged.path / METADATA_FILE, {
             "name": statement.name,
             "model_type": model_type.name,
@@ -104,6 +106,8 @@ def train(statement: ir.CreateModel, context: PlanContext) -> TrainingSummary:
                      "eval": fit.eval_rows},
             "created_at": now_iso(),
             "mlsql_version": __version__,
+            "training": {"seconds": time.monotonic() - started,
+                         "loss": LOSS_METRIC[model_type.task], "history": fit.history.rows},
         })
     context.progress(f"published {statement.name} version {staged.version}")
     return TrainingSummary(statement.name, staged.version, model_type.name,
@@ -169,16 +173,38 @@ def _fit_in_python(statement: ir.CreateModel, model_type, options: dict[str, Any
     x = features.encode(spec, [feature_frame[name] for name in kinds])
     context.progress(f"fitting {model_type.name} on {int(train_rows.sum()):,} rows, "
                      f"{x.shape[1]} encoded features")
-    fitted = algorithms.fit(model_type.name, x[train_rows],
-                            None if y is None else y[train_rows], options, spec,
-                            directory, context.progress)
+    history = History()
+
+    def rows(mask):
+        return x[mask], None if y is None else y[mask]
+
+    fitted = algorithms.fit(model_type.name, *rows(train_rows), options, spec, directory,
+                            context.progress, history,
+                            rows(held_out) if held_out.any() else None)
     scored = held_out if held_out.any() else train_rows
 
     def evaluate_on_rows(predictor: Predictor) -> dict[str, float]:
-        return evaluate(predictor, x[scored], None if y is None else y[scored])
+        return evaluate(predictor, *rows(scored))
+
+    def evaluate_training_rows(predictor: Predictor) -> dict[str, float]:
+        return evaluate(predictor, *rows(train_rows))
 
     return Fit(spec, fitted, int(train_rows.sum()), int(held_out.sum()),
-               evaluate=evaluate_on_rows)
+               evaluate=evaluate_on_rows, history=history,
+               train_metrics=evaluate_training_rows)
+
+
+def _complete_history(fit: Fit, predictor: Predictor, metrics: dict[str, float],
+                      task: str) -> None:
+    """A one-row history without losses (a scikit-learn solver reports only its iteration
+    count) gets the fitted model's loss on the training rows, and on the held-out rows."""
+    rows = fit.history.rows
+    if len(rows) != 1 or rows[0]["loss"] is not None or fit.train_metrics is None:
+        return
+    loss = LOSS_METRIC[task]
+    rows[0]["loss"] = fit.train_metrics(predictor).get(loss)
+    if fit.eval_rows:
+        rows[0]["eval_loss"] = metrics.get(loss)
 
 
 def plan_columns(columns: list[Column], label_name: str | None, task: str,

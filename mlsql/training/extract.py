@@ -24,9 +24,11 @@ from mlsql.dialect import quote_identifier, quote_literal
 from mlsql.errors import SchemaError
 from mlsql.flink_types import Column, table_columns
 from mlsql.jobs import JobHandle
+from mlsql.progress import Step
 from mlsql.runtime import FlinkRuntime
 
 _POLL_SECONDS = 1.0
+_TASK = "extract"
 # Written for SQL NULL, so that an empty string stays an empty string.
 _NULL = "__mlsql_null__"
 _ARROW_TYPES = {
@@ -80,8 +82,9 @@ def extract(runtime: FlinkRuntime, query_sql: str, columns: list[Column],
                             progress, row_limit)
         table = _read_csv(directory, aliases, types)
         seconds = time.monotonic() - started
-        progress(f"extracted {table.num_rows:,} rows in {seconds:.1f} s "
-                 f"({table.num_rows / max(seconds, 1e-9):,.0f} rows/s)")
+        progress(Step(f"extracted {table.num_rows:,} rows in {seconds:.1f} s "
+                      f"({table.num_rows / max(seconds, 1e-9):,.0f} rows/s)", _TASK,
+                      table.num_rows, table.num_rows, "rows"))
         frame = table.to_pandas()
         frame.columns = names
         return frame
@@ -139,7 +142,8 @@ def _wait_with_progress(job: JobHandle, counter: _LineCounter, started: float,
             job.cancel()
             raise TooManyRows(row_limit)
         if rows != reported:
-            progress(f"extracting training rows: {rows:,} ({time.monotonic() - started:.0f} s)")
+            progress(Step(f"extracting training rows: {rows:,} "
+                          f"({time.monotonic() - started:.0f} s)", _TASK, rows, None, "rows"))
             reported = rows
     job.wait()
 

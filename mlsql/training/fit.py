@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from mlsql.training.history import History
 from udfs.predictors import Predictor
 
 SINGLE = "single"
@@ -21,3 +22,6 @@ class Fit:
     mode: str = SINGLE
     metrics: dict[str, float] | None = None  # known already, or computed by `evaluate`
     evaluate: Callable[[Predictor], dict[str, float]] | None = None
+    history: History = field(default_factory=History)
+    # The training rows' metrics, for a history whose one row has no loss yet (scikit-learn)
+    train_metrics: Callable[[Predictor], dict[str, float]] | None = None

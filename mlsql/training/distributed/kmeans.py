@@ -16,6 +16,7 @@ import pandas as pd
 from mlsql.compiler.sql import BARRIER, double, first_best
 from mlsql.errors import TrainingError
 from mlsql.flink_types import Column
+from mlsql.progress import Step
 from mlsql.runtime import FlinkRuntime
 from mlsql.training.distributed.common import (
     PassCheck,
@@ -29,6 +30,7 @@ from mlsql.training.distributed.common import (
 )
 from mlsql.training.extract import extract
 from mlsql.training.fit import DISTRIBUTED, Fit
+from mlsql.training.history import History
 
 SAMPLE_ROWS = 100_000
 MAX_DISTANCE_TERMS = 5_000  # clusters x encoded features, computed for every row
@@ -67,6 +69,7 @@ def fit_kmeans(runtime: FlinkRuntime, query_sql: str, columns: list[Column],
     tolerance = TOLERANCE * float(sample.var(axis=0).mean())
 
     same_rows = PassCheck()
+    history = History()
     for step in range(1, options["max_iter"] + 1):
         per_cluster = _lloyd_step(runtime, base, names, centroids)
         same_rows.check(int(per_cluster["n"].sum()), float(per_cluster["fingerprint"].sum()))
@@ -75,14 +78,17 @@ def fit_kmeans(runtime: FlinkRuntime, query_sql: str, columns: list[Column],
         filled = counts > 0
         means[filled] = per_cluster[names].to_numpy()[filled] / counts[filled, None]
         shift = float(((means - centroids) ** 2).sum())
-        progress(f"distributed training: Lloyd step {step}, mean squared distance "
-                 f"{per_cluster['sse'].sum() / rows:.6f}, centroid shift {shift:.2e}")
+        mean_squared = float(per_cluster["sse"].sum() / rows)
+        history.record(step, mean_squared)
+        progress(Step(f"distributed training: Lloyd step {step}, mean squared distance "
+                      f"{mean_squared:.6f}, centroid shift {shift:.2e}", "lloyd", step, None,
+                      "steps"))
         if shift <= tolerance or step == options["max_iter"]:
             break
         centroids = means
     metrics = _metrics(per_cluster, means, rows)
     return Fit(spec, {"algorithm": "kmeans", "centroids": centroids.tolist()}, rows, 0,
-               DISTRIBUTED, metrics=metrics)
+               DISTRIBUTED, metrics=metrics, history=history)
 
 
 def _lloyd_step(runtime: FlinkRuntime, base: str, names: list[str],

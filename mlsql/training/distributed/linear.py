@@ -25,6 +25,7 @@ from mlsql.training.distributed.common import (
     row_source,
 )
 from mlsql.training.fit import DISTRIBUTED, Fit
+from mlsql.training.history import History
 
 MAX_ENCODED_FEATURES = 100  # X^T X has (d + 1)^2 aggregates
 
@@ -42,6 +43,7 @@ def fit_linear(runtime: FlinkRuntime, query_sql: str, columns: list[Column], lab
     check_size("linear_reg", len(encoded), MAX_ENCODED_FEATURES)
 
     progress(f"distributed training: X^T X over {rows:,} rows, {len(encoded)} features")
+    history = History()
     a, b = _normal_equations(runtime, source, encoded, label_sql)
     penalty = np.eye(len(b)) * options["l2_reg"]
     penalty[0, 0] = 0.0  # the intercept is not penalized
@@ -52,7 +54,8 @@ def fit_linear(runtime: FlinkRuntime, query_sql: str, columns: list[Column], lab
     progress("distributed training: metrics")
     score = linear_score({**fitted, "features": spec}, inputs, 0)
     metrics = _metrics(runtime, source, score, label_sql)
-    return Fit(spec, fitted, rows, 0, DISTRIBUTED, metrics=metrics)
+    history.record(1, metrics["mean_squared_error"])  # one solve of the normal equations
+    return Fit(spec, fitted, rows, 0, DISTRIBUTED, metrics=metrics, history=history)
 
 
 def _normal_equations(runtime: FlinkRuntime, source: str, encoded: list[str],

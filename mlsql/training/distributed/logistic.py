@@ -18,6 +18,7 @@ import numpy as np
 from mlsql.compiler.sql import BARRIER, double, first_best, typed_literal
 from mlsql.errors import TrainingError
 from mlsql.flink_types import Column
+from mlsql.progress import Step
 from mlsql.runtime import FlinkRuntime
 from mlsql.training.algorithms import class_codes
 from mlsql.training.distributed.common import (
@@ -33,6 +34,7 @@ from mlsql.training.distributed.common import (
 )
 from mlsql.training.extract import extract
 from mlsql.training.fit import DISTRIBUTED, Fit
+from mlsql.training.history import History
 from mlsql.training.labels import label_expression, label_values
 from mlsql.training.options import CLASSIFICATION
 
@@ -88,17 +90,19 @@ def fit_logistic(runtime: FlinkRuntime, query_sql: str, columns: list[Column],
                        len(encoded), 1 if len(classes) == 2 else len(classes))
     check_size("logistic_reg", problem.size, MAX_PARAMETERS)
 
+    history = History()
     theta = _newton(runtime, problem, options["l2_reg"],
-                    min(options["max_iter"], MAX_NEWTON_STEPS), rows, progress)
+                    min(options["max_iter"], MAX_NEWTON_STEPS), rows, progress, history)
     fitted = {"algorithm": "logistic", "classes": classes,
               "coef": theta[:, 1:].tolist(), "intercept": theta[:, 0].tolist()}
     progress("distributed training: metrics")
     metrics = _metrics(runtime, problem, theta, len(classes))
-    return Fit(spec, fitted, rows, 0, DISTRIBUTED, metrics=metrics)
+    return Fit(spec, fitted, rows, 0, DISTRIBUTED, metrics=metrics, history=history)
 
 
 def _newton(runtime: FlinkRuntime, problem: _Problem, l2: float, max_steps: int, rows: int,
-            progress: Callable[[str], None]) -> np.ndarray:
+            progress: Callable[[str], None], history: History) -> np.ndarray:
+    """Newton steps from zero; each accepted step's mean (penalized) loss goes to history."""
     size = problem.size
     same_rows = PassCheck()
     penalty = np.full(size, l2)
@@ -120,8 +124,10 @@ def _newton(runtime: FlinkRuntime, problem: _Problem, l2: float, max_steps: int,
         accepted = (theta, loss)
         theta = theta - move
         change = float(np.abs(move).max())
-        progress(f"distributed training: Newton step {step}, mean loss {loss / rows:.6f}, "
-                 f"largest change {change:.2e}")
+        history.record(step, loss / rows)
+        progress(Step(f"distributed training: Newton step {step}, mean loss "
+                      f"{loss / rows:.6f}, largest change {change:.2e}", "newton", step, None,
+                      "steps"))
         if change <= 1e-6 * max(1.0, float(np.abs(theta).max())):  # quadratic from here
             break
     return theta.reshape(problem.score_rows, -1)
