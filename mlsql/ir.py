@@ -59,19 +59,59 @@ class EvaluateCall:
     features: tuple[ColumnRef, ...] | None = None  # the model's inputs, in order
 
 
+# The analysis functions: (name, takes a TABLE argument).
+FEATURE_IMPORTANCE = "ML_FEATURE_IMPORTANCE"
+TRAINING_INFO = "ML_TRAINING_INFO"
+EXPLAIN_PREDICT = "ML_EXPLAIN_PREDICT"
+ROC_CURVE = "ML_ROC_CURVE"
+CONFUSION_MATRIX = "ML_CONFUSION_MATRIX"
+RESIDUAL_SUMMARY = "ML_RESIDUAL_SUMMARY"
+MODEL_ONLY_FUNCTIONS = (FEATURE_IMPORTANCE, TRAINING_INFO)
+LABELLED_TABLE_FUNCTIONS = (ROC_CURVE, CONFUSION_MATRIX, RESIDUAL_SUMMARY)
+ANALYSIS_FUNCTIONS = (*MODEL_ONLY_FUNCTIONS, EXPLAIN_PREDICT, *LABELLED_TABLE_FUNCTIONS)
+DEFAULT_TOP_K = 3
+
+
+@dataclass(frozen=True)
+class AnalysisCall:
+    """One analysis function span, replaced by a subquery:
+
+    ML_FEATURE_IMPORTANCE(MODEL m), ML_TRAINING_INFO(MODEL m);
+    ML_EXPLAIN_PREDICT(TABLE t, MODEL m [, DESCRIPTOR(features...)] [, top_k]);
+    ML_ROC_CURVE | ML_CONFUSION_MATRIX | ML_RESIDUAL_SUMMARY(TABLE t, MODEL m
+    [, DESCRIPTOR(label)]).
+    """
+
+    function: str  # one of ANALYSIS_FUNCTIONS
+    start: int
+    end: int
+    position: Position  # of the function's name
+    model: ModelRef
+    table_sql: str | None = None
+    table_position: Position | None = None
+    label: ColumnRef | None = None
+    features: tuple[ColumnRef, ...] | None = None
+    top_k: int = DEFAULT_TOP_K
+
+    @property
+    def where(self) -> str:
+        return f"{self.function} at {self.position}"
+
+
 @dataclass(frozen=True)
 class FlinkStatement:
-    """Any statement Flink runs itself; `predicts` and `evaluates` list the spans mlsql
-    rewrites first."""
+    """Any statement Flink runs itself; `predicts`, `evaluates` and `analyses` list the spans
+    mlsql rewrites first."""
 
     text: str
     predicts: tuple[PredictCall, ...] = ()
     leading_word: str = ""
     evaluates: tuple[EvaluateCall, ...] = ()
+    analyses: tuple[AnalysisCall, ...] = ()
 
     @property
     def has_ml(self) -> bool:
-        return bool(self.predicts or self.evaluates)
+        return bool(self.predicts or self.evaluates or self.analyses)
 
 
 @dataclass(frozen=True)

@@ -158,7 +158,11 @@ def parse_statement(statement: Statement) -> ir.MlsqlStatement:
 def flink_statement(statement: Statement) -> ir.FlinkStatement:
     predicts = tuple(_find_calls(statement, "ML_PREDICT", _parse_predict))
     evaluates = tuple(_find_calls(statement, "ML_EVALUATE", _parse_evaluate))
-    return ir.FlinkStatement(statement.text, predicts, statement.first_words[0], evaluates)
+    analyses = sorted((call for name in ir.ANALYSIS_FUNCTIONS
+                       for call in _find_calls(statement, name, _parse_analysis)),
+                      key=lambda call: call.start)
+    return ir.FlinkStatement(statement.text, predicts, statement.first_words[0], evaluates,
+                             tuple(analyses))
 
 
 def _expect_end(cur: _Cursor) -> None:
@@ -405,7 +409,7 @@ def _option_text(cur: _Cursor, stop: str) -> str:
     return cur.statement.text[first.start : last.end].strip()
 
 
-_ML_FUNCTIONS = ("ML_PREDICT", "ML_EVALUATE")
+_ML_FUNCTIONS = ("ML_PREDICT", "ML_EVALUATE", *ir.ANALYSIS_FUNCTIONS)
 
 
 def _find_calls(statement: Statement, name: str, parse) -> list:
@@ -463,6 +467,50 @@ def _parse_evaluate(cur: _Cursor) -> ir.EvaluateCall:
     end = cur.expect_punct(")")
     return ir.EvaluateCall(start.start, end.end, table_sql, table_position, model, label,
                            features)
+
+
+def _parse_analysis(cur: _Cursor) -> ir.AnalysisCall:
+    name_token = cur.token
+    function = name_token.upper
+    position = cur.position(name_token)
+    if function in ir.MODEL_ONLY_FUNCTIONS:
+        cur.advance()
+        cur.expect_punct("(")
+        if cur.token.is_word("TABLE"):
+            raise cur.error(f"{function} takes only MODEL m, no table")
+        cur.expect_word("MODEL")
+        model = cur.model_ref()
+        end = cur.expect_punct(")")
+        return ir.AnalysisCall(function, name_token.start, end.end, position, model)
+    _, table_sql, table_position, model = _table_and_model(cur)
+    label = features = None
+    top_k = ir.DEFAULT_TOP_K
+    if function == ir.EXPLAIN_PREDICT:
+        if cur.token.is_punct(",") and cur.peek().is_word("DESCRIPTOR"):
+            cur.advance()
+            cur.advance()
+            features = _parse_descriptor(cur)
+        if cur.accept_punct(","):
+            top_k = _positive_integer(cur, "top_k")
+    elif cur.accept_punct(","):
+        cur.expect_word("DESCRIPTOR")
+        descriptor_token = cur.token
+        columns = _parse_descriptor(cur)
+        if len(columns) != 1:
+            raise cur.error(f"{function}'s DESCRIPTOR names the one label column",
+                            descriptor_token)
+        label = columns[0]
+    end = cur.expect_punct(")")
+    return ir.AnalysisCall(function, name_token.start, end.end, position, model, table_sql,
+                           table_position, label, features, top_k)
+
+
+def _positive_integer(cur: _Cursor, what: str) -> int:
+    token = cur.token
+    if token.kind is not Kind.NUMBER or not token.text.isdigit() or int(token.text) < 1:
+        raise cur.error(f"expected {what}, a positive integer, found {cur._describe(token)}")
+    cur.advance()
+    return int(token.text)
 
 
 def _parse_predict(cur: _Cursor) -> ir.PredictCall:

@@ -51,6 +51,13 @@ def feature_names(spec: Mapping[str, Any]) -> list[str]:
     return names
 
 
+def source_columns(spec: Mapping[str, Any]) -> np.ndarray:
+    """For each encoded feature, the position of the spec column it encodes."""
+    widths = [len(c["categories"]) if c["kind"] == CATEGORICAL and spec["encoding"] == ONE_HOT
+              else 1 for c in spec["columns"]]
+    return np.repeat(np.arange(len(widths)), widths)
+
+
 def categorical_indices(spec: Mapping[str, Any]) -> list[int]:
     """Positions of ordinal-coded categorical columns in the encoded matrix."""
     if spec["encoding"] != ORDINAL:

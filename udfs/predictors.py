@@ -40,6 +40,11 @@ class Predictor:
             self._booster = lightgbm.Booster(
                 model_file=os.path.join(directory, payload["booster_file"]))
 
+    @property
+    def booster(self) -> Any:
+        """The LightGBM booster of a lightgbm model, else None."""
+        return self._booster
+
     def encode(self, columns: Sequence[pd.Series | np.ndarray]) -> np.ndarray:
         return features.encode(self.spec, columns)
 
@@ -68,7 +73,10 @@ class Predictor:
 
     def predict(self, columns: Sequence[pd.Series | np.ndarray]) -> pd.DataFrame:
         """The model's output columns for one batch of input columns (in input order)."""
-        scores = self.scores(self.encode(columns))
+        return self.output_frame(self.scores(self.encode(columns)))
+
+    def output_frame(self, scores: np.ndarray) -> pd.DataFrame:
+        """The output columns from `scores` (as returned by `scores`)."""
         names = [o["name"] for o in self.outputs]
         if self.task == "classification":
             best = scores.argmax(axis=1)

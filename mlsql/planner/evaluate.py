@@ -4,60 +4,91 @@ The table's rows leave Flink through the training extraction path and are scored
 same predictor and metrics code that evaluated the model at training time, so the figures
 are directly comparable. The span is replaced by a one-row VALUES table, so the metrics can
 be selected, filtered or joined like any table. The table must be bounded.
+
+`labelled_rows` is that extraction, shared with the other functions computed from a labelled
+table at planning time (mlsql.planner.diagnostics).
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+
+import numpy as np
 
 from mlsql import ir
 from mlsql.compiler.sql import double
 from mlsql.dialect import quote_identifier
 from mlsql.errors import SchemaError, did_you_mean
 from mlsql.flink_types import Column
+from mlsql.planner.bounded import is_bounded
 from mlsql.planner.context import PlanContext, table_query
 from mlsql.planner.predict import bind_inputs, resolve_model
+from mlsql.registry import ModelVersion
 from mlsql.training.extract import extract
 from mlsql.training.labels import label_expression, label_values
 from udfs.metrics import evaluate
-from udfs.predictors import load_predictor
+from udfs.predictors import Predictor, load_predictor
+
+
+@dataclass(frozen=True)
+class LabelledRows:
+    """A bounded table's rows with a label, encoded for the model, and the label values."""
+
+    predictor: Predictor
+    x: np.ndarray
+    y: np.ndarray | None  # None for a model without a label (k-means)
 
 
 def evaluate_subquery(call: ir.EvaluateCall, context: PlanContext) -> str:
     model = resolve_model(call.model, context)
-    meta = model.metadata
-    if meta["task"] == "imported":
+    if model.metadata["task"] == "imported":
         raise SchemaError(f"ML_EVALUATE at {call.model.position}: model {model.name!r} was "
                           "imported; it has no task to compute metrics for")
-    columns = context.table_argument_columns(call.table_sql, call.table_position)
-    arguments = bind_inputs(call.table_sql, call.table_position, call.features, model,
-                            columns)
+    rows = labelled_rows("ML_EVALUATE", call.table_sql, call.table_position, model, call.label,
+                         call.features, context)
+    metrics = evaluate(rows.predictor, rows.x, rows.y)
+    values = [f"CAST({len(rows.x)} AS BIGINT)"] + [
+        double(v) if math.isfinite(v) else "CAST(NULL AS DOUBLE)" for v in metrics.values()]
+    aliases = ", ".join(quote_identifier(n) for n in ["rows", *metrics])
+    table = quote_identifier("__mlsql_eval")
+    return f"(SELECT * FROM (VALUES ({', '.join(values)})) AS {table}({aliases}))"
+
+
+def labelled_rows(function: str, table_sql: str, table_position: ir.Position,
+                  model: ModelVersion, label: ir.ColumnRef | None,
+                  feature_columns: tuple[ir.ColumnRef, ...] | None,
+                  context: PlanContext) -> LabelledRows:
+    """Check the table against the model, then run one job that extracts its rows (those
+    with a label, where the model has one)."""
+    meta = model.metadata
+    columns = context.table_argument_columns(table_sql, table_position)
+    arguments = bind_inputs(table_sql, table_position, feature_columns, model, columns)
     names = [i["name"] for i in meta["inputs"]]
     extracted = [Column(name, i["type"], "") for name, i in zip(names, meta["inputs"],
                                                                   strict=True)]
     label_type = None
     if meta["label"] is not None:
-        label_name = call.label.name if call.label else meta["label"]["name"]
+        label_name = label.name if label else meta["label"]["name"]
         by_name = {c.name: c for c in columns}
         if label_name not in by_name:
             raise SchemaError(
-                f"ML_EVALUATE at {call.table_position}: label column {label_name!r} not found "
-                f"in {call.table_sql}{did_you_mean(label_name, by_name)}; name it with "
+                f"{function} at {table_position}: label column {label_name!r} not found "
+                f"in {table_sql}{did_you_mean(label_name, by_name)}; name it with "
                 "DESCRIPTOR(column)")
         label_type = next(o["type"] for o in meta["outputs"]
                           if o["name"] == f"predicted_{meta['label']['name']}")
         arguments.append(label_expression(label_name, meta["task"], label_type))
         extracted.append(Column("__mlsql_label", label_type, ""))
-    frame = extract(context.runtime, table_query(call.table_sql), extracted, arguments,
-                    context.progress)
+    query = table_query(table_sql)
+    if not is_bounded(context.runtime, query):
+        raise SchemaError(f"{function} at {table_position}: {table_sql} is unbounded (a "
+                          "stream); it needs a bounded table, e.g. a Kafka table with "
+                          "'scan.bounded.mode' or a filesystem table")
+    frame = extract(context.runtime, query, extracted, arguments, context.progress)
     y = None
     if meta["label"] is not None:
         frame = frame[frame["__mlsql_label"].notna()].reset_index(drop=True)
         y = label_values(frame["__mlsql_label"], label_type, meta["task"])
     predictor = load_predictor(str(model.path))
-    metrics = evaluate(predictor, predictor.encode([frame[n] for n in names]), y)
-    values = [f"CAST({len(frame)} AS BIGINT)"] + [
-        double(v) if math.isfinite(v) else "CAST(NULL AS DOUBLE)" for v in metrics.values()]
-    aliases = ", ".join(quote_identifier(n) for n in ["rows", *metrics])
-    table = quote_identifier("__mlsql_eval")
-    return f"(SELECT * FROM (VALUES ({', '.join(values)})) AS {table}({aliases}))"
+    return LabelledRows(predictor, predictor.encode([frame[n] for n in names]), y)

@@ -85,13 +85,8 @@ def _score(call: ir.PredictCall, ref: ir.ModelRef, columns: list[Column], table_
     arguments = bind_inputs(table_sql, call.table_position, descriptor, model, columns)
     outputs = model.metadata["outputs"]
     names = [prefix + o["name"] for o in outputs]
-    existing = {c.name for c in columns}
-    for name in names + ([version_column] if version_column else []):
-        if name in existing:
-            raise SchemaError(
-                f"ML_PREDICT at {call.model.position}: the input table already has a column "
-                f"named {name!r}, which model {model.name!r} outputs; rename it in "
-                "a view or subquery first")
+    check_output_names(f"ML_PREDICT at {call.model.position}", model,
+                       names + ([version_column] if version_column else []), columns)
     passthrough = [quote_identifier(c.name) for c in columns]
     follows = not context.runtime.is_batch and not ref.pinned
     execution = _execution(config, call, context)
@@ -119,14 +114,32 @@ def _score(call: ir.PredictCall, ref: ir.ModelRef, columns: list[Column], table_
             return _compiled_subquery(compiled, passthrough, names, table_sql, version)
     follow = _follow(ref, model, config, context) if follows else None
     function = _register_function(model, follow, context)
-    fields = [quote_identifier(o["name"]) for o in outputs]
+    fields = [o["name"] for o in outputs]
     if version_column:
-        fields.append(quote_identifier(VERSION_FIELD))
+        fields.append(VERSION_FIELD)
         names = [*names, version_column]
-    select = passthrough + [f"{_OUT}.{f} AS {quote_identifier(n)}"
+    return udf_subquery(function, arguments, passthrough, fields, names, table_sql)
+
+
+def udf_subquery(function: str, arguments: list[str], passthrough: list[str],
+                 fields: list[str], names: list[str], table_sql: str) -> str:
+    """`table_sql`'s columns plus the `fields` of a row-valued UDF's result, as `names`;
+    Flink plans the UDF as one PythonCalc, so it runs once per row."""
+    select = passthrough + [f"{_OUT}.{quote_identifier(f)} AS {quote_identifier(n)}"
                             for f, n in zip(fields, names, strict=True)]
     return (f"(SELECT {', '.join(select)} FROM (SELECT *, {function}({', '.join(arguments)}) "
             f"AS {_OUT} FROM {table_sql}))")
+
+
+def check_output_names(where: str, model: ModelVersion, names: list[str],
+                       columns: list[Column]) -> None:
+    """No added column may clash with an input column."""
+    existing = {c.name for c in columns}
+    for name in names:
+        if name in existing:
+            raise SchemaError(
+                f"{where}: the input table already has a column named {name!r}, which model "
+                f"{model.name!r} outputs; rename it in a view or subquery first")
 
 
 def _follow(ref: ir.ModelRef, model: ModelVersion, config: dict[str, str],
@@ -257,12 +270,17 @@ def output_row_type(model: ModelVersion) -> DataType:
                          + [DataTypes.FIELD(VERSION_FIELD, DataTypes.INT())])
 
 
-def _register_function(model: ModelVersion, follow: FollowVersions | None,
-                       context: PlanContext) -> str:
+def function_name(kind: str, model: ModelVersion, extra: object) -> str:
+    """A temporary function's name for one model version and `extra` settings."""
     safe = re.sub(r"\W", "_", model.name)
     # A dropped and re-trained model can reuse a version number: the digest keeps them apart.
-    digest = hashlib.sha1(f"{model.path}|{model.metadata['created_at']}|{follow}".encode())
-    name = f"__mlsql_predict_{safe}_v{model.version}_{digest.hexdigest()[:8]}"
+    digest = hashlib.sha1(f"{model.path}|{model.metadata['created_at']}|{extra}".encode())
+    return f"__mlsql_{kind}_{safe}_v{model.version}_{digest.hexdigest()[:8]}"
+
+
+def _register_function(model: ModelVersion, follow: FollowVersions | None,
+                       context: PlanContext) -> str:
+    name = function_name("predict", model, follow)
     result_type = output_row_type(model)
     context.runtime.ensure_function(name, lambda: udf(
         ModelPredictFunction(str(model.path), model.version, follow),

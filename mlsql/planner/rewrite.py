@@ -1,19 +1,37 @@
-"""Replace the ML spans of a statement (ML_PREDICT, ML_EVALUATE); other bytes untouched."""
+"""Replace the ML spans of a statement (ML_PREDICT, ML_EVALUATE, the analysis functions);
+other bytes untouched."""
 
 from __future__ import annotations
 
 from mlsql import ir
 from mlsql.planner.context import PlanContext
+from mlsql.planner.diagnostics import diagnostics_subquery
 from mlsql.planner.evaluate import evaluate_subquery
+from mlsql.planner.explain import explain_subquery
+from mlsql.planner.model_info import feature_importance_subquery, training_info_subquery
 from mlsql.planner.predict import predict_subquery
+
+_ANALYSES = {
+    ir.FEATURE_IMPORTANCE: feature_importance_subquery,
+    ir.TRAINING_INFO: training_info_subquery,
+    ir.EXPLAIN_PREDICT: explain_subquery,
+    **{name: diagnostics_subquery for name in ir.LABELLED_TABLE_FUNCTIONS},
+}
 
 
 def rewrite(statement: ir.FlinkStatement, context: PlanContext) -> str:
     text = statement.text
-    calls = sorted((*statement.predicts, *statement.evaluates), key=lambda c: c.start,
-                   reverse=True)
+    calls = sorted((*statement.predicts, *statement.evaluates, *statement.analyses),
+                   key=lambda c: c.start, reverse=True)
     for call in calls:
-        replacement = (predict_subquery(call, context) if isinstance(call, ir.PredictCall)
-                       else evaluate_subquery(call, context))
-        text = text[: call.start] + replacement + text[call.end :]
+        text = text[: call.start] + _subquery(call, context) + text[call.end :]
     return text
+
+
+def _subquery(call: ir.PredictCall | ir.EvaluateCall | ir.AnalysisCall,
+              context: PlanContext) -> str:
+    if isinstance(call, ir.PredictCall):
+        return predict_subquery(call, context)
+    if isinstance(call, ir.EvaluateCall):
+        return evaluate_subquery(call, context)
+    return _ANALYSES[call.function](call, context)
