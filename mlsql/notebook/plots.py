@@ -149,6 +149,7 @@ def _explanation(ax: Axes, frame: pd.DataFrame) -> None:
     ax.barh(len(steps) + 1, raw, color="C0")
     ax.set_yticks(range(len(labels)), labels)
     ax.invert_yaxis()
+    ax.margins(x=0.15)  # room for the value labels
     ax.axvline(0, color="#555", linewidth=0.8)
     ax.set(xlabel="raw score (contributions add up from the baseline)",
            title="Why this prediction: contributions of the first row")

@@ -197,3 +197,35 @@ def test_training_streaming_preview_and_streaming_insert(kernel):
         texts(inserted, "text/html")
     cancelled = kernel.run("job.cancel()\nprint(job.status())\n%mlsql SELECT 1 AS ok")
     assert "CANCELED" in texts(cancelled) and "1 row" in texts(cancelled, "text/html")
+
+
+def test_the_fraud_notebook_runs_top_to_bottom(tmp_path):
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    client = _client(notebook, tmp_path, NOTEBOOK.parent)
+    client.km.extra_env = {**subprocess_env(MLSQL_NOTEBOOK_WORK=str(tmp_path / "work")),
+                           "MPLBACKEND": "agg"}
+    started = time.monotonic()
+    client.execute()  # raises CellExecutionError on the first error output
+    seconds = time.monotonic() - started
+    print(f"fraud.ipynb ran in {seconds:.1f} s")
+    cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    outputs = [output for cell in cells for output in cell.outputs]
+    assert not errors(outputs)
+    html_tables = [o for o in outputs if "<table" in o.get("data", {}).get("text/html", "")]
+    assert len(html_tables) >= 10
+    kinds = {cell_kind for cell in cells for cell_kind in _plots_of(cell)}
+    assert kinds >= {"roc", "confusion", "importance", "training", "explanation"}
+    shown = texts(outputs)
+    assert "2 rows" in shown  # the two models compared
+    assert "stopped by the row limit" in shown or "stopped by the time limit" in shown
+    assert "CANCELED" in shown
+
+
+def _plots_of(cell) -> list[str]:
+    """The plot kinds a cell drew, by the analysis function its SQL calls."""
+    functions = {"ML_ROC_CURVE": "roc", "ML_CONFUSION_MATRIX": "confusion",
+                 "ML_FEATURE_IMPORTANCE": "importance", "ML_TRAINING_INFO": "training",
+                 "ML_EXPLAIN_PREDICT": "explanation"}
+    if not images(cell.outputs):
+        return []
+    return [kind for function, kind in functions.items() if function in cell.source]
