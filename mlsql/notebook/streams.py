@@ -32,13 +32,17 @@ class Preview:
     job_id: str | None
     stopped_by: str  # "row limit", "time limit" or "end of input"
     seconds: float
+    limit: int
+    timeout_s: float
 
     @property
     def note(self) -> str:
         job = f"job {self.job_id} " if self.job_id else ""
         if self.stopped_by == "end of input":
             return f"streaming query, {job}finished in {self.seconds:.1f} s"
-        return (f"streaming preview: stopped by the {self.stopped_by} after "
+        bound = f"{self.limit:,} rows" if self.stopped_by == "row limit" else \
+            f"{self.timeout_s:g} s"
+        return (f"streaming preview: stopped by the {self.stopped_by} ({bound}) after "
                 f"{self.seconds:.1f} s, {job}cancelled")
 
 
@@ -73,7 +77,7 @@ def preview(result: TableResult, limit: int, timeout_s: float,
         if stopped_by != "end of input":
             _cancel(client)
     return Preview(pd.DataFrame(rows, columns=names), job_id, stopped_by,
-                   time.monotonic() - started)
+                   time.monotonic() - started, limit, timeout_s)
 
 
 def _apply(rows: list[list[Any]], row: Any) -> None:
