@@ -260,8 +260,7 @@ class _Progress:
         stream.write(f"\r{prefix}{text_bar(message)}\x1b[K")
         if message.finished:
             stream.write("\n")
-        else:
-            self._open_task = message.task
+        self._open_task = None if message.finished else message.task
         stream.flush()
 
 

@@ -44,9 +44,10 @@ def test_one_redrawn_bar_line_on_a_terminal(monkeypatch):
     progress("a message")
     progress(Step("newton: 1/2", "newton", 1, 2))
     progress(Step("newton: 2/2", "newton", 2, 2))
+    progress("published m version 1")  # right below the finished bar, no blank line
     out = stream.getvalue()
     lines = out.split("\n")
     assert lines[0].count("\r") == 2 and lines[0].endswith("boosting: 2/4 trees\x1b[K")
     assert lines[1].endswith("] a message")
     assert lines[2].count("\r") == 2 and "[" + "#" * 30 + "] newton: 2/2" in lines[2]
-    assert lines[3] == ""  # a finished bar ends its line
+    assert lines[3].endswith("] published m version 1") and lines[4:] == [""]
