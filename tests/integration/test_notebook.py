@@ -8,6 +8,7 @@ through a kernelspec in a temporary directory (nothing is written under ~).
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -108,7 +109,7 @@ def test_python_values_are_bound_as_literals_never_as_sql(kernel):
     assert not errors(outputs), texts(outputs)
     table = texts(outputs, "text/html")
     assert "<table" in table and "1 row" in table and "DROP MODEL" in table
-    assert "<th>v</th>" in table and 'class="dataframe' not in table.split("<table")[0]
+    assert table.split("<th>")[1].startswith("v</th>")  # no index column before v
     checked = kernel.run("assert got['v'][0] == hostile and got['n'][0] == -3\n"
                          "assert got['f'][0] == 0.25 and bool(got['b'][0]) is True\n"
                          "assert got['z'][0] is None\nprint(type(got).__name__)")
@@ -156,7 +157,7 @@ def test_progress_bars_from_steps_and_elapsed_time(kernel):
     assert '<progress value="3" max="3">' in bars[0]["data"]["text/html"]
     assert bars[0]["data"]["text/plain"].startswith("[" + "#" * 30 + "] boosting: 3/3")
     assert "a plain message" in texts(outputs)
-    assert "sleeping · done in 3." in texts(outputs)
+    assert re.search(r"sleeping · done in \d+\.\d s", texts(outputs))
 
 
 def test_training_streaming_preview_and_streaming_insert(kernel):
