@@ -28,24 +28,28 @@ NOTEBOOK = ROOT / "examples" / "notebooks" / "fraud.ipynb"
 KERNEL = "mlsql-test"
 
 
-def _kernel_manager(tmp: Path, cwd: Path) -> KernelManager:
+def _kernel_manager(tmp: Path) -> KernelManager:
     spec = tmp / "kernels" / KERNEL
     spec.mkdir(parents=True, exist_ok=True)
     (spec / "kernel.json").write_text(json.dumps({
         "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
         "display_name": "mlsql test", "language": "python"}))
     specs = KernelSpecManager(kernel_dirs=[str(tmp / "kernels")], ensure_native_kernel=False)
-    manager = KernelManager(kernel_name=KERNEL, kernel_spec_manager=specs)
-    manager.extra_env = {"MPLBACKEND": "agg"}
-    manager.cwd = str(cwd)
-    return manager
+    return KernelManager(kernel_name=KERNEL, kernel_spec_manager=specs)
 
 
 def _client(notebook: nbformat.NotebookNode, tmp: Path, cwd: Path,
             **options) -> NotebookClient:
-    return NotebookClient(notebook, km=_kernel_manager(tmp, cwd), timeout=240,
+    """A client whose kernel runs in `cwd` (nbclient starts it there)."""
+    return NotebookClient(notebook, km=_kernel_manager(tmp), timeout=240,
                           kernel_name=KERNEL, resources={"metadata": {"path": str(cwd)}},
                           **options)
+
+
+def _kernel_env(**extra: str) -> dict[str, str]:
+    """The test run's starting environment, without PyFlink's loopback marks (see
+    tests.helpers.subprocess_env): the kernel starts a Flink of its own."""
+    return subprocess_env(MPLBACKEND="agg", **extra)
 
 
 class Kernel:
@@ -87,8 +91,7 @@ def images(outputs: list[dict]) -> list[str]:
 def kernel(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("kernel")
     client = _client(nbformat.v4.new_notebook(), tmp, tmp, allow_errors=True)
-    client.km.extra_env = {**subprocess_env(), "MPLBACKEND": "agg"}
-    with client.setup_kernel():
+    with client.setup_kernel(env=_kernel_env()):
         session = Kernel(client)
         outputs = session.run(
             f"%load_ext mlsql\nimport mlsql.notebook\n"
@@ -203,10 +206,9 @@ def test_training_streaming_preview_and_streaming_insert(kernel):
 def test_the_fraud_notebook_runs_top_to_bottom(tmp_path):
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     client = _client(notebook, tmp_path, NOTEBOOK.parent)
-    client.km.extra_env = {**subprocess_env(MLSQL_NOTEBOOK_WORK=str(tmp_path / "work")),
-                           "MPLBACKEND": "agg"}
     started = time.monotonic()
-    client.execute()  # raises CellExecutionError on the first error output
+    # raises CellExecutionError on the first error output
+    client.execute(env=_kernel_env(MLSQL_NOTEBOOK_WORK=str(tmp_path / "work")))
     seconds = time.monotonic() - started
     print(f"fraud.ipynb ran in {seconds:.1f} s")
     cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
@@ -220,6 +222,7 @@ def test_the_fraud_notebook_runs_top_to_bottom(tmp_path):
     assert "2 rows" in shown  # the two models compared
     assert "stopped by the row limit" in shown or "stopped by the time limit" in shown
     assert "CANCELED" in shown
+    assert str(tmp_path / "work") in shown  # the kernel got the test's environment
 
 
 def _plots_of(cell) -> list[str]:
