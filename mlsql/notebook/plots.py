@@ -158,10 +158,11 @@ def _explanation(ax: Axes, frame: pd.DataFrame) -> None:
 def _training(ax: Axes, frame: pd.DataFrame) -> None:
     for index, (version, rows) in enumerate(frame.groupby("version", sort=True)):
         rows = rows.sort_values("iteration")
-        ax.plot(rows["iteration"], rows["loss"], color=f"C{index}", label=f"v{version} loss")
+        style = {"color": f"C{index}", "marker": "o" if len(rows) < 3 else None}
+        ax.plot(rows["iteration"], rows["loss"], label=f"v{version} loss", **style)
         if rows["eval_loss"].notna().any():
-            ax.plot(rows["iteration"], rows["eval_loss"], color=f"C{index}", linestyle="--",
-                    label=f"v{version} eval loss")
+            ax.plot(rows["iteration"], rows["eval_loss"], linestyle="--",
+                    label=f"v{version} eval loss", **style)
     ax.set(xlabel="iteration", ylabel="loss", title="Training loss per iteration")
     ax.legend()
 
