@@ -28,11 +28,10 @@ class History:
     def restart_clock(self) -> None:
         self._last = time.monotonic()
 
-    def record(self, iteration: int, loss: float | None, eval_loss: float | None = None,
-               timed: bool = True) -> None:
+    def record(self, iteration: int, loss: float | None, eval_loss: float | None = None) -> None:
         now = time.monotonic()
         self.rows.append({"iteration": int(iteration),
                           "loss": None if loss is None else float(loss),
                           "eval_loss": None if eval_loss is None else float(eval_loss),
-                          "duration_ms": round((now - self._last) * 1000) if timed else None})
+                          "duration_ms": round((now - self._last) * 1000)})
         self._last = now
