@@ -109,7 +109,10 @@ def _run_statement(session: Session, statement: Statement, parsed: ir.MlsqlState
         result = session.execute(statement, parsed)
     if isinstance(result, pd.DataFrame):
         return result_frame(result, plot=options.plot)
-    return result if isinstance(result, JobHandle) else None
+    if isinstance(result, JobHandle):
+        kernel.progress(f"submitted job {result.job_id}: {result.status()}")
+        return result
+    return None
 
 
 def _is_streaming_query(session: Session, statement: Statement,
@@ -142,6 +145,6 @@ def _preview(session: Session, statement: Statement, parsed: ir.MlsqlStatement,
     return result_frame(done.frame, note=done.note, plot=options.plot)
 
 
-def _describe(statement: Statement, words: int = 4) -> str:
+def _describe(statement: Statement, words: int = 5) -> str:
     text = " ".join(token.text for token in statement.tokens[:words] if token.text)
     return text + (" …" if len(statement.tokens) > words + 1 else "")

@@ -199,6 +199,8 @@ def test_training_streaming_preview_and_streaming_insert(kernel):
     assert not errors(inserted), texts(inserted)
     assert "Flink job" in texts(inserted, "text/html") and ".cancel()" in \
         texts(inserted, "text/html")
+    assert re.search(r"submitted job [0-9a-f]{32}: (CREATED|INITIALIZING|RUNNING)",
+                     texts(inserted))
     cancelled = kernel.run("job.cancel()\nprint(job.status())\n%mlsql SELECT 1 AS ok")
     assert "CANCELED" in texts(cancelled) and "1 row" in texts(cancelled, "text/html")
 
