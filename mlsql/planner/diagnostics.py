@@ -1,6 +1,7 @@
 """ML_ROC_CURVE, ML_CONFUSION_MATRIX and ML_RESIDUAL_SUMMARY: a model's behaviour on a
 bounded, labelled table, computed when the statement is planned (as ML_EVALUATE: one job
-extracts the rows, the model's own predictor scores them) and written as a VALUES table.
+extracts the rows, the model's own predictor scores them) and handed back as a table
+(mlsql.planner.values).
 
     ML_ROC_CURVE (binary classifiers): threshold, recall, false_positive_rate and the four
         counts, one row per distinct positive-class probability after a first row at an
@@ -24,7 +25,7 @@ from mlsql.errors import SchemaError
 from mlsql.planner.context import PlanContext
 from mlsql.planner.evaluate import LabelledRows, labelled_rows
 from mlsql.planner.predict import resolve_model
-from mlsql.planner.values import values_subquery
+from mlsql.planner.values import table_subquery
 from mlsql.registry import ModelVersion
 from udfs import diagnostics
 from udfs.predictors import PREDICTOR_FILE
@@ -38,16 +39,16 @@ def diagnostics_subquery(call: ir.AnalysisCall, context: PlanContext) -> str:
     try:
         if call.function == ir.RESIDUAL_SUMMARY:
             summary = diagnostics.residual_summary(rows.y, rows.predictor.scores(rows.x))
-            return values_subquery("__mlsql_residuals", diagnostics.RESIDUAL_COLUMNS,
+            return table_subquery(context, "__mlsql_residuals", diagnostics.RESIDUAL_COLUMNS,
                                    [[summary[n] for n, _ in diagnostics.RESIDUAL_COLUMNS]])
         truth, proba = _known_classes(rows)
         if len(truth) == 0:
             raise ValueError("the table has no rows labelled with one of the model's classes")
         if call.function == ir.ROC_CURVE:
             curve = diagnostics.roc_curve(truth, proba[:, 1])
-            return values_subquery("__mlsql_roc", diagnostics.ROC_COLUMNS,
+            return table_subquery(context, "__mlsql_roc", diagnostics.ROC_COLUMNS,
                                    curve.itertuples(index=False))
-        return _confusion_subquery(rows, truth, proba)
+        return _confusion_subquery(rows, truth, proba, context)
     except ValueError as error:
         raise SchemaError(f"{call.where}: {error} ({call.table_sql})") from None
 
@@ -99,10 +100,11 @@ def class_name(value: Any) -> str:
     return str(value)
 
 
-def _confusion_subquery(rows: LabelledRows, truth: np.ndarray, proba: np.ndarray) -> str:
+def _confusion_subquery(rows: LabelledRows, truth: np.ndarray, proba: np.ndarray,
+                        context: PlanContext) -> str:
     names = [class_name(c) for c in rows.predictor.classes]
     counts = diagnostics.confusion_matrix(truth, proba.argmax(axis=1), len(names))
     columns = [("expected_label", "STRING"), *((n, "BIGINT") for n in names)]
-    return values_subquery("__mlsql_confusion", columns,
-                           [[name, *row] for name, row in zip(names, counts.tolist(),
-                                                               strict=True)])
+    return table_subquery(context, "__mlsql_confusion", columns,
+                          [[name, *row] for name, row in zip(names, counts.tolist(),
+                                                             strict=True)])

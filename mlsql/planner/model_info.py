@@ -23,7 +23,7 @@ from mlsql import ir
 from mlsql.errors import MlsqlError
 from mlsql.planner.context import PlanContext
 from mlsql.planner.predict import resolve_model
-from mlsql.planner.values import values_subquery
+from mlsql.planner.values import table_subquery
 from mlsql.registry import ModelVersion
 from mlsql.training.history import LOSS_METRIC
 from udfs import features
@@ -44,7 +44,7 @@ def feature_importance_subquery(call: ir.AnalysisCall, context: PlanContext) -> 
     except ValueError as error:
         raise MlsqlError(f"{call.where}: model {model.name!r} ({model.metadata['model_type']})"
                          f" {error}") from None
-    return values_subquery("__mlsql_importance", IMPORTANCE_COLUMNS, rows)
+    return table_subquery(context, "__mlsql_importance", IMPORTANCE_COLUMNS, rows)
 
 
 def feature_importance(payload: dict[str, Any], directory: str) -> list[tuple[str, float, str]]:
@@ -91,7 +91,7 @@ def training_info_subquery(call: ir.AnalysisCall, context: PlanContext) -> str:
         versions = [context.registry.resolve(ref.name, v)
                     for v in context.registry.versions(ref.name)]
     rows = [row for version in versions for row in training_info(version)]
-    return values_subquery("__mlsql_training_info", TRAINING_INFO_COLUMNS, rows)
+    return table_subquery(context, "__mlsql_training_info", TRAINING_INFO_COLUMNS, rows)
 
 
 def training_info(model: ModelVersion) -> list[tuple[Any, ...]]:

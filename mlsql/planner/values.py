@@ -1,23 +1,64 @@
-"""A table computed at planning time, written as a VALUES subquery.
+"""A table computed at planning time: a VALUES subquery, or a registered table when large.
 
 Flink keeps a VALUES list of plain literals as one Values node, but turns one that holds any
 expression (a CAST, `CAST(NULL AS DOUBLE)`) into a UNION ALL of one-row sources: hundreds
 of rows then plan slowly, come back in no particular order and run out of network buffers.
 So every cell is a literal, and a column with NULL or infinite cells carries a flag column
 that the outer projection turns back into them.
+
+Flink compiles a VALUES node into one Java method, which the JVM caps at 64 KB: a few
+hundred rows (a ROC curve of 20,000 distinct scores failed, and took 83 s to plan where it
+did not). Larger tables are handed to Flink as data (`from_pandas`, one source, rows in
+order) under a temporary view the subquery reads.
 """
 
 from __future__ import annotations
 
 import math
+import uuid
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
 
 from mlsql.compiler.sql import double
 from mlsql.dialect import quote_identifier, quote_literal
 
+if TYPE_CHECKING:
+    from mlsql.planner.context import PlanContext
+
+MAX_VALUES_ROWS = 200
+
 _VALUE, _NULL, _INFINITY, _MINUS_INFINITY = 0, 1, 2, 3
 _SPECIAL = {_NULL: "NULL", _INFINITY: "'Infinity'", _MINUS_INFINITY: "'-Infinity'"}
+
+
+def table_subquery(context: PlanContext, alias: str, columns: Sequence[tuple[str, str]],
+                   rows: Iterable[Sequence[Any]]) -> str:
+    """`rows` as a subquery: VALUES up to MAX_VALUES_ROWS rows, a registered table above."""
+    rows = [list(row) for row in rows]
+    if len(rows) <= MAX_VALUES_ROWS:
+        return values_subquery(alias, columns, rows)
+    from pyflink.table import DataTypes
+
+    frame = pd.DataFrame({name: _column([row[i] for row in rows], flink_type)
+                          for i, (name, flink_type) in enumerate(columns)})
+    schema = DataTypes.ROW([DataTypes.FIELD(name, getattr(DataTypes, flink_type)())
+                            for name, flink_type in columns])
+    t_env = context.runtime.t_env
+    view = f"{alias}_{uuid.uuid4().hex[:12]}"
+    t_env.create_temporary_view(view, t_env.from_pandas(frame, schema))
+    return f"(SELECT * FROM {quote_identifier(view)})"
+
+
+def _column(values: list[Any], flink_type: str) -> pd.Series:
+    """One column for from_pandas: numbers as numpy dtypes, NULL as None (PyFlink's arrow
+    conversion refuses pandas' nullable integer arrays)."""
+    if flink_type == "DOUBLE":
+        return pd.Series([math.nan if v is None else float(v) for v in values], dtype="float64")
+    if flink_type in ("INT", "BIGINT") and all(v is not None for v in values):
+        return pd.Series(values, dtype="int64")
+    return pd.Series(values, dtype=object)
 
 
 def values_subquery(alias: str, columns: Sequence[tuple[str, str]],
