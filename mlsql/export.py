@@ -73,7 +73,13 @@ def explain(session: Session, script: str) -> str:
 def compile_job(session: Session, script: str, out_dir: Path) -> Path:
     """Write out_dir/job.sql, runnable by a plain Flink SQL client with PyFlink installed,
     plus the model artifacts and the udfs package any pandas-UDF scoring needs."""
+    # The functions this script plans, not those of the session's earlier statements.
+    session.context.predict_functions.clear()
+    session.context.explain_functions.clear()
     planned = plan_script(session, script)
+    if session.context.explain_functions:
+        raise MlsqlError("mlsql compile cannot write ML_EXPLAIN_PREDICT into a job yet; "
+                         "run the script with mlsql run (or through mlsql gateway)")
     out_dir = out_dir.resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     functions = session.context.predict_functions

@@ -21,6 +21,8 @@ class PlanContext:
     policy: SessionPolicy = TRUSTED
     # The pandas UDFs planned so far (function name -> model version), for `mlsql compile`.
     predict_functions: dict[str, ModelVersion] = field(default_factory=dict)
+    # The ML_EXPLAIN_PREDICT UDFs planned so far (mlsql compile cannot write them yet).
+    explain_functions: dict[str, ModelVersion] = field(default_factory=dict)
 
     def query_columns(self, query_sql: str, position: Position | None = None,
                       prefix: int = 0) -> list[Column]:

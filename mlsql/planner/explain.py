@@ -60,4 +60,5 @@ def _register_function(model: ModelVersion, top_k: int, added: list[tuple[str, s
     context.runtime.ensure_function(name, lambda: udf(
         ModelExplainFunction(str(model.path), top_k), result_type=result_type,
         func_type="pandas"))
+    context.explain_functions[name] = model
     return name

@@ -295,3 +295,12 @@ def test_imported_models_are_refused(session, tmp_path):
         session.sql("SELECT * FROM ML_FEATURE_IMPORTANCE(MODEL an_imported)")
     with pytest.raises(SchemaError, match="an imported"):
         session.sql("SELECT * FROM ML_EXPLAIN_PREDICT(TABLE bin, MODEL an_imported)")
+
+
+def test_compile_refuses_explanations_it_cannot_write(session, tmp_path):
+    from mlsql.export import compile_job
+
+    with pytest.raises(MlsqlError, match="cannot write ML_EXPLAIN_PREDICT"):
+        compile_job(session, "SELECT * FROM ML_EXPLAIN_PREDICT(TABLE bin, MODEL an_tree);",
+                    tmp_path / "job")
+    assert not (tmp_path / "job").exists()
