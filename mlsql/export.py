@@ -16,6 +16,7 @@ from mlsql.errors import MlsqlError
 from mlsql.flink_errors import to_flink_error
 from mlsql.flink_types import to_data_type
 from mlsql.parser import parse_script
+from mlsql.planner.values import MAX_VALUES_ROWS
 from mlsql.session import Session, is_job, is_query, leading_word
 from mlsql.splitter import Statement
 from udfs.predict import VERSION_FIELD
@@ -77,6 +78,10 @@ def compile_job(session: Session, script: str, out_dir: Path) -> Path:
     session.context.predict_functions.clear()
     session.context.explain_functions.clear()
     planned = plan_script(session, script)
+    if session.context.plan_views:
+        raise MlsqlError("mlsql compile cannot write a plan-time table of more than "
+                         f"{MAX_VALUES_ROWS} rows (a long ROC curve or training history) into "
+                         "job.sql; run the script with mlsql run")
     if session.context.explain_functions:
         raise MlsqlError("mlsql compile cannot write ML_EXPLAIN_PREDICT into a job yet; "
                          "run the script with mlsql run (or through mlsql gateway)")

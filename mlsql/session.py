@@ -153,7 +153,7 @@ class Session:
         elif is_query(lead) or is_job(lead):
             self.kafka.check_brokers(statement.tokens)
         if self._statement_set is not None and lead == "INSERT":
-            self._statement_set.append(text)
+            self._statement_set.append(text)  # its plan-time views live until the set runs
             return None
         try:
             if is_query(lead) and collect:
@@ -164,6 +164,9 @@ class Session:
         except Exception as error:
             self._check_jobmanager()
             raise to_flink_error(error, line, col) from None
+        finally:
+            if self._statement_set is None:
+                self.context.drop_plan_views()
         if is_job(lead):
             return self._track(JobHandle(result, text))
         return _content(result) if collect else result
@@ -201,6 +204,8 @@ class Session:
             result = statement_set.execute()
         except Exception as error:
             raise to_flink_error(error) from None
+        finally:
+            self.context.drop_plan_views()
         return self._track(JobHandle(result, "\n".join(inserts)))
 
     def _track(self, job: JobHandle) -> JobHandle:

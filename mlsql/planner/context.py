@@ -23,6 +23,13 @@ class PlanContext:
     predict_functions: dict[str, ModelVersion] = field(default_factory=dict)
     # The ML_EXPLAIN_PREDICT UDFs planned so far (mlsql compile cannot write them yet).
     explain_functions: dict[str, ModelVersion] = field(default_factory=dict)
+    # Temporary views holding large plan-time tables of the statement being planned.
+    plan_views: list[str] = field(default_factory=list)
+
+    def drop_plan_views(self) -> None:
+        """Drop the plan-time tables' views once their statement's job has been built."""
+        while self.plan_views:
+            self.runtime.t_env.drop_temporary_view(self.plan_views.pop())
 
     def query_columns(self, query_sql: str, position: Position | None = None,
                       prefix: int = 0) -> list[Column]:

@@ -48,6 +48,7 @@ def table_subquery(context: PlanContext, alias: str, columns: Sequence[tuple[str
     t_env = context.runtime.t_env
     view = f"{alias}_{uuid.uuid4().hex[:12]}"
     t_env.create_temporary_view(view, t_env.from_pandas(frame, schema))
+    context.plan_views.append(view)  # dropped once the statement has run (Session)
     return f"(SELECT * FROM {quote_identifier(view)})"
 
 
