@@ -12,14 +12,15 @@ from dataclasses import dataclass, replace
 import pandas as pd
 
 from mlsql import ir
-from mlsql.errors import MlsqlError
+from mlsql.errors import MlsqlError, SqlSyntaxError
 from mlsql.jobs import JobHandle
 from mlsql.notebook import kernel
-from mlsql.notebook.params import bind
+from mlsql.notebook.params import bind_placeholders
 from mlsql.notebook.progress import elapsed
 from mlsql.notebook.streams import preview
 from mlsql.notebook.tables import ResultFrame, frame_html, frame_text, result_frame
 from mlsql.parser import parse_script
+from mlsql.planner.bounded import is_bounded
 from mlsql.session import Session, is_query, leading_word
 from mlsql.splitter import Statement
 
@@ -89,16 +90,23 @@ def _option_value(name: str, rest: str) -> tuple[str, str]:
 
 def run_cell(sql: str, namespace: Mapping[str, object], options: CellOptions) -> CellResult:
     """Run the cell's statements in the kernel's session; the last one's result."""
+    bound = None
     try:
         session = kernel.kernel_session(options.registry)
-        kernel.progress.new_cell()
-        statements = parse_script(bind(sql, namespace))  # nothing runs before all parse
+        bound = bind_placeholders(sql, namespace)
+        statements = parse_script(bound.text)  # nothing runs before all parse
         result: CellResult = None
         for statement, parsed in statements:
+            kernel.progress.new_statement()
             result = _run_statement(session, statement, parsed, options)
         return result
-    except MlsqlError as error:
+    except SqlSyntaxError as error:
+        if bound is not None:
+            line, col = bound.source_position(error.line, error.col)
+            error = SqlSyntaxError(error.message, line, col, sql.split("\n")[line - 1])
         raise CellError(str(error)) from None
+    except MlsqlError as error:
+        raise CellError(bound.source_message(str(error)) if bound else str(error)) from None
 
 
 def _run_statement(session: Session, statement: Statement, parsed: ir.MlsqlStatement,
@@ -117,8 +125,16 @@ def _run_statement(session: Session, statement: Statement, parsed: ir.MlsqlState
 
 def _is_streaming_query(session: Session, statement: Statement,
                         parsed: ir.MlsqlStatement) -> bool:
-    return (isinstance(parsed, ir.FlinkStatement) and not session.runtime.is_batch
-            and is_query(leading_word(statement, parsed)))
+    """A query to preview: streaming mode, and not known to end. A plain query over bounded
+    sources, or one whose ML spans are all plan-time tables (ML_EVALUATE, ML_ROC_CURVE, ...:
+    refused on streams), is collected in full, so a long ROC curve is not cut at --limit."""
+    if not (isinstance(parsed, ir.FlinkStatement) and not session.runtime.is_batch
+            and is_query(leading_word(statement, parsed))):
+        return False
+    if not parsed.has_ml:
+        return not is_bounded(session.runtime, parsed.text)
+    per_row = parsed.predicts or any(a.function == ir.EXPLAIN_PREDICT for a in parsed.analyses)
+    return bool(per_row)
 
 
 def _preview(session: Session, statement: Statement, parsed: ir.MlsqlStatement,

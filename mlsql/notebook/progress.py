@@ -36,8 +36,8 @@ class NotebookProgress:
     def __init__(self) -> None:
         self._bars: dict[str, Any] = {}
 
-    def new_cell(self) -> None:
-        """Bars of the next cell start afresh (a task name may come again)."""
+    def new_statement(self) -> None:
+        """Bars of the next statement start afresh (a task name may come again)."""
         self._bars.clear()
 
     def __call__(self, message: str) -> None:
@@ -50,9 +50,11 @@ class NotebookProgress:
         bundle = _bundle(html_bar(message), text_bar(message))
         handle = self._bars.get(message.task)
         if handle is None:
-            self._bars[message.task] = display(bundle, raw=True, display_id=True)
+            handle = self._bars[message.task] = display(bundle, raw=True, display_id=True)
         else:
             handle.update(bundle, raw=True)
+        if message.finished:  # the task's next run (another model's) gets a bar of its own
+            self._bars.pop(message.task, None)
 
 
 class _Ticker:

@@ -23,6 +23,8 @@ from pyflink.common import RowKind
 from pyflink.java_gateway import get_gateway
 from pyflink.table import TableResult
 
+from mlsql.flink_errors import to_flink_error
+
 REDRAW_EVERY_S = 0.5
 
 
@@ -58,6 +60,7 @@ def preview(result: TableResult, limit: int, timeout_s: float,
     rows: list[list[Any]] = []
     stopped_by = "end of input"
     drawn = time.monotonic()
+    ended = False  # the read ended by itself or by a limit (not an interrupt or a failure)
     try:
         with result.collect() as iterator:
             for row in iterator:
@@ -68,13 +71,16 @@ def preview(result: TableResult, limit: int, timeout_s: float,
                 if on_rows is not None and time.monotonic() - drawn >= REDRAW_EVERY_S:
                     on_rows(pd.DataFrame(rows, columns=names))
                     drawn = time.monotonic()
-    except Exception:
+        if stopped_by == "end of input" and timer.fired():
+            stopped_by = "time limit"  # the cancel ended the read quietly
+        ended = True
+    except Exception as error:
         if not timer.fired():
-            raise
-        stopped_by = "time limit"
+            raise to_flink_error(error) from None  # Flink's message, not a py4j trace
+        stopped_by, ended = "time limit", True
     finally:
         timer.close()
-        if stopped_by != "end of input":
+        if stopped_by != "end of input" or not ended:  # a limit, an interrupt, a failure
             _cancel(client)
     return Preview(pd.DataFrame(rows, columns=names), job_id, stopped_by,
                    time.monotonic() - started, limit, timeout_s)

@@ -149,15 +149,18 @@ def test_tables_plots_and_no_plot(kernel):
 def test_progress_bars_from_steps_and_elapsed_time(kernel):
     outputs = kernel.run(
         "from mlsql.progress import Step\nfrom mlsql.notebook import kernel, progress\n"
-        "kernel.progress.new_cell()\n"
+        "kernel.progress.new_statement()\n"
         "for done in range(1, 4):\n"
         "    kernel.progress(Step(f'boosting: {done}/3 trees', 'boosting', done, 3, 'trees'))\n"
+        "kernel.progress(Step('boosting: 1/2 trees', 'boosting', 1, 2, 'trees'))\n"
         "kernel.progress('a plain message')\n"
         "with progress.elapsed('sleeping'):\n"
         "    import time; time.sleep(progress.TICK_AFTER_S + 1.5)")
     bars = [o for o in outputs if "<progress" in o.get("data", {}).get("text/html", "")]
-    assert len(bars) == 1  # one display, updated in place
+    # One display per run of a task, updated in place: a finished bar stays as it ended.
+    assert len(bars) == 2
     assert '<progress value="3" max="3">' in bars[0]["data"]["text/html"]
+    assert '<progress value="1" max="2">' in bars[1]["data"]["text/html"]
     assert bars[0]["data"]["text/plain"].startswith("[" + "#" * 30 + "] boosting: 3/3")
     assert "a plain message" in texts(outputs)
     assert re.search(r"sleeping · done in \d+\.\d s", texts(outputs))
@@ -228,10 +231,8 @@ def test_the_fraud_notebook_runs_top_to_bottom(tmp_path):
 
 
 def _plots_of(cell) -> list[str]:
-    """The plot kinds a cell drew, by the analysis function its SQL calls."""
-    functions = {"ML_ROC_CURVE": "roc", "ML_CONFUSION_MATRIX": "confusion",
-                 "ML_FEATURE_IMPORTANCE": "importance", "ML_TRAINING_INFO": "training",
-                 "ML_EXPLAIN_PREDICT": "explanation"}
-    if not images(cell.outputs):
-        return []
-    return [kind for function, kind in functions.items() if function in cell.source]
+    """The plot kinds a cell drew: each image output names its kind (`<mlsql plot: roc>`)."""
+    return [match.group(1) for output in cell.outputs
+            if "image/png" in output.get("data", {})
+            and (match := re.fullmatch(r"<mlsql plot: (\w+)>",
+                                       output["data"].get("text/plain", "")))]

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from mlsql.errors import SqlSyntaxError
 from mlsql.lexer import Kind, tokenize
-from mlsql.notebook.params import bind, sql_literal
+from mlsql.notebook.params import bind, bind_placeholders, sql_literal
 from mlsql.parser import parse_script
 
 HOSTILE = [
@@ -78,9 +78,30 @@ def test_a_literal_never_glues_to_a_word_before_it():
     assert bind("SELECT E:s, U&:s", {"s": "\\x"}) == "SELECT E '\\x', U& '\\x'"
 
 
+def test_a_literal_never_glues_to_what_follows_it():
+    assert bind("SELECT :s'x', :n.5, :n FROM t", {"s": "a", "n": 5}) == \
+        "SELECT 'a' 'x', 5 .5, 5 FROM t"
+
+
 def test_an_unknown_name_points_at_the_placeholder():
     with pytest.raises(SqlSyntaxError) as raised:
         bind("SELECT *\nFROM t WHERE a = :missing", {})
     error = raised.value
     assert (error.line, error.col) == (2, 18)
     assert "missing" in str(error) and str(error).endswith("                 ^")
+
+
+def _position(text: str, word: str) -> tuple[int, int]:
+    before = text[:text.index(word)]
+    return before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
+
+
+def test_positions_in_the_bound_text_are_reported_in_the_cell():
+    sql = "SELECT :s AS a,\n  :n + nope FROM t"
+    bound = bind_placeholders(sql, {"s": "x\ny\nz", "n": 123456789})
+    assert bound.text == "SELECT 'x\ny\nz' AS a,\n  123456789 + nope FROM t"
+    assert bound.source_position(*_position(bound.text, "nope")) == (2, 8)
+    assert bound.source_position(*_position(bound.text, "y\nz")) == (1, 8)  # in a literal
+    line, col = _position(bound.text, "nope")
+    message = f"Column 'nope' not found at line {line}, column {col}"
+    assert bound.source_message(message) == "Column 'nope' not found at line 2, column 8"
