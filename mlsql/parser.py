@@ -507,8 +507,10 @@ def _parse_analysis(cur: _Cursor) -> ir.AnalysisCall:
 
 def _positive_integer(cur: _Cursor, what: str) -> int:
     token = cur.token
-    if token.kind is not Kind.NUMBER or not token.text.isdigit() or int(token.text) < 1:
-        raise cur.error(f"expected {what}, a positive integer, found {cur._describe(token)}")
+    if (token.kind is not Kind.NUMBER or not (token.text.isascii() and token.text.isdigit())
+            or not 1 <= int(token.text) <= ir.MAX_TOP_K):
+        raise cur.error(f"expected {what}, an integer from 1 to {ir.MAX_TOP_K}, found "
+                        f"{cur._describe(token)}")
     cur.advance()
     return int(token.text)
 

@@ -61,7 +61,7 @@ def attributions(predictor: Predictor, x: np.ndarray) -> Attributions:
     return Attributions(baseline, values, baseline + encoded.sum(axis=1), scores)
 
 
-def _explained_class(predictor: Predictor, scores: np.ndarray, blocks: int) -> np.ndarray:
+def _explained_class(scores: np.ndarray, blocks: int) -> np.ndarray:
     """Which score block each row explains: the positive class (one block) or the
     predicted class."""
     if blocks == 1:
@@ -75,7 +75,7 @@ def _tree_contributions(predictor: Predictor, x: np.ndarray,
                                dtype=np.float64)
     width = x.shape[1] + 1  # the features and the expected value
     blocks = contributions.shape[1] // width
-    chosen = _explained_class(predictor, scores, blocks)
+    chosen = _explained_class(scores, blocks)
     rows = np.arange(len(x))
     picked = contributions.reshape(len(x), blocks, width)[rows, chosen]
     return picked[:, :-1], picked[:, -1]
@@ -85,7 +85,7 @@ def _linear_contributions(predictor: Predictor, x: np.ndarray,
                           scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     coef = np.asarray(predictor.payload["coef"], dtype=np.float64)
     intercept = np.asarray(predictor.payload["intercept"], dtype=np.float64)
-    chosen = _explained_class(predictor, scores, len(coef))
+    chosen = _explained_class(scores, len(coef))
     return x * coef[chosen], intercept[chosen]
 
 

@@ -51,7 +51,10 @@ def test_spans_of_several_functions_are_in_order():
 @pytest.mark.parametrize("sql, line, col, message", [
     ("SELECT * FROM ML_FEATURE_IMPORTANCE(TABLE t, MODEL m)", 1, 37, "takes only MODEL m"),
     ("SELECT *\n  FROM ML_TRAINING_INFO(MODL m)", 2, 25, "expected MODEL"),
-    ("SELECT * FROM ML_EXPLAIN_PREDICT(TABLE t, MODEL m, 0)", 1, 52, "a positive integer"),
+    ("SELECT * FROM ML_EXPLAIN_PREDICT(TABLE t, MODEL m, 0)", 1, 52, "from 1 to 1000"),
+    ("SELECT * FROM ML_EXPLAIN_PREDICT(TABLE t, MODEL m, 99999999999)", 1, 52,
+     "from 1 to 1000"),
+    ("SELECT * FROM ML_EXPLAIN_PREDICT(TABLE t, MODEL m, \u00b2)", 1, 52, "expected top_k"),
     ("SELECT * FROM ML_EXPLAIN_PREDICT(TABLE t, MODEL m, 'three')", 1, 52,
      "expected top_k"),
     ("SELECT * FROM ML_EXPLAIN_PREDICT(TABLE t, MODEL m, 3, 4)", 1, 53, "expected ')'"),
