@@ -183,6 +183,8 @@ def test_roc_curve_matches_scikit_learn(session, model):
     np.testing.assert_allclose(curve["recall"], tpr, rtol=1e-12)
     np.testing.assert_allclose(curve["false_positive_rate"], fpr, rtol=1e-12)
     assert ((curve["true_positives"] + curve["false_negatives"]) == scored["y"].sum()).all()
+    # A long curve's temporary view is gone once its statement has run.
+    assert not [v for v in session.table_env.list_temporary_views() if v.startswith("__mlsql")]
     with pytest.raises(SchemaError, match="3 classes; ML_ROC_CURVE is for binary"):
         session.sql("SELECT * FROM ML_ROC_CURVE(TABLE species, MODEL an_species)")
 
@@ -264,10 +266,14 @@ def test_distributed_training_records_newton_steps(session):
                 "'label' = 'y', 'training_mode' = 'distributed', 'max_iter' = '3') "
                 "AS SELECT * FROM bin")
     info = session.sql("SELECT iteration, loss FROM ML_TRAINING_INFO(MODEL an_distributed)")
-    assert list(info["iteration"]) == [1, 2, 3]
+    # Iteration k: the loss after k Newton moves; 0 is the all-zero start, log 2 per row.
+    assert list(info["iteration"]) == [0, 1, 2]
+    assert info["loss"].iloc[0] == pytest.approx(np.log(2), abs=1e-9)
     assert (np.diff(info["loss"]) <= 1e-12).all()  # Newton steps never raise the loss
+    published = session.registry.resolve("an_distributed").metadata["metrics"]["log_loss"]
+    assert published <= info["loss"].iloc[-1] + 1e-12  # the third move's model, one step on
     newton = [s for s in session.steps if isinstance(s, Step) and s.task == "newton"]
-    assert [s.done for s in newton] == list(info["iteration"])
+    assert [s.done for s in newton] == [1, 2, 3]
 
 
 def test_errors_name_the_position_before_any_job(session):
@@ -304,3 +310,7 @@ def test_compile_refuses_explanations_it_cannot_write(session, tmp_path):
         compile_job(session, "SELECT * FROM ML_EXPLAIN_PREDICT(TABLE bin, MODEL an_tree);",
                     tmp_path / "job")
     assert not (tmp_path / "job").exists()
+    with pytest.raises(MlsqlError, match="cannot write a plan-time table of more than 200"):
+        compile_job(session, "SELECT * FROM ML_ROC_CURVE(TABLE bin, MODEL an_logistic);",
+                    tmp_path / "roc")
+    session.context.drop_plan_views()

@@ -102,18 +102,20 @@ def fit_logistic(runtime: FlinkRuntime, query_sql: str, columns: list[Column],
 
 def _newton(runtime: FlinkRuntime, problem: _Problem, l2: float, max_steps: int, rows: int,
             progress: Callable[[str], None], history: History) -> np.ndarray:
-    """Newton steps from zero; each accepted step's mean (penalized) loss goes to history."""
+    """Newton steps from zero. History: iteration k is the mean log-loss (class-weighted, no
+    penalty) of the model after k Newton moves, 0 the all-zero start; each is measured by the
+    pass that computes the next move, so the last move's own loss is the version's metric."""
     size = problem.size
     same_rows = PassCheck()
     penalty = np.full(size, l2)
     penalty[:: problem.features + 1] = 0.0  # intercepts
     theta = np.zeros(size)
     accepted: tuple[np.ndarray, float] | None = None
-    halvings = 0
+    halvings = moves = 0
     for step in range(1, max_steps + 1):
-        loss, gradient, hessian = _pass(runtime, problem, theta.reshape(problem.score_rows, -1),
-                                        same_rows)
-        loss += 0.5 * float(penalty @ theta**2)
+        data_loss, gradient, hessian = _pass(runtime, problem,
+                                             theta.reshape(problem.score_rows, -1), same_rows)
+        loss = data_loss + 0.5 * float(penalty @ theta**2)
         if accepted is not None and loss > accepted[1] * (1 + 1e-12) and halvings < MAX_HALVINGS:
             theta = (accepted[0] + theta) / 2  # the step overshot: go half as far
             halvings += 1
@@ -122,9 +124,10 @@ def _newton(runtime: FlinkRuntime, problem: _Problem, l2: float, max_steps: int,
         hessian[np.diag_indices(size)] += penalty
         move = np.linalg.lstsq(hessian, gradient, rcond=None)[0]
         accepted = (theta, loss)
+        history.record(moves, data_loss / rows)
         theta = theta - move
+        moves += 1
         change = float(np.abs(move).max())
-        history.record(step, loss / rows)
         progress(Step(f"distributed training: Newton step {step}, mean loss "
                       f"{loss / rows:.6f}, largest change {change:.2e}", "newton", step, None,
                       "steps"))
