@@ -21,6 +21,7 @@ from pyflink.table.udf import UserDefinedFunctionWrapper
 from mlsql.errors import MlsqlError
 from mlsql.flink_dist.home import PYFLINK_PROCESS_VARIABLES
 from mlsql.paths import user_path
+from mlsql.worker_noise import quiet_cancelled_workers
 
 RUNTIME_MODE = "execution.runtime-mode"
 _REPLAYED_WORDS = {"CREATE", "DROP", "ALTER", "USE", "LOAD", "UNLOAD"}
@@ -71,6 +72,7 @@ class FlinkRuntime:
     def __init__(self, options: dict[str, str] | None = None, *,
                  fixed: dict[str, str] | None = None) -> None:
         _clean_environment()
+        quiet_cancelled_workers()
         self._fixed = dict(fixed or {})
         self.options = self._defaults() | (options or {})
         self._validate_mode(self.options[RUNTIME_MODE])
