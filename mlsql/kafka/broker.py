@@ -180,7 +180,7 @@ class LocalKafka:
         return config
 
     def _format(self, jars: list[Path], config: Path) -> None:
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        cluster_id = _cluster_id()
         completed = subprocess.run(
             [_java(), _HEAP, *self._jvm_flags(jars), "kafka.tools.StorageTool", "format",
              "--cluster-id", cluster_id, "--config", str(config)],
@@ -247,4 +247,11 @@ def _java() -> str:
     return found
 
 
-
+def _cluster_id() -> str:
+    """A random KRaft cluster id (base64url of a UUID). One starting with '-' would read as
+    an option to kafka-storage (1 in 64 runs failed so), so such ids are drawn again, as
+    Kafka's own Uuid.randomUuid does."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
