@@ -21,6 +21,7 @@ from pyflink.table.udf import UserDefinedFunctionWrapper
 from mlsql.errors import MlsqlError
 from mlsql.flink_dist.home import PYFLINK_PROCESS_VARIABLES
 from mlsql.paths import user_path
+from mlsql.planner_thread import PlannerConnection
 from mlsql.worker_noise import quiet_cancelled_workers
 
 RUNTIME_MODE = "execution.runtime-mode"
@@ -78,7 +79,15 @@ class FlinkRuntime:
         self._validate_mode(self.options[RUNTIME_MODE])
         self._catalog_statements: list[str] = []
         self._functions: dict[str, UserDefinedFunctionWrapper] = {}
-        self.t_env = self._create_env()
+        self._planner_connection = PlannerConnection()
+        self._t_env = self._create_env()
+
+    @property
+    def t_env(self) -> TableEnvironment:
+        """The session's TableEnvironment, reached through the connection it was created on
+        (mlsql.planner_thread)."""
+        self._planner_connection.restore()
+        return self._t_env
 
     @property
     def mode(self) -> str:
@@ -148,10 +157,11 @@ class FlinkRuntime:
         for key, value in (mode_defaults | self.options).items():
             if key != RUNTIME_MODE:
                 config.set(key, value)
+        self._planner_connection.capture()
         return t_env
 
     def _rebuild(self) -> None:
-        self.t_env = self._create_env()
+        self._t_env = self._create_env()
         for name, function in self._functions.items():
             self.t_env.create_temporary_function(name, function)
         for statement in self._catalog_statements:

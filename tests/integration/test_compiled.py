@@ -99,3 +99,18 @@ def test_unknown_execution_is_refused(session):
     with pytest.raises(OptionError, match="execution must be one of"):
         session.sql("SELECT * FROM ML_PREDICT(TABLE compiled_train, MODEL c_linear, "
                     "MAP['execution', 'gpu'])")
+
+
+def test_a_udf_job_leaves_planning_on_the_planners_connection(session):
+    """PyFlink's in-process workers leave a second py4j connection (another JVM thread)
+    behind; planning on it fails with `NullPointerException: metadataHandlerProvider`."""
+    from pyflink.java_gateway import get_gateway
+
+    session.sql("SELECT * FROM ML_PREDICT(TABLE compiled_fresh, MODEL c_logistic, "
+                "MAP['execution', 'udf'])")
+    runtime = session.runtime
+    runtime.t_env.get_config()  # every use of the environment goes through the restore
+    pool = list(get_gateway()._gateway_client.deque)
+    assert len(pool) == 1
+    assert pool[0] is runtime._planner_connection._connection
+    assert session.sql("SELECT COUNT(*) AS n FROM compiled_fresh")["n"].iloc[0] == 5
