@@ -1,7 +1,9 @@
 """ML_EXPLAIN_PREDICT on Flink's workers: each row's prediction and why.
 
 A row's raw score (a classifier's log-odds or margin, a regressor's prediction) is split into
-a baseline and one attribution per input column, which add up to it exactly:
+a baseline and one attribution per input column, which add up to it exactly. The scorer
+computes them (udfs/models/base.py, `contributions`); any scorer that has that method is
+explainable, e.g.:
 
 - LightGBM: exact tree SHAP values from LightGBM's own `predict(..., pred_contrib=True)`; the
   baseline is its expected raw score;
@@ -23,13 +25,27 @@ import pandas as pd
 from pyflink.table.udf import FunctionContext, ScalarFunction
 
 from udfs import features
+from udfs.models import scorers
 from udfs.predictors import Predictor, load_predictor
 
 BASELINE = "baseline"
 RAW_SCORE = "raw_score"
 OTHER = "other_attribution"
-EXPLAINABLE = ("lightgbm", "linear", "logistic")
 
+
+class _Explainable:
+    """`algorithm in EXPLAINABLE`: whether the algorithm's scorer has `contributions`."""
+
+    def __contains__(self, algorithm: object) -> bool:
+        known = scorers()
+        return isinstance(algorithm, str) and algorithm in known and \
+            callable(getattr(known[algorithm], "contributions", None))
+
+    def __iter__(self):
+        return iter(sorted(a for a in scorers() if a in self))
+
+
+EXPLAINABLE = _Explainable()
 
 @dataclass(frozen=True)
 class Attributions:
@@ -48,45 +64,17 @@ def explanation_columns(top_k: int) -> list[tuple[str, str]]:
 
 def attributions(predictor: Predictor, x: np.ndarray) -> Attributions:
     """Per row and input column, the contribution to the raw score of encoded rows `x`."""
-    if predictor.algorithm not in EXPLAINABLE:
+    contributions = getattr(predictor.scorer, "contributions", None)
+    if contributions is None:
         raise ValueError(f"a {predictor.algorithm} model has no attributions")
     scores = predictor.scores(x)
-    if predictor.algorithm == "lightgbm":
-        encoded, baseline = _tree_contributions(predictor, x, scores)
-    else:
-        encoded, baseline = _linear_contributions(predictor, x, scores)
+    encoded, baseline = contributions(x, scores)
+    encoded = np.asarray(encoded, dtype=np.float64)
+    baseline = np.asarray(baseline, dtype=np.float64)
     sources = features.source_columns(predictor.spec)
     values = np.zeros((len(x), len(predictor.spec["columns"])))
     np.add.at(values.T, sources, encoded.T)  # one-hot entries add up to their column
     return Attributions(baseline, values, baseline + encoded.sum(axis=1), scores)
-
-
-def _explained_class(scores: np.ndarray, blocks: int) -> np.ndarray:
-    """Which score block each row explains: the positive class (one block) or the
-    predicted class."""
-    if blocks == 1:
-        return np.zeros(len(scores), dtype=np.int64)
-    return np.asarray(scores).argmax(axis=1)
-
-
-def _tree_contributions(predictor: Predictor, x: np.ndarray,
-                        scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    contributions = np.asarray(predictor.booster.predict(x, pred_contrib=True),
-                               dtype=np.float64)
-    width = x.shape[1] + 1  # the features and the expected value
-    blocks = contributions.shape[1] // width
-    chosen = _explained_class(scores, blocks)
-    rows = np.arange(len(x))
-    picked = contributions.reshape(len(x), blocks, width)[rows, chosen]
-    return picked[:, :-1], picked[:, -1]
-
-
-def _linear_contributions(predictor: Predictor, x: np.ndarray,
-                          scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    coef = np.asarray(predictor.payload["coef"], dtype=np.float64)
-    intercept = np.asarray(predictor.payload["intercept"], dtype=np.float64)
-    chosen = _explained_class(scores, len(coef))
-    return x * coef[chosen], intercept[chosen]
 
 
 def top_k_frame(explained: Attributions, names: Sequence[str], top_k: int) -> pd.DataFrame:

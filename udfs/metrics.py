@@ -17,6 +17,8 @@ def evaluate(predictor: Predictor, x: np.ndarray, y: np.ndarray | None) -> dict[
         return _regression(np.asarray(y, dtype=np.float64), scores)
     if predictor.task == "clustering":
         return _clustering(x, scores)
+    if predictor.task == "anomaly":
+        return anomaly(scores, float(predictor.payload["threshold"]), y)
     return _classification(predictor.classes, y, scores)
 
 
@@ -58,3 +60,25 @@ def _clustering(x: np.ndarray, distances: np.ndarray) -> dict[str, float]:
     if 1 < len(np.unique(assigned)) < len(x):
         result["davies_bouldin_index"] = float(metrics.davies_bouldin_score(x, assigned))
     return result
+
+
+def anomaly(scores: np.ndarray, threshold: float, y: np.ndarray | None = None) -> dict[str, float]:
+    """The share of rows flagged and the mean score; given a label (ML_EVALUATE with
+    DESCRIPTOR(label)), the ROC AUC of the score against it (the label's larger value, TRUE
+    or 1, is the anomaly), where both values occur."""
+    scores = np.asarray(scores, dtype=np.float64)
+    result = {"anomaly_fraction": float((scores >= threshold).mean()),
+              "mean_anomaly_score": float(scores.mean())}
+    if y is not None and len(y) == len(scores):
+        truth = anomaly_truth(y)
+        if truth is not None:
+            result["roc_auc"] = float(metrics.roc_auc_score(truth, scores))
+    return result
+
+
+def anomaly_truth(y: np.ndarray) -> np.ndarray | None:
+    """A two-valued label as 0/1 (its larger value 1), or None unless it has two values."""
+    values = np.unique(np.asarray(y))
+    if len(values) != 2:
+        return None
+    return (np.asarray(y) == values[1]).astype(np.int64)

@@ -1,8 +1,10 @@
 """Load a model version's artifact and predict on feature columns.
 
-A version directory holds `predictor.json` (algorithm, feature encoding, classes, outputs and,
-for linear models and k-means, the coefficients) and, for LightGBM, its text-format model.
-No pickle anywhere: the files are portable and safe to load.
+A version directory holds `predictor.json` (algorithm, task, feature encoding, classes,
+outputs and the algorithm's own parameters) and whatever files its fit wrote (e.g. LightGBM's
+text-format model). The algorithm's scorer (udfs/models/) computes the scores; this class
+encodes the input columns and turns scores into the task's output columns. No pickle
+anywhere: the files are portable and safe to load.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from udfs import features
+from udfs.models import scorer
 
 PREDICTOR_FILE = "predictor.json"
 
@@ -28,48 +31,26 @@ _PANDAS_DTYPES = {
 class Predictor:
     def __init__(self, payload: dict[str, Any], directory: str) -> None:
         self.payload = payload
+        self.directory = directory
         self.algorithm: str = payload["algorithm"]
         self.task: str = payload["task"]
         self.spec = payload["features"]
         self.outputs: list[dict[str, str]] = payload["outputs"]
         self.classes = payload.get("classes")
-        self._booster = None
-        if self.algorithm == "lightgbm":
-            import lightgbm
-
-            self._booster = lightgbm.Booster(
-                model_file=os.path.join(directory, payload["booster_file"]))
+        self.scorer = scorer(payload, directory)
 
     @property
     def booster(self) -> Any:
         """The LightGBM booster of a lightgbm model, else None."""
-        return self._booster
+        return getattr(self.scorer, "booster", None)
 
     def encode(self, columns: Sequence[pd.Series | np.ndarray]) -> np.ndarray:
         return features.encode(self.spec, columns)
 
     def scores(self, x: np.ndarray) -> np.ndarray:
-        """Class probabilities (n x classes), regression values (n), or centroid distances."""
-        if self.algorithm == "lightgbm":
-            raw = np.asarray(self._booster.predict(x), dtype=np.float64)
-            if self.task == "classification" and raw.ndim == 1:
-                return np.column_stack([1.0 - raw, raw])
-            return raw
-        if self.algorithm == "kmeans":
-            centroids = np.asarray(self.payload["centroids"])
-            squared = ((x[:, None, :] - centroids[None, :, :]) ** 2).sum(axis=2)
-            return np.sqrt(squared)
-        coef = np.asarray(self.payload["coef"], dtype=np.float64)
-        intercept = np.asarray(self.payload["intercept"], dtype=np.float64)
-        z = x @ coef.T + intercept
-        if self.algorithm == "linear":
-            return z[:, 0]
-        if z.shape[1] == 1:  # binary logistic regression
-            p = 1.0 / (1.0 + np.exp(-z[:, 0]))
-            return np.column_stack([1.0 - p, p])
-        z -= z.max(axis=1, keepdims=True)
-        e = np.exp(z)
-        return e / e.sum(axis=1, keepdims=True)
+        """Class probabilities (n x classes), regression values (n), centroid distances
+        (n x clusters) or anomaly scores (n): udfs/models/base.py."""
+        return np.asarray(self.scorer.scores(x), dtype=np.float64)
 
     def predict(self, columns: Sequence[pd.Series | np.ndarray]) -> pd.DataFrame:
         """The model's output columns for one batch of input columns (in input order)."""
@@ -85,6 +66,8 @@ class Predictor:
             data = {names[0]: labels, names[1]: probability}
         elif self.task == "regression":
             data = {names[0]: scores}
+        elif self.task == "anomaly":
+            data = {names[0]: scores, names[1]: scores >= float(self.payload["threshold"])}
         else:
             data = {names[0]: scores.argmin(axis=1), names[1]: scores.min(axis=1)}
         return _typed_frame(data, self.outputs)

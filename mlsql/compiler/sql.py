@@ -12,6 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlsql.dialect import quote_literal
+from mlsql.errors import MlsqlError
+
+
+class NotCompilable(MlsqlError):
+    """A model version with no SQL form (too many trees, an imported model, ...): it is
+    scored by the UDF."""
 
 
 def double(value: float) -> str:

@@ -26,7 +26,12 @@ CLUSTERING = "clustering"
 ANOMALY = "anomaly"  # unsupervised: an anomaly score (higher: more anomalous) and a flag
 UNSUPERVISED = (CLUSTERING, ANOMALY)
 
-Fitted = dict[str, Any]  # the algorithm's part of predictor.json ("algorithm" names the scorer)
+# The algorithm's part of predictor.json ("algorithm" names the scorer). Keys other code reads:
+# "classes" (classifiers), "threshold" (anomaly: flagged when the score is at least it),
+# "feature_importance" ({encoded feature name: value}, served by ML_FEATURE_IMPORTANCE, with
+# "feature_importance_type", default 'gain'), "coef" (coefficient models: importance as the
+# standardized coefficient).
+Fitted = dict[str, Any]
 Rows = tuple[np.ndarray, np.ndarray | None]  # encoded features, labels
 
 

@@ -1,10 +1,11 @@
 """ML_FEATURE_IMPORTANCE(MODEL m) and ML_TRAINING_INFO(MODEL m): what a model's versions
 store, as tables; no job runs.
 
-Feature importance: LightGBM's total gain per feature ('gain'); for linear and logistic
-regression the magnitude of each encoded feature's coefficient on the standardized feature
-('standardized_coefficient'; a multi-class model's mean over classes, a string column's
-one-hot entries as `column=value`).
+Feature importance: what the fitted payload records per encoded feature (LightGBM: its total
+gain, 'gain'; another model type may name its own importance_type); for coefficient models
+(linear and logistic regression) the magnitude of each encoded feature's coefficient on the
+standardized feature ('standardized_coefficient'; a multi-class model's mean over classes, a
+string column's one-hot entries as `column=value`).
 
 Training info: a row per version and iteration from the version's recorded history
 (mlsql.training.history); an online model's version gives one row (its update number and
@@ -48,16 +49,26 @@ def feature_importance_subquery(call: ir.AnalysisCall, context: PlanContext) -> 
 
 
 def feature_importance(payload: dict[str, Any], directory: str) -> list[tuple[str, float, str]]:
-    """(feature, importance, importance_type), the most important first."""
+    """(feature, importance, importance_type), the most important first.
+
+    What the fitted payload says: a "feature_importance" dict (encoded feature -> value, of
+    kind "feature_importance_type", default 'gain'), or a "coef" matrix (linear models)."""
     algorithm = payload.get("algorithm")
-    if payload.get("task") == "imported" or algorithm not in ("lightgbm", "linear", "logistic"):
-        raise ValueError("has no feature importance: it is defined for boosted trees and "
-                         "linear and logistic regression")
+    if payload.get("task") == "imported":
+        raise ValueError("has no feature importance: it was imported, trained elsewhere")
+    importance = isinstance(payload.get("feature_importance"), dict) or algorithm == "lightgbm"
+    coefficients = payload.get("coef") is not None and payload.get("task") in (
+        "classification", "regression")
+    if not (importance or coefficients):
+        raise ValueError("has no feature importance: it is defined for models whose fit "
+                         "records one per feature (e.g. boosted trees) and for coefficient "
+                         "models (linear and logistic regression)")
     spec = payload["features"]
     names = features.feature_names(spec)
-    if algorithm == "lightgbm":
+    if importance:
         gains = payload.get("feature_importance") or _booster_gains(payload, directory, names)
-        values, kind = np.array([gains[n] for n in names], dtype=np.float64), "gain"
+        values = np.array([gains.get(n, 0.0) for n in names], dtype=np.float64)
+        kind = payload.get("feature_importance_type", "gain")
     else:
         coef = np.abs(np.asarray(payload["coef"], dtype=np.float64))
         if not spec["standardize"]:

@@ -31,12 +31,12 @@ from mlsql.dialect import quote_identifier
 from mlsql.errors import MlsqlError, OptionError, SchemaError, did_you_mean
 from mlsql.flink_types import Column, extraction_expression
 from mlsql.jobs import JobHandle
+from mlsql.models.base import CLASSIFICATION, CLUSTERING, REGRESSION, ModelType
 from mlsql.parser import model_ref_option
 from mlsql.planner.context import PlanContext
 from mlsql.planner.rewrite import rewrite
 from mlsql.planner.train import ColumnPlan, model_outputs, plan_columns
 from mlsql.registry import ModelVersion, check_model_name
-from mlsql.training.options import CLASSIFICATION, CLUSTERING, REGRESSION, ModelType
 from udfs import features
 from udfs.online.learners import KMeansLearner, LinearLearner, RunningMoments
 from udfs.online.trainer import OnlinePlan, OnlineTrainer

@@ -1,11 +1,19 @@
 """ML_PREDICT throughput against the same pipeline without a model, side by side.
 
     python tests/benchmarks/inference.py [--rows 2000000] [--repeats 3]
+    python tests/benchmarks/inference.py --types [NAME,...] [--rows 200000] [--repeats 1]
 
 datagen (rows-per-second set high: its default is 10,000) -> [ML_PREDICT] -> blackhole, batch
 mode, parallelism 1, for logistic regression and a 100-tree LightGBM model, each through
 compiled SQL and through the pandas UDF. Prints rows/s and the ratio to the same pipeline
 without a model (medians of --repeats runs, interleaved).
+
+--types: every registered batch model type (mlsql.models; or the ones named), each trained
+with its default options on a small synthetic table (--train-rows), scored through
+ML_PREDICT on datagen -> blackhole as `execution` 'auto' picks (compiled SQL where the
+version has a SQL form, else the pandas UDF); prints rows/s per model type. Each job's fixed
+cost (about 2 s here) weighs on small --rows: compare types at 1,000,000 rows or more (a few
+named types at a time to keep a run short).
 """
 
 from __future__ import annotations
@@ -22,9 +30,22 @@ FEATURES = 8
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rows", type=int, default=2_000_000)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--rows", type=int, default=None,
+                        help="scored rows (default 2,000,000; with --types 200,000)")
+    parser.add_argument("--repeats", type=int, default=None,
+                        help="runs per variant (default 3; with --types 1)")
+    parser.add_argument("--types", nargs="?", const="all", default=None,
+                        help="rows/s per model type: all registered, or NAME,NAME")
+    parser.add_argument("--train-rows", type=int, default=2_000,
+                        help="with --types: training rows per model type")
     args = parser.parse_args()
+    if args.types is not None:
+        args.rows = args.rows or 200_000
+        args.repeats = args.repeats or 1
+        per_type(args)
+        return
+    args.rows = args.rows or 2_000_000
+    args.repeats = args.repeats or 3
 
     # The tree limit is lifted so the 100-tree model can be measured as compiled SQL too.
     session = mlsql.Session(registry=tempfile.mkdtemp(prefix="mlsql-bench-"), mode="batch",
@@ -66,6 +87,63 @@ def main() -> None:
         figures[f"{name}_{path}_rows_per_s"] = rate
         figures[f"{name}_{path}_ratio"] = rate / base_rate
     print(summary("inference", **figures))
+
+
+def per_type(args: argparse.Namespace) -> None:
+    from mlsql.compiler.model import NotCompilable, compile_model
+    from mlsql.models import model_types
+    from mlsql.models.base import UNSUPERVISED
+
+    registered = {n: t for n, t in model_types().items() if t.fit is not None}
+    names = list(registered) if args.types == "all" else args.types.split(",")
+    unknown = [n for n in names if n not in registered]
+    if unknown:
+        raise SystemExit(f"unknown or online-only model types: {', '.join(unknown)}; "
+                         f"registered: {', '.join(registered)}")
+    session = mlsql.Session(registry=tempfile.mkdtemp(prefix="mlsql-bench-"), mode="batch",
+                            options={"parallelism.default": "1"})
+    datagen_table(session, "train", args.train_rows, FEATURES)
+    datagen_table(session, "source", args.rows, FEATURES, label=False)
+    features = ", ".join(f"f{i}" for i in range(FEATURES))
+    session.sql("CREATE TABLE plain_sink (" + ", ".join(f"f{i} DOUBLE" for i in range(FEATURES))
+                + ") WITH ('connector' = 'blackhole')")
+    def plain() -> float:
+        return timed(lambda: session.sql(f"INSERT INTO plain_sink SELECT {features} FROM source"))
+
+    plain()  # warm-up: the first job pays for starting the mini-cluster
+    baseline = [plain() for _ in range(args.repeats)]
+    base_rate = median_rate(args.rows, baseline)
+    print(f"{'no model:':<40}{base_rate:>12,.0f} rows/s")
+    figures: dict[str, float | int] = {"rows": args.rows, "no_model_rows_per_s": base_rate}
+    for name in names:
+        model_type = registered[name]
+        label = "" if model_type.task in UNSUPERVISED else ", 'label' = 'label'"
+        selected = features if model_type.task in UNSUPERVISED else f"{features}, label"
+        try:
+            session.sql(f"CREATE MODEL m_{name} WITH ('model_type' = '{name}'{label}) "
+                        f"AS SELECT {selected} FROM train")
+        except Exception as error:  # a benchmark reports the type and goes on
+            print(f"{name + ':':<40}training failed: {str(error).splitlines()[0]}")
+            continue
+        version = session.registry.resolve(f"m_{name}")
+        outputs = version.metadata["outputs"]
+        try:
+            compile_model(version, [f"f{i}" for i in range(FEATURES)])
+            path = "compiled SQL"
+        except NotCompilable:
+            path = "pandas UDF"
+        sink_columns = ", ".join(f"`{o['name']}` {o['type']}" for o in outputs)
+        session.sql(f"CREATE TABLE sink_{name} ({sink_columns}) "
+                    "WITH ('connector' = 'blackhole')")
+        selected_outputs = ", ".join(f"`{o['name']}`" for o in outputs)
+        statement = (f"INSERT INTO sink_{name} SELECT {selected_outputs} FROM ML_PREDICT("
+                     f"TABLE source, MODEL m_{name})")
+        seconds = [timed(lambda statement=statement: session.sql(statement))
+                   for _ in range(args.repeats)]
+        rate = median_rate(args.rows, seconds)
+        print(f"{f'{name} ({path}):':<40}{rate:>12,.0f} rows/s  ratio {rate / base_rate:.2f}")
+        figures[f"{name}_rows_per_s"] = rate
+    print(summary("inference_types", **figures))
 
 
 if __name__ == "__main__":

@@ -11,6 +11,11 @@ What `scores` returns depends on the task (payload["task"]):
 - clustering: the distance to each centroid, n x clusters
 - anomaly: the anomaly score, n, higher meaning more anomalous; a row is flagged when its
   score is at least payload["threshold"]
+
+Optional: a scorer with `contributions(x, scores)` serves ML_EXPLAIN_PREDICT (udfs/explain.py):
+it returns the per-row, per-encoded-feature contributions (n x encoded features) to the raw
+score it explains (the positive class's, the predicted class's or the regression value) and
+the baseline (n), which add up to that raw score; `scores` is what `scores(x)` returned.
 """
 
 from __future__ import annotations
@@ -24,3 +29,8 @@ class Scorer(Protocol):
     def __init__(self, payload: dict[str, Any], directory: str) -> None: ...
 
     def scores(self, x: np.ndarray) -> np.ndarray: ...
+
+
+class Explainable(Scorer, Protocol):
+    def contributions(self, x: np.ndarray,
+                      scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...

@@ -1,11 +1,19 @@
 """Training computed inside Flink: no training row reaches this process, only aggregates.
 
 Each trainer takes (runtime, query_sql, feature columns, label, label type, options,
-progress) and returns a mlsql.training.fit.Fit.
+progress) and returns a mlsql.training.fit.Fit. A model type names its trainer in
+ModelType.distributed (mlsql.models); TRAINERS is that table.
 """
 
-from mlsql.training.distributed.kmeans import fit_kmeans
-from mlsql.training.distributed.linear import fit_linear
-from mlsql.training.distributed.logistic import fit_logistic
+from __future__ import annotations
 
-TRAINERS = {"linear_reg": fit_linear, "logistic_reg": fit_logistic, "kmeans": fit_kmeans}
+from typing import Any
+
+
+def __getattr__(name: str) -> Any:
+    if name == "TRAINERS":
+        from mlsql.models import model_types
+
+        return {t.name: t.distributed for t in model_types().values()
+                if t.distributed is not None}
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
