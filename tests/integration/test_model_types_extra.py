@@ -1,0 +1,108 @@
+"""linear_svc, naive_bayes, knn and mlp on what the shared suite's numeric datasets lack:
+string features (one-hot, NULL and unseen values), NULL numbers, a STRING label; compiled
+SQL against the UDF in Flink on such rows, attributions, per-epoch training history and the
+knn row limit through CREATE MODEL."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mlsql.errors import TrainingError
+from tests.helpers import create_csv_table
+
+pytestmark = pytest.mark.slow
+
+MODELS = {
+    "x_svc_multi": "'model_type' = 'linear_svc', 'label' = 'k'",
+    "x_svc": "'model_type' = 'linear_svc', 'label' = 'y', 'l2_reg' = '0.1'",
+    "x_nb": "'model_type' = 'naive_bayes', 'label' = 'y'",
+    "x_nb_multi": "'model_type' = 'naive_bayes', 'label' = 'k'",
+    "x_knn": "'model_type' = 'knn_classifier', 'label' = 'k', 'weights' = 'distance'",
+    "x_mlp": "'model_type' = 'mlp_classifier', 'label' = 'y', 'hidden_units' = '[8, 4]', "
+             "'max_iter' = '30'",
+    "x_mlp_reg": "'model_type' = 'mlp_regressor', 'label' = 'b', 'hidden_units' = '[8]', "
+                 "'max_iter' = '20'",
+}
+COLUMNS = "a, b, c, flag"
+TYPES = {"a": "DOUBLE", "b": "DOUBLE", "c": "STRING", "flag": "BOOLEAN", "y": "INT",
+         "k": "STRING"}
+
+
+@pytest.fixture(scope="module")
+def session(batch_session):
+    rng = np.random.default_rng(5)
+    n = 1_500
+    frame = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n),
+                          "c": rng.choice(["x", "y", "z"], n), "flag": rng.random(n) < 0.4})
+    logit = frame["a"] + (frame["c"] == "x") - 0.5 * frame["b"] + frame["flag"]
+    frame["y"] = (logit + rng.normal(scale=0.5, size=n) > 0.6).astype(int)
+    frame["k"] = np.where(frame["y"] == 1, "hi", np.where(frame["a"] > 0, "mid", "lo"))
+    frame.loc[::7, "a"] = np.nan
+    frame.loc[::11, "c"] = None
+    create_csv_table(batch_session, "x_train", frame, batch_session.data_dir, TYPES)
+    fresh = pd.DataFrame({"a": [None, 1.0, -2.0, 0.3, 5.0], "b": [0.1, None, 2.0, -1.0, 0.0],
+                          "c": ["x", "never-seen", None, "z", "y"],
+                          "flag": [True, None, False, True, False]})
+    create_csv_table(batch_session, "x_fresh", fresh, batch_session.data_dir, TYPES)
+    for name, options in MODELS.items():
+        label = options.split("'label' = '")[1].split("'")[0]
+        columns = COLUMNS.replace("b, ", "") if label == "b" else COLUMNS
+        batch_session.sql(f"CREATE OR REPLACE MODEL {name} WITH ({options}) "
+                          f"AS SELECT {columns}, {label} FROM x_train")
+    return batch_session
+
+
+@pytest.mark.parametrize("model", ["x_svc", "x_svc_multi", "x_nb", "x_nb_multi"])
+@pytest.mark.parametrize("table", ["x_train", "x_fresh"])
+def test_compiled_sql_equals_the_udf(session, model, table):
+    def scored(path: str) -> pd.DataFrame:
+        return session.sql(f"SELECT * FROM ML_PREDICT(TABLE {table}, MODEL {model}, "
+                           f"MAP['execution', '{path}'])")
+
+    udf, sql = scored("udf"), scored("sql")
+    assert len(udf) == len(sql) > 0
+    for column in [c for c in udf.columns if c.startswith("predicted_")] + ["probability"]:
+        assert sql[column].notna().all()
+        if udf[column].dtype.kind == "f":
+            np.testing.assert_allclose(sql[column], udf[column], rtol=1e-9, atol=1e-12)
+        else:
+            assert (sql[column].to_numpy() == udf[column].to_numpy()).all()
+    plan = session.sql(f"EXPLAIN SELECT * FROM ML_PREDICT(TABLE {table}, MODEL {model})")
+    assert "PythonCalc" not in plan.iloc[0, 0]  # 'auto' picks the compiled form
+
+
+@pytest.mark.parametrize("model", ["x_knn", "x_mlp", "x_mlp_reg"])
+def test_udf_only_types_score_strings_and_nulls(session, model):
+    scored = session.sql(f"SELECT * FROM ML_PREDICT(TABLE x_fresh, MODEL {model})")
+    assert len(scored) == 5
+    predicted = next(c for c in scored.columns if c.startswith("predicted_"))
+    assert scored[predicted].notna().all()
+    if "probability" in scored:
+        assert scored["probability"].between(0, 1).all()
+    plan = session.sql(f"EXPLAIN SELECT * FROM ML_PREDICT(TABLE x_fresh, MODEL {model})")
+    assert "PythonCalc" in plan.iloc[0, 0]
+
+
+def test_explanations_add_up_to_the_log_odds(session):
+    explained = session.sql("SELECT * FROM ML_EXPLAIN_PREDICT(TABLE x_fresh, MODEL x_svc, 4)")
+    total = explained["baseline"] + explained[[f"attribution_{i}" for i in range(1, 5)]].sum(
+        axis=1) + explained["other_attribution"]
+    np.testing.assert_allclose(total, explained["raw_score"], rtol=1e-9, atol=1e-12)
+    p = explained["probability"]
+    np.testing.assert_allclose(explained["raw_score"], np.log(p / (1 - p)), rtol=1e-6)
+
+
+def test_mlp_history_has_every_epoch(session):
+    info = session.sql("SELECT iteration, loss FROM ML_TRAINING_INFO(MODEL x_mlp)")
+    assert info["iteration"].tolist() == list(range(1, 31))
+    assert info["loss"].iloc[-1] < info["loss"].iloc[0]
+
+
+def test_knn_refuses_more_rows_than_max_rows(session):
+    with pytest.raises(TrainingError, match="exceed max_rows=1,000; raise 'max_rows'"):
+        session.sql("CREATE MODEL x_knn_big WITH ('model_type' = 'knn_regressor', "
+                    "'label' = 'b', 'max_rows' = '1000', 'eval_fraction' = '0') "
+                    "AS SELECT a, c, b FROM x_train")
+    assert not session.registry.exists("x_knn_big")
