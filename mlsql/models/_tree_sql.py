@@ -1,0 +1,78 @@
+"""scikit-learn trees exported as node arrays (udfs/models/tree_arrays.py) as nested CASE
+expressions, one per tree and output: the compiled-SQL form of small random forests and
+isolation forests.
+
+The features are encoded as the scorer encodes them (udfs/features.py, one-hot, not
+standardized): a number imputed with the training mean and rounded to FLOAT (scikit-learn
+compares float32 features with float64 thresholds), a category's indicator as a test of the
+string (NULL or unseen: every indicator 0).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mlsql.models.base import CompileRequest
+from udfs import features
+from udfs.models.tree_arrays import TreeArrays
+
+
+def load(request: CompileRequest) -> TreeArrays:
+    """The version's trees, refused (NotCompilable) when their nodes, counted once per
+    output they give, exceed the request's limit."""
+    from mlsql.compiler.sql import NotCompilable
+
+    trees = TreeArrays.load(request.directory, request.payload["tree_depth"])
+    nodes = len(trees.left) * trees.value.shape[1]
+    if nodes > request.max_tree_nodes:
+        raise NotCompilable(f"{len(trees.roots)} trees with {nodes} nodes (counted once per "
+                            f"output) exceed the compiled-SQL limit of "
+                            f"{request.max_tree_nodes} nodes")
+    return trees
+
+
+def tree_terms(trees: TreeArrays, request: CompileRequest) -> list[list[str]]:
+    """For each output column of the leaves' values, one CASE expression per tree."""
+    columns = _encoded_columns(request.payload["features"], request.inputs)
+    return [[_node(trees, int(root), output, columns) for root in trees.roots]
+            for output in range(trees.value.shape[1])]
+
+
+def _encoded_columns(spec: dict[str, Any], inputs: list[str]) -> list[tuple[str, str | None]]:
+    """Each encoded column as (SQL, category): a number's FLOAT value, or a one-hot
+    indicator's string column and category."""
+    from mlsql.compiler.linear import numeric_term
+
+    if spec["encoding"] != features.ONE_HOT or spec["standardize"]:
+        raise ValueError("compiled trees need one-hot, unstandardized features")
+    result: list[tuple[str, str | None]] = []
+    for column, column_sql in zip(spec["columns"], inputs, strict=True):
+        if column["kind"] == features.NUMERIC:
+            value = numeric_term(column_sql, column, standardize=False)
+            result.append((f"CAST({value} AS FLOAT)", None))
+        else:
+            result.extend((column_sql, category) for category in column["categories"])
+    return result
+
+
+def _node(trees: TreeArrays, node: int, output: int,
+          columns: list[tuple[str, str | None]]) -> str:
+    from mlsql.compiler.sql import double, string_list
+
+    left, right = int(trees.left[node]), int(trees.right[node])
+    if left == node:  # a leaf points to itself
+        return double(float(trees.value[node, output]))
+    threshold = float(trees.threshold[node])
+    value, category = columns[int(trees.feature[node])]
+    if category is None:
+        return (f"CASE WHEN {value} <= {double(threshold)} THEN "
+                f"{_node(trees, left, output, columns)} ELSE "
+                f"{_node(trees, right, output, columns)} END")
+    # An indicator is 1 for its category, else 0 (NULL and unseen strings included).
+    one_left, zero_left = threshold >= 1.0, threshold >= 0.0
+    if one_left == zero_left:
+        return _node(trees, left if one_left else right, output, columns)
+    matched = _node(trees, left if one_left else right, output, columns)
+    other = _node(trees, right if one_left else left, output, columns)
+    return f"CASE WHEN {value} IN ({string_list([category])}) THEN {matched} ELSE {other} END"
+
