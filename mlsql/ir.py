@@ -62,11 +62,12 @@ class EvaluateCall:
 # The analysis functions: (name, takes a TABLE argument).
 FEATURE_IMPORTANCE = "ML_FEATURE_IMPORTANCE"
 TRAINING_INFO = "ML_TRAINING_INFO"
+TRIAL_INFO = "ML_TRIAL_INFO"
 EXPLAIN_PREDICT = "ML_EXPLAIN_PREDICT"
 ROC_CURVE = "ML_ROC_CURVE"
 CONFUSION_MATRIX = "ML_CONFUSION_MATRIX"
 RESIDUAL_SUMMARY = "ML_RESIDUAL_SUMMARY"
-MODEL_ONLY_FUNCTIONS = (FEATURE_IMPORTANCE, TRAINING_INFO)
+MODEL_ONLY_FUNCTIONS = (FEATURE_IMPORTANCE, TRAINING_INFO, TRIAL_INFO)
 LABELLED_TABLE_FUNCTIONS = (ROC_CURVE, CONFUSION_MATRIX, RESIDUAL_SUMMARY)
 ANALYSIS_FUNCTIONS = (*MODEL_ONLY_FUNCTIONS, EXPLAIN_PREDICT, *LABELLED_TABLE_FUNCTIONS)
 DEFAULT_TOP_K = 3
@@ -100,6 +101,46 @@ class AnalysisCall:
 
 
 @dataclass(frozen=True)
+class FeatureArgument:
+    """One argument of a feature function call, as written (nested calls found in it)."""
+
+    text: str
+    position: Position
+    calls: tuple[FeatureCall, ...] = ()  # offsets relative to `text`
+    is_literal: bool = False
+    value: object = None  # the literal: float, str, bool, None, or a tuple of literals
+    elements: tuple[FeatureArgument, ...] | None = None  # ARRAY[...]'s elements
+    start: int = 0  # offset in the text holding the call
+
+
+@dataclass(frozen=True)
+class FeatureCall:
+    """`ML_<feature function>(args) [OVER ()]`; OVER () (fitted at training) only in
+    TRANSFORM."""
+
+    function: str
+    start: int
+    end: int
+    position: Position
+    arguments: tuple[FeatureArgument, ...]
+    fitted: bool = False
+
+    @property
+    def where(self) -> str:
+        return f"{self.function} at {self.position}"
+
+
+@dataclass(frozen=True)
+class TransformItem:
+    """One TRANSFORM entry: an expression and the column it makes."""
+
+    expression: str  # as written
+    alias: str
+    position: Position
+    calls: tuple[FeatureCall, ...] = ()  # offsets relative to `expression`
+
+
+@dataclass(frozen=True)
 class FlinkStatement:
     """Any statement Flink runs itself; `predicts`, `evaluates` and `analyses` list the spans
     mlsql rewrites first."""
@@ -109,10 +150,11 @@ class FlinkStatement:
     leading_word: str = ""
     evaluates: tuple[EvaluateCall, ...] = ()
     analyses: tuple[AnalysisCall, ...] = ()
+    features: tuple[FeatureCall, ...] = ()  # outermost feature function calls
 
     @property
     def has_ml(self) -> bool:
-        return bool(self.predicts or self.evaluates or self.analyses)
+        return bool(self.predicts or self.evaluates or self.analyses or self.features)
 
 
 @dataclass(frozen=True)
@@ -124,6 +166,7 @@ class CreateModel:
     or_replace: bool = False
     if_not_exists: bool = False
     position: Position = field(default_factory=lambda: Position(1, 1))
+    transform: tuple[TransformItem, ...] | None = None
 
     @property
     def option_map(self) -> dict[str, str]:

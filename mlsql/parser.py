@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from mlsql import ir
 from mlsql.errors import OptionError, SqlSyntaxError, did_you_mean
+from mlsql.feature_functions.calls import find_calls
+from mlsql.feature_functions.registry import NAMES as FEATURE_FUNCTIONS
 from mlsql.lexer import Kind, Token, tokenize
 from mlsql.splitter import Statement, split_statements
 
@@ -161,8 +165,10 @@ def flink_statement(statement: Statement) -> ir.FlinkStatement:
     analyses = sorted((call for name in ir.ANALYSIS_FUNCTIONS
                        for call in _find_calls(statement, name, _parse_analysis)),
                       key=lambda call: call.start)
+    features = find_calls(statement.text, statement.tokens, _Cursor(statement)._source_line,
+                          fitted_allowed=False)
     return ir.FlinkStatement(statement.text, predicts, statement.first_words[0], evaluates,
-                             tuple(analyses))
+                             tuple(analyses), features)
 
 
 def _expect_end(cur: _Cursor) -> None:
@@ -202,14 +208,14 @@ def _parse_create_model(cur: _Cursor) -> ir.CreateModel | ir.ImportModel | None:
     if temporary:
         raise cur.error("CREATE TEMPORARY MODEL ... AS SELECT is not supported: trained "
                         "models are stored in the registry")
-    if cur.token.is_word("TRANSFORM"):
-        raise cur.error("TRANSFORM (...) is not supported yet: compute the features in the "
-                        "AS SELECT query")
+    transform = _parse_transform(cur) if cur.token.is_word("TRANSFORM") else None
     if cur.accept_word("COMMENT") and cur.token.kind is Kind.STRING:
         cur.advance()
     options: list[tuple[str, str]] = []
     if cur.accept_word("WITH", "OPTIONS"):
         options = _parse_options(cur)
+    if transform is None and cur.token.is_word("TRANSFORM"):  # BigQuery: OPTIONS, TRANSFORM
+        transform = _parse_transform(cur)
     if not cur.token.is_word("AS"):
         if cur.token.kind is Kind.EOF and not options:
             return None
@@ -230,7 +236,52 @@ def _parse_create_model(cur: _Cursor) -> ir.CreateModel | ir.ImportModel | None:
     )
     query = flink_statement(query_statement)
     return ir.CreateModel(name, tuple(options), query, cur.position(query_token), or_replace,
-                          if_not_exists, cur.position(start))
+                          if_not_exists, cur.position(start), transform)
+
+
+def _parse_transform(cur: _Cursor) -> tuple[ir.TransformItem, ...]:
+    """TRANSFORM (expression [AS] name | column, ...): each item's text as written and the
+    feature calls in it, fitted (OVER ()) ones included."""
+    keyword = cur.expect_word("TRANSFORM")
+    cur.expect_punct("(")
+    items: list[ir.TransformItem] = []
+    names: set[str] = set()
+    while True:
+        first, begin = cur.token, cur.i
+        depth = 0
+        while not (depth == 0 and cur.token.is_punct(",", ")")):
+            if cur.token.kind is Kind.EOF:
+                raise cur.error("unclosed TRANSFORM (...)", keyword)
+            depth += cur.token.is_punct("(", "[") - cur.token.is_punct(")", "]")
+            cur.advance()
+        group = list(cur.tokens[begin : cur.i])
+        if not group:
+            raise cur.error("expected a TRANSFORM expression")
+        items.append(_transform_item(cur, group))
+        if items[-1].alias in names:
+            raise cur.error(f"TRANSFORM makes column {items[-1].alias!r} twice", first)
+        names.add(items[-1].alias)
+        if not cur.accept_punct(","):
+            break
+    cur.expect_punct(")")
+    return tuple(items)
+
+
+def _transform_item(cur: _Cursor, group: list[Token]) -> ir.TransformItem:
+    first = group[0]
+    if len(group) == 1 and first.kind in _NAME_KINDS:
+        expression_tokens, alias = group, first.value
+    elif len(group) >= 3 and group[-2].is_word("AS") and group[-1].kind in _NAME_KINDS:
+        expression_tokens, alias = group[:-2], group[-1].value
+    else:
+        raise cur.error("name each TRANSFORM expression: expression AS name", first)
+    start = expression_tokens[0].start
+    text = cur.statement.text[start : expression_tokens[-1].end]
+    last = expression_tokens[-1]
+    local = [_shift(t, -start) for t in expression_tokens] + [
+        Token(Kind.EOF, "", len(text), len(text), last.line, last.col + len(last.text))]
+    calls = find_calls(text, local, cur._source_line, fitted_allowed=True)
+    return ir.TransformItem(text, alias, cur.position(first), calls)
 
 
 def _parse_import_model(cur: _Cursor, name: str, if_not_exists: bool,
@@ -302,10 +353,19 @@ def _parse_options(cur: _Cursor) -> list[tuple[str, str]]:
     return options
 
 
+_HPARAM_FUNCTIONS = ("HPARAM_RANGE", "HPARAM_CANDIDATES")
+_HPARAM_CALL = re.compile(r"\s*HPARAM_(RANGE|CANDIDATES)\s*\(", re.IGNORECASE)
+
+
 def _option_value(cur: _Cursor) -> str:
     token = cur.token
+    if token.is_word(*_HPARAM_FUNCTIONS) and cur.peek().is_punct("("):
+        return _hparam(cur)
     if token.kind is Kind.STRING:
-        return cur.advance().value
+        value = cur.advance().value
+        if _HPARAM_CALL.match(value):
+            return _quoted_hparam(cur, token, value)
+        return value
     if token.kind is Kind.NUMBER or token.is_word("TRUE", "FALSE"):
         return cur.advance().text.lower()
     if token.is_punct("-") and cur.peek().kind is Kind.NUMBER:
@@ -322,6 +382,64 @@ def _option_value(cur: _Cursor) -> str:
         return ",".join(values)
     raise cur.error(f"expected an option value (a 'string', number or TRUE/FALSE), found "
                     f"{cur._describe(token)}")
+
+
+def _hparam(cur: _Cursor) -> str:
+    """BigQuery's HPARAM_RANGE(lo, hi) or HPARAM_CANDIDATES([v, ...]) in canonical text:
+    numbers as written, strings single-quoted, ', ' between items."""
+    function = cur.advance().upper
+    cur.expect_punct("(")
+    if function == "HPARAM_RANGE":
+        low_token = cur.token
+        low = _hparam_number(cur)
+        cur.expect_punct(",")
+        high = _hparam_number(cur)
+        if float(low) >= float(high):
+            raise cur.error(f"HPARAM_RANGE needs low < high, found {low} and {high}",
+                            low_token)
+        cur.expect_punct(")")
+        return f"HPARAM_RANGE({low}, {high})"
+    cur.expect_punct("[")
+    items = []
+    while not cur.token.is_punct("]"):
+        if cur.token.kind is Kind.STRING:
+            items.append("'" + cur.advance().value.replace("'", "''") + "'")
+        elif cur.token.is_word("TRUE", "FALSE"):
+            items.append(cur.advance().text.lower())
+        else:
+            items.append(_hparam_number(cur))
+        if not cur.accept_punct(","):
+            break
+    cur.expect_punct("]")
+    if not items:
+        raise cur.error("HPARAM_CANDIDATES needs at least one candidate")
+    cur.expect_punct(")")
+    return f"HPARAM_CANDIDATES([{', '.join(items)}])"
+
+
+def _hparam_number(cur: _Cursor) -> str:
+    sign = "-" if cur.accept_punct("-") else ""
+    if cur.token.kind is not Kind.NUMBER:
+        raise cur.error(f"expected a number, found {cur._describe(cur.token)}")
+    text = cur.advance().text
+    try:
+        float(text)
+    except ValueError:
+        raise cur.error(f"{text!r} is not a number", cur.tokens[cur.i - 1]) from None
+    return sign + text
+
+
+def _quoted_hparam(cur: _Cursor, token: Token, value: str) -> str:
+    """'HPARAM_RANGE(0.01,0.3)' as a string option: the same canonical text as unquoted;
+    errors point at the string."""
+    inner = Statement(value, tuple(tokenize(value)), token.line, token.col)
+    inner_cur = _Cursor(inner)
+    try:
+        canonical = _hparam(inner_cur)
+        _expect_end(inner_cur)
+    except SqlSyntaxError as error:
+        raise cur.error(f"in {value!r}: {error.message}", token) from None
+    return canonical
 
 
 def _parse_show_models(cur: _Cursor) -> ir.ShowModels:
@@ -409,7 +527,7 @@ def _option_text(cur: _Cursor, stop: str) -> str:
     return cur.statement.text[first.start : last.end].strip()
 
 
-_ML_FUNCTIONS = ("ML_PREDICT", "ML_EVALUATE", *ir.ANALYSIS_FUNCTIONS)
+_ML_FUNCTIONS = ("ML_PREDICT", "ML_EVALUATE", *ir.ANALYSIS_FUNCTIONS, *FEATURE_FUNCTIONS)
 
 
 def _find_calls(statement: Statement, name: str, parse) -> list:

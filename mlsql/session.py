@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 from pyflink.table import ResultKind, TableResult
 
-from mlsql import ir
+from mlsql import ir, tuning
 from mlsql.cluster import jobs as cluster_jobs
 from mlsql.cluster import remote
 from mlsql.cluster.jobs import ShowJobs, StopJob, job_statement
@@ -94,8 +94,10 @@ class Session:
         match parsed:
             case ir.CreateModel():
                 self.kafka.check_brokers(statement.tokens)
-                model_type, options = parse_options(parsed.option_map)
+                split = tuning.split_options(parsed.option_map)
+                model_type, options = parse_options(split.rest)
                 if model_type.online:
+                    tuning.tuner(split, model_type, options)  # refuses tuning options
                     job = online.start_training(parsed, model_type, options, self.context)
                     return job and self._track(job)
                 return train.train(parsed, self.context).to_frame()

@@ -23,7 +23,7 @@ from mlsql.errors import SchemaError, did_you_mean
 from mlsql.flink_types import Column
 from mlsql.planner.bounded import is_bounded
 from mlsql.planner.context import PlanContext, table_query
-from mlsql.planner.predict import bind_inputs, resolve_model
+from mlsql.planner.predict import bind_inputs, resolve_model, transformed_source
 from mlsql.registry import ModelVersion
 from mlsql.training.extract import extract
 from mlsql.training.labels import label_expression, label_values
@@ -63,14 +63,19 @@ def labelled_rows(function: str, table_sql: str, table_position: ir.Position,
     with a label, where the model has one)."""
     meta = model.metadata
     columns = context.table_argument_columns(table_sql, table_position)
-    arguments = bind_inputs(table_sql, table_position, feature_columns, model, columns)
+    source, source_columns, renames = transformed_source(
+        model, table_sql, columns, feature_columns, f"{function} at {table_position}", context,
+        with_label=label is None)
+    arguments = bind_inputs(source, table_position, feature_columns, model, source_columns,
+                            renames)
     names = [i["name"] for i in meta["inputs"]]
     extracted = [Column(name, i["type"], "") for name, i in zip(names, meta["inputs"],
                                                                   strict=True)]
     label_type = None
     if meta["label"] is not None:
-        label_name = label.name if label else meta["label"]["name"]
-        by_name = {c.name: c for c in columns}
+        label_name = label.name if label else renames.get(meta["label"]["name"],
+                                                          meta["label"]["name"])
+        by_name = {c.name: c for c in source_columns}
         if label_name not in by_name:
             raise SchemaError(
                 f"{function} at {table_position}: label column {label_name!r} not found "
@@ -85,7 +90,8 @@ def labelled_rows(function: str, table_sql: str, table_position: ir.Position,
         raise SchemaError(f"{function} at {table_position}: {table_sql} is unbounded (a "
                           "stream); it needs a bounded table, e.g. a Kafka table with "
                           "'scan.bounded.mode' or a filesystem table")
-    frame = extract(context.runtime, query, extracted, arguments, context.progress)
+    frame = extract(context.runtime, table_query(source), extracted, arguments,
+                    context.progress)
     y = None
     if meta["label"] is not None:
         frame = frame[frame["__mlsql_label"].notna()].reset_index(drop=True)

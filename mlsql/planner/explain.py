@@ -27,6 +27,7 @@ from mlsql.planner.predict import (
     check_output_names,
     function_name,
     resolve_model,
+    transformed_source,
     udf_subquery,
 )
 from mlsql.registry import ModelVersion
@@ -43,14 +44,17 @@ def explain_subquery(call: ir.AnalysisCall, context: PlanContext) -> str:
                           f"{model.metadata['model_type']} model; ML_EXPLAIN_PREDICT explains "
                           "boosted trees and linear and logistic regression")
     columns = context.table_argument_columns(call.table_sql, call.table_position)
-    arguments = bind_inputs(call.table_sql, call.table_position, call.features, model, columns)
+    source, source_columns, renames = transformed_source(
+        model, call.table_sql, columns, call.features, call.where, context)
+    arguments = bind_inputs(source, call.table_position, call.features, model, source_columns,
+                            renames)
     outputs = [(o["name"], o["type"]) for o in model.metadata["outputs"]]
     added = outputs + explanation_columns(call.top_k)
     names = [name for name, _ in added]
     check_output_names(call.where, model, names, columns)
     function = _register_function(model, call.top_k, added, context)
     passthrough = [quote_identifier(c.name) for c in columns]
-    return udf_subquery(function, arguments, passthrough, names, names, call.table_sql)
+    return udf_subquery(function, arguments, passthrough, names, names, source)
 
 
 def _register_function(model: ModelVersion, top_k: int, added: list[tuple[str, str]],

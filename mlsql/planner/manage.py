@@ -46,6 +46,8 @@ def describe_model(statement: ir.DescribeModel, context: PlanContext) -> pd.Data
     if meta.get("label"):
         rows.append(("label", meta["label"]["name"], meta["label"]["type"]))
     rows += [("input", i["name"], i["type"]) for i in meta["inputs"]]
+    rows += [("transform", item["name"], item["expression"])
+             for item in (meta.get("transform") or {}).get("items", [])]
     rows += [("output", o["name"], o["type"]) for o in meta["outputs"]]
     rows += [(f"metric ({meta['metrics_on']})", k, round(v, 6))
              for k, v in meta["metrics"].items()]
@@ -72,9 +74,21 @@ def show_create_model(statement: ir.ShowCreateModel, context: PlanContext) -> pd
     ordered = {"model_type": options.pop("model_type"), **options}
     rendered = ",\n      ".join(f"{quote_literal(k)} = {quote_literal(_option_text(v))}"
                                 for k, v in ordered.items())
-    ddl = (f"CREATE MODEL {quote_identifier(model.name)}\nWITH ({rendered})\n"
-           f"AS {meta['query']}")
+    ddl = (f"CREATE MODEL {quote_identifier(model.name)}\n{_transform_clause(meta)}"
+           f"WITH ({rendered})\nAS {meta['query']}")
     return pd.DataFrame({"statement": [ddl]})
+
+
+def _transform_clause(meta: dict) -> str:
+    """TRANSFORM (...) as written: training again fits it again on the query's rows."""
+    items = (meta.get("transform") or {}).get("items")
+    if not items:
+        return ""
+    written = ",\n           ".join(
+        item["written"] if item["written"] == item["name"] or
+        item["written"] == quote_identifier(item["name"]) else
+        f"{item['written']} AS {quote_identifier(item['name'])}" for item in items)
+    return f"TRANSFORM ({written})\n"
 
 
 def alter_model(statement: ir.AlterModel, registry: Registry) -> None:

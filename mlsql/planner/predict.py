@@ -43,6 +43,7 @@ from mlsql.flink_types import Column, extraction_expression, to_data_type
 from mlsql.parser import model_ref_option
 from mlsql.planner.context import PlanContext
 from mlsql.registry import ModelVersion
+from mlsql.transform.apply import apply_transform, has_transform
 from udfs.predict import VERSION_FIELD, FollowVersions, ModelPredictFunction
 
 _OUT = quote_identifier("__mlsql_out")
@@ -82,15 +83,23 @@ def _score(call: ir.PredictCall, ref: ir.ModelRef, columns: list[Column], table_
     descriptor = call.descriptor
     if prefix and descriptor is not None and len(descriptor) != len(model.metadata["inputs"]):
         descriptor = None  # a challenger with other inputs finds them by name
-    arguments = bind_inputs(table_sql, call.table_position, descriptor, model, columns)
+    where = f"ML_PREDICT at {ref.position}"
+    source, source_columns, renames = transformed_source(model, table_sql, columns, descriptor,
+                                                         where, context)
+    arguments = bind_inputs(source, call.table_position, descriptor, model, source_columns,
+                            renames)
     outputs = model.metadata["outputs"]
     names = [prefix + o["name"] for o in outputs]
     check_output_names(f"ML_PREDICT at {call.model.position}", model,
                        names + ([version_column] if version_column else []), columns)
     passthrough = [quote_identifier(c.name) for c in columns]
     follows = not context.runtime.is_batch and not ref.pinned
+    if follows and renames:
+        context.progress(f"{where}: {model.name!r} has a TRANSFORM, whose fitted constants are "
+                         f"in the plan: this job scores version {model.version} until it "
+                         "restarts")
+        follows = False
     execution = _execution(config, call, context)
-    where = f"ML_PREDICT at {ref.position}"
     if follows and execution == "auto":
         context.progress(
             f"{where}: {model.name!r} is not pinned, so this streaming job scores it with the "
@@ -111,14 +120,31 @@ def _score(call: ir.PredictCall, ref: ir.ModelRef, columns: list[Column], table_
                                  f"{model.version} until the job restarts")
             version = ([f"CAST({model.version} AS INT) AS {quote_identifier(version_column)}"]
                        if version_column else [])
-            return _compiled_subquery(compiled, passthrough, names, table_sql, version)
+            return _compiled_subquery(compiled, passthrough, names, source, version)
     follow = _follow(ref, model, config, context) if follows else None
     function = _register_function(model, follow, context)
     fields = [o["name"] for o in outputs]
     if version_column:
         fields.append(VERSION_FIELD)
         names = [*names, version_column]
-    return udf_subquery(function, arguments, passthrough, fields, names, table_sql)
+    return udf_subquery(function, arguments, passthrough, fields, names, source)
+
+
+def transformed_source(model: ModelVersion, table_sql: str, columns: list[Column],
+                       descriptor: tuple[ir.ColumnRef, ...] | None, where: str,
+                       context: PlanContext, with_label: bool = False,
+                       ) -> tuple[str, list[Column], dict[str, str]]:
+    """The table the model's inputs are read from: `table_sql` itself, or, for a model with a
+    TRANSFORM, `table_sql` with the transform's columns added (mlsql.transform.apply)."""
+    if not has_transform(model):
+        return table_sql, columns, {}
+    if descriptor is not None:
+        raise SchemaError(f"{where}: model {model.name!r} has a TRANSFORM, which reads the raw "
+                          "columns by name; drop the DESCRIPTOR (or rename the columns in a "
+                          "subquery)")
+    transformed = apply_transform(model, table_sql, columns, where, context.runtime,
+                                  with_label)
+    return transformed.table_sql, transformed.columns, transformed.renames
 
 
 def udf_subquery(function: str, arguments: list[str], passthrough: list[str],
@@ -232,12 +258,14 @@ def resolve_model(ref: ir.ModelRef, context: PlanContext) -> ModelVersion:
 
 def bind_inputs(table_sql: str, table_position: ir.Position,
                 descriptor: tuple[ir.ColumnRef, ...] | None, model: ModelVersion,
-                columns: list[Column]) -> list[str]:
-    """One argument expression per model input, checked for existence and type."""
+                columns: list[Column], renames: dict[str, str] | None = None) -> list[str]:
+    """One argument expression per model input, checked for existence and type; `renames`
+    maps an input to the column holding it (a TRANSFORM's output)."""
     inputs = model.metadata["inputs"]
     by_name = {c.name: c for c in columns}
     if descriptor is None:
-        wanted = [(i, i["name"], table_position) for i in inputs]
+        renames = renames or {}
+        wanted = [(i, renames.get(i["name"], i["name"]), table_position) for i in inputs]
     else:
         if len(descriptor) != len(inputs):
             raise SchemaError(

@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from mlsql import __version__, ir
+from mlsql import __version__, ir, tuning
 from mlsql.dialect import quote_identifier
 from mlsql.errors import SchemaError, did_you_mean
 from mlsql.flink_types import (
@@ -23,13 +23,19 @@ from mlsql.planner.context import PlanContext
 from mlsql.planner.rewrite import rewrite
 from mlsql.registry import METADATA_FILE, check_model_name, now_iso
 from mlsql.training import algorithms
-from mlsql.training.distributed import TRAINERS as DISTRIBUTED_TRAINERS
 from mlsql.training.extract import TooManyRows, extract
 from mlsql.training.fit import DISTRIBUTED, SINGLE, Fit
 from mlsql.training.history import LOSS_METRIC, History
 from mlsql.training.labels import label_expression, label_values
-from mlsql.training.options import CLASSIFICATION, CLUSTERING, REGRESSION, parse_options
+from mlsql.training.options import (
+    ANOMALY,
+    CLASSIFICATION,
+    CLUSTERING,
+    REGRESSION,
+    parse_options,
+)
 from mlsql.training.split import eval_mask
+from mlsql.transform.fit import fit_statement
 from udfs import features, model_store
 from udfs.metrics import evaluate
 from udfs.predictors import PREDICTOR_FILE, Predictor
@@ -68,20 +74,26 @@ class ColumnPlan:
 def train(statement: ir.CreateModel, context: PlanContext) -> TrainingSummary:
     started = time.monotonic()
     check_model_name(statement.name)
-    model_type, options = parse_options(statement.option_map)
+    split = tuning.split_options(statement.option_map)  # the search space apart
+    model_type, options = parse_options(split.rest)
+    tuner = tuning.tuner(split, model_type, options)  # None: no tuning
     registry = context.registry
     if statement.if_not_exists and registry.exists(statement.name):
         version = registry.resolve(statement.name).version
         return TrainingSummary(statement.name, version, model_type.name, skipped=True)
 
     query_sql = rewrite(statement.query, context)
+    fitted_transform = fit_statement(statement, query_sql, context)  # None without TRANSFORM
+    if fitted_transform is not None:
+        query_sql = fitted_transform.query_sql
     columns = context.query_columns(query_sql, statement.query_position)
     plan = plan_columns(columns, options["label"], model_type.task, statement)
 
     context.progress(f"training {statement.name} ({model_type.name}) from the query at "
                      f"{statement.query_position}")
     with registry.new_version(statement.name) as staged:
-        fit = _fit(statement, model_type, options, plan, query_sql, context, staged.path)
+        fit = _fit(statement, model_type, options, plan, query_sql, context, staged.path,
+                   tuner)
         payload = {"format": 1, "task": model_type.task, "features": fit.spec,
                    "outputs": model_outputs(model_type.task, plan), **fit.fitted}
         _write_json(staged.path / PREDICTOR_FILE, payload)
@@ -100,14 +112,17 @@ def train(statement: ir.CreateModel, context: PlanContext) -> TrainingSummary:
             "options": {k: v for k, v in options.items() if v is not None},
             "training_mode": fit.mode,
             "query": statement.query.text,
+            **({"transform": fitted_transform.document} if fitted_transform else {}),
             "metrics": metrics,
             "metrics_on": "eval" if fit.eval_rows else "train",
             "rows": {"total": fit.train_rows + fit.eval_rows, "train": fit.train_rows,
                      "eval": fit.eval_rows},
+            **(tuner.metadata() if tuner else {}),  # "tuning" and "trials"
             "created_at": now_iso(),
             "mlsql_version": __version__,
             "training": {"seconds": time.monotonic() - started,
-                         "loss": LOSS_METRIC[model_type.task], "history": fit.history.rows},
+                         "loss": LOSS_METRIC.get(model_type.task),
+                         "history": fit.history.rows},
         })
     context.progress(f"published {statement.name} version {staged.version}")
     return TrainingSummary(statement.name, staged.version, model_type.name,
@@ -116,13 +131,16 @@ def train(statement: ir.CreateModel, context: PlanContext) -> TrainingSummary:
 
 
 def _fit(statement: ir.CreateModel, model_type, options: dict[str, Any], plan: ColumnPlan,
-         query_sql: str, context: PlanContext, directory) -> Fit:
+         query_sql: str, context: PlanContext, directory,
+         tuner: tuning.Tuner | None = None) -> Fit:
     """In Flink when asked, or in 'auto' mode when the query has too many rows for this
     process; otherwise in Python."""
     mode = options.get("training_mode", SINGLE)  # model types without the option: SINGLE
 
     def in_flink() -> Fit:
-        return DISTRIBUTED_TRAINERS[model_type.name](
+        if model_type.distributed is None:
+            raise SchemaError(f"{model_type.name} has no distributed training")
+        return model_type.distributed(
             context.runtime, query_sql, plan.features, plan.label, plan.label_type, options,
             context.progress)
 
@@ -131,7 +149,7 @@ def _fit(statement: ir.CreateModel, model_type, options: dict[str, Any], plan: C
     row_limit = options["distributed_above_rows"] if mode == "auto" else None
     try:
         return _fit_in_python(statement, model_type, options, plan, query_sql, context,
-                              directory, row_limit)
+                              directory, row_limit, tuner)
     except TooManyRows as too_many:
         context.progress(f"the training query has more than {too_many.limit:,} rows "
                          "(distributed_above_rows): training inside Flink instead")
@@ -140,7 +158,7 @@ def _fit(statement: ir.CreateModel, model_type, options: dict[str, Any], plan: C
 
 def _fit_in_python(statement: ir.CreateModel, model_type, options: dict[str, Any],
                    plan: ColumnPlan, query_sql: str, context: PlanContext, directory,
-                   row_limit: int | None = None) -> Fit:
+                   row_limit: int | None = None, tuner: tuning.Tuner | None = None) -> Fit:
     """Extract the rows in bulk, split, encode and fit in this process."""
     expressions = [extraction_expression(quote_identifier(c.name), c) for c in plan.features]
     if plan.label is not None:
@@ -178,9 +196,13 @@ def _fit_in_python(statement: ir.CreateModel, model_type, options: dict[str, Any
     def rows(mask):
         return x[mask], None if y is None else y[mask]
 
-    fitted = algorithms.fit(model_type.name, *rows(train_rows), options, spec, directory,
-                            context.progress, history,
-                            rows(held_out) if held_out.any() else None)
+    if tuner is not None:  # trials on the held-out rows; the best one's files and options
+        fitted = tuner.fit(model_type, rows(train_rows), rows(held_out), options, spec,
+                           directory, context.progress, history)
+    else:
+        fitted = algorithms.fit(model_type.name, *rows(train_rows), options, spec,
+                                directory, context.progress, history,
+                                rows(held_out) if held_out.any() else None)
     scored = held_out if held_out.any() else train_rows
 
     def evaluate_on_rows(predictor: Predictor) -> dict[str, float]:
@@ -201,7 +223,9 @@ def _complete_history(fit: Fit, predictor: Predictor, metrics: dict[str, float],
     rows = fit.history.rows
     if len(rows) != 1 or rows[0]["loss"] is not None or fit.train_metrics is None:
         return
-    loss = LOSS_METRIC[task]
+    loss = LOSS_METRIC.get(task)
+    if loss is None:
+        return
     rows[0]["loss"] = fit.train_metrics(predictor).get(loss)
     if fit.eval_rows:
         rows[0]["eval_loss"] = metrics.get(loss)
@@ -240,6 +264,9 @@ def plan_columns(columns: list[Column], label_name: str | None, task: str,
 def model_outputs(task: str, plan: ColumnPlan) -> list[dict[str, str]]:
     if task == CLUSTERING:
         return [{"name": "cluster_id", "type": "INT"}, {"name": "distance", "type": "DOUBLE"}]
+    if task == ANOMALY:
+        return [{"name": "anomaly_score", "type": "DOUBLE"},
+                {"name": "is_anomaly", "type": "BOOLEAN"}]
     predicted = f"predicted_{plan.label.name}"
     if task == REGRESSION:
         return [{"name": predicted, "type": "DOUBLE"}]

@@ -97,8 +97,8 @@ def test_plain_flink_statements_are_untouched():
     ("CREATE MODEL m WITH ('a' = 'b', 'a' = 'c') AS SELECT 1", 1, 33, "given twice"),
     ("CREATE MODEL m WITH ('a' = ) AS SELECT 1", 1, 28, "option value"),
     ("SELECT * FROM ML_PREDICT(TABLE t, MODEL `m$x`)", 1, 41, "unknown model version"),
-    ("CREATE MODEL m TRANSFORM (x) WITH ('model_type'='kmeans') AS SELECT 1", 1, 16,
-     "TRANSFORM"),
+    ("CREATE MODEL m TRANSFORM (x + 1) WITH ('model_type'='kmeans') AS SELECT 1", 1, 27,
+     "name each TRANSFORM expression"),
     ("SHOW MODELS;\n\nCREATE MODEL m WITH ('model_type' = 'kmeans')\n  AS SELEC a FROM t", 4, 6,
      "found 'SELEC' (did you mean 'SELECT'?)"),
     ("CREATE MODEL m WITH ('model_type' = 'kmeans') AS", 1, 48, "expected the training query"),
@@ -215,3 +215,37 @@ def test_import_ddl_for_mlsql_and_flink_providers():
     assert parse_one(flinks) == ir.FlinkStatement(flinks, (), "CREATE")
     with pytest.raises(SqlSyntaxError, match="no session scope"):
         parse_one(flinks.replace("'x'", "'onnx'"))
+
+
+@pytest.mark.parametrize("written, canonical", [
+    ("HPARAM_RANGE(0.01, 0.3)", "HPARAM_RANGE(0.01, 0.3)"),
+    ("hparam_range( 0.01 ,0.3 )", "HPARAM_RANGE(0.01, 0.3)"),
+    ("HPARAM_RANGE(-1, 1e3)", "HPARAM_RANGE(-1, 1e3)"),
+    ("HPARAM_CANDIDATES([15, 31, 63])", "HPARAM_CANDIDATES([15, 31, 63])"),
+    ("HPARAM_CANDIDATES(['gbdt','dart', 'it''s'])",
+     "HPARAM_CANDIDATES(['gbdt', 'dart', 'it''s'])"),
+    ("HPARAM_CANDIDATES([0.1, 'x', TRUE])", "HPARAM_CANDIDATES([0.1, 'x', true])"),
+])
+def test_hparam_options_unquoted_and_quoted_reach_one_string(written, canonical):
+    unquoted = parse_one(f"CREATE MODEL m OPTIONS (model_type = 'boosted_tree_regressor', "
+                         f"num_trials = 20, learning_rate = {written}) AS SELECT 1")
+    quoted = parse_one("CREATE MODEL m WITH ('model_type' = 'boosted_tree_regressor', "
+                       "'learning_rate' = '" + written.replace("'", "''") + "') AS SELECT 1")
+    assert unquoted.option_map["learning_rate"] == canonical
+    assert quoted.option_map["learning_rate"] == canonical
+    assert unquoted.option_map["num_trials"] == "20"
+
+
+@pytest.mark.parametrize("sql, col, message", [
+    ("CREATE MODEL m OPTIONS (lr = HPARAM_RANGE(0.3, 0.01)) AS SELECT 1", 43, "low < high"),
+    ("CREATE MODEL m OPTIONS (lr = HPARAM_RANGE(0.3)) AS SELECT 1", 46, "expected ','"),
+    ("CREATE MODEL m OPTIONS (lr = HPARAM_CANDIDATES([])) AS SELECT 1", 50, "at least one"),
+    ("CREATE MODEL m OPTIONS (lr = HPARAM_CANDIDATES([a])) AS SELECT 1", 49,
+     "expected a number"),
+    ("CREATE MODEL m WITH ('lr' = 'HPARAM_RANGE(1, x)') AS SELECT 1", 29, "in 'HPARAM_RANGE"),
+])
+def test_hparam_errors_name_the_column(sql, col, message):
+    with pytest.raises(SqlSyntaxError) as caught:
+        parse_one(sql)
+    assert (caught.value.line, caught.value.col) == (1, col), str(caught.value)
+    assert message in str(caught.value)

@@ -1,0 +1,166 @@
+"""What every feature function provides, and the argument checks they share.
+
+A function is used two ways:
+- explicit, `ML_MIN_MAX_SCALER(x, 0, 100)`: `explicit()` checks the arguments and returns the
+  parameters; `render()` spells the call as plain Flink SQL;
+- fitted, `ML_MIN_MAX_SCALER(x) OVER ()` inside TRANSFORM: `fit_options()` checks the
+  arguments, `requests()` names the aggregates training computes, and `fitted_text()` writes
+  the explicit call with the fitted parameters, which is what the model version stores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from mlsql import ir
+from mlsql.compiler.sql import double
+from mlsql.dialect import quote_literal
+from mlsql.errors import MlsqlError
+
+Arguments = Sequence[ir.FeatureArgument]
+SqlOf = Callable[[ir.FeatureArgument], str]  # an argument rendered as Flink SQL
+Params = dict[str, Any]
+
+
+class FeatureArgumentError(MlsqlError):
+    """A bad argument; the parser turns it into a syntax error at `position`."""
+
+    def __init__(self, message: str, position: ir.Position) -> None:
+        super().__init__(message)
+        self.message = message
+        self.position = position
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The most frequent non-NULL values of an expression: GROUP BY ... ORDER BY count."""
+
+    expression: str  # Flink SQL over the training query's columns
+    top_k: int
+    min_count: int = 1
+
+
+@dataclass
+class FitRequest:
+    """What one fitted call needs computed over the training rows."""
+
+    # key -> aggregate SQL, or (SQL, length) for an ARRAY-valued aggregate
+    aggregates: dict[str, str | tuple[str, int]] = field(default_factory=dict)
+    vocabulary: Vocabulary | None = None
+
+
+@dataclass(frozen=True)
+class FitResult:
+    aggregates: dict[str, Any]
+    vocabulary: list[tuple[str, int]]  # (value, count), most frequent first
+
+
+class FeatureFunction:
+    name: str = ""
+    array: bool = False  # returns an ARRAY (a TRANSFORM column expands to one per element)
+    fittable: bool = False
+    usage: str = ""  # the explicit form, for errors
+    fitted_usage: str = ""
+
+    def explicit(self, args: Arguments, call: ir.FeatureCall) -> Params:
+        raise NotImplementedError
+
+    def elements(self, args: Arguments, params: Params, sql_of: SqlOf) -> list[str]:
+        """The result (one element for a scalar function) as Flink SQL expressions."""
+        raise NotImplementedError
+
+    def render(self, args: Arguments, params: Params, sql_of: SqlOf, runtime: Any) -> str:
+        parts = self.elements(args, params, sql_of)
+        return f"ARRAY[{', '.join(parts)}]" if self.array else parts[0]
+
+    def expand(self, args: Arguments, params: Params, sql_of: SqlOf, runtime: Any) -> list[str]:
+        """An array result's elements, one TRANSFORM column each."""
+        return self.elements(args, params, sql_of)
+
+    def element_names(self, params: Params, alias: str) -> list[str]:
+        """The columns an array result expands to in TRANSFORM."""
+        return [f"{alias}_{i + 1}" for i in range(len(self.width(params)))]
+
+    def width(self, params: Params) -> list[int]:
+        raise NotImplementedError
+
+    def fit_options(self, args: Arguments, call: ir.FeatureCall) -> Params:
+        raise FeatureArgumentError(
+            f"{self.name} has no fitted form (OVER ()): write {self.usage}", call.position)
+
+    def requests(self, args: Arguments, options: Params, sql_of: SqlOf) -> FitRequest:
+        raise NotImplementedError
+
+    def fitted_text(self, args: Arguments, options: Params, result: FitResult) -> str:
+        raise NotImplementedError
+
+    # checks shared by the functions
+
+    def count(self, args: Arguments, call: ir.FeatureCall, low: int, high: int,
+              usage: str | None = None) -> None:
+        if not low <= len(args) <= high:
+            wanted = str(low) if low == high else f"{low} to {high}"
+            raise FeatureArgumentError(
+                f"{self.name} takes {wanted} arguments, found {len(args)}: "
+                f"{usage or self.usage}", call.position)
+
+    def number(self, arg: ir.FeatureArgument, what: str) -> float:
+        if not arg.is_literal or isinstance(arg.value, bool) or not isinstance(
+                arg.value, (int, float)):
+            raise FeatureArgumentError(
+                f"{self.name}'s {what} must be a number literal, found {arg.text!r}",
+                arg.position)
+        return float(arg.value)
+
+    def integer(self, arg: ir.FeatureArgument, what: str, low: int = 1) -> int:
+        value = self.number(arg, what)
+        if value != int(value) or value < low:
+            raise FeatureArgumentError(
+                f"{self.name}'s {what} must be an integer >= {low}, found {arg.text}",
+                arg.position)
+        return int(value)
+
+    def string(self, arg: ir.FeatureArgument, what: str) -> str:
+        if not arg.is_literal or not isinstance(arg.value, str):
+            raise FeatureArgumentError(
+                f"{self.name}'s {what} must be a 'string' literal, found {arg.text!r}",
+                arg.position)
+        return arg.value
+
+    def literal_array(self, arg: ir.FeatureArgument, what: str, kind: type) -> list[Any]:
+        values = arg.value if arg.is_literal and isinstance(arg.value, tuple) else None
+        if values is None or not all(
+                isinstance(v, kind) and not isinstance(v, bool) for v in values):
+            noun = "numbers" if kind is not str else "'strings'"
+            raise FeatureArgumentError(
+                f"{self.name}'s {what} must be an ARRAY[...] of {noun}, found {arg.text!r}",
+                arg.position)
+        return [float(v) for v in values] if kind is not str else list(values)
+
+    def expressions(self, arg: ir.FeatureArgument, what: str) -> tuple[ir.FeatureArgument, ...]:
+        if arg.elements is None or not arg.elements:
+            raise FeatureArgumentError(
+                f"{self.name}'s {what} must be ARRAY[expression, ...], found {arg.text!r}",
+                arg.position)
+        return arg.elements
+
+
+def as_double(sql: str) -> str:
+    return f"CAST({sql} AS DOUBLE)"
+
+
+def is_missing(x: str) -> str:
+    """NULL or NaN (NaN is the one value not equal to itself)."""
+    return f"({x} IS NULL OR {x} <> {x})"
+
+
+def number_text(value: float) -> str:
+    """A constant written into a stored call: Flink SQL, and exact (repr round-trips)."""
+    return double(value)
+
+
+def array_text(values: Sequence[float | str]) -> str:
+    parts = [quote_literal(v) if isinstance(v, str) else double(v) for v in values]
+    return f"ARRAY[{', '.join(parts)}]"

@@ -1,0 +1,178 @@
+"""Finding feature function calls in a statement's tokens: `ML_X(arg, ...) [OVER ()]`, each
+argument any SQL (parentheses and brackets balanced), nested calls found inside arguments.
+Arguments are checked here, so a bad call is a syntax error with its line and column before
+any job runs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from mlsql import ir
+from mlsql.errors import SqlSyntaxError
+from mlsql.feature_functions.base import FeatureArgumentError
+from mlsql.feature_functions.registry import FUNCTIONS
+from mlsql.lexer import Kind, Token, tokenize
+
+SourceLine = Callable[[int], str]  # line number -> that line of the script
+_NOT_LITERAL = object()
+
+
+def find_calls(text: str, tokens: Sequence[Token], source_line: SourceLine,
+               fitted_allowed: bool) -> tuple[ir.FeatureCall, ...]:
+    """The outermost feature calls in `tokens` (offsets relative to `text`)."""
+    calls = []
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        if (token.kind is Kind.WORD and token.upper in FUNCTIONS and i + 1 < len(tokens)
+                and tokens[i + 1].is_punct("(")
+                and not (i > 0 and tokens[i - 1].is_punct("."))):
+            call, i = _call(text, tokens, i, source_line, fitted_allowed)
+            calls.append(call)
+        else:
+            i += 1
+    return tuple(calls)
+
+
+def parse_expression(text: str, fitted_allowed: bool = False) -> tuple[ir.FeatureCall, ...]:
+    """The feature calls of a stand-alone expression (a stored TRANSFORM item)."""
+    tokens = tokenize(text)
+    lines = text.split("\n")
+    return find_calls(text, tokens, lambda line: lines[line - 1] if 0 < line <= len(lines)
+                      else "", fitted_allowed)
+
+
+def _error(message: str, position: ir.Position, source_line: SourceLine) -> SqlSyntaxError:
+    return SqlSyntaxError(message, position.line, position.col, source_line(position.line))
+
+
+def _position(token: Token) -> ir.Position:
+    return ir.Position(token.line, token.col)
+
+
+def _call(text: str, tokens: Sequence[Token], index: int, source_line: SourceLine,
+          fitted_allowed: bool) -> tuple[ir.FeatureCall, int]:
+    name_token = tokens[index]
+    function = FUNCTIONS[name_token.upper]
+    position = _position(name_token)
+    groups, close = _split(tokens, index + 1, source_line)
+    args = tuple(_argument(text, group, source_line, fitted_allowed) for group in groups)
+    end, nxt = tokens[close].end, close + 1
+    fitted = False
+    if nxt < len(tokens) and tokens[nxt].is_word("OVER"):
+        if not (tokens[nxt + 1].is_punct("(") and tokens[nxt + 2].is_punct(")")):
+            raise _error(f"{function.name}(...) OVER takes an empty window: OVER ()",
+                         _position(tokens[nxt]), source_line)
+        fitted, end, nxt = True, tokens[nxt + 2].end, nxt + 3
+    call = ir.FeatureCall(function.name, name_token.start, end, position, args, fitted)
+    try:
+        if fitted:
+            if not fitted_allowed:
+                raise FeatureArgumentError(
+                    f"{function.name}(...) OVER () fits its parameters on a model's training "
+                    "rows: use it inside CREATE MODEL ... TRANSFORM (...), or give the "
+                    f"parameters: {function.usage}", position)
+            function.fit_options(args, call)  # a function with no fitted form raises
+            for arg in args:
+                if any(c.fitted for c in _all_calls(arg.calls)):
+                    raise FeatureArgumentError(
+                        f"a fitted call inside the fitted {function.name}(...) OVER (): fit "
+                        "one at a time (compute the inner one in the AS SELECT query, or "
+                        "give its parameters)", arg.position)
+        else:
+            function.explicit(args, call)
+    except FeatureArgumentError as error:
+        raise _error(error.message, error.position, source_line) from None
+    return call, nxt
+
+
+def _all_calls(calls: Sequence[ir.FeatureCall]) -> list[ir.FeatureCall]:
+    found = []
+    for call in calls:
+        found.append(call)
+        for arg in call.arguments:
+            found.extend(_all_calls(arg.calls))
+    return found
+
+
+def _split(tokens: Sequence[Token], open_index: int,
+           source_line: SourceLine) -> tuple[list[list[Token]], int]:
+    """The top-level comma-separated token groups between the bracket at `open_index` and its
+    match, and the index of the match."""
+    opener = tokens[open_index]
+    closer = ")" if opener.text == "(" else "]"
+    depth = 0
+    groups: list[list[Token]] = [[]]
+    i = open_index + 1
+    while True:
+        token = tokens[i]
+        if token.kind is Kind.EOF:
+            raise _error(f"unclosed '{opener.text}'", _position(opener), source_line)
+        if depth == 0 and token.is_punct(closer):
+            break
+        if token.is_punct("(", "["):
+            depth += 1
+        elif token.is_punct(")", "]"):
+            depth -= 1
+        if depth == 0 and token.is_punct(","):
+            groups.append([])
+        else:
+            groups[-1].append(token)
+        i += 1
+    if groups == [[]]:
+        return [], i
+    for group in groups:
+        if not group:
+            raise _error("an empty argument", _position(tokens[i]), source_line)
+    return groups, i
+
+
+def _shift(token: Token, delta: int) -> Token:
+    return Token(token.kind, token.text, token.start + delta, token.end + delta, token.line,
+                 token.col)
+
+
+def _argument(text: str, group: list[Token], source_line: SourceLine,
+              fitted_allowed: bool) -> ir.FeatureArgument:
+    start = group[0].start
+    body = text[start : group[-1].end]
+    last = group[-1]
+    local = [_shift(t, -start) for t in group] + [
+        Token(Kind.EOF, "", len(body), len(body), last.line, last.col + len(last.text))]
+    calls = find_calls(body, local, source_line, fitted_allowed)
+    elements = None
+    if group[0].is_word("ARRAY") and len(group) > 2 and group[1].is_punct("[") \
+            and group[-1].is_punct("]"):
+        inner, close = _split(local, 1, source_line)
+        if close == len(group) - 1:
+            elements = tuple(_argument(body, g, source_line, fitted_allowed) for g in inner)
+    value = _literal(group, elements)
+    return ir.FeatureArgument(body, _position(group[0]), calls, value is not _NOT_LITERAL,
+                              None if value is _NOT_LITERAL else value, elements, start)
+
+
+def _literal(group: list[Token], elements: tuple[ir.FeatureArgument, ...] | None) -> object:
+    if elements is not None:
+        if all(e.is_literal for e in elements):
+            return tuple(e.value for e in elements)
+        return _NOT_LITERAL
+    sign = 1.0
+    tokens = group
+    if len(tokens) == 2 and tokens[0].is_punct("-", "+"):
+        sign = -1.0 if tokens[0].text == "-" else 1.0
+        tokens = tokens[1:]
+    if len(tokens) != 1:
+        return _NOT_LITERAL
+    token = tokens[0]
+    if token.kind is Kind.NUMBER:
+        try:
+            return sign * float(token.text)
+        except ValueError:
+            return _NOT_LITERAL
+    if len(group) == 1 and token.kind is Kind.STRING and token.text.startswith("'"):
+        return token.value
+    if len(group) == 1 and token.is_word("NULL"):
+        return None
+    if len(group) == 1 and token.is_word("TRUE", "FALSE"):
+        return token.upper == "TRUE"
+    return _NOT_LITERAL

@@ -1,0 +1,174 @@
+"""Scalers: standard, min-max, max-abs, robust. NULL (and NaN) in, NULL out.
+
+    ML_STANDARD_SCALER(x, mean, std)          (x - mean) / std          std > 0
+    ML_MIN_MAX_SCALER(x, min, max)            (x - min) / (max - min), clipped to [0, 1]
+    ML_MAX_ABS_SCALER(x, max_abs)             x / max_abs               max_abs > 0
+    ML_ROBUST_SCALER(x, median, q1, q3)       (x - median) / (q3 - q1)  q3 > q1
+
+Fitted (`ML_..._SCALER(x) OVER ()`): the mean and the population standard deviation
+(scikit-learn's StandardScaler), MIN/MAX, MAX(ABS(x)), and PERCENTILE at 0.25/0.5/0.75 (linear
+interpolation, as numpy) over the training rows, NULLs ignored. A constant column (zero
+spread) gets a divisor of 1, as scikit-learn does, so it scales to 0 (min-max: to 0).
+"""
+
+from __future__ import annotations
+
+from mlsql import ir
+from mlsql.feature_functions.base import (
+    Arguments,
+    FeatureArgumentError,
+    FeatureFunction,
+    FitRequest,
+    FitResult,
+    Params,
+    SqlOf,
+    as_double,
+    is_missing,
+    number_text,
+)
+
+
+class _Scaler(FeatureFunction):
+    fittable = True
+    parameters: tuple[str, ...] = ()
+
+    def explicit(self, args: Arguments, call: ir.FeatureCall) -> Params:
+        self.count(args, call, 1 + len(self.parameters), 1 + len(self.parameters))
+        params = {name: self.number(arg, name)
+                  for name, arg in zip(self.parameters, args[1:], strict=True)}
+        self.check(params, args, call)
+        return params
+
+    def check(self, params: Params, args: Arguments, call: ir.FeatureCall) -> None:
+        pass
+
+    def fit_options(self, args: Arguments, call: ir.FeatureCall) -> Params:
+        self.count(args, call, 1, 1, self.fitted_usage)
+        return {}
+
+    def elements(self, args: Arguments, params: Params, sql_of: SqlOf) -> list[str]:
+        x = as_double(sql_of(args[0]))
+        return [f"CASE WHEN {is_missing(x)} THEN CAST(NULL AS DOUBLE) "
+                f"ELSE {self.formula(x, params)} END"]
+
+    def formula(self, x: str, params: Params) -> str:
+        raise NotImplementedError
+
+    def fitted_text(self, args: Arguments, options: Params, result: FitResult) -> str:
+        values = self.from_aggregates(result.aggregates)
+        constants = ", ".join(number_text(values[name]) for name in self.parameters)
+        return f"{self.name}({args[0].text}, {constants})"
+
+    def from_aggregates(self, aggregates: dict) -> dict[str, float]:
+        raise NotImplementedError
+
+    @staticmethod
+    def spread(value: float | None) -> float:
+        return 1.0 if value is None or value == 0 else float(value)
+
+
+def _value(aggregates: dict, key: str) -> float:
+    value = aggregates[key]
+    return 0.0 if value is None else float(value)
+
+
+class StandardScaler(_Scaler):
+    name = "ML_STANDARD_SCALER"
+    parameters = ("mean", "std")
+    usage = "ML_STANDARD_SCALER(x, mean, std)"
+    fitted_usage = "ML_STANDARD_SCALER(x) OVER ()"
+
+    def check(self, params: Params, args: Arguments, call: ir.FeatureCall) -> None:
+        if params["std"] <= 0:
+            raise FeatureArgumentError(f"{self.name}'s std must be > 0, found {args[2].text}",
+                                       args[2].position)
+
+    def formula(self, x: str, params: Params) -> str:
+        return f"({x} - {number_text(params['mean'])}) / {number_text(params['std'])}"
+
+    def requests(self, args: Arguments, options: Params, sql_of: SqlOf) -> FitRequest:
+        x = as_double(sql_of(args[0]))
+        return FitRequest({"mean": f"AVG({x})", "std": f"STDDEV_POP({x})"})
+
+    def from_aggregates(self, aggregates: dict) -> dict[str, float]:
+        return {"mean": _value(aggregates, "mean"),
+                "std": self.spread(aggregates["std"])}
+
+
+class MinMaxScaler(_Scaler):
+    name = "ML_MIN_MAX_SCALER"
+    parameters = ("min", "max")
+    usage = "ML_MIN_MAX_SCALER(x, min, max)"
+    fitted_usage = "ML_MIN_MAX_SCALER(x) OVER ()"
+
+    def check(self, params: Params, args: Arguments, call: ir.FeatureCall) -> None:
+        if params["max"] <= params["min"]:
+            raise FeatureArgumentError(
+                f"{self.name} needs min < max, found {args[1].text} and {args[2].text}",
+                args[1].position)
+
+    def formula(self, x: str, params: Params) -> str:
+        low, high = params["min"], params["max"]
+        scaled = f"({x} - {number_text(low)}) / {number_text(high - low)}"
+        return f"LEAST(GREATEST({scaled}, 0E0), 1E0)"
+
+    def requests(self, args: Arguments, options: Params, sql_of: SqlOf) -> FitRequest:
+        x = as_double(sql_of(args[0]))
+        return FitRequest({"min": f"MIN({x})", "max": f"MAX({x})"})
+
+    def fitted_text(self, args: Arguments, options: Params, result: FitResult) -> str:
+        low = _value(result.aggregates, "min")
+        high = _value(result.aggregates, "max")
+        if high <= low:  # a constant column: every value scales to 0
+            return f"CASE WHEN {is_missing(as_double(args[0].text))} THEN CAST(NULL AS " \
+                   "DOUBLE) ELSE 0E0 END"
+        return f"{self.name}({args[0].text}, {number_text(low)}, {number_text(high)})"
+
+
+class MaxAbsScaler(_Scaler):
+    name = "ML_MAX_ABS_SCALER"
+    parameters = ("max_abs",)
+    usage = "ML_MAX_ABS_SCALER(x, max_abs)"
+    fitted_usage = "ML_MAX_ABS_SCALER(x) OVER ()"
+
+    def check(self, params: Params, args: Arguments, call: ir.FeatureCall) -> None:
+        if params["max_abs"] <= 0:
+            raise FeatureArgumentError(
+                f"{self.name}'s max_abs must be > 0, found {args[1].text}", args[1].position)
+
+    def formula(self, x: str, params: Params) -> str:
+        return f"{x} / {number_text(params['max_abs'])}"
+
+    def requests(self, args: Arguments, options: Params, sql_of: SqlOf) -> FitRequest:
+        return FitRequest({"max_abs": f"MAX(ABS({as_double(sql_of(args[0]))}))"})
+
+    def from_aggregates(self, aggregates: dict) -> dict[str, float]:
+        return {"max_abs": self.spread(aggregates["max_abs"])}
+
+
+class RobustScaler(_Scaler):
+    name = "ML_ROBUST_SCALER"
+    parameters = ("median", "q1", "q3")
+    usage = "ML_ROBUST_SCALER(x, median, q1, q3)"
+    fitted_usage = "ML_ROBUST_SCALER(x) OVER ()"
+
+    def check(self, params: Params, args: Arguments, call: ir.FeatureCall) -> None:
+        if params["q3"] <= params["q1"]:
+            raise FeatureArgumentError(
+                f"{self.name} needs q1 < q3, found {args[2].text} and {args[3].text}",
+                args[2].position)
+
+    def formula(self, x: str, params: Params) -> str:
+        return (f"({x} - {number_text(params['median'])}) / "
+                f"{number_text(params['q3'] - params['q1'])}")
+
+    def requests(self, args: Arguments, options: Params, sql_of: SqlOf) -> FitRequest:
+        x = as_double(sql_of(args[0]))
+        return FitRequest({"quartiles": (f"PERCENTILE({x}, ARRAY[0.25E0, 0.5E0, 0.75E0])", 3)})
+
+    def fitted_text(self, args: Arguments, options: Params, result: FitResult) -> str:
+        q1, median, q3 = [float(v) for v in result.aggregates["quartiles"] or (0, 0, 0)]
+        if q3 <= q1:  # no spread: divide by 1, as scikit-learn
+            q1, q3 = 0.0, 1.0
+        return (f"{self.name}({args[0].text}, {number_text(median)}, {number_text(q1)}, "
+                f"{number_text(q3)})")

@@ -1,0 +1,159 @@
+"""The feature functions' SQL and fitted parameters, without Flink (tests/integration/
+test_transform.py runs them in Flink against numpy and scikit-learn)."""
+
+import pytest
+
+from mlsql import ir
+from mlsql.errors import SqlSyntaxError
+from mlsql.feature_functions.base import FitResult
+from mlsql.feature_functions.hashing import bucket_of
+from mlsql.feature_functions.registry import FUNCTIONS
+from mlsql.feature_functions.render import expanded, render_call
+from mlsql.parser import parse_one
+from udfs.text import hashing_tf, java_string_hash, ngrams
+
+
+def _call(expression: str) -> ir.FeatureCall:
+    statement = parse_one(f"SELECT {expression} FROM t")
+    assert len(statement.features) == 1
+    return statement.features[0]
+
+
+def _sql(expression: str) -> str:
+    return render_call(_call(expression), None)
+
+
+def _fitted(expression: str, aggregates=None, vocabulary=()) -> str:
+    item = parse_one(f"CREATE MODEL m TRANSFORM ({expression} AS c) WITH ('model_type' = "
+                     "'kmeans') AS SELECT 1").transform[0]
+    call = item.calls[0]
+    function = FUNCTIONS[call.function]
+    options = function.fit_options(call.arguments, call)
+    return function.fitted_text(call.arguments, options,
+                                FitResult(aggregates or {}, list(vocabulary)))
+
+
+def test_scalers_are_double_arithmetic_with_null_kept():
+    assert _sql("ML_STANDARD_SCALER(amount, 10, 2)") == (
+        "CASE WHEN (CAST((amount) AS DOUBLE) IS NULL OR CAST((amount) AS DOUBLE) <> "
+        "CAST((amount) AS DOUBLE)) THEN CAST(NULL AS DOUBLE) ELSE (CAST((amount) AS DOUBLE) - "
+        "10.0E0) / 2.0E0 END")
+    assert "LEAST(GREATEST((CAST((x) AS DOUBLE) - 0.0E0) / 100.0E0, 0E0), 1E0)" in _sql(
+        "ML_MIN_MAX_SCALER(x, 0, 100)")
+    assert "/ 4.0E0" in _sql("ML_MAX_ABS_SCALER(x, -4 + 8)".replace("-4 + 8", "4"))
+    assert "- 2.0E0) / 2.0E0" in _sql("ML_ROBUST_SCALER(x, 2, 1, 3)")
+
+
+def test_arguments_may_be_any_sql_and_calls_nest():
+    sql = _sql("ML_MIN_MAX_SCALER(COALESCE(a, (b + 1) * 2), 0, 10)")
+    assert "CAST((COALESCE(a, (b + 1) * 2)) AS DOUBLE)" in sql
+    nested = _sql("ML_STANDARD_SCALER(ML_IMPUTER(x, 0), 1, 2)")
+    assert "ML_IMPUTER" not in nested and "THEN 0.0E0 ELSE" in nested
+
+
+def test_bucketize_follows_confluent_names():
+    sql = _sql("ML_BUCKETIZE(x, ARRAY[1, 4, 7])")
+    assert "THEN 'bin_NULL'" in sql and "< 1.0E0 THEN 'bin_1'" in sql
+    assert "< 7.0E0 THEN 'bin_3' ELSE 'bin_4' END" in sql
+    named = _sql("ML_BUCKETIZE(x, ARRAY[1, 4], ARRAY['n', 'low', 'mid', 'high'])")
+    assert "THEN 'n'" in named and "ELSE 'high' END" in named
+    assert "< 4.0E0 THEN 'bin_2'" in _sql("ML_BUCKETIZE(x, ARRAY[1, 4, 4])")  # dups dropped
+
+
+def test_encoders():
+    assert _sql("ML_LABEL_ENCODER(c, ARRAY['a', 'b'])") == (
+        "COALESCE(CASE CAST((c) AS STRING) WHEN 'a' THEN CAST(1 AS BIGINT) WHEN 'b' THEN "
+        "CAST(2 AS BIGINT) END, CAST(0 AS BIGINT))")
+    one_hot = _sql("ML_ONE_HOT_ENCODER(c, ARRAY['a', 'b'])")
+    assert one_hot.startswith("ARRAY[CASE WHEN CAST((c) AS STRING) = 'a' THEN 1E0")
+    columns = expanded(_call("ML_ONE_HOT_ENCODER(c, ARRAY['a', 'b'])"), "c", None)
+    assert [name for name, _ in columns] == ["c_1", "c_2", "c_other"]
+
+
+def test_imputer_value_types():
+    assert _sql("ML_IMPUTER(c, 'none')") == "COALESCE(CAST((c) AS STRING), 'none')"
+    assert "THEN (-1.5E0) ELSE" in _sql("ML_IMPUTER(x, -1.5)")
+
+
+def test_polynomial_expansion_is_scikit_learn_order():
+    columns = expanded(_call("ML_POLYNOMIAL_EXPANSION(ARRAY[a, b], 2)"), "p", None)
+    a, b = "CAST((a) AS DOUBLE)", "CAST((b) AS DOUBLE)"
+    assert [sql for _, sql in columns] == [a, b, f"{a} * {a}", f"{a} * {b}", f"{b} * {b}"]
+
+
+def test_normalizer_norms():
+    assert "SQRT(CAST((a) AS DOUBLE) * CAST((a) AS DOUBLE) + " in _sql(
+        "ML_NORMALIZER(ARRAY[a, b])")
+    assert "ABS(CAST((a) AS DOUBLE)) + ABS(" in _sql("ML_NORMALIZER(ARRAY[a, b], 1)")
+    assert "GREATEST(ABS(" in _sql("ML_NORMALIZER(ARRAY[a, b], 'inf')")
+    assert "POWER(" in _sql("ML_NORMALIZER(ARRAY[a, b], 3)")
+
+
+def test_hashing_matches_java_string_hash():
+    assert java_string_hash("abc") == 96354  # Flink's HASH_CODE('abc')
+    assert java_string_hash("polygenelubricants") == -2147483648
+    assert bucket_of("polygenelubricants", 7) == -2147483648 % 7
+    assert java_string_hash("travel") == -865698022  # Flink's HASH_CODE('travel'): 865698022
+    assert bucket_of("travel", 1000) == 22
+    assert hashing_tf(["a", "b", "a"], 4)[bucket_of("a", 4)] == 2.0
+    assert "MOD(MOD(HASH_CODE(CAST((c) AS STRING)), 8) + 8, 8)" in _sql(
+        "ML_FEATURE_HASHING(ARRAY[c], 8)")
+
+
+def test_ngrams():
+    assert ngrams(["a", "b", "c"], 2, " ") == ["a b", "b c"]
+    assert ngrams(["a"], 2, " ") == [] and ngrams(None, 2, " ") is None
+
+
+def test_idf_weights():
+    sql = _sql("ML_IDF(tf, ARRAY[1, 3], 3)")
+    assert "* 0.6931471805599453E0" in sql and "* 0.0E0" in sql
+
+
+def test_fitted_forms_store_explicit_calls():
+    assert _fitted("ML_STANDARD_SCALER(x) OVER ()", {"mean": 2.0, "std": 0.5}) == (
+        "ML_STANDARD_SCALER(x, 2.0E0, 0.5E0)")
+    assert _fitted("ML_STANDARD_SCALER(x) OVER ()", {"mean": 2.0, "std": 0.0}) == (
+        "ML_STANDARD_SCALER(x, 2.0E0, 1.0E0)")  # a constant column: divisor 1
+    assert _fitted("ML_MIN_MAX_SCALER(x) OVER ()", {"min": 1.0, "max": 3.0}) == (
+        "ML_MIN_MAX_SCALER(x, 1.0E0, 3.0E0)")
+    assert _fitted("ML_ROBUST_SCALER(x) OVER ()", {"quartiles": [1.0, 2.0, 4.0]}) == (
+        "ML_ROBUST_SCALER(x, 2.0E0, 1.0E0, 4.0E0)")
+    assert _fitted("ML_QUANTILE_BUCKETIZE(h, 4) OVER ()", {"splits": [1.0, 1.0, 5.0]}) == (
+        "ML_BUCKETIZE(h, ARRAY[1.0E0, 5.0E0])")
+    assert _fitted("ML_LABEL_ENCODER(c, 2) OVER ()", vocabulary=[("z", 5), ("b", 4)]) == (
+        "ML_LABEL_ENCODER(c, ARRAY['b', 'z'])")
+    assert _fitted("ML_IMPUTER(x, 'median') OVER ()", {"value": 3.5}) == (
+        "ML_IMPUTER(x, 3.5E0)")
+    assert _fitted("ML_IMPUTER(c, 'most_frequent') OVER ()", vocabulary=[("it's", 9)]) == (
+        "ML_IMPUTER(c, 'it''s')")
+    assert _fitted("ML_IDF(tf, 2) OVER ()", {"docs": 4, "df0": 1, "df1": 0}) == (
+        "ML_IDF(tf, ARRAY[1.0E0, 0.0E0], 4.0E0)")
+
+
+@pytest.mark.parametrize("sql, col, message", [
+    ("SELECT ML_MIN_MAX_SCALER(x, 5, 5) FROM t", 29, "min < max"),
+    ("SELECT ML_MIN_MAX_SCALER(x, 0) FROM t", 8, "takes 3 arguments, found 2"),
+    ("SELECT ML_STANDARD_SCALER(x, m, 1) FROM t", 30, "mean must be a number literal"),
+    ("SELECT ML_STANDARD_SCALER(x, 0, 0) FROM t", 33, "std must be > 0"),
+    ("SELECT ML_BUCKETIZE(x, ARRAY[3, 1]) FROM t", 24, "ascending"),
+    ("SELECT ML_BUCKETIZE(x, ARRAY[1], ARRAY['a']) FROM t", 34, "needs 3 bucket names"),
+    ("SELECT ML_LABEL_ENCODER(c, ARRAY[1]) FROM t", 28, "ARRAY[...] of 'strings'"),
+    ("SELECT ML_STANDARD_SCALER(x) OVER () FROM t", 8, "inside CREATE MODEL ... TRANSFORM"),
+    ("SELECT ML_QUANTILE_BUCKETIZE(x, 4) FROM t", 8, "fits its split points at training"),
+    ("SELECT ML_NORMALIZER(a, 2) FROM t", 22, "ARRAY[expression, ...]"),
+    ("SELECT ML_NORMALIZER(ARRAY[a], 0.5) FROM t", 32, "p must be >= 1"),
+    ("SELECT ML_IMPUTER(x, y) FROM t", 22, "number or 'string' literal"),
+    ("SELECT ML_STANDARD_SCALAR(x, 1, 2) FROM t", 8, "did you mean 'ML_STANDARD_SCALER'"),
+    ("SELECT ML_MIN_MAX_SCALER((x, 0, 1 FROM t", 25, "unclosed '('"),
+])
+def test_bad_calls_are_syntax_errors_at_the_argument(sql, col, message):
+    with pytest.raises(SqlSyntaxError) as caught:
+        parse_one(sql)
+    assert (caught.value.line, caught.value.col) == (1, col), str(caught.value)
+    assert message in str(caught.value)
+
+
+def test_a_qualified_or_unrelated_name_is_not_a_call():
+    assert parse_one("SELECT s.ML_BUCKETIZE(x) FROM t").features == ()
+    assert parse_one("SELECT 'ML_BUCKETIZE(x)' FROM t").features == ()

@@ -1,0 +1,73 @@
+"""Text feature functions with no Flink SQL form, as vectorized (pandas) UDFs: n-grams of a
+token array, and hashed term counts. Imports numpy/pandas only (it ships to the workers)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+
+def java_string_hash(text: str) -> int:
+    """Java's String.hashCode (over UTF-16 code units)."""
+    value = 0
+    data = text.encode("utf-16-be")
+    for i in range(0, len(data), 2):
+        value = (31 * value + int.from_bytes(data[i : i + 2], "big")) & 0xFFFFFFFF
+    return value - (1 << 32) if value >= 1 << 31 else value
+
+
+def flink_hash_code(text: str) -> int:
+    """Flink's HASH_CODE of a string: the absolute value of Java's String.hashCode (as Java's
+    Math.abs, so -2**31 stays -2**31)."""
+    value = java_string_hash(text)
+    return value if value == -(1 << 31) else abs(value)
+
+
+def bucket_of(text: str, buckets: int) -> int:
+    """The hash bucket SQL's MOD(MOD(HASH_CODE(x), n) + n, n) gives."""
+    return flink_hash_code(text) % buckets
+
+
+def ngrams(tokens: Sequence[str] | None, n: int, separator: str) -> list[str] | None:
+    """The n-grams of a token list joined by `separator` (Flink ML's NGram); fewer than n
+    tokens give an empty list; NULL tokens are skipped; a NULL list gives NULL."""
+    if tokens is None:
+        return None
+    words = [t for t in tokens if t is not None]
+    return [separator.join(words[i : i + n]) for i in range(len(words) - n + 1)]
+
+
+def hashing_tf(tokens: Sequence[str] | None, buckets: int) -> list[float] | None:
+    """Counts of the tokens per hash bucket (Flink ML's HashingTF, non-binary)."""
+    if tokens is None:
+        return None
+    counts = np.zeros(buckets)
+    for token in tokens:
+        if token is not None:
+            counts[bucket_of(token, buckets)] += 1.0
+    return counts.tolist()
+
+
+def _lists(series: pd.Series) -> list:
+    return [None if v is None or (isinstance(v, float) and np.isnan(v)) else list(v)
+            for v in series]
+
+
+class NGramsFunction:
+    def __init__(self, n: int, separator: str) -> None:
+        self.n = n
+        self.separator = separator
+
+    def __call__(self, tokens: pd.Series) -> pd.Series:
+        return pd.Series([ngrams(t, self.n, self.separator) for t in _lists(tokens)],
+                         dtype=object)
+
+
+class HashingTfFunction:
+    def __init__(self, buckets: int) -> None:
+        self.buckets = buckets
+
+    def __call__(self, tokens: pd.Series) -> pd.Series:
+        return pd.Series([hashing_tf(t, self.buckets) for t in _lists(tokens)], dtype=object)
