@@ -20,7 +20,8 @@ from mlsql import ir
 from mlsql.compiler.sql import double
 from mlsql.dialect import quote_identifier
 from mlsql.errors import SchemaError, did_you_mean
-from mlsql.flink_types import Column
+from mlsql.flink_types import Column, normalize_label_type
+from mlsql.models.base import ANOMALY
 from mlsql.planner.bounded import is_bounded
 from mlsql.planner.context import PlanContext, table_query
 from mlsql.planner.predict import bind_inputs, resolve_model, transformed_source
@@ -85,6 +86,14 @@ def labelled_rows(function: str, table_sql: str, table_position: ir.Position,
                           if o["name"] == f"predicted_{meta['label']['name']}")
         arguments.append(label_expression(label_name, meta["task"], label_type))
         extracted.append(Column("__mlsql_label", label_type, ""))
+    elif label is not None and meta["task"] == ANOMALY:  # a label the model never saw
+        by_name = {c.name: c for c in source_columns}
+        if label.name not in by_name:
+            raise SchemaError(f"{function} at {table_position}: label column {label.name!r} "
+                              f"not found in {table_sql}{did_you_mean(label.name, by_name)}")
+        label_type = normalize_label_type(by_name[label.name])
+        arguments.append(label_expression(label.name, meta["task"], label_type))
+        extracted.append(Column("__mlsql_label", label_type, ""))
     query = table_query(table_sql)
     if not is_bounded(context.runtime, query):
         raise SchemaError(f"{function} at {table_position}: {table_sql} is unbounded (a "
@@ -93,7 +102,7 @@ def labelled_rows(function: str, table_sql: str, table_position: ir.Position,
     frame = extract(context.runtime, table_query(source), extracted, arguments,
                     context.progress)
     y = None
-    if meta["label"] is not None:
+    if label_type is not None:
         frame = frame[frame["__mlsql_label"].notna()].reset_index(drop=True)
         y = label_values(frame["__mlsql_label"], label_type, meta["task"])
     predictor = load_predictor(str(model.path))

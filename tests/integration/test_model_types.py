@@ -16,6 +16,7 @@ from functools import cache
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.metrics import roc_auc_score
 
 from mlsql.errors import OptionError
 from mlsql.models import model_type as find_model_type
@@ -272,6 +273,12 @@ def test_model_type(session, trained, scored, case: Case):
                                 f"MODEL {name})")
         assert set(TRAINING_METRICS[ANOMALY]) <= set(evaluated.columns)
         assert evaluated["anomaly_fraction"].iloc[0] == pytest.approx(udf["is_anomaly"].mean())
+        against_label = session.sql(
+            f"SELECT * FROM ML_EVALUATE(TABLE mt_{case.dataset}_test, MODEL {name}, "
+            "DESCRIPTOR(label))")  # a label the model never saw: how well the score ranks it
+        truth = (y[test] == y[test].max()).astype(int)
+        assert against_label["roc_auc"].iloc[0] == pytest.approx(
+            roc_auc_score(truth, udf["anomaly_score"].to_numpy()), abs=1e-9)
     shown = session.sql("SHOW MODELS")
     assert shown[shown["model"] == name]["model_type"].tolist() == [case.model_type]
 
