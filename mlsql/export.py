@@ -13,6 +13,7 @@ from pathlib import Path
 
 from mlsql import ir
 from mlsql.errors import MlsqlError
+from mlsql.feature_functions.text import PYTHON_UDF_FUNCTIONS
 from mlsql.flink_errors import to_flink_error
 from mlsql.flink_types import to_data_type
 from mlsql.parser import parse_script
@@ -74,6 +75,10 @@ def explain(session: Session, script: str) -> str:
 def compile_job(session: Session, script: str, out_dir: Path) -> Path:
     """Write out_dir/job.sql, runnable by a plain Flink SQL client with PyFlink installed,
     plus the model artifacts and the udfs package any pandas-UDF scoring needs."""
+    udf_features = _python_feature_functions(script)
+    if udf_features:
+        raise MlsqlError(f"mlsql compile cannot write {', '.join(udf_features)} (pandas UDFs) "
+                         "into a job yet; run the script with mlsql run")
     # The functions this script plans, not those of the session's earlier statements.
     session.context.predict_functions.clear()
     session.context.explain_functions.clear()
@@ -151,3 +156,11 @@ def _type_call(flink_type: str) -> str:
     except ValueError:
         raise MlsqlError(f"cannot export an output of type {flink_type}") from None
     return flink_type
+
+
+def _python_feature_functions(script: str) -> list[str]:
+    """The UDF-backed feature functions the script calls (found by the lexer, so never in a
+    string or comment)."""
+    found = {token.upper for statement, _ in parse_script(script) for token in statement.tokens
+             if token.upper in PYTHON_UDF_FUNCTIONS}
+    return sorted(found)

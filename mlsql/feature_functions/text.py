@@ -37,6 +37,9 @@ from mlsql.feature_functions.base import (
 from mlsql.feature_functions.hashing import MAX_FEATURES
 from udfs.text import HashingTfFunction, NGramsFunction
 
+# The feature functions that run as pandas UDFs (no SQL form).
+PYTHON_UDF_FUNCTIONS = ("ML_NGRAMS", "ML_HASHING_TF")
+
 
 class Tokenize(FeatureFunction):
     name = "ML_TOKENIZE"
