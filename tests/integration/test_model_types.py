@@ -259,6 +259,8 @@ def test_model_type(session, trained, scored, case: Case):
     elif model_type.task == CLUSTERING:
         predicted = predicted.astype(np.int64)
     ours, theirs = metric(case, y[test], predicted, reference)
+    print(f"model-type {case.name}: {case.metric} mlsql {ours:.4f} reference {theirs:.4f} "
+          f"({'compiled SQL and UDF' if case.compiled else 'UDF'})")  # seen with pytest -s
     assert abs(ours - theirs) <= case.tolerance, \
         f"{case.name}: {case.metric} {ours:.4f} against the reference's {theirs:.4f}"
 
