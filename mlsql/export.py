@@ -13,7 +13,7 @@ from pathlib import Path
 
 from mlsql import ir
 from mlsql.errors import MlsqlError
-from mlsql.feature_functions.text import PYTHON_UDF_FUNCTIONS
+from mlsql.feature_functions.text import PYTHON_UDF_FUNCTIONS, UDF_PREFIX
 from mlsql.flink_errors import to_flink_error
 from mlsql.flink_types import to_data_type
 from mlsql.parser import parse_script
@@ -82,7 +82,12 @@ def compile_job(session: Session, script: str, out_dir: Path) -> Path:
     # The functions this script plans, not those of the session's earlier statements.
     session.context.predict_functions.clear()
     session.context.explain_functions.clear()
+    session.runtime.requested_functions.clear()
     planned = plan_script(session, script)
+    if any(name.startswith(UDF_PREFIX) for name in session.runtime.requested_functions):
+        raise MlsqlError("mlsql compile cannot write ML_NGRAMS or ML_HASHING_TF (pandas UDFs, "
+                         "here in a model's stored TRANSFORM) into a job yet; run the script "
+                         "with mlsql run")
     if session.context.plan_views:
         raise MlsqlError("mlsql compile cannot write a plan-time table of more than "
                          f"{MAX_VALUES_ROWS} rows (a long ROC curve or training history) into "

@@ -79,6 +79,8 @@ class FlinkRuntime:
         self._validate_mode(self.options[RUNTIME_MODE])
         self._catalog_statements: list[str] = []
         self._functions: dict[str, UserDefinedFunctionWrapper] = {}
+        # Every function a plan asked for since the caller last cleared it (mlsql compile).
+        self.requested_functions: set[str] = set()
         self._planner_connection = PlannerConnection()
         self._t_env = self._create_env()
 
@@ -129,6 +131,7 @@ class FlinkRuntime:
 
     def ensure_function(self, name: str,
                         build: Callable[[], UserDefinedFunctionWrapper]) -> None:
+        self.requested_functions.add(name)
         if name not in self._functions:
             function = build()
             self.t_env.create_temporary_function(name, function)

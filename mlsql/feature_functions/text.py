@@ -39,6 +39,7 @@ from udfs.text import HashingTfFunction, NGramsFunction
 
 # The feature functions that run as pandas UDFs (no SQL form).
 PYTHON_UDF_FUNCTIONS = ("ML_NGRAMS", "ML_HASHING_TF")
+UDF_PREFIX = "__mlsql_text_"  # their registered names
 
 
 class Tokenize(FeatureFunction):
@@ -58,7 +59,7 @@ def _register(runtime: Any, kind: str, settings: str, build) -> str:
     if runtime is None:
         raise FeatureArgumentError(f"ML_{kind.upper()} runs as a Python UDF, which needs a "
                                    "session", ir.Position(1, 1))
-    name = f"__mlsql_{kind}_{hashlib.sha1(settings.encode()).hexdigest()[:10]}"
+    name = f"{UDF_PREFIX}{kind}_{hashlib.sha1(settings.encode()).hexdigest()[:10]}"
     runtime.ensure_function(name, build)
     return name
 

@@ -93,7 +93,7 @@ def compile_isolation_forest(request: CompileRequest) -> Any:
     (terms,) = _tree_sql.tree_terms(trees, request)
     denominator = float(request.payload["denominator"])
     score = (f"POWER(2E0, -({score_ref(0)}) / {double(denominator)})" if denominator != 0.0
-             else f"1E0 + 0E0 * ({score_ref(0)})")
+             else f"5E-1 + 0E0 * ({score_ref(0)})")  # as the scorer: scikit-learn's 2 ** -1
     flag = f"{score} >= {double(float(request.payload['threshold']))}"
     return CompiledModel([" + ".join(f"({t})" for t in terms)], [score, flag],
                          score_terms=[terms])

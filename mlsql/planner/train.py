@@ -83,7 +83,7 @@ def train(statement: ir.CreateModel, context: PlanContext) -> TrainingSummary:
         return TrainingSummary(statement.name, version, model_type.name, skipped=True)
 
     query_sql = rewrite(statement.query, context)
-    fitted_transform = fit_statement(statement, query_sql, context)  # None without TRANSFORM
+    fitted_transform = fit_statement(statement, query_sql, context, options["label"])
     if fitted_transform is not None:
         query_sql = fitted_transform.query_sql
     columns = context.query_columns(query_sql, statement.query_position)

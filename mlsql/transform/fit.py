@@ -14,7 +14,7 @@ import pandas as pd
 
 from mlsql import ir
 from mlsql.dialect import quote_identifier
-from mlsql.errors import SchemaError
+from mlsql.errors import SchemaError, did_you_mean
 from mlsql.feature_functions.base import FitRequest, FitResult
 from mlsql.feature_functions.registry import FUNCTIONS
 from mlsql.feature_functions.render import sql_of
@@ -157,10 +157,16 @@ def _vocabularies(requests: dict[int, tuple[dict, FitRequest]], query_sql: str,
     return results
 
 
-def fit_statement(statement: ir.CreateModel, query_sql: str,
-                  context: PlanContext) -> FittedTransform | None:
+def fit_statement(statement: ir.CreateModel, query_sql: str, context: PlanContext,
+                  label: str | None = None) -> FittedTransform | None:
     """The training hook: None for a CREATE MODEL without TRANSFORM (its query's columns are
-    the features, as before)."""
+    the features, as before). The label must be one of the TRANSFORM's columns: checked
+    before the statistics' jobs run."""
     if statement.transform is None:
         return None
+    aliases = [item.alias for item in statement.transform]
+    if label is not None and label not in aliases:
+        raise SchemaError(f"label {label!r} is not a column of the TRANSFORM at "
+                          f"{statement.transform[0].position} (its columns: "
+                          f"{', '.join(aliases)}){did_you_mean(label, aliases)}; list it there")
     return fit_transform(statement.transform, query_sql, statement.query_position, context)

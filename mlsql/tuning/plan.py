@@ -8,6 +8,7 @@ multi-class one, r2_score for a regressor, davies_bouldin_index (minimized) for 
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,12 +25,12 @@ ALGORITHM = "hparam_tuning_algorithm"
 OBJECTIVES = "hparam_tuning_objectives"
 TUNING_OPTIONS = (NUM_TRIALS, MAX_PARALLEL_TRIALS, ALGORITHM, OBJECTIVES)
 MAX_TRIALS = 100  # BigQuery ML's limit
+MAX_GRID_POINTS = 100_000  # GRID_SEARCH draws its trials from the whole grid, held in memory
 
 TPE, RANDOM, GRID = "TPE", "RANDOM_SEARCH", "GRID_SEARCH"
 _ALGORITHMS = {"VIZIER_DEFAULT": TPE, "TPE": TPE, "RANDOM_SEARCH": RANDOM, "GRID_SEARCH": GRID}
 
-MAXIMIZED = frozenset({"roc_auc", "accuracy", "precision", "recall", "f1_score", "r2_score",
-                       "anomaly_roc_auc", "average_precision"})
+MAXIMIZED = frozenset({"roc_auc", "accuracy", "precision", "recall", "f1_score", "r2_score"})
 MINIMIZED = frozenset({"log_loss", "mean_absolute_error", "mean_squared_error",
                        "root_mean_squared_error", "mean_squared_distance",
                        "davies_bouldin_index"})
@@ -114,6 +115,9 @@ def plan_tuning(split: Split, model_type: ModelType,
     if model_type.fit is None or model_type.online:
         raise OptionError(f"num_trials: {model_type.name} is trained online and cannot be "
                           "tuned")
+    if model_type.task not in TASK_METRICS:  # an anomaly model: no label to score trials by
+        raise OptionError(f"num_trials: a {model_type.task} model has no metric to tune on "
+                          "(its training has no label); it cannot be tuned")
     tunable = {o.name: o for o in model_type.options if o.name not in NOT_HYPERPARAMETERS}
     space = parse_spaces(tunable, split.spaces, model_type.name)
     if not space:
@@ -139,6 +143,10 @@ def plan_tuning(split: Split, model_type: ModelType,
             if hyperparameter.grid() is None:
                 raise OptionError(f"option {hyperparameter.name!r} = {hyperparameter.text!r}: "
                                   "GRID_SEARCH needs HPARAM_CANDIDATES or an integer range")
+        grid = math.prod(len(h.grid() or ()) for h in space.values())
+        if grid > MAX_GRID_POINTS:
+            raise OptionError(f"{ALGORITHM} = 'GRID_SEARCH': the grid has {grid:,} points, "
+                              f"more than {MAX_GRID_POINTS:,}; narrow the ranges or use TPE")
     objective = _objective(settings, model_type.task)
     return TuningPlan(num_trials, parallel, algorithm, objective, space)
 
@@ -159,14 +167,11 @@ def _int_setting(settings: Mapping[str, str], name: str, default: int, low: int,
 
 def _objective(settings: Mapping[str, str], task: str) -> str | None:
     if OBJECTIVES not in settings:
-        if task not in TASK_METRICS:
-            raise OptionError(f"num_trials: a {task} model has no default tuning objective; "
-                              f"name one with {OBJECTIVES!r}")
         return None
     text = settings[OBJECTIVES]
     names = [n.strip().strip("'\"").lower()
              for n in text.strip().strip("[]").split(",") if n.strip()]
-    accepted = TASK_METRICS.get(task, tuple(sorted(MAXIMIZED | MINIMIZED)))
+    accepted = TASK_METRICS[task]
     if len(names) != 1 or names[0] not in accepted:
         raise OptionError(f"option {OBJECTIVES!r} = {text!r}: must be one metric of "
                           + ", ".join(repr(m.upper()) for m in accepted))

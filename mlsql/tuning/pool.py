@@ -1,6 +1,7 @@
 """Trial processes (mlsql.tuning.worker), started fresh with `python -m`: never a fork of the
-process that holds the JVM, and with a clean environment (none of the variables and none of
-the working directory that PyFlink's in-process Python workers set). Used from one thread.
+process that holds the JVM, and with the session's environment less what PyFlink's in-process
+Python workers set (their variables, PYTHONPATH and working directory). Used from one
+thread.
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ class _Worker:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
 
 
 class TrialPool:
@@ -96,6 +99,7 @@ class TrialPool:
                     self._idle.append(worker)
                 else:
                     code = worker.process.wait()
+                    worker.close()
                     answers.append({"trial_id": worker.trial_id, "status": "FAILED",
                                     "error": f"the trial's process exited with code {code}"
                                              f"{self._last_words()}"})

@@ -52,6 +52,9 @@ def run_study(plan: TuningPlan, model_type: ModelType, train: Rows, evaluation: 
     classes = (len(np.unique(np.asarray(train[1])))
                if model_type.task == CLASSIFICATION and train[1] is not None else None)
     objective = plan.objective_for(model_type.task, classes)
+    if objective == "roc_auc" and classes != 2:
+        raise TrainingError(f"hparam_tuning_objectives 'ROC_AUC' needs two classes; the label "
+                            f"has {classes}: tune on accuracy, f1_score or log_loss")
     goal = direction(objective)
     study = _study(plan, goal, options.get("seed"))
     total = min(plan.num_trials, _grid_size(plan)) if plan.algorithm == GRID else plan.num_trials

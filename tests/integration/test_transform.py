@@ -253,3 +253,14 @@ def test_a_streaming_job_scores_the_planned_version_with_the_transform(batch_ses
                                      "MODEL tf_model)")).head(50)
     np.testing.assert_allclose(scored["probability"], batch["probability"], atol=1e-9)
     assert any("has a TRANSFORM" in note for note in notes)
+
+
+def test_compile_refuses_a_stored_transform_with_a_pandas_udf(batch_session, model, tmp_path):
+    """tf_model's TRANSFORM holds ML_HASHING_TF, whose UDF job.sql would not define."""
+    from mlsql.errors import MlsqlError
+    from mlsql.export import compile_job
+
+    with pytest.raises(MlsqlError, match="stored TRANSFORM"):
+        compile_job(batch_session, "SELECT * FROM ML_PREDICT(TABLE tf_tx, MODEL tf_model)",
+                    tmp_path / "job")
+    assert not (tmp_path / "job").exists()

@@ -207,6 +207,14 @@ def test_isolation_forest_with_fewer_rows_than_max_samples(tmp_path: Path) -> No
     np.testing.assert_allclose(model.scores(x), -reference.score_samples(x), atol=TOLERANCE)
 
 
+def test_isolation_forest_of_one_row_scores_as_scikit_learn(tmp_path: Path) -> None:
+    x = np.array([[1.0, 2.0]])
+    _, model, values, _, _ = _fit("isolation_forest", x, None, tmp_path)
+    reference = isolation_forest.estimator({**values, "max_samples": 1}).fit(x)
+    probe = np.array([[1.0, 2.0], [5.0, -3.0]])
+    np.testing.assert_allclose(model.scores(probe), -reference.score_samples(probe))
+
+
 # --- xgboost ---------------------------------------------------------------------------------
 
 def _xgboost_direct(values: dict[str, Any], objective: dict[str, Any], x: np.ndarray,

@@ -119,3 +119,18 @@ def test_a_missing_raw_column_is_named():
     columns = [Column("amount", "DOUBLE", "DOUBLE"), Column("c", "STRING", "VARCHAR")]
     with pytest.raises(SchemaError, match=r"column 'y' not found .* computes its label"):
         apply_transform(_model(), "tx", columns, "ML_EVALUATE", None, with_label=True)
+
+
+def test_a_label_missing_from_the_transform_is_refused_before_any_job():
+    from mlsql.errors import SchemaError
+    from mlsql.parser import parse_one
+    from mlsql.transform.fit import fit_statement
+
+    statement = parse_one(
+        "CREATE MODEL m TRANSFORM (ML_STANDARD_SCALER(amount) OVER () AS amount_z, fraud)\n"
+        "WITH ('model_type' = 'logistic_reg', 'label' = 'is_fraud') AS SELECT * FROM t")
+    # No context: the check comes before anything reaches Flink.
+    with pytest.raises(SchemaError, match=r"label 'is_fraud' is not a column of the TRANSFORM "
+                                          r"at line 1, column 27 \(its columns: amount_z, "
+                                          r"fraud\)"):
+        fit_statement(statement, "SELECT * FROM t", None, "is_fraud")

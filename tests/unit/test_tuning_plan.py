@@ -105,6 +105,32 @@ def test_online_model_types_cannot_be_tuned():
         plan_tuning(split, model_type, options)
 
 
+def test_anomaly_models_cannot_be_tuned():
+    split = split_options({"model_type": "isolation_forest", "num_trials": "3",
+                           "num_trees": "HPARAM_RANGE(10, 50)",
+                           "hparam_tuning_objectives": "accuracy"})
+    model_type, options = parse_options(split.rest)
+    with pytest.raises(OptionError, match="no metric to tune on"):
+        plan_tuning(split, model_type, options)
+
+
+def test_a_grid_too_large_to_hold_is_refused():
+    with pytest.raises(OptionError, match="the grid has 9,900,000,000 points"):
+        plan(num_trials="5", hparam_tuning_algorithm="GRID_SEARCH",
+             num_leaves="HPARAM_RANGE(2, 100001)", min_data_in_leaf="HPARAM_RANGE(1, 99000)")
+
+
+def test_roc_auc_needs_two_classes(tmp_path):
+    split = split_options({"model_type": "boosted_tree_classifier", "label": "y",
+                           "num_trials": "2", "num_leaves": "HPARAM_CANDIDATES([4, 8])",
+                           "hparam_tuning_objectives": "roc_auc"})
+    model_type, options = parse_options(split.rest)
+    tuned = plan_tuning(split, model_type, options)
+    rows = (np.zeros((6, 1)), np.array([0, 1, 2, 0, 1, 2]))
+    with pytest.raises(TrainingError, match="needs two classes; the label has 3"):
+        run_study(tuned, model_type, rows, rows, options, {}, tmp_path, lambda _: None)
+
+
 def test_objectives_and_options_of_the_plan():
     tuned = plan(num_trials="8", max_parallel_trials="50", num_leaves="HPARAM_RANGE(8, 64)",
                  hparam_tuning_objectives="['MEAN_ABSOLUTE_ERROR']",

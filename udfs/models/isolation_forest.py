@@ -19,8 +19,8 @@ class IsolationForestScorer:
         if len(x) == 0:
             return np.zeros(0)
         paths = self.trees.value[self.trees.leaves(x), 0].sum(axis=1)
-        if self.denominator == 0.0:  # one training row: scikit-learn scores every row 1
-            return np.ones(len(x))
+        if self.denominator == 0.0:  # one training row: scikit-learn divides as if by the
+            return np.full(len(x), 0.5)  # paths, 2 ** -1 for every row
         return 2.0 ** (-paths / self.denominator)
 
 
