@@ -32,12 +32,6 @@ COMMON = (
 _ALIASES = {"input_label_cols": "label", "data_split_eval_fraction": "eval_fraction"}
 
 
-def __getattr__(name: str) -> Any:
-    if name == "MODEL_TYPES":  # every registered model type by name (mlsql.models)
-        return model_types()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 def parse_options(raw: Mapping[str, str]) -> tuple[ModelType, dict[str, Any]]:
     """Validate CREATE MODEL's options; returns the model type and every option's value."""
     raw = {_ALIASES.get(k, k): v for k, v in raw.items()}
