@@ -141,7 +141,11 @@ def test_streaming_select_shows_live_rows_until_cancelled(gateway, trained, root
             gateway, "".join(output))
         assert client.poll() is None  # rows arrive while the query still runs
         os.killpg(client.pid, signal.SIGINT)
-        client.wait(90)
+        try:
+            client.wait(90)
+        except subprocess.TimeoutExpired:
+            pytest.fail("the client did not exit within 90 s of Ctrl-C\n"
+                        + failure_report(gateway, "".join(output)))
     finally:
         if client.poll() is None:
             os.killpg(client.pid, signal.SIGKILL)
