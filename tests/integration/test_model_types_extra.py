@@ -46,8 +46,8 @@ def session(batch_session):
                           "c": ["x", "never-seen", None, "z", "y"],
                           "flag": [True, None, False, True, False]})
     create_csv_table(batch_session, "x_fresh", fresh, batch_session.data_dir, TYPES)
-    batch_session.sql("CREATE TEMPORARY VIEW x_both AS SELECT * FROM x_train "
-                      "UNION ALL SELECT * FROM x_fresh")
+    batch_session.sql(f"CREATE TEMPORARY VIEW x_both AS SELECT {COLUMNS} FROM x_train "
+                      f"UNION ALL SELECT {COLUMNS} FROM x_fresh")
     for name, options in MODELS.items():
         label = options.split("'label' = '")[1].split("'")[0]
         columns = COLUMNS.replace("b, ", "") if label == "b" else COLUMNS
