@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from mlsql.flink_dist.home import PYFLINK_PROCESS_VARIABLES
@@ -41,3 +42,29 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     """
     env = {k: v for k, v in _STARTING_ENVIRONMENT.items() if k not in PYFLINK_PROCESS_VARIABLES}
     return {**env, **extra}
+
+
+# The columns of mixed_rows' tables: numbers with NULLs, a string with NULLs, a flag, a binary
+# label y and a three-class string label k.
+MIXED_TYPES = {"a": "DOUBLE", "b": "DOUBLE", "c": "STRING", "flag": "BOOLEAN", "y": "INT",
+               "k": "STRING"}
+
+
+def mixed_rows(seed: int, n: int) -> pd.DataFrame:
+    """Training rows whose labels depend on every feature, with NULLs in a and c."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n),
+                          "c": rng.choice(["x", "y", "z"], n), "flag": rng.random(n) < 0.4})
+    logit = frame["a"] + (frame["c"] == "x") - 0.5 * frame["b"] + frame["flag"]
+    frame["y"] = (logit + rng.normal(scale=0.5, size=n) > 0.6).astype(int)
+    frame["k"] = np.where(frame["y"] == 1, "hi", np.where(frame["a"] > 0, "mid", "lo"))
+    frame.loc[::7, "a"] = np.nan
+    frame.loc[::11, "c"] = None
+    return frame
+
+
+def fresh_mixed_rows() -> pd.DataFrame:
+    """Five unlabelled rows: NULL numbers, an unseen string, NULL string and flag."""
+    return pd.DataFrame({"a": [None, 1.0, -2.0, 0.3, 5.0], "b": [0.1, None, 2.0, -1.0, 0.0],
+                         "c": ["x", "never-seen", None, "z", "y"],
+                         "flag": [True, None, False, True, False]})

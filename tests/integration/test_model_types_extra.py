@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from mlsql.errors import TrainingError
-from tests.helpers import create_csv_table
+from tests.helpers import MIXED_TYPES, create_csv_table, fresh_mixed_rows, mixed_rows
 
 pytestmark = pytest.mark.slow
 
@@ -26,26 +26,15 @@ MODELS = {
                  "'max_iter' = '20'",
 }
 COLUMNS = "a, b, c, flag"
-TYPES = {"a": "DOUBLE", "b": "DOUBLE", "c": "STRING", "flag": "BOOLEAN", "y": "INT",
-         "k": "STRING"}
+TYPES = MIXED_TYPES
 
 
 @pytest.fixture(scope="module")
 def session(batch_session):
-    rng = np.random.default_rng(5)
-    n = 1_500
-    frame = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n),
-                          "c": rng.choice(["x", "y", "z"], n), "flag": rng.random(n) < 0.4})
-    logit = frame["a"] + (frame["c"] == "x") - 0.5 * frame["b"] + frame["flag"]
-    frame["y"] = (logit + rng.normal(scale=0.5, size=n) > 0.6).astype(int)
-    frame["k"] = np.where(frame["y"] == 1, "hi", np.where(frame["a"] > 0, "mid", "lo"))
-    frame.loc[::7, "a"] = np.nan
-    frame.loc[::11, "c"] = None
-    create_csv_table(batch_session, "x_train", frame, batch_session.data_dir, TYPES)
-    fresh = pd.DataFrame({"a": [None, 1.0, -2.0, 0.3, 5.0], "b": [0.1, None, 2.0, -1.0, 0.0],
-                          "c": ["x", "never-seen", None, "z", "y"],
-                          "flag": [True, None, False, True, False]})
-    create_csv_table(batch_session, "x_fresh", fresh, batch_session.data_dir, TYPES)
+    create_csv_table(batch_session, "x_train", mixed_rows(5, 1_500),
+                     batch_session.data_dir, TYPES)
+    create_csv_table(batch_session, "x_fresh", fresh_mixed_rows(), batch_session.data_dir,
+                     TYPES)
     batch_session.sql(f"CREATE TEMPORARY VIEW x_both AS SELECT {COLUMNS} FROM x_train "
                       f"UNION ALL SELECT {COLUMNS} FROM x_fresh")
     for name, options in MODELS.items():
