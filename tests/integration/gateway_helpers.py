@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import signal
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,6 +86,23 @@ def stop_gateway(gateway: GatewayProcess) -> None:
     except subprocess.TimeoutExpired:
         gateway.process.kill()
         raise
+
+
+@contextlib.contextmanager
+def ctrl_c_reaches_children() -> Iterator[None]:
+    """Children spawned inside see SIGINT at its default, as under a terminal.
+
+    A shell's background job (`cmd &` without job control) starts with SIGINT ignored, and an
+    ignored signal stays ignored across exec: Flink's SQL client would then never see Ctrl-C.
+    A caught signal is reset to the default at exec, so catching it here is enough.
+    """
+    previous = signal.getsignal(signal.SIGINT)
+    if previous == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def sql_client_command(gateway: GatewayProcess, *args: str) -> list[str]:

@@ -20,6 +20,7 @@ import pytest
 from tests.helpers import subprocess_env
 from tests.integration.gateway_helpers import (
     compile_jdbc_program,
+    ctrl_c_reaches_children,
     failure_report,
     run_jdbc,
     run_sql_client_script,
@@ -119,9 +120,10 @@ def test_streaming_select_shows_live_rows_until_cancelled(gateway, trained, root
         "'fields.z.min' = '-0.1', 'fields.z.max' = '0.1');\n"
         "SELECT x, predicted_label FROM ML_PREDICT(TABLE live, MODEL gw_lr, DESCRIPTOR(x, z));\n"))
     before = gateway.session_processes()
-    client = subprocess.Popen(sql_client_command(gateway, "-f", str(script)), text=True,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              env=subprocess_env(), start_new_session=True, cwd=root)
+    with ctrl_c_reaches_children():
+        client = subprocess.Popen(sql_client_command(gateway, "-f", str(script)), text=True,
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                  env=subprocess_env(), start_new_session=True, cwd=root)
     rows: list[list[str]] = []
     output: list[str] = []
     seen_enough = threading.Event()
