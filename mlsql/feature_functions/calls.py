@@ -158,6 +158,9 @@ def _literal(group: list[Token], elements: tuple[ir.FeatureArgument, ...] | None
         return _NOT_LITERAL
     sign = 1.0
     tokens = group
+    # A parenthesised number, `(-0.5E0)`: how fitted constants are written.
+    while len(tokens) >= 3 and tokens[0].is_punct("(") and tokens[-1].is_punct(")"):
+        tokens = tokens[1:-1]
     if len(tokens) == 2 and tokens[0].is_punct("-", "+"):
         sign = -1.0 if tokens[0].text == "-" else 1.0
         tokens = tokens[1:]

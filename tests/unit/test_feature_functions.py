@@ -131,6 +131,15 @@ def test_fitted_forms_store_explicit_calls():
         "ML_IDF(tf, ARRAY[1.0E0, 0.0E0], 4.0E0)")
 
 
+def test_negative_fitted_constants_read_back_as_literals():
+    # Fitted constants are written parenthesised when negative: `(-0.5E0)`; the stored
+    # expression is parsed again when the model scores, so it must stay a literal.
+    stored = _fitted("ML_STANDARD_SCALER(x) OVER ()", {"mean": -0.5, "std": 2.0})
+    assert stored == "ML_STANDARD_SCALER(x, (-0.5E0), 2.0E0)"
+    assert _sql(stored) == _sql("ML_STANDARD_SCALER(x, -0.5, 2)")
+    assert _sql("ML_MIN_MAX_SCALER(x, ((-3)), (4))") == _sql("ML_MIN_MAX_SCALER(x, -3, 4)")
+
+
 @pytest.mark.parametrize("sql, col, message", [
     ("SELECT ML_MIN_MAX_SCALER(x, 5, 5) FROM t", 29, "min < max"),
     ("SELECT ML_MIN_MAX_SCALER(x, 0) FROM t", 8, "takes 3 arguments, found 2"),
