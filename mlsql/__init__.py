@@ -4,6 +4,17 @@ __version__ = "0.1.0"
 
 from mlsql.errors import MlsqlError
 from mlsql.session import JobHandle, Session
+from mlsql.table_api import (
+    ml_confusion_matrix,
+    ml_evaluate,
+    ml_explain_predict,
+    ml_feature_importance,
+    ml_predict,
+    ml_residual_summary,
+    ml_roc_curve,
+    ml_training_info,
+    ml_trial_info,
+)
 
 
 def load_ipython_extension(ipython: object) -> None:
@@ -14,4 +25,7 @@ def load_ipython_extension(ipython: object) -> None:
     load(ipython)
 
 
-__all__ = ["JobHandle", "MlsqlError", "Session", "__version__", "load_ipython_extension"]
+__all__ = ["JobHandle", "MlsqlError", "Session", "__version__", "load_ipython_extension",
+           "ml_confusion_matrix", "ml_evaluate", "ml_explain_predict", "ml_feature_importance",
+           "ml_predict", "ml_residual_summary", "ml_roc_curve", "ml_training_info",
+           "ml_trial_info"]

@@ -91,6 +91,10 @@ class FlinkRuntime:
         self._planner_connection.restore()
         return self._t_env
 
+    def owns(self, t_env: TableEnvironment) -> bool:
+        """Whether `t_env` is this runtime's current TableEnvironment."""
+        return t_env is self._t_env
+
     @property
     def mode(self) -> str:
         return self.options[RUNTIME_MODE].lower()

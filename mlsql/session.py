@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from pyflink.table import ResultKind, TableResult
+from pyflink.table import ResultKind, Table, TableResult
 
 from mlsql import ir, tuning
 from mlsql.cluster import jobs as cluster_jobs
@@ -30,6 +30,7 @@ from mlsql.registry import Registry, default_registry_path
 from mlsql.runtime import RUNTIME_MODE, FlinkRuntime
 from mlsql.splitter import Statement
 from mlsql.streaming import online
+from mlsql.table_api import binding, training
 from mlsql.training.options import parse_options
 
 _QUERY_WORDS = {"SELECT", "WITH", "VALUES", "(", "TABLE"}
@@ -73,11 +74,18 @@ class Session:
                                  self.context.progress)
         self.jobs: list[JobHandle] = []
         self._statement_set: list[str] | None = None
+        binding.register(self)  # so mlsql.ml_predict(table, ...) finds it from a Table
 
     @property
     def table_env(self):
         """Flink's TableEnvironment, for anything the SQL surface does not cover."""
         return self.runtime.t_env
+
+    def create_model(self, name: str, table: Table, *, model_type: str,
+                     label: str | None = None, **options: object) -> Result:
+        """CREATE MODEL `name` ... AS SELECT * FROM `table` (mlsql.table_api.training)."""
+        return training.create_model(self, name, table, model_type=model_type, label=label,
+                                     **options)
 
     def sql(self, text: str) -> Result:
         """Run one or more ';'-separated statements; returns the last statement's result."""

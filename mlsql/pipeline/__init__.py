@@ -1,0 +1,40 @@
+"""A Pipeline API like Flink ML's over PyFlink Tables:
+
+    from mlsql.pipeline import Pipeline, StandardScaler, OneHotEncoder, LogisticRegression
+    model = Pipeline([StandardScaler(columns=["amount"]), OneHotEncoder(columns=["merchant"]),
+                      LogisticRegression(label="is_fraud")]).fit(table, name="fraud")
+    scored = model.predict(table)            # a Table; PipelineModel.load("fraud") reads it back
+
+Every model type has its estimator class (mlsql.pipeline.estimators)."""
+
+from mlsql.pipeline.estimators import ESTIMATORS, Estimator, class_name
+from mlsql.pipeline.pipeline import FittedStage, Pipeline, PipelineModel
+from mlsql.pipeline.stages import (
+    IDF,
+    TRANSFORMERS,
+    Bucketizer,
+    FeatureHasher,
+    HashingTF,
+    Imputer,
+    KBinsDiscretizer,
+    MaxAbsScaler,
+    MinMaxScaler,
+    NGram,
+    Normalizer,
+    OneHotEncoder,
+    PolynomialExpansion,
+    RobustScaler,
+    SQLTransformer,
+    StandardScaler,
+    StringIndexer,
+    Tokenizer,
+    Transformer,
+)
+
+globals().update(ESTIMATORS)
+
+__all__ = ["IDF", "TRANSFORMERS", "Bucketizer", "Estimator", "FeatureHasher", "FittedStage",
+           "HashingTF", "Imputer", "KBinsDiscretizer", "MaxAbsScaler", "MinMaxScaler",
+           "NGram", "Normalizer", "OneHotEncoder", "Pipeline", "PipelineModel",
+           "PolynomialExpansion", "RobustScaler", "SQLTransformer", "StandardScaler",
+           "StringIndexer", "Tokenizer", "Transformer", "class_name", *ESTIMATORS]

@@ -1,0 +1,265 @@
+"""`Pipeline([...stages, estimator]).fit(table, name="m")` and the PipelineModel it makes.
+
+A pipeline is written as one CREATE MODEL ... TRANSFORM statement over the Table: each
+stage's output column is a TRANSFORM item, the estimator is the model type with its options.
+Training fits it as it fits the statement, so the registry model is the same. A fitted stage
+that reads another fitted stage's output (an Imputer, then a scaler on its column) is one
+thing a TRANSFORM item cannot hold (`ML_STANDARD_SCALER(ML_IMPUTER(x, 'mean') OVER ())
+OVER ()`): the inner stage is fitted first, by the same TRANSFORM fitting code, and the outer
+one reads its explicit form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pyflink.table import Table
+
+from mlsql import ir
+from mlsql.dialect import quote_identifier
+from mlsql.errors import MlsqlError, OptionError, SchemaError, did_you_mean
+from mlsql.feature_functions.calls import parse_expression
+from mlsql.lexer import Kind, tokenize
+from mlsql.pipeline.estimators import Estimator
+from mlsql.pipeline.stages import SQLTransformer, Stage, StageOutput
+from mlsql.registry import ModelVersion, Registry
+from mlsql.table_api.binding import planned_query, session_of, table_views
+from mlsql.table_api.functions import ml_predict
+from mlsql.table_api.training import create_model_sql
+from mlsql.transform.document import output_columns
+from mlsql.transform.fit import fit_transform
+
+if TYPE_CHECKING:
+    from mlsql.planner.context import PlanContext
+    from mlsql.session import Session
+
+_START = ir.Position(1, 1)
+
+
+class Pipeline:
+    """Transformers, optionally ending with an estimator (one of mlsql.pipeline's model
+    classes)."""
+
+    def __init__(self, stages: Sequence[Stage | Estimator]) -> None:
+        stages = list(stages)
+        for index, stage in enumerate(stages):
+            if isinstance(stage, Estimator) and index != len(stages) - 1:
+                raise OptionError(f"Pipeline: the estimator {stage!r} must be the last stage")
+            if not isinstance(stage, Estimator) and not hasattr(stage, "outputs"):
+                raise OptionError(f"Pipeline: {stage!r} is not a pipeline stage")
+        if not stages:
+            raise OptionError("Pipeline: no stages")
+        self.stages = stages
+
+    @property
+    def estimator(self) -> Estimator | None:
+        last = self.stages[-1]
+        return last if isinstance(last, Estimator) else None
+
+    def fit(self, table: Table, name: str | None = None) -> PipelineModel:
+        """Fit every stage on `table`'s rows. With an estimator, trains model `name` (a new
+        version holding the whole pipeline) and returns it; without one, returns the fitted
+        transformers (kept in memory: the registry holds models)."""
+        session = session_of(table, "Pipeline.fit")
+        estimator = self.estimator
+        if estimator is not None and not name:
+            raise OptionError("Pipeline.fit: name=... is the registry model the pipeline "
+                              "is saved as")
+        if estimator is None and name:
+            raise OptionError("Pipeline.fit: a pipeline without an estimator is not saved "
+                              "(the registry holds models); fit it without a name")
+        transformers = self.stages[:-1] if estimator is not None else self.stages
+        with table_views(session, {"training": table}, "Pipeline.fit") as views:
+            query = f"SELECT * FROM {views['training']}"
+            plan = _compose(transformers, list(table.get_schema().get_field_names()),
+                            session.context, query)
+            if estimator is None:
+                items = [_item(column, plan.expressions[column])
+                         for column in plan.expressions if column in plan.made]
+                document = fit_transform(items, query, _START, session.context).document
+                return PipelineModel(document)
+            features = estimator.features or [c for c in plan.default_features
+                                              if c != estimator.label]
+            for column in [*features, *([estimator.label] if estimator.label else [])]:
+                if column not in plan.expressions:
+                    raise SchemaError(f"Pipeline.fit: no column {column!r} in the table or "
+                                      "the stages' outputs"
+                                      f"{did_you_mean(column, plan.expressions)}")
+            columns = [*features, *([estimator.label] if estimator.label else [])]
+            written = [f"{plan.expressions[c]} AS {quote_identifier(c)}" if c in plan.made
+                       else quote_identifier(c) for c in columns]
+            statement = create_model_sql(name, query, estimator.model_type, estimator.label,
+                                         written, estimator.options)
+            summary = session.sql(statement)
+        if estimator.online:
+            return summary  # the streaming training job's handle
+        return PipelineModel.load(name, version=int(summary["version"].iloc[0]),
+                                  session=session)
+
+
+@dataclass(frozen=True)
+class FittedStage:
+    """One fitted column: the explicit feature call (fitted constants inlined)."""
+
+    column: str
+    expression: str
+    reads: tuple[str, ...]
+
+
+class PipelineModel:
+    """A fitted pipeline: `transform(table)`, `predict(table)` (with an estimator), read back
+    from the registry with `PipelineModel.load("m")`."""
+
+    def __init__(self, document: dict[str, Any] | None, model: ModelVersion | None = None,
+                 registry: Path | None = None) -> None:
+        self.document = document or {"items": []}
+        self.model = model
+        self.registry = registry
+
+    @classmethod
+    def load(cls, name: str, version: int | None = None, *, session: Session | None = None,
+             registry: str | Path | None = None) -> PipelineModel:
+        """Model `name` (its default version, or `version`) from the session's registry,
+        or `registry` (a directory; default $MLSQL_REGISTRY or ~/.mlsql/registry). Nothing
+        is unpickled: the stages are SQL text in the version's metadata.json."""
+        store = session.registry if session is not None else Registry(registry)
+        model = store.resolve(name, version)
+        return cls(model.metadata.get("transform"), model, store.root.absolute())
+
+    @property
+    def name(self) -> str | None:
+        return self.model and self.model.name
+
+    @property
+    def version(self) -> int | None:
+        return self.model and self.model.version
+
+    @property
+    def stages(self) -> list[FittedStage]:
+        return [FittedStage(i["name"], i["expression"], tuple(i["reads"]))
+                for i in self.document["items"] if i["expression"] != i["name"]
+                and i["expression"] != quote_identifier(i["name"])]
+
+    def transform(self, table: Table) -> Table:
+        """`table` with each stage's columns: an output named as its input replaces it,
+        array-valued outputs become one column per element (as the model reads them). A
+        stage whose input columns the table lacks is left out if it makes the label."""
+        session = self._session_of(table, "PipelineModel.transform")
+        names = list(table.get_schema().get_field_names())
+        label = (self.model.metadata.get("label") or {}).get("name") if self.model else None
+        made: dict[str, list[tuple[str, str]]] = {}
+        for stage in self.stages:
+            missing = [c for c in stage.reads if c not in names]
+            if missing and stage.column == label:
+                continue
+            if missing:
+                raise SchemaError(f"PipelineModel.transform: column {missing[0]!r} not in the "
+                                  f"table; stage {stage.column!r} reads it "
+                                  f"({stage.expression}){did_you_mean(missing[0], names)}")
+            made[stage.column] = output_columns(stage.expression, stage.column,
+                                                session.runtime)
+        select = []
+        for column in names:
+            parts = made.pop(column, None)
+            select += ([quote_identifier(column)] if parts is None else
+                       [f"{sql} AS {quote_identifier(out)}" for out, sql in parts])
+        select += [f"{sql} AS {quote_identifier(out)}" for parts in made.values()
+                   for out, sql in parts]
+        with table_views(session, {"input": table}, "PipelineModel.transform") as views:
+            return planned_query(session, f"SELECT {', '.join(select)} FROM {views['input']}")
+
+    def predict(self, table: Table, execution: str | None = None) -> Table:
+        """ML_PREDICT with this version (pinned) over the raw columns."""
+        if self.model is None:
+            raise MlsqlError("PipelineModel.predict: this pipeline has no estimator; "
+                             "transform(table) applies it")
+        self._session_of(table, "PipelineModel.predict")
+        return ml_predict(table, f"{self.model.name}${self.model.version}",
+                          execution=execution)
+
+    def _session_of(self, table: Table, function: str) -> Session:
+        session = session_of(table, function)
+        if self.registry is not None and session.registry.root.absolute() != self.registry:
+            raise MlsqlError(f"{function}: model {self.name!r} was loaded from registry "
+                             f"{self.registry}, the Table's session uses "
+                             f"{session.registry.root.absolute()}")
+        return session
+
+    def __repr__(self) -> str:
+        model = f"{self.name}${self.version}" if self.model else "no estimator"
+        return f"PipelineModel({model}, stages={[s.column for s in self.stages]})"
+
+
+@dataclass
+class _Plan:
+    expressions: dict[str, str]  # column -> SQL over the training rows (in column order)
+    made: set[str]  # the columns a stage writes
+    default_features: list[str]  # every column no stage consumed into another name
+
+
+def _compose(stages: Sequence[Stage], columns: list[str], context: PlanContext,
+             query: str) -> _Plan:
+    expressions = {c: quote_identifier(c) for c in columns}
+    fitted: set[str] = set()  # columns whose expression still holds an OVER () call
+    made: set[str] = set()
+    consumed: set[str] = set()
+    for stage in stages:
+        for output in stage.outputs():
+            arguments = []
+            for column in output.inputs:
+                if column not in expressions:
+                    raise SchemaError(f"{stage!r}: no column {column!r} in the table or an "
+                                      f"earlier stage's outputs"
+                                      f"{did_you_mean(column, expressions)}")
+                sql = expressions[column]
+                if output.fitted and column in fitted:
+                    sql = _fit_now(sql, query, context)  # a fitted call cannot hold one
+                arguments.append(sql)
+            if isinstance(stage, SQLTransformer):
+                expression = _substitute(output.template, expressions, fitted, output,
+                                         query, context)
+            else:
+                expression = output.template.format(*arguments)
+            expressions[output.column] = expression
+            made.add(output.column)
+            if output.fitted or any(c in fitted for c in output.inputs):
+                fitted.add(output.column)
+            else:
+                fitted.discard(output.column)
+            consumed.update(c for c in output.inputs if c != output.column)
+    defaults = [c for c in expressions if c not in consumed or c in made]
+    return _Plan(expressions, made, defaults)
+
+
+def _substitute(text: str, expressions: dict[str, str], fitted: set[str],
+                output: StageOutput, query: str, context: PlanContext) -> str:
+    """A SQLTransformer's expression with each column an earlier stage made replaced by its
+    SQL (fitted first where the expression fits its own statistics)."""
+    tokens = tokenize(text)
+    pieces, last = [], 0
+    for index, token in enumerate(tokens):
+        name = token.value if token.kind in (Kind.WORD, Kind.QUOTED) else None
+        if name not in expressions or expressions[name] == quote_identifier(name):
+            continue
+        if token.kind is Kind.WORD and tokens[index + 1].is_punct("("):
+            continue
+        sql = expressions[name]
+        if output.fitted and name in fitted:
+            sql = _fit_now(sql, query, context)
+        pieces += [text[last : token.start], f"({sql})"]
+        last = token.end
+    return "".join(pieces) + text[last:]
+
+
+def _item(column: str, expression: str) -> ir.TransformItem:
+    return ir.TransformItem(expression, column, _START,
+                            parse_expression(expression, fitted_allowed=True))
+
+
+def _fit_now(expression: str, query: str, context: PlanContext) -> str:
+    """The explicit form of an expression's fitted calls, fitted on the query's rows."""
+    fitted = fit_transform((_item("__mlsql_stage", expression),), query, _START, context)
+    return fitted.document["items"][0]["expression"]

@@ -1,0 +1,316 @@
+"""The Pipeline API's transformers: each writes the feature function calls of a TRANSFORM
+item (`ML_STANDARD_SCALER(amount) OVER ()`), so a pipeline fitted in Python and the
+equivalent CREATE MODEL ... TRANSFORM statement are fitted and stored by the same code.
+
+Names and parameters follow Flink ML's (input columns, output columns, `num_bins`,
+`strategy`, `degree`, `num_features`), as keyword arguments. Flink ML's transformers read
+vector columns; these read scalar columns and, for the array-valued ones, make one column
+per element when a model reads them, as in TRANSFORM.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from mlsql.dialect import quote_identifier, quote_literal
+from mlsql.errors import OptionError
+
+
+@dataclass(frozen=True)
+class StageOutput:
+    """One column a stage makes: `template` with `{0}`, `{1}`, ... for its inputs' SQL."""
+
+    column: str
+    inputs: tuple[str, ...]
+    template: str
+    fitted: bool  # the template has an `OVER ()` call, fitted on the training rows
+
+
+class Transformer:
+    """A stage with one output per input column (`columns` -> `output_cols`, by default the
+    same names: the output replaces its input)."""
+
+    function = ""
+    fitted = False
+
+    def __init__(self, columns: Sequence[str], output_cols: Sequence[str] | None = None
+                 ) -> None:
+        self.columns = _names(columns, "columns", type(self).__name__)
+        self.output_cols = (self.columns if output_cols is None
+                            else _names(output_cols, "output_cols", type(self).__name__))
+        if len(self.output_cols) != len(self.columns):
+            raise OptionError(f"{type(self).__name__}: {len(self.columns)} columns but "
+                              f"{len(self.output_cols)} output_cols")
+
+    def parameters(self) -> list[str]:
+        """The call's arguments after the column, as SQL literals."""
+        return []
+
+    def outputs(self) -> list[StageOutput]:
+        arguments = "".join(f", {p}" for p in self.parameters())
+        over = " OVER ()" if self.fitted else ""
+        return [StageOutput(out, (column,), f"{self.function}({{0}}{arguments}){over}",
+                            self.fitted)
+                for column, out in zip(self.columns, self.output_cols, strict=True)]
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}(columns={self.columns!r}, "
+                f"output_cols={self.output_cols!r})")
+
+
+class StandardScaler(Transformer):
+    """(x - mean) / std, both fitted."""
+
+    function, fitted = "ML_STANDARD_SCALER", True
+
+
+class MinMaxScaler(Transformer):
+    """(x - min) / (max - min), clipped to [0, 1]."""
+
+    function, fitted = "ML_MIN_MAX_SCALER", True
+
+
+class MaxAbsScaler(Transformer):
+    function, fitted = "ML_MAX_ABS_SCALER", True
+
+
+class RobustScaler(Transformer):
+    """(x - median) / (q3 - q1)."""
+
+    function, fitted = "ML_ROBUST_SCALER", True
+
+
+class Imputer(Transformer):
+    """NULL replaced by the column's mean, median or most frequent value."""
+
+    function, fitted = "ML_IMPUTER", True
+    STRATEGIES = ("mean", "median", "most_frequent")
+
+    def __init__(self, columns: Sequence[str], output_cols: Sequence[str] | None = None, *,
+                 strategy: str = "mean") -> None:
+        super().__init__(columns, output_cols)
+        if strategy not in self.STRATEGIES:
+            raise OptionError(f"Imputer: strategy must be one of {', '.join(self.STRATEGIES)}"
+                              f", not {strategy!r}")
+        self.strategy = strategy
+
+    def parameters(self) -> list[str]:
+        return [quote_literal(self.strategy)]
+
+
+class KBinsDiscretizer(Transformer):
+    """Buckets split at the column's quantiles (Flink ML's strategy 'quantile')."""
+
+    function, fitted = "ML_QUANTILE_BUCKETIZE", True
+
+    def __init__(self, columns: Sequence[str], output_cols: Sequence[str] | None = None, *,
+                 num_bins: int = 5, strategy: str = "quantile") -> None:
+        super().__init__(columns, output_cols)
+        if strategy != "quantile":
+            raise OptionError(f"KBinsDiscretizer: strategy {strategy!r} is not supported; "
+                              "'quantile' is (Bucketizer takes explicit splits)")
+        self.num_bins = _positive(num_bins, "num_bins", "KBinsDiscretizer", minimum=2)
+
+    def parameters(self) -> list[str]:
+        return [str(self.num_bins)]
+
+
+class Bucketizer(Transformer):
+    """Buckets at explicit split points: 'bin_1' below the first ... 'bin_NULL'."""
+
+    function = "ML_BUCKETIZE"
+
+    def __init__(self, columns: Sequence[str], output_cols: Sequence[str] | None = None, *,
+                 splits: Sequence[float]) -> None:
+        super().__init__(columns, output_cols)
+        self.splits = [float(s) for s in splits]
+
+    def parameters(self) -> list[str]:
+        return [f"ARRAY[{', '.join(_number(s) for s in self.splits)}]"]
+
+
+class _Vocabulary(Transformer):
+    fitted = True
+
+    def __init__(self, columns: Sequence[str], output_cols: Sequence[str] | None = None, *,
+                 max_categories: int | None = None, min_count: int | None = None) -> None:
+        super().__init__(columns, output_cols)
+        name = type(self).__name__
+        self.max_categories = (None if max_categories is None
+                               else _positive(max_categories, "max_categories", name))
+        self.min_count = None if min_count is None else _positive(min_count, "min_count", name)
+
+    def parameters(self) -> list[str]:
+        if self.min_count is not None:
+            return [str(self.max_categories or 32000), str(self.min_count)]
+        return [] if self.max_categories is None else [str(self.max_categories)]
+
+
+class StringIndexer(_Vocabulary):
+    """Each value's index in the sorted vocabulary (1 ...); NULL and unseen 0."""
+
+    function = "ML_LABEL_ENCODER"
+
+
+class OneHotEncoder(_Vocabulary):
+    """One column per value of the vocabulary, and one for NULL and unseen values. Reads the
+    values themselves (Flink ML's reads StringIndexer's indices)."""
+
+    function = "ML_ONE_HOT_ENCODER"
+
+
+class Tokenizer(Transformer):
+    """Lower-cased, split on whitespace."""
+
+    function = "ML_TOKENIZE"
+
+
+class NGram(Transformer):
+    function = "ML_NGRAMS"
+
+    def __init__(self, columns: Sequence[str], output_cols: Sequence[str] | None = None, *,
+                 n: int = 2) -> None:
+        super().__init__(columns, output_cols)
+        self.n = _positive(n, "n", "NGram")
+
+    def parameters(self) -> list[str]:
+        return [str(self.n)]
+
+
+class HashingTF(Transformer):
+    """Token counts in `num_features` hashed buckets."""
+
+    function = "ML_HASHING_TF"
+
+    def __init__(self, columns: Sequence[str], output_cols: Sequence[str] | None = None, *,
+                 num_features: int = 1024) -> None:
+        super().__init__(columns, output_cols)
+        self.num_features = _positive(num_features, "num_features", "HashingTF")
+
+    def parameters(self) -> list[str]:
+        return [str(self.num_features)]
+
+
+class IDF(Transformer):
+    """Term frequencies weighted by ln((N + 1) / (df + 1)), document counts fitted;
+    `num_features`: the length of the term-frequency arrays it reads."""
+
+    function, fitted = "ML_IDF", True
+
+    def __init__(self, columns: Sequence[str], output_cols: Sequence[str] | None = None, *,
+                 num_features: int) -> None:
+        super().__init__(columns, output_cols)
+        self.num_features = _positive(num_features, "num_features", "IDF")
+
+    def parameters(self) -> list[str]:
+        return [str(self.num_features)]
+
+
+class _ManyToOne:
+    """A stage reading several columns into one array-valued output column."""
+
+    function = ""
+
+    def __init__(self, columns: Sequence[str], output_col: str) -> None:
+        name = type(self).__name__
+        self.columns = _names(columns, "columns", name)
+        self.output_col = _names([output_col], "output_col", name)[0]
+
+    def parameters(self) -> list[str]:
+        return []
+
+    def outputs(self) -> list[StageOutput]:
+        slots = ", ".join(f"{{{i}}}" for i in range(len(self.columns)))
+        arguments = "".join(f", {p}" for p in self.parameters())
+        return [StageOutput(self.output_col, tuple(self.columns),
+                            f"{self.function}(ARRAY[{slots}]{arguments})", False)]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(columns={self.columns!r}, output_col={self.output_col!r})"
+
+
+class PolynomialExpansion(_ManyToOne):
+    """Every product of 1 ... degree of the columns (scikit-learn's order)."""
+
+    function = "ML_POLYNOMIAL_EXPANSION"
+
+    def __init__(self, columns: Sequence[str], output_col: str, *, degree: int = 2) -> None:
+        super().__init__(columns, output_col)
+        self.degree = _positive(degree, "degree", "PolynomialExpansion")
+
+    def parameters(self) -> list[str]:
+        return [str(self.degree)]
+
+
+class Normalizer(_ManyToOne):
+    """The columns divided by their p-norm."""
+
+    function = "ML_NORMALIZER"
+
+    def __init__(self, columns: Sequence[str], output_col: str, *, p: float = 2.0) -> None:
+        super().__init__(columns, output_col)
+        self.p = float(p)
+
+    def parameters(self) -> list[str]:
+        return ["'inf'" if self.p == float("inf") else _number(self.p)]
+
+
+class FeatureHasher(_ManyToOne):
+    function = "ML_FEATURE_HASHING"
+
+    def __init__(self, columns: Sequence[str], output_col: str, *,
+                 num_features: int = 1024) -> None:
+        super().__init__(columns, output_col)
+        self.num_features = _positive(num_features, "num_features", "FeatureHasher")
+
+    def parameters(self) -> list[str]:
+        return [str(self.num_features)]
+
+
+class SQLTransformer:
+    """Any Flink SQL expression over the columns, as one output column (Flink ML's
+    SQLTransformer takes a whole statement; a TRANSFORM item is an expression)."""
+
+    def __init__(self, expression: str, output_col: str) -> None:
+        if not isinstance(expression, str) or not expression.strip():
+            raise OptionError("SQLTransformer: expression is Flink SQL text")
+        self.expression = expression
+        self.output_col = _names([output_col], "output_col", "SQLTransformer")[0]
+
+    def outputs(self) -> list[StageOutput]:
+        return [StageOutput(self.output_col, (), self.expression, " OVER ()" in
+                            self.expression.upper())]
+
+    def __repr__(self) -> str:
+        return f"SQLTransformer({self.expression!r}, output_col={self.output_col!r})"
+
+
+TRANSFORMERS = (StandardScaler, MinMaxScaler, MaxAbsScaler, RobustScaler, Imputer,
+                KBinsDiscretizer, Bucketizer, StringIndexer, OneHotEncoder, Tokenizer, NGram,
+                HashingTF, IDF, PolynomialExpansion, Normalizer, FeatureHasher,
+                SQLTransformer)
+Stage = Transformer | _ManyToOne | SQLTransformer
+
+
+def column_sql(name: str) -> str:
+    return quote_identifier(name)
+
+
+def _names(values: Sequence[str], what: str, stage: str) -> list[str]:
+    if isinstance(values, str) or not values or not all(
+            isinstance(v, str) and v for v in values):
+        raise OptionError(f"{stage}: {what} is a non-empty list of column names, not "
+                          f"{values!r}")
+    return list(values)
+
+
+def _positive(value: int, what: str, stage: str, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise OptionError(f"{stage}: {what} must be an int of at least {minimum}, not "
+                          f"{value!r}")
+    return value
+
+
+def _number(value: float) -> str:
+    return repr(float(value))

@@ -1,0 +1,119 @@
+"""`mlsql.ml_predict(table, "m")` and the other model functions over PyFlink Tables.
+
+Each writes the SQL call (`SELECT * FROM ML_PREDICT(TABLE <view>, MODEL m, ...)`) over a
+temporary view of the Table and hands it to the session's planner, so a Table call and its
+SQL form get the same checks, errors and plans. Functions over bounded rows (ML_EVALUATE, the
+curves) run their job when called, as in SQL, and return the result as a Table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from pyflink.table import Table
+
+from mlsql.dialect import quote_identifier, quote_literal
+from mlsql.errors import MlsqlError
+from mlsql.table_api.binding import planned_query, session_of, table_views
+
+if TYPE_CHECKING:
+    from mlsql.session import Session
+
+EXECUTIONS = ("auto", "sql", "udf")
+
+
+def ml_predict(table: Table, model: str, columns: Sequence[str] | None = None,
+               execution: str | None = None, *, version_column: str | None = None,
+               challenger: str | None = None) -> Table:
+    """ML_PREDICT: `table`'s rows with the model's outputs added. `model` is a registry
+    name ('m', 'm$3', 'm$latest'); `columns` the DESCRIPTOR (default: by name); `execution`
+    'sql' (compiled SQL), 'udf' (pandas UDF) or 'auto' (the session's option)."""
+    if execution is not None and execution not in EXECUTIONS:
+        raise MlsqlError(f"ml_predict: execution must be one of {', '.join(EXECUTIONS)}, "
+                         f"not {execution!r}")
+    config = {"execution": execution, "version_column": version_column,
+              "challenger": challenger}
+    return _call("ML_PREDICT", table, model, _descriptor(columns), _map(config))
+
+
+def ml_evaluate(table: Table, model: str, label: str | None = None,
+                features: Sequence[str] | None = None) -> Table:
+    """ML_EVALUATE: one row of the model's metrics on `table` (bounded)."""
+    if features is not None and label is None:
+        raise MlsqlError("ml_evaluate: features need the label too (label=...)")
+    return _call("ML_EVALUATE", table, model, _descriptor(label and [label]),
+                 _descriptor(features))
+
+
+def ml_explain_predict(table: Table, model: str, columns: Sequence[str] | None = None,
+                       top_k: int | None = None) -> Table:
+    """ML_EXPLAIN_PREDICT: predictions with each row's top_k feature attributions."""
+    if top_k is not None and (not isinstance(top_k, int) or top_k <= 0):
+        raise MlsqlError(f"ml_explain_predict: top_k must be a positive int, not {top_k!r}")
+    return _call("ML_EXPLAIN_PREDICT", table, model, _descriptor(columns),
+                 None if top_k is None else str(top_k))
+
+
+def ml_roc_curve(table: Table, model: str, label: str | None = None) -> Table:
+    return _call("ML_ROC_CURVE", table, model, _descriptor(label and [label]))
+
+
+def ml_confusion_matrix(table: Table, model: str, label: str | None = None) -> Table:
+    return _call("ML_CONFUSION_MATRIX", table, model, _descriptor(label and [label]))
+
+
+def ml_residual_summary(table: Table, model: str, label: str | None = None) -> Table:
+    return _call("ML_RESIDUAL_SUMMARY", table, model, _descriptor(label and [label]))
+
+
+def ml_feature_importance(session: Session, model: str) -> Table:
+    return _model_call(session, "ML_FEATURE_IMPORTANCE", model)
+
+
+def ml_training_info(session: Session, model: str) -> Table:
+    return _model_call(session, "ML_TRAINING_INFO", model)
+
+
+def ml_trial_info(session: Session, model: str) -> Table:
+    return _model_call(session, "ML_TRIAL_INFO", model)
+
+
+def _call(function: str, table: Table, model: str, *arguments: str | None) -> Table:
+    python_name = function.lower()
+    session = session_of(table, python_name)
+    with table_views(session, {"input": table}, python_name) as views:
+        parts = [f"TABLE {views['input']}", f"MODEL {_model(model, python_name)}",
+                 *(a for a in arguments if a is not None)]
+        return planned_query(session, f"SELECT * FROM {function}({', '.join(parts)})")
+
+
+def _model_call(session: Session, function: str, model: str) -> Table:
+    from mlsql.session import Session
+
+    if not isinstance(session, Session):
+        raise MlsqlError(f"{function.lower()} takes the mlsql Session first (it reads no "
+                         f"table), not a {type(session).__name__}")
+    return planned_query(session,
+                         f"SELECT * FROM {function}(MODEL {_model(model, function.lower())})")
+
+
+def _model(name: str, function: str) -> str:
+    if not isinstance(name, str) or not name:
+        raise MlsqlError(f"{function}: the model is a registry name such as 'fraud_model' or "
+                         f"'fraud_model$3', not {name!r}")
+    return quote_identifier(name)
+
+
+def _descriptor(columns: Sequence[str] | None) -> str | None:
+    if columns is None:
+        return None
+    if isinstance(columns, str) or not columns:
+        raise MlsqlError(f"columns are a non-empty list of names, not {columns!r}")
+    return f"DESCRIPTOR({', '.join(quote_identifier(c) for c in columns)})"
+
+
+def _map(config: dict[str, str | None]) -> str | None:
+    entries = [f"{quote_literal(k)}, {quote_literal(v)}" for k, v in config.items()
+               if v is not None]
+    return f"MAP[{', '.join(entries)}]" if entries else None
