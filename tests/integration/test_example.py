@@ -25,3 +25,17 @@ def test_fraud_example_trains_scores_and_alerts(tmp_path):
     assert 40 <= len(alerts) <= 200, run.stdout[-2000:]
     assert "published fraud_model version 1" in run.stderr
     assert "fraud_baseline" in run.stdout and "roc_auc" in run.stdout
+
+
+def test_table_api_example_fits_the_pipeline_and_scores_batch_and_stream(tmp_path):
+    script = EXAMPLE.with_name("table_api.py")
+    run = subprocess.run(
+        [sys.executable, str(script), "--registry", str(tmp_path / "registry"),
+         "--history", "40000", "--live", "5000"],
+        capture_output=True, text=True, timeout=600, env=subprocess_env())
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "published fraud_pipeline version 1" in run.stderr
+    assert "ML_ONE_HOT_ENCODER(`merchant_category`, ARRAY['atm_withdrawal'" in run.stdout
+    assert "fraud_caught" in run.stdout and "roc_auc" in run.stdout
+    alerts = [line for line in run.stdout.splitlines() if line.startswith("ALERT")]
+    assert 40 <= len(alerts) <= 300, run.stdout[-2000:]

@@ -1,0 +1,99 @@
+"""The Pipeline API's stages and estimators, without Flink: every model type has its class,
+every transformer writes a TRANSFORM item the parser accepts, and bad settings fail when the
+stage is made."""
+
+from __future__ import annotations
+
+import pytest
+
+import mlsql.pipeline as pipeline
+from mlsql.errors import OptionError
+from mlsql.models import model_types
+from mlsql.parser import parse_one
+from mlsql.pipeline import (
+    Bucketizer,
+    Imputer,
+    KMeans,
+    LogisticRegression,
+    OneHotEncoder,
+    Pipeline,
+    PolynomialExpansion,
+    StandardScaler,
+)
+from mlsql.table_api.training import create_model_sql, option_text
+
+EXAMPLES = {
+    "StandardScaler": {}, "MinMaxScaler": {}, "MaxAbsScaler": {}, "RobustScaler": {},
+    "Imputer": {"strategy": "median"}, "KBinsDiscretizer": {"num_bins": 4},
+    "Bucketizer": {"splits": [-1.5, 0, 2]}, "StringIndexer": {"max_categories": 10},
+    "OneHotEncoder": {"max_categories": 5, "min_count": 2}, "Tokenizer": {},
+    "NGram": {"n": 3}, "HashingTF": {"num_features": 64}, "IDF": {"num_features": 64},
+}
+
+
+def test_every_model_type_has_an_estimator_class():
+    classes = {cls.model_type: name for name, cls in pipeline.ESTIMATORS.items()}
+    assert set(classes) == set(model_types())
+    assert classes["logistic_reg"] == "LogisticRegression" and classes["kmeans"] == "KMeans"
+    assert classes["boosted_tree_classifier"] == "BoostedTreeClassifier"
+    for name in pipeline.ESTIMATORS:
+        assert getattr(pipeline, name) is pipeline.ESTIMATORS[name]
+
+
+@pytest.mark.parametrize("stage", [cls for cls in pipeline.TRANSFORMERS
+                                   if cls.__name__ in EXAMPLES], ids=lambda c: c.__name__)
+def test_each_transformer_writes_an_item_the_parser_accepts(stage):
+    made = stage(columns=["a", "b"], output_cols=["a_out", "b_out"],
+                 **EXAMPLES[stage.__name__])
+    outputs = made.outputs()
+    assert [o.column for o in outputs] == ["a_out", "b_out"]
+    items = ", ".join(f"{o.template.format('`' + o.inputs[0] + '`')} AS `{o.column}`"
+                      for o in outputs)
+    parsed = parse_one(f"CREATE MODEL m TRANSFORM ({items}) WITH ('model_type' = 'kmeans') "
+                       "AS SELECT 1")
+    assert [item.alias for item in parsed.transform] == ["a_out", "b_out"]
+    assert all(item.calls[0].function == stage.function for item in parsed.transform)
+    assert all(item.calls[0].fitted == stage.fitted for item in parsed.transform)
+
+
+def test_templates_follow_the_feature_functions():
+    assert StandardScaler(columns=["x"]).outputs()[0].template == (
+        "ML_STANDARD_SCALER({0}) OVER ()")
+    assert OneHotEncoder(columns=["c"], max_categories=5).outputs()[0].template == (
+        "ML_ONE_HOT_ENCODER({0}, 5) OVER ()")
+    assert Imputer(columns=["x"], strategy="most_frequent").outputs()[0].template == (
+        "ML_IMPUTER({0}, 'most_frequent') OVER ()")
+    assert Bucketizer(columns=["x"], splits=[-1, 2.5]).outputs()[0].template == (
+        "ML_BUCKETIZE({0}, ARRAY[-1.0, 2.5])")
+    many = PolynomialExpansion(columns=["a", "b"], output_col="ab", degree=3).outputs()
+    assert [(o.column, o.inputs, o.template) for o in many] == [
+        ("ab", ("a", "b"), "ML_POLYNOMIAL_EXPANSION(ARRAY[{0}, {1}], 3)")]
+
+
+def test_bad_settings_fail_when_the_stage_is_made():
+    with pytest.raises(OptionError, match="2 columns but 1 output_cols"):
+        StandardScaler(columns=["a", "b"], output_cols=["c"])
+    with pytest.raises(OptionError, match="strategy must be one of"):
+        Imputer(columns=["a"], strategy="mode")
+    with pytest.raises(OptionError, match="columns is a non-empty list"):
+        StandardScaler(columns="amount")
+    with pytest.raises(OptionError, match=r"label=\.\.\. names the column"):
+        LogisticRegression()
+    with pytest.raises(OptionError, match="takes no label"):
+        KMeans(label="y")
+    with pytest.raises(OptionError, match="did you mean 'max_iter'"):
+        LogisticRegression(label="y", max_iterr=10)
+    with pytest.raises(OptionError, match="must be the last stage"):
+        Pipeline([LogisticRegression(label="y"), StandardScaler(columns=["a"])])
+
+
+def test_options_become_create_model_text():
+    assert option_text("hidden_units", [32, 16]) == "[32, 16]"
+    assert option_text("x", True) == "true" and option_text("x", 0.5) == "0.5"
+    with pytest.raises(OptionError, match="has no option text"):
+        option_text("x", {"a": 1})
+    sql = create_model_sql("m", "SELECT * FROM t", "logistic_reg", "y",
+                           ["ML_STANDARD_SCALER(`a`) OVER () AS `a`", "`y`"], {"l2_reg": 0.5})
+    parsed = parse_one(sql)
+    assert parsed.option_map == {"model_type": "logistic_reg", "label": "y", "l2_reg": "0.5"}
+    assert [item.alias for item in parsed.transform] == ["a", "y"]
