@@ -22,6 +22,7 @@ from mlsql import ir
 from mlsql.dialect import quote_identifier
 from mlsql.errors import MlsqlError, OptionError, SchemaError, did_you_mean
 from mlsql.feature_functions.calls import parse_expression
+from mlsql.flink_types import table_columns
 from mlsql.lexer import Kind, tokenize
 from mlsql.pipeline.estimators import Estimator
 from mlsql.pipeline.stages import SQLTransformer, Stage, StageOutput
@@ -89,10 +90,17 @@ class Pipeline:
                                       "the stages' outputs"
                                       f"{did_you_mean(column, plan.expressions)}")
             columns = [*features, *([estimator.label] if estimator.label else [])]
-            written = [f"{plan.expressions[c]} AS {quote_identifier(c)}" if c in plan.made
-                       else quote_identifier(c) for c in columns]
+            if any(c in plan.made for c in columns):
+                transform = [f"{plan.expressions[c]} AS {quote_identifier(c)}"
+                             if c in plan.made else quote_identifier(c) for c in columns]
+            else:  # no stage: a plain CREATE MODEL over the columns
+                transform = None
+                if estimator.features is not None:
+                    kept = [*columns, *_time_columns(estimator, table)]
+                    query = (f"SELECT {', '.join(quote_identifier(c) for c in kept)} "
+                             f"FROM {views['training']}")
             statement = create_model_sql(name, query, estimator.model_type, estimator.label,
-                                         written, estimator.options)
+                                         transform, estimator.options)
             summary = session.sql(statement)
         if estimator.online:
             return summary  # the streaming training job's handle
@@ -252,6 +260,16 @@ def _substitute(text: str, expressions: dict[str, str], fitted: set[str],
         pieces += [text[last : token.start], f"({sql})"]
         last = token.end
     return "".join(pieces) + text[last:]
+
+
+def _time_columns(estimator: Estimator, table: Table) -> list[str]:
+    """An online model's event-time column(s), which it reads besides its features."""
+    if not estimator.online:
+        return []
+    named = estimator.options.get("time_column")
+    if isinstance(named, str) and named:
+        return [named]
+    return [c.name for c in table_columns(table) if "ROWTIME" in c.type]
 
 
 def _item(column: str, expression: str) -> ir.TransformItem:

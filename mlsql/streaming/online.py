@@ -59,6 +59,11 @@ def start_training(statement: ir.CreateModel, model_type: ModelType, options: di
     if runtime.is_batch:
         raise MlsqlError(f"{model_type.name} trains on a stream: SET 'execution.runtime-mode' "
                          "= 'streaming' (a bounded source ends the job at its end)")
+    if statement.transform:
+        raise OptionError(f"{model_type.name} learns from the stream as it arrives and keeps "
+                          "no TRANSFORM (its statistics would need the whole stream first): "
+                          "compute the features in the AS SELECT query, with explicit "
+                          "feature functions (ML_STANDARD_SCALER(x, mean, std))")
     query_sql = rewrite(statement.query, context)
     columns = context.query_columns(query_sql, statement.query_position)
     time_column = _time_column(columns, options["time_column"], statement)

@@ -19,6 +19,7 @@ from mlsql.pipeline import (
     KBinsDiscretizer,
     LogisticRegression,
     OneHotEncoder,
+    OnlineLogisticRegression,
     Pipeline,
     PipelineModel,
     RobustScaler,
@@ -109,7 +110,7 @@ def test_ml_predict_table_joins_and_windows_in_batch(batch_session, trained, exe
     assert got["alerts"].sum() > 0
 
 
-def test_ml_predict_table_windows_a_stream(tmp_path, data, trained, batch_session):
+def test_ml_predict_table_windows_and_joins_a_stream(tmp_path, data, trained, batch_session):
     stream = mlsql.Session(registry=batch_session.registry.root, mode="streaming")
     data.to_csv(tmp_path / "events.csv", index=False, header=False)
     stream.sql(
@@ -118,19 +119,48 @@ def test_ml_predict_table_windows_a_stream(tmp_path, data, trained, batch_sessio
         "WATERMARK FOR tx_time AS tx_time - INTERVAL '1' SECOND) WITH ("
         f"'connector' = 'filesystem', 'path' = '{tmp_path / 'events.csv'}', "
         "'format' = 'csv')")
+    cards = pd.DataFrame({"c_id": np.arange(8, dtype=np.int64),
+                          "region": ["north", "south"] * 4})
     scored = mlsql.ml_predict(stream.table_env.from_path("ta_events"), "ta_lr$1")
     windows = (scored.window(Tumble.over(lit(1).hours).on(col("tx_time")).alias("w"))
-               .group_by(col("w"))
-               .select(col("w").start.alias("hour"),
-                       col("predicted_is_fraud").sum.alias("alerts")))
-    got = _sorted(windows.to_pandas(), ["hour"])
-    frame = batch_session.sql("SELECT tx_time, predicted_is_fraud FROM ML_PREDICT("
+               .group_by(col("w"), col("card_id"))
+               .select(col("w").start.alias("hour"), col("card_id"),
+                       col("predicted_is_fraud").sum.alias("alerts"))
+               .join(stream.table_env.from_pandas(cards), col("card_id") == col("c_id"))
+               .select(col("hour"), col("card_id"), col("region"), col("alerts")))
+    got = _sorted(windows.to_pandas(), ["hour", "card_id"])
+    frame = batch_session.sql("SELECT tx_time, card_id, predicted_is_fraud FROM ML_PREDICT("
                               "TABLE ta_tx, MODEL `ta_lr$1`)")
-    expected = (frame.groupby(frame["tx_time"].dt.floor("h"))["predicted_is_fraud"].sum()
-                .rename_axis("hour").reset_index(name="alerts"))
-    assert len(got) == len(expected) > 5
-    assert got["alerts"].tolist() == expected["alerts"].tolist()
-    assert got["hour"].tolist() == expected["hour"].tolist()
+    frame["hour"] = frame["tx_time"].dt.floor("h")
+    expected = (frame.groupby(["hour", "card_id"])["predicted_is_fraud"].sum()
+                .reset_index(name="alerts"))
+    expected["region"] = expected["card_id"].map(cards.set_index("c_id")["region"])
+    expected = _sorted(expected[["hour", "card_id", "region", "alerts"]], ["hour", "card_id"])
+    assert len(got) == len(expected) > 20
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+    assert got["alerts"].sum() > 0
+
+
+def test_online_estimators_train_on_a_stream(tmp_path, data, batch_session):
+    stream = mlsql.Session(registry=batch_session.registry.root, mode="streaming")
+    data.to_csv(tmp_path / "events.csv", index=False, header=False)
+    stream.sql(
+        "CREATE TABLE ta_online_events (tx_id BIGINT, card_id BIGINT, amount DOUBLE, "
+        "balance DOUBLE, hour_of_day BIGINT, merchant STRING, tx_time TIMESTAMP(3), "
+        "is_fraud BIGINT, WATERMARK FOR tx_time AS tx_time - INTERVAL '1' SECOND) WITH ("
+        f"'connector' = 'filesystem', 'path' = '{tmp_path / 'events.csv'}', "
+        "'format' = 'csv')")
+    events = stream.table_env.from_path("ta_online_events")
+    estimator = OnlineLogisticRegression(label="is_fraud", features=["amount", "merchant"],
+                                         update_every="2 hours")
+    job = Pipeline([estimator]).fit(events, name="ta_online")
+    job.wait(300)
+    versions = batch_session.registry.versions("ta_online")
+    assert len(versions) >= 4  # 10 hours of event time, a version per 2 hours
+    meta = batch_session.registry.resolve("ta_online").metadata
+    assert [i["name"] for i in meta["inputs"]] == ["amount", "merchant"]
+    with pytest.raises(OptionError, match="keeps no TRANSFORM"):
+        Pipeline([StandardScaler(columns=["amount"]), estimator]).fit(events, name="ta_x")
 
 
 def test_evaluate_and_analysis_functions_equal_the_sql_forms(batch_session, trained):
