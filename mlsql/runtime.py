@@ -82,6 +82,7 @@ class FlinkRuntime:
         # Every function a plan asked for since the caller last cleared it (mlsql compile).
         self.requested_functions: set[str] = set()
         self._planner_connection = PlannerConnection()
+        self.owner: object | None = None  # the Session, kept alive by its environments
         self._t_env = self._create_env()
 
     @property
@@ -94,6 +95,12 @@ class FlinkRuntime:
     def owns(self, t_env: TableEnvironment) -> bool:
         """Whether `t_env` is this runtime's current TableEnvironment."""
         return t_env is self._t_env
+
+    def adopt(self, owner: object) -> None:
+        """Every environment of this runtime refers to `owner` (a Table holds its
+        environment, so a Table keeps its Session alive)."""
+        self.owner = owner
+        self._t_env._mlsql_owner = owner
 
     @property
     def mode(self) -> str:
@@ -165,6 +172,7 @@ class FlinkRuntime:
             if key != RUNTIME_MODE:
                 config.set(key, value)
         self._planner_connection.capture()
+        t_env._mlsql_owner = self.owner
         return t_env
 
     def _rebuild(self) -> None:

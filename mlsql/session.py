@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -81,11 +81,17 @@ class Session:
         """Flink's TableEnvironment, for anything the SQL surface does not cover."""
         return self.runtime.t_env
 
+    @property
+    def in_statement_set(self) -> bool:
+        """Between BEGIN STATEMENT SET and END."""
+        return self._statement_set is not None
+
     def create_model(self, name: str, table: Table, *, model_type: str,
-                     label: str | None = None, **options: object) -> Result:
+                     label: str | None = None, transform: Sequence[str] | None = None,
+                     **options: object) -> Result:
         """CREATE MODEL `name` ... AS SELECT * FROM `table` (mlsql.table_api.training)."""
         return training.create_model(self, name, table, model_type=model_type, label=label,
-                                     **options)
+                                     transform=transform, **options)
 
     def sql(self, text: str) -> Result:
         """Run one or more ';'-separated statements; returns the last statement's result."""

@@ -11,7 +11,7 @@ one reads its explicit form.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,13 +20,21 @@ from pyflink.table import Table
 
 from mlsql import ir
 from mlsql.dialect import quote_identifier
-from mlsql.errors import MlsqlError, OptionError, SchemaError, did_you_mean
+from mlsql.errors import (
+    MlsqlError,
+    ModelNotFoundError,
+    OptionError,
+    SchemaError,
+    did_you_mean,
+)
 from mlsql.feature_functions.calls import parse_expression
 from mlsql.flink_types import table_columns
+from mlsql.jobs import JobHandle
 from mlsql.lexer import Kind, tokenize
+from mlsql.parser import model_ref_option
 from mlsql.pipeline.estimators import Estimator
-from mlsql.pipeline.stages import SQLTransformer, Stage, StageOutput
-from mlsql.registry import ModelVersion, Registry
+from mlsql.pipeline.stages import FITTED_CALL, SQLTransformer, Stage
+from mlsql.registry import ModelVersion, Registry, default_registry_path
 from mlsql.table_api.binding import planned_query, session_of, table_views
 from mlsql.table_api.functions import ml_predict
 from mlsql.table_api.training import create_model_sql
@@ -60,10 +68,11 @@ class Pipeline:
         last = self.stages[-1]
         return last if isinstance(last, Estimator) else None
 
-    def fit(self, table: Table, name: str | None = None) -> PipelineModel:
+    def fit(self, table: Table, name: str | None = None) -> PipelineModel | JobHandle:
         """Fit every stage on `table`'s rows. With an estimator, trains model `name` (a new
         version holding the whole pipeline) and returns it; without one, returns the fitted
-        transformers (kept in memory: the registry holds models)."""
+        transformers (kept in memory: the registry holds models). An online estimator on a
+        stream returns its training job's handle, as its CREATE MODEL does."""
         session = session_of(table, "Pipeline.fit")
         estimator = self.estimator
         if estimator is not None and not name:
@@ -82,30 +91,38 @@ class Pipeline:
                          for column in plan.expressions if column in plan.made]
                 document = fit_transform(items, query, _START, session.context).document
                 return PipelineModel(document)
-            features = estimator.features or [c for c in plan.default_features
-                                              if c != estimator.label]
-            for column in [*features, *([estimator.label] if estimator.label else [])]:
-                if column not in plan.expressions:
-                    raise SchemaError(f"Pipeline.fit: no column {column!r} in the table or "
-                                      "the stages' outputs"
-                                      f"{did_you_mean(column, plan.expressions)}")
-            columns = [*features, *([estimator.label] if estimator.label else [])]
-            if any(c in plan.made for c in columns):
-                transform = [f"{plan.expressions[c]} AS {quote_identifier(c)}"
-                             if c in plan.made else quote_identifier(c) for c in columns]
-            else:  # no stage: a plain CREATE MODEL over the columns
-                transform = None
-                if estimator.features is not None:
-                    kept = [*columns, *_time_columns(estimator, table)]
-                    query = (f"SELECT {', '.join(quote_identifier(c) for c in kept)} "
-                             f"FROM {views['training']}")
-            statement = create_model_sql(name, query, estimator.model_type, estimator.label,
-                                         transform, estimator.options)
+            statement = _statement(name, estimator, plan, views["training"], table)
             summary = session.sql(statement)
         if estimator.online:
             return summary  # the streaming training job's handle
         return PipelineModel.load(name, version=int(summary["version"].iloc[0]),
                                   session=session)
+
+
+def _statement(name: str, estimator: Estimator, plan: _Plan, view: str, table: Table) -> str:
+    """The CREATE MODEL statement of a pipeline ending with `estimator`."""
+    label = [estimator.label] if estimator.label else []
+    features = estimator.features or [c for c in plan.default_features if c not in label]
+    columns = [*features, *label]
+    for column in columns:
+        if column not in plan.expressions:
+            raise SchemaError(f"Pipeline.fit: no column {column!r} in the table or the "
+                              f"stages' outputs{did_you_mean(column, plan.expressions)}")
+    unread = [c for c in plan.made if c in plan.default_features and c not in columns]
+    if unread:
+        raise OptionError(f"Pipeline.fit: the model reads no {unread[0]!r}, which a stage "
+                          f"makes: add it to {type(estimator).__name__}'s features or drop "
+                          "the stage")
+    query = f"SELECT * FROM {view}"
+    transform = None
+    if any(c in plan.made for c in columns):
+        transform = [f"{plan.expressions[c]} AS {quote_identifier(c)}" if c in plan.made
+                     else quote_identifier(c) for c in columns]
+    elif estimator.features is not None:  # no stage: a plain CREATE MODEL over the columns
+        kept = [*columns, *_time_columns(estimator, table)]
+        query = f"SELECT {', '.join(quote_identifier(c) for c in kept)} FROM {view}"
+    return create_model_sql(name, query, estimator.model_type, estimator.label, transform,
+                            estimator.options)
 
 
 @dataclass(frozen=True)
@@ -122,20 +139,31 @@ class PipelineModel:
     from the registry with `PipelineModel.load("m")`."""
 
     def __init__(self, document: dict[str, Any] | None, model: ModelVersion | None = None,
-                 registry: Path | None = None) -> None:
+                 registry_root: Path | None = None) -> None:
         self.document = document or {"items": []}
         self.model = model
-        self.registry = registry
+        self.registry_root = registry_root
 
     @classmethod
     def load(cls, name: str, version: int | None = None, *, session: Session | None = None,
              registry: str | Path | None = None) -> PipelineModel:
-        """Model `name` (its default version, or `version`) from the session's registry,
-        or `registry` (a directory; default $MLSQL_REGISTRY or ~/.mlsql/registry). Nothing
-        is unpickled: the stages are SQL text in the version's metadata.json."""
-        store = session.registry if session is not None else Registry(registry)
-        model = store.resolve(name, version)
-        return cls(model.metadata.get("transform"), model, store.root.absolute())
+        """Model `name` ('m', 'm$3', 'm$latest'; its default version, or `version`) from
+        the session's registry, or `registry` (a directory; default $MLSQL_REGISTRY or
+        ~/.mlsql/registry). Nothing is unpickled: the stages are SQL text in the version's
+        metadata.json, the model numpy arrays and JSON."""
+        if session is not None and registry is not None:
+            raise MlsqlError("PipelineModel.load: give session= or registry=, not both")
+        ref = model_ref_option(name, "PipelineModel.load", _START)
+        if session is not None:
+            store = session.registry
+        else:
+            root = Path(registry) if registry is not None else default_registry_path()
+            if not root.is_dir():
+                raise ModelNotFoundError(f"PipelineModel.load: no registry at {root}")
+            store = Registry(root)
+        model = store.resolve(ref.name, version if version is not None else ref.version,
+                              ref.latest)
+        return cls(model.metadata.get("transform"), model, store.root.resolve())
 
     @property
     def name(self) -> str | None:
@@ -190,10 +218,11 @@ class PipelineModel:
 
     def _session_of(self, table: Table, function: str) -> Session:
         session = session_of(table, function)
-        if self.registry is not None and session.registry.root.absolute() != self.registry:
+        root = session.registry.root.resolve()
+        if self.registry_root is not None and root != self.registry_root:
             raise MlsqlError(f"{function}: model {self.name!r} was loaded from registry "
-                             f"{self.registry}, the Table's session uses "
-                             f"{session.registry.root.absolute()}")
+                             f"{self.registry_root}, the Table's session uses {root}")
+        session.runtime.t_env  # noqa: B018  (on the planner's connection from here)
         return session
 
     def __repr__(self) -> str:
@@ -205,13 +234,20 @@ class PipelineModel:
 class _Plan:
     expressions: dict[str, str]  # column -> SQL over the training rows (in column order)
     made: set[str]  # the columns a stage writes
-    default_features: list[str]  # every column no stage consumed into another name
+    default_features: list[str]  # every column no later stage read into another name
 
 
 def _compose(stages: Sequence[Stage], columns: list[str], context: PlanContext,
              query: str) -> _Plan:
     expressions = {c: quote_identifier(c) for c in columns}
     fitted: set[str] = set()  # columns whose expression still holds an OVER () call
+    explicit: dict[str, str] = {}  # a fitted expression -> its explicit form, fitted once
+
+    def fit_now(sql: str) -> str:
+        if sql not in explicit:
+            explicit[sql] = _fit_now(sql, query, context)
+        return explicit[sql]
+
     made: set[str] = set()
     consumed: set[str] = set()
     for stage in stages:
@@ -224,28 +260,27 @@ def _compose(stages: Sequence[Stage], columns: list[str], context: PlanContext,
                                       f"{did_you_mean(column, expressions)}")
                 sql = expressions[column]
                 if output.fitted and column in fitted:
-                    sql = _fit_now(sql, query, context)  # a fitted call cannot hold one
+                    sql = fit_now(sql)  # a fitted call cannot hold one
                 arguments.append(sql)
             if isinstance(stage, SQLTransformer):
-                expression = _substitute(output.template, expressions, fitted, output,
-                                         query, context)
+                expression = _substitute(output.template, expressions,
+                                         fitted if output.fitted else set(), fit_now)
             else:
                 expression = output.template.format(*arguments)
             expressions[output.column] = expression
             made.add(output.column)
-            if output.fitted or any(c in fitted for c in output.inputs):
+            if FITTED_CALL.search(expression):
                 fitted.add(output.column)
             else:
                 fitted.discard(output.column)
             consumed.update(c for c in output.inputs if c != output.column)
-    defaults = [c for c in expressions if c not in consumed or c in made]
-    return _Plan(expressions, made, defaults)
+    return _Plan(expressions, made, [c for c in expressions if c not in consumed])
 
 
-def _substitute(text: str, expressions: dict[str, str], fitted: set[str],
-                output: StageOutput, query: str, context: PlanContext) -> str:
+def _substitute(text: str, expressions: dict[str, str], prefit: set[str],
+                fit_now: Callable[[str], str]) -> str:
     """A SQLTransformer's expression with each column an earlier stage made replaced by its
-    SQL (fitted first where the expression fits its own statistics)."""
+    SQL; those in `prefit` by their explicit form (the expression fits its own statistics)."""
     tokens = tokenize(text)
     pieces, last = [], 0
     for index, token in enumerate(tokens):
@@ -253,10 +288,10 @@ def _substitute(text: str, expressions: dict[str, str], fitted: set[str],
         if name not in expressions or expressions[name] == quote_identifier(name):
             continue
         if token.kind is Kind.WORD and tokens[index + 1].is_punct("("):
-            continue
-        sql = expressions[name]
-        if output.fitted and name in fitted:
-            sql = _fit_now(sql, query, context)
+            continue  # a function of the same name
+        if index > 0 and tokens[index - 1].is_punct("."):
+            continue  # a qualified name: t.amount
+        sql = fit_now(expressions[name]) if name in prefit else expressions[name]
         pieces += [text[last : token.start], f"({sql})"]
         last = token.end
     return "".join(pieces) + text[last:]

@@ -10,11 +10,17 @@ per element when a model reads them, as in TRANSFORM.
 
 from __future__ import annotations
 
+import itertools
+import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from mlsql.dialect import quote_identifier, quote_literal
+from mlsql.dialect import quote_literal
 from mlsql.errors import OptionError
+from mlsql.feature_functions.encoders import DEFAULT_TOP_K
+
+FITTED_CALL = re.compile(r"\bOVER\s*\(\s*\)", re.IGNORECASE)  # a call fitted at training
 
 
 @dataclass(frozen=True)
@@ -124,7 +130,11 @@ class Bucketizer(Transformer):
     def __init__(self, columns: Sequence[str], output_cols: Sequence[str] | None = None, *,
                  splits: Sequence[float]) -> None:
         super().__init__(columns, output_cols)
-        self.splits = [float(s) for s in splits]
+        # Flink ML writes the outer edges (-inf, inf); ML_BUCKETIZE has the outer bins.
+        self.splits = [float(s) for s in splits if not math.isinf(float(s))]
+        if not self.splits or any(math.isnan(s) for s in self.splits) or any(
+                a >= b for a, b in itertools.pairwise(self.splits)):
+            raise OptionError(f"Bucketizer: splits must be increasing numbers, not {splits!r}")
 
     def parameters(self) -> list[str]:
         return [f"ARRAY[{', '.join(_number(s) for s in self.splits)}]"]
@@ -143,7 +153,7 @@ class _Vocabulary(Transformer):
 
     def parameters(self) -> list[str]:
         if self.min_count is not None:
-            return [str(self.max_categories or 32000), str(self.min_count)]
+            return [str(self.max_categories or DEFAULT_TOP_K), str(self.min_count)]
         return [] if self.max_categories is None else [str(self.max_categories)]
 
 
@@ -279,8 +289,9 @@ class SQLTransformer:
         self.output_col = _names([output_col], "output_col", "SQLTransformer")[0]
 
     def outputs(self) -> list[StageOutput]:
-        return [StageOutput(self.output_col, (), self.expression, " OVER ()" in
-                            self.expression.upper())]
+        # Its own line end: a `--` comment in the expression stops there.
+        return [StageOutput(self.output_col, (), f"({self.expression}\n)",
+                            bool(FITTED_CALL.search(self.expression)))]
 
     def __repr__(self) -> str:
         return f"SQLTransformer({self.expression!r}, output_col={self.output_col!r})"
@@ -291,10 +302,6 @@ TRANSFORMERS = (StandardScaler, MinMaxScaler, MaxAbsScaler, RobustScaler, Impute
                 HashingTF, IDF, PolynomialExpansion, Normalizer, FeatureHasher,
                 SQLTransformer)
 Stage = Transformer | _ManyToOne | SQLTransformer
-
-
-def column_sql(name: str) -> str:
-    return quote_identifier(name)
 
 
 def _names(values: Sequence[str], what: str, stage: str) -> list[str]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 import re
-import weakref
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -21,13 +20,12 @@ from mlsql.parser import parse_one
 if TYPE_CHECKING:
     from mlsql.session import Session
 
-_SESSIONS: weakref.WeakSet[Session] = weakref.WeakSet()
 _VIEW_NUMBERS = itertools.count(1)
 
 
 def register(session: Session) -> None:
     """Called by every Session, so its Tables can find it."""
-    _SESSIONS.add(session)
+    session.runtime.adopt(session)
 
 
 def session_of(table: object, function: str) -> Session:
@@ -35,14 +33,16 @@ def session_of(table: object, function: str) -> Session:
         raise MlsqlError(f"{function} takes a pyflink.table.Table, not a "
                          f"{type(table).__name__} (a DataFrame becomes one with "
                          "session.table_env.from_pandas(frame))")
-    for session in list(_SESSIONS):
-        if session.runtime.owns(table._t_env):
-            return session
-    raise MlsqlError(
-        f"{function}: this Table belongs to no mlsql Session's TableEnvironment; make it "
-        "from session.table_env (from_path, from_pandas, sql_query, ...). A Session "
-        "replaces its TableEnvironment when SET 'execution.runtime-mode' changes the mode: "
-        "Tables made before that change must be made again")
+    session = getattr(table._t_env, "_mlsql_owner", None)
+    if session is None:
+        raise MlsqlError(f"{function}: this Table belongs to no mlsql Session's "
+                         "TableEnvironment; make it from session.table_env (from_path, "
+                         "from_pandas, sql_query, ...)")
+    if not session.runtime.owns(table._t_env):
+        raise MlsqlError(f"{function}: this Table was made before SET "
+                         "'execution.runtime-mode' changed its Session's mode, which "
+                         "replaces the TableEnvironment: make it again")
+    return session
 
 
 @contextlib.contextmanager
@@ -50,7 +50,7 @@ def table_views(session: Session, tables: dict[str, Table],
                 function: str) -> Iterator[dict[str, str]]:
     """Each table as a temporary view (name -> quoted view name) while a statement is
     planned; Flink resolves views when it plans, so the returned Table outlives them.
-    Errors name `function` and the Table, not the generated statement's view and columns."""
+    Errors name `function` and the Table, not the generated statement's view and places."""
     t_env = session.runtime.t_env
     names: dict[str, str] = {}
     try:
@@ -60,19 +60,30 @@ def table_views(session: Session, tables: dict[str, Table],
             names[key] = view
         yield {key: quote_identifier(view) for key, view in names.items()}
     except MlsqlError as error:
-        if isinstance(error, SqlSyntaxError):
-            raise
-        message = _POSITION.sub("", str(error))
+        message = error.message if isinstance(error, SqlSyntaxError) else str(error)
+        message = without_positions(message)
         for key, view in names.items():
-            message = message.replace(quote_identifier(view), f"the {key} Table")
-        raise type(error)(f"{function}: {message}") from None
+            message = re.sub(_VIEW_NAME.format(view=view), f"the {key} Table", message)
+        error.args = (f"{function}: {message}",)
+        raise error.with_traceback(None) from None
     finally:
         for view in names.values():
             t_env.drop_temporary_view(view)
 
 
-# "(at line 1, column 57)", "at line 1, column 32: ": places in the SQL written here.
-_POSITION = re.compile(r" ?\(at line \d+, column \d+\)| ?at line \d+, column \d+(: )?")
+# A view's name as Flink or mlsql may write it: quoted or not, qualified or not.
+_VIEW_NAME = r"(`?default_catalog`?\.`?default_database`?\.)?`?{view}`?(?!\d)"
+
+
+def without_positions(message: str) -> str:
+    """`message` without the lines and columns of the SQL written here: they would point
+    into a statement the user never wrote."""
+    message = re.sub(r"^SQL syntax error at line \d+, column \d+: ", "SQL syntax error: ",
+                     message)
+    message = re.sub(r" \(at line \d+, column \d+\)", "", message)
+    message = re.sub(r"^at line \d+, column \d+: ", "", message)
+    message = re.sub(r" at line \d+, column \d+:", ":", message)
+    return re.sub(r" at line \d+, column \d+", "", message)
 
 
 def planned_query(session: Session, sql: str) -> Table:
@@ -88,4 +99,5 @@ def planned_query(session: Session, sql: str) -> Table:
     except Exception as error:
         raise to_flink_error(error) from None
     finally:
-        session.context.drop_plan_views()
+        if not session.in_statement_set:  # its INSERTs read the plan-time views
+            session.context.drop_plan_views()

@@ -25,7 +25,7 @@ EXECUTIONS = ("auto", "sql", "udf")
 
 def ml_predict(table: Table, model: str, columns: Sequence[str] | None = None,
                execution: str | None = None, *, version_column: str | None = None,
-               challenger: str | None = None) -> Table:
+               challenger: str | None = None, refresh_interval: str | None = None) -> Table:
     """ML_PREDICT: `table`'s rows with the model's outputs added. `model` is a registry
     name ('m', 'm$3', 'm$latest'); `columns` the DESCRIPTOR (default: by name); `execution`
     'sql' (compiled SQL), 'udf' (pandas UDF) or 'auto' (the session's option)."""
@@ -33,7 +33,7 @@ def ml_predict(table: Table, model: str, columns: Sequence[str] | None = None,
         raise MlsqlError(f"ml_predict: execution must be one of {', '.join(EXECUTIONS)}, "
                          f"not {execution!r}")
     config = {"execution": execution, "version_column": version_column,
-              "challenger": challenger}
+              "challenger": challenger, "refresh_interval": refresh_interval}
     return _call("ML_PREDICT", table, model, _descriptor(columns), _map(config))
 
 
@@ -42,29 +42,29 @@ def ml_evaluate(table: Table, model: str, label: str | None = None,
     """ML_EVALUATE: one row of the model's metrics on `table` (bounded)."""
     if features is not None and label is None:
         raise MlsqlError("ml_evaluate: features need the label too (label=...)")
-    return _call("ML_EVALUATE", table, model, _descriptor(label and [label]),
-                 _descriptor(features))
+    return _call("ML_EVALUATE", table, model, _label(label), _descriptor(features))
 
 
 def ml_explain_predict(table: Table, model: str, columns: Sequence[str] | None = None,
                        top_k: int | None = None) -> Table:
     """ML_EXPLAIN_PREDICT: predictions with each row's top_k feature attributions."""
-    if top_k is not None and (not isinstance(top_k, int) or top_k <= 0):
+    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int)
+                              or top_k <= 0):
         raise MlsqlError(f"ml_explain_predict: top_k must be a positive int, not {top_k!r}")
     return _call("ML_EXPLAIN_PREDICT", table, model, _descriptor(columns),
                  None if top_k is None else str(top_k))
 
 
 def ml_roc_curve(table: Table, model: str, label: str | None = None) -> Table:
-    return _call("ML_ROC_CURVE", table, model, _descriptor(label and [label]))
+    return _call("ML_ROC_CURVE", table, model, _label(label))
 
 
 def ml_confusion_matrix(table: Table, model: str, label: str | None = None) -> Table:
-    return _call("ML_CONFUSION_MATRIX", table, model, _descriptor(label and [label]))
+    return _call("ML_CONFUSION_MATRIX", table, model, _label(label))
 
 
 def ml_residual_summary(table: Table, model: str, label: str | None = None) -> Table:
-    return _call("ML_RESIDUAL_SUMMARY", table, model, _descriptor(label and [label]))
+    return _call("ML_RESIDUAL_SUMMARY", table, model, _label(label))
 
 
 def ml_feature_importance(session: Session, model: str) -> Table:
@@ -111,6 +111,12 @@ def _descriptor(columns: Sequence[str] | None) -> str | None:
     if isinstance(columns, str) or not columns:
         raise MlsqlError(f"columns are a non-empty list of names, not {columns!r}")
     return f"DESCRIPTOR({', '.join(quote_identifier(c) for c in columns)})"
+
+
+def _label(label: str | None) -> str | None:
+    if label is not None and (not isinstance(label, str) or not label):
+        raise MlsqlError(f"label is a column name, not {label!r}")
+    return None if label is None else _descriptor([label])
 
 
 def _map(config: dict[str, str | None]) -> str | None:

@@ -10,7 +10,7 @@ import pandas as pd
 from pyflink.table import Table
 
 from mlsql.dialect import quote_identifier, quote_literal
-from mlsql.errors import OptionError
+from mlsql.errors import MlsqlError, OptionError
 from mlsql.jobs import JobHandle
 from mlsql.table_api.binding import session_of, table_views
 
@@ -26,7 +26,7 @@ def create_model(session: Session, name: str, table: Table, *, model_type: str,
     keyword arguments are the model type's options (`num_trees=100`). Returns the training
     summary as CREATE MODEL does (a streaming job's handle for an online model type)."""
     if session_of(table, "create_model") is not session:
-        raise OptionError("create_model: the Table belongs to another Session")
+        raise MlsqlError("create_model: the Table belongs to another Session")
     with table_views(session, {"training": table}, "create_model") as views:
         statement = create_model_sql(name, f"SELECT * FROM {views['training']}", model_type,
                                      label, transform, options)
@@ -39,8 +39,10 @@ def create_model_sql(name: str, query: str, model_type: str, label: str | None,
              **options}
     written = ", ".join(f"{quote_literal(key)} = {quote_literal(option_text(key, value))}"
                         for key, value in every.items())
-    clause = f" TRANSFORM ({', '.join(transform)})" if transform else ""
-    return f"CREATE MODEL {quote_identifier(name)}{clause} WITH ({written}) AS {query}"
+    # One item a line: a `--` comment in an item ends with its line.
+    items = ", ".join(f"{item}\n" for item in transform or ())
+    clause = f"\nTRANSFORM ({items})" if transform else ""
+    return f"CREATE MODEL {quote_identifier(name)}{clause}\nWITH ({written})\nAS {query}"
 
 
 def option_text(key: str, value: object) -> str:

@@ -193,6 +193,16 @@ def test_table_functions_report_errors_before_any_job(batch_session, trained):
         batch_session.create_model("ta_bad", table, model_type="boosted_tree_classifier",
                                    label="is_fraud", num_treez=3)
     assert not batch_session.registry.exists("ta_bad")
+    # A Table keeps its Session alive; one made before a mode change is refused.
+    frame = pd.DataFrame({"amount": [1.0]})
+    orphan = mlsql.Session(registry=batch_session.registry.root, mode="batch")
+    old = orphan.table_env.from_pandas(frame)
+    orphan.sql("SET 'execution.runtime-mode' = 'streaming'")
+    with pytest.raises(mlsql.MlsqlError, match="made before SET 'execution\\.runtime-mode'"):
+        mlsql.ml_predict(old, "ta_lr")
+    with pytest.raises(SchemaError, match="column 'card_id' not found"):
+        mlsql.ml_predict(mlsql.Session(registry=batch_session.registry.root)
+                         .table_env.from_pandas(frame), "ta_lr")
 
 
 PIPELINE_SQL = """
@@ -250,30 +260,49 @@ def _constants(meta: dict) -> list[list[float]]:
     """The numbers in each stored TRANSFORM item (quoting aside, the fitted constants)."""
     import re
 
-    return [[float(n) for n in re.findall(r"-?\d+\.\d+E-?\d+", item["expression"])]
-            for item in meta["transform"]["items"]]
+    found = [[float(n) for n in re.findall(r"-?\d+\.\d+E-?\d+", item["expression"])]
+             for item in meta["transform"]["items"]]
+    assert sum(map(len, found)) >= 8  # scaler, robust scaler, 3 bucket splits ...
+    return found
 
 
-def test_a_pipeline_model_loads_back_without_pickle(batch_session, pipeline_model):
-    loaded = PipelineModel.load("ta_pipe", registry=batch_session.registry.root)
-    assert loaded.version == pipeline_model.version
-    assert loaded.stages == pipeline_model.stages
-    assert [s.column for s in loaded.stages] == ["amount_z", "balance", "hour_bucket",
-                                                 "merchant"]
-    assert "(-" in loaded.stages[1].expression  # the balance's negative median, as a literal
-    files = list(loaded.model.path.rglob("*"))
+def test_a_pipeline_model_loads_back_without_pickle(batch_session, pipeline_model, tmp_path):
+    # What the fit stored, read as plain JSON, and its scores from SQL: neither goes
+    # through PipelineModel.
+    root = batch_session.registry.root
+    version_dir = batch_session.registry.resolve("ta_pipe").path
+    stored = json.loads((version_dir / METADATA_FILE).read_text())["transform"]["items"]
+    scored = _sorted(batch_session.sql(
+        "SELECT * FROM ML_PREDICT(TABLE ta_tx, MODEL ta_pipe)"), ["tx_id"])
+    files = list(version_dir.rglob("*"))
     assert not [f for f in files if f.suffix in (".pkl", ".pickle", ".joblib")]
     for path in files:
         if path.suffix == ".npy":
             np.load(path, allow_pickle=False)
-    json.loads((loaded.model.path / METADATA_FILE).read_text())
-    table = batch_session.table_env.from_path("ta_tx")
+
+    fresh = mlsql.Session(registry=root, mode="batch")  # another TableEnvironment
+    create_csv_table(fresh, "ta_tx", pd.read_csv(batch_session.data_dir / "ta_tx.csv",
+                                                 names=list(_transactions(11, 1).columns)),
+                     tmp_path, types={"tx_time": "TIMESTAMP(3)"})
+    loaded = PipelineModel.load(f"ta_pipe${pipeline_model.version}", registry=root)
+    assert [(s.column, s.expression) for s in loaded.stages] == [
+        (item["name"], item["expression"]) for item in stored if item["name"] != "is_fraud"]
+    assert [s.column for s in loaded.stages] == ["amount_z", "balance", "hour_bucket",
+                                                 "merchant"]
+    assert "(-" in loaded.stages[1].expression  # the balance's negative median, as a literal
+    table = fresh.table_env.from_path("ta_tx")
     again = _sorted(loaded.predict(table).to_pandas(), ["tx_id"])
-    first = _sorted(pipeline_model.predict(table).to_pandas(), ["tx_id"])
-    pd.testing.assert_frame_equal(again, first)
+    pd.testing.assert_frame_equal(again, scored, check_dtype=False)
     transformed = loaded.transform(table.drop_columns(col("is_fraud"))).to_pandas()
     assert {"merchant_1", "merchant_other", "amount_z", "hour_bucket"} <= set(transformed)
     assert "merchant" not in transformed  # an output named as its input replaces it
+    amount = pd.read_csv(batch_session.data_dir / "ta_tx.csv", header=None)[2]
+    np.testing.assert_allclose(_sorted(transformed, ["tx_id"])["amount_z"],
+                               (amount - amount.mean()) / amount.std(ddof=0), atol=1e-9)
+    with pytest.raises(mlsql.MlsqlError, match="was loaded from registry"):
+        PipelineModel.load("ta_pipe", registry=root).predict(
+            mlsql.Session(registry=root / "other", mode="batch").table_env.from_pandas(
+                pd.DataFrame({"amount": [1.0]})))
 
 
 def test_chained_fitted_stages_fit_in_order(batch_session, data):

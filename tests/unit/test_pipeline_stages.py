@@ -97,3 +97,55 @@ def test_options_become_create_model_text():
     parsed = parse_one(sql)
     assert parsed.option_map == {"model_type": "logistic_reg", "label": "y", "l2_reg": "0.5"}
     assert [item.alias for item in parsed.transform] == ["a", "y"]
+
+
+def test_default_features_leave_out_what_a_later_stage_read():
+    from mlsql.pipeline import HashingTF, Tokenizer
+    from mlsql.pipeline.pipeline import _compose
+
+    plan = _compose([Tokenizer(columns=["memo"], output_cols=["tokens"]),
+                     HashingTF(columns=["tokens"], output_cols=["tf"], num_features=8),
+                     StandardScaler(columns=["amount"])],
+                    ["id", "memo", "amount", "label"], None, "SELECT 1")
+    assert plan.default_features == ["id", "amount", "label", "tf"]
+    assert plan.expressions["tf"] == "ML_HASHING_TF(ML_TOKENIZE(`memo`), 8)"
+    assert plan.expressions["amount"] == "ML_STANDARD_SCALER(`amount`) OVER ()"
+
+
+def test_sql_transformer_reads_earlier_outputs_but_not_qualified_names():
+    from mlsql.pipeline import SQLTransformer, Tokenizer
+    from mlsql.pipeline.pipeline import _compose
+
+    plan = _compose([Tokenizer(columns=["memo"]),
+                     SQLTransformer("CARDINALITY(memo) + t.memo_len -- a note",
+                                    output_col="n")],
+                    ["memo", "memo_len"], None, "SELECT 1")
+    assert plan.expressions["n"] == "(CARDINALITY((ML_TOKENIZE(`memo`))) + t.memo_len -- a note\n)"
+
+
+def test_bucketizer_takes_flink_ml_edges_and_refuses_bad_splits():
+    assert Bucketizer(columns=["x"], splits=[float("-inf"), 0, 5, float("inf")]).splits == [
+        0.0, 5.0]
+    for bad in ([], [3, 1], [1, float("nan")]):
+        with pytest.raises(OptionError, match="splits must be increasing"):
+            Bucketizer(columns=["x"], splits=bad)
+
+
+def test_positions_of_generated_sql_leave_error_messages():
+    from mlsql.table_api.binding import without_positions
+
+    assert without_positions("ML_PREDICT at line 1, column 15: column 'm' not found") == (
+        "ML_PREDICT: column 'm' not found")
+    assert without_positions("model 'x' not found in registry /r (at line 1, column 57)") == (
+        "model 'x' not found in registry /r")
+    assert without_positions("at line 1, column 32: column 'c' not found") == (
+        "column 'c' not found")
+    assert without_positions("column 'ts' in the training query at line 1, column 104 has "
+                             "type TIMESTAMP(3)") == (
+        "column 'ts' in the training query has type TIMESTAMP(3)")
+
+
+def test_a_comment_in_an_item_ends_with_its_line():
+    sql = create_model_sql("m", "SELECT * FROM t", "linear_reg", "y",
+                           ["amount * 2 AS a2 -- doubled", "`y`"], {})
+    assert [item.alias for item in parse_one(sql).transform] == ["a2", "y"]
