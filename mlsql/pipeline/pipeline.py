@@ -240,10 +240,12 @@ class _Plan:
 def _compose(stages: Sequence[Stage], columns: list[str], context: PlanContext,
              query: str) -> _Plan:
     expressions = {c: quote_identifier(c) for c in columns}
-    fitted: set[str] = set()  # columns whose expression still holds an OVER () call
     explicit: dict[str, str] = {}  # a fitted expression -> its explicit form, fitted once
 
     def fit_now(sql: str) -> str:
+        """`sql` without fitted calls (a fitted call cannot hold one)."""
+        if not FITTED_CALL.search(sql):
+            return sql
         if sql not in explicit:
             explicit[sql] = _fit_now(sql, query, context)
         return explicit[sql]
@@ -259,28 +261,22 @@ def _compose(stages: Sequence[Stage], columns: list[str], context: PlanContext,
                                       f"earlier stage's outputs"
                                       f"{did_you_mean(column, expressions)}")
                 sql = expressions[column]
-                if output.fitted and column in fitted:
-                    sql = fit_now(sql)  # a fitted call cannot hold one
-                arguments.append(sql)
+                arguments.append(fit_now(sql) if output.fitted else sql)
             if isinstance(stage, SQLTransformer):
                 expression = _substitute(output.template, expressions,
-                                         fitted if output.fitted else set(), fit_now)
+                                         fit_now if output.fitted else None)
             else:
                 expression = output.template.format(*arguments)
             expressions[output.column] = expression
             made.add(output.column)
-            if FITTED_CALL.search(expression):
-                fitted.add(output.column)
-            else:
-                fitted.discard(output.column)
             consumed.update(c for c in output.inputs if c != output.column)
     return _Plan(expressions, made, [c for c in expressions if c not in consumed])
 
 
-def _substitute(text: str, expressions: dict[str, str], prefit: set[str],
-                fit_now: Callable[[str], str]) -> str:
+def _substitute(text: str, expressions: dict[str, str],
+                fit_now: Callable[[str], str] | None) -> str:
     """A SQLTransformer's expression with each column an earlier stage made replaced by its
-    SQL; those in `prefit` by their explicit form (the expression fits its own statistics)."""
+    SQL, passed through `fit_now` when the expression fits its own statistics."""
     tokens = tokenize(text)
     pieces, last = [], 0
     for index, token in enumerate(tokens):
@@ -291,7 +287,7 @@ def _substitute(text: str, expressions: dict[str, str], prefit: set[str],
             continue  # a function of the same name
         if index > 0 and tokens[index - 1].is_punct("."):
             continue  # a qualified name: t.amount
-        sql = fit_now(expressions[name]) if name in prefit else expressions[name]
+        sql = fit_now(expressions[name]) if fit_now else expressions[name]
         pieces += [text[last : token.start], f"({sql})"]
         last = token.end
     return "".join(pieces) + text[last:]
