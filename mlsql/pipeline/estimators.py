@@ -12,7 +12,7 @@ from mlsql import tuning
 from mlsql.errors import OptionError
 from mlsql.models import model_types
 from mlsql.models.base import UNSUPERVISED
-from mlsql.table_api.training import option_text
+from mlsql.table_api.training import option_texts
 from mlsql.training.options import parse_options
 
 # Flink ML's (or scikit-learn's) class name where the type name does not camel-case to it.
@@ -45,10 +45,7 @@ class Estimator:
         self.label = label
         self.features = None if features is None else list(features)
         self.options = dict(options)
-        raw = {"model_type": self.model_type, "label": label or "",
-               **{k: option_text(k, v) for k, v in options.items()}}
-        if label is None:
-            raw.pop("label")
+        raw = option_texts(self.model_type, label, options)
         try:
             parse_options(tuning.split_options(raw).rest)
         except OptionError as error:

@@ -35,14 +35,20 @@ def create_model(session: Session, name: str, table: Table, *, model_type: str,
 
 def create_model_sql(name: str, query: str, model_type: str, label: str | None,
                      transform: Sequence[str] | None, options: Mapping[str, object]) -> str:
-    every = {"model_type": model_type, **({"label": label} if label is not None else {}),
-             **options}
-    written = ", ".join(f"{quote_literal(key)} = {quote_literal(option_text(key, value))}"
-                        for key, value in every.items())
+    written = ", ".join(f"{quote_literal(key)} = {quote_literal(text)}"
+                        for key, text in option_texts(model_type, label, options).items())
     # One item a line: a `--` comment in an item ends with its line.
     items = ", ".join(f"{item}\n" for item in transform or ())
     clause = f"\nTRANSFORM ({items})" if transform else ""
     return f"CREATE MODEL {quote_identifier(name)}{clause}\nWITH ({written})\nAS {query}"
+
+
+def option_texts(model_type: str, label: str | None,
+                 options: Mapping[str, object]) -> dict[str, str]:
+    """CREATE MODEL's options, as the statement's WITH (...) holds them."""
+    every = {"model_type": model_type, **({"label": label} if label is not None else {}),
+             **options}
+    return {key: option_text(key, value) for key, value in every.items()}
 
 
 def option_text(key: str, value: object) -> str:
