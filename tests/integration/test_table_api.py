@@ -110,15 +110,22 @@ def test_ml_predict_table_joins_and_windows_in_batch(batch_session, trained, exe
     assert got["alerts"].sum() > 0
 
 
-def test_ml_predict_table_windows_and_joins_a_stream(tmp_path, data, trained, batch_session):
+def _event_stream(batch_session, data: pd.DataFrame, directory, name: str) -> mlsql.Session:
+    """A streaming Session over the same registry, with `data` as table `name`: a file
+    source with a watermark on tx_time (bounded, so its windows close at the end)."""
     stream = mlsql.Session(registry=batch_session.registry.root, mode="streaming")
-    data.to_csv(tmp_path / "events.csv", index=False, header=False)
+    data.to_csv(directory / "events.csv", index=False, header=False)
     stream.sql(
-        "CREATE TABLE ta_events (tx_id BIGINT, card_id BIGINT, amount DOUBLE, balance DOUBLE, "
+        f"CREATE TABLE {name} (tx_id BIGINT, card_id BIGINT, amount DOUBLE, balance DOUBLE, "
         "hour_of_day BIGINT, merchant STRING, tx_time TIMESTAMP(3), is_fraud BIGINT, "
         "WATERMARK FOR tx_time AS tx_time - INTERVAL '1' SECOND) WITH ("
-        f"'connector' = 'filesystem', 'path' = '{tmp_path / 'events.csv'}', "
+        f"'connector' = 'filesystem', 'path' = '{directory / 'events.csv'}', "
         "'format' = 'csv')")
+    return stream
+
+
+def test_ml_predict_table_windows_and_joins_a_stream(tmp_path, data, trained, batch_session):
+    stream = _event_stream(batch_session, data, tmp_path, "ta_events")
     cards = pd.DataFrame({"c_id": np.arange(8, dtype=np.int64),
                           "region": ["north", "south"] * 4})
     scored = mlsql.ml_predict(stream.table_env.from_path("ta_events"), "ta_lr$1")
@@ -142,14 +149,7 @@ def test_ml_predict_table_windows_and_joins_a_stream(tmp_path, data, trained, ba
 
 
 def test_online_estimators_train_on_a_stream(tmp_path, data, batch_session):
-    stream = mlsql.Session(registry=batch_session.registry.root, mode="streaming")
-    data.to_csv(tmp_path / "events.csv", index=False, header=False)
-    stream.sql(
-        "CREATE TABLE ta_online_events (tx_id BIGINT, card_id BIGINT, amount DOUBLE, "
-        "balance DOUBLE, hour_of_day BIGINT, merchant STRING, tx_time TIMESTAMP(3), "
-        "is_fraud BIGINT, WATERMARK FOR tx_time AS tx_time - INTERVAL '1' SECOND) WITH ("
-        f"'connector' = 'filesystem', 'path' = '{tmp_path / 'events.csv'}', "
-        "'format' = 'csv')")
+    stream = _event_stream(batch_session, data, tmp_path, "ta_online_events")
     events = stream.table_env.from_path("ta_online_events")
     estimator = OnlineLogisticRegression(label="is_fraud", features=["amount", "merchant"],
                                          update_every="2 hours")
