@@ -18,6 +18,7 @@ from pyflink.common import Configuration
 from pyflink.table import EnvironmentSettings, Table, TableEnvironment, TableResult
 from pyflink.table.udf import UserDefinedFunctionWrapper
 
+from mlsql.dialect import quote_identifier, quote_literal
 from mlsql.errors import MlsqlError
 from mlsql.flink_dist.home import PYFLINK_PROCESS_VARIABLES
 from mlsql.paths import user_path
@@ -79,6 +80,7 @@ class FlinkRuntime:
         self._validate_mode(self.options[RUNTIME_MODE])
         self._catalog_statements: list[str] = []
         self._functions: dict[str, UserDefinedFunctionWrapper] = {}
+        self._java_functions: dict[str, tuple[str, Path]] = {}  # name -> (class, jar)
         # Every function a plan asked for since the caller last cleared it (mlsql compile).
         self.requested_functions: set[str] = set()
         self._planner_connection = PlannerConnection()
@@ -148,6 +150,20 @@ class FlinkRuntime:
             self.t_env.create_temporary_function(name, function)
             self._functions[name] = function
 
+    def ensure_java_function(self, name: str, class_name: str, jar: Path) -> None:
+        """A temporary system function implemented by `class_name` in `jar`, which is added
+        to the session (and shipped with its jobs) first."""
+        self.requested_functions.add(name)
+        if name not in self._java_functions:
+            self._register_java_function(name, class_name, jar)
+            self._java_functions[name] = (class_name, jar)
+
+    def _register_java_function(self, name: str, class_name: str, jar: Path) -> None:
+        if jar not in {j for _, j in self._java_functions.values()}:
+            self.t_env.execute_sql(f"ADD JAR {quote_literal(str(jar))}")
+        self.t_env.execute_sql(f"CREATE TEMPORARY SYSTEM FUNCTION {quote_identifier(name)} "
+                               f"AS {quote_literal(class_name)} LANGUAGE JAVA")
+
     def _defaults(self) -> dict[str, str]:
         return default_options() | self._fixed
 
@@ -179,6 +195,10 @@ class FlinkRuntime:
         self._t_env = self._create_env()
         for name, function in self._functions.items():
             self.t_env.create_temporary_function(name, function)
+        java_functions, self._java_functions = self._java_functions, {}
+        for name, (class_name, jar) in java_functions.items():
+            self._register_java_function(name, class_name, jar)
+            self._java_functions[name] = (class_name, jar)
         for statement in self._catalog_statements:
             try:
                 self.t_env.execute_sql(statement)

@@ -40,6 +40,8 @@ from mlsql.dialect import quote_identifier
 from mlsql.durations import parse_duration
 from mlsql.errors import MlsqlError, OptionError, SchemaError, did_you_mean
 from mlsql.flink_types import Column, extraction_expression, to_data_type
+from mlsql.jvm.build import JvmUnavailable
+from mlsql.jvm.plan import NotJvmScorable, jvm_subquery
 from mlsql.parser import model_ref_option
 from mlsql.planner.context import PlanContext
 from mlsql.registry import ModelVersion
@@ -48,7 +50,7 @@ from udfs.predict import VERSION_FIELD, FollowVersions, ModelPredictFunction
 
 _OUT = quote_identifier("__mlsql_out")
 EXECUTION = "mlsql.predict.execution"
-EXECUTION_CHOICES = ("auto", "sql", "udf")
+EXECUTION_CHOICES = ("auto", "sql", "jvm", "udf")
 MAX_TREE_NODES = "mlsql.predict.max-tree-nodes"
 VERSION_COLUMN = "mlsql.predict.version-column"
 REFRESH_INTERVAL = "mlsql.predict.refresh-interval"
@@ -56,6 +58,7 @@ DEFAULT_REFRESH = "1 s"
 CONFIG_KEYS = ("execution", "version_column", "challenger", "refresh_interval")
 CHALLENGER_PREFIX = "challenger_"
 STAGE_TREES = 10
+_NOTICES: set[str] = set()
 
 
 def predict_subquery(call: ir.PredictCall, context: PlanContext) -> str:
@@ -104,23 +107,34 @@ def _score(call: ir.PredictCall, ref: ir.ModelRef, columns: list[Column], table_
         context.progress(
             f"{where}: {model.name!r} is not pinned, so this streaming job scores it with the "
             "Python UDF, which picks up new versions while it runs; pin a version "
-            f"(`{model.name}${model.version}`) for compiled SQL")
+            f"(`{model.name}${model.version}`) for compiled SQL or the JVM scorer")
         execution = "udf"
-    if execution != "udf":
+    version = ([f"CAST({model.version} AS INT) AS {quote_identifier(version_column)}"]
+               if version_column else [])
+    for path in _paths(execution, model):
         try:
-            compiled = compile_model(model, arguments, int(context.runtime.options.get(
-                MAX_TREE_NODES, DEFAULT_MAX_TREE_NODES)))
-        except NotCompilable as reason:
-            if execution == "sql":
-                raise MlsqlError(f"{where}: model {model.name!r} cannot run as compiled SQL: "
+            if path == "sql":
+                scored = _compiled_subquery(compile_model(model, arguments, int(
+                    context.runtime.options.get(MAX_TREE_NODES, DEFAULT_MAX_TREE_NODES))),
+                    passthrough, names, source, version)
+            elif path == "jvm":
+                scored = jvm_subquery(model, context.runtime, arguments, passthrough, names,
+                                      source, version)
+            else:
+                break
+        except (NotCompilable, NotJvmScorable, JvmUnavailable) as reason:
+            if execution == path:
+                what = "compiled SQL" if path == "sql" else "on the JVM"
+                raise MlsqlError(f"{where}: model {model.name!r} cannot run {what}: "
                                  f"{reason}") from None
-        else:
-            if follows:
-                context.progress(f"{where}: compiled SQL scores {model.name!r} version "
-                                 f"{model.version} until the job restarts")
-            version = ([f"CAST({model.version} AS INT) AS {quote_identifier(version_column)}"]
-                       if version_column else [])
-            return _compiled_subquery(compiled, passthrough, names, source, version)
+            if isinstance(reason, JvmUnavailable):
+                _notice_once(context, f"{reason}: ML_PREDICT scores with the Python UDF instead")
+            continue
+        if follows:
+            context.progress(f"{where}: {'compiled SQL' if path == 'sql' else 'the JVM'} "
+                             f"scores {model.name!r} version {model.version} until the job "
+                             "restarts")
+        return scored
     follow = _follow(ref, model, config, context) if follows else None
     function = _register_function(model, follow, context)
     fields = [o["name"] for o in outputs]
@@ -238,6 +252,22 @@ def _config(call: ir.PredictCall) -> dict[str, str]:
                           f"{unknown[0]!r}{did_you_mean(unknown[0], CONFIG_KEYS)}; options: "
                           f"{', '.join(CONFIG_KEYS)}")
     return config
+
+
+def _paths(execution: str, model: ModelVersion) -> tuple[str, ...]:
+    """The paths to try, in order: the one asked for, or for `auto` the fastest measured
+    (tests/benchmarks/inference.py): compiled SQL where the model has a SQL form of a size
+    Flink compiles well, then the JVM scorer (tree ensembles too large for SQL), then the
+    pandas UDF, which scores every model."""
+    if execution != "auto":
+        return (execution,)
+    return ("sql", "jvm", "udf")
+
+
+def _notice_once(context: PlanContext, message: str) -> None:
+    if message not in _NOTICES:
+        _NOTICES.add(message)
+        context.progress(message)
 
 
 def _execution(config: dict[str, str], call: ir.PredictCall, context: PlanContext) -> str:

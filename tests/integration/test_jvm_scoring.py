@@ -1,0 +1,78 @@
+"""The JVM scorer (mlsql/jvm) against the Python UDF on rows the shared suite's numeric
+datasets lack: string features (LightGBM's categorical splits, one-hot for linear models and
+k-means), NULL numbers and strings, unseen strings, a STRING and an INT label. Both paths
+score the same rows in Flink; every output must agree within 1e-9."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mlsql.errors import MlsqlError
+from tests.helpers import MIXED_TYPES, create_csv_table, fresh_mixed_rows, mixed_rows
+
+pytestmark = pytest.mark.slow
+
+TREES = "'num_trees' = '30', 'num_leaves' = '8', 'min_data_in_leaf' = '5'"
+MODELS = {
+    "j_gbt": f"'model_type' = 'boosted_tree_classifier', 'label' = 'y', {TREES}",
+    "j_gbt_multi": f"'model_type' = 'boosted_tree_classifier', 'label' = 'k', {TREES}",
+    "j_gbt_reg": f"'model_type' = 'boosted_tree_regressor', 'label' = 'b', {TREES}",
+    "j_logistic": "'model_type' = 'logistic_reg', 'label' = 'y'",
+    "j_logistic_multi": "'model_type' = 'logistic_reg', 'label' = 'k'",
+    "j_linear": "'model_type' = 'linear_reg', 'label' = 'b'",
+    "j_kmeans": "'model_type' = 'kmeans', 'num_clusters' = '4'",
+}
+COLUMNS = "a, b, c, flag"
+INPUTS = ["a", "b", "c", "flag"]
+
+
+def label_of(options: str) -> str | None:
+    return options.split("'label' = '")[1].split("'")[0] if "'label'" in options else None
+
+
+@pytest.fixture(scope="module")
+def session(batch_session):
+    create_csv_table(batch_session, "j_train", mixed_rows(7, 1_200), batch_session.data_dir,
+                     MIXED_TYPES)
+    create_csv_table(batch_session, "j_fresh", fresh_mixed_rows(), batch_session.data_dir,
+                     MIXED_TYPES)
+    batch_session.sql(f"CREATE TEMPORARY VIEW j_both AS SELECT {COLUMNS} FROM j_train "
+                      f"UNION ALL SELECT {COLUMNS} FROM j_fresh")
+    for name, options in MODELS.items():
+        label = label_of(options)
+        columns = COLUMNS.replace("b, ", "") if label == "b" else COLUMNS
+        batch_session.sql(f"CREATE OR REPLACE MODEL {name} WITH ({options}) "
+                          f"AS SELECT {columns}{', ' + label if label else ''} FROM j_train")
+    return batch_session
+
+
+def scored(session, model: str, path: str) -> pd.DataFrame:
+    rows = session.sql(f"SELECT * FROM ML_PREDICT(TABLE j_both, MODEL {model}, "
+                       f"MAP['execution', '{path}'])")
+    # Equal inputs score equally, so any order of ties compares equal.
+    return rows.sort_values(INPUTS, na_position="first", kind="stable").reset_index(drop=True)
+
+
+@pytest.mark.parametrize("model", sorted(MODELS))
+def test_jvm_equals_the_udf(session, model):
+    udf, jvm = scored(session, model, "udf"), scored(session, model, "jvm")
+    assert list(jvm.columns) == list(udf.columns)
+    assert len(jvm) == len(udf) == 1_205
+    for column in udf.columns:
+        left, right = udf[column].to_numpy(), jvm[column].to_numpy()
+        if left.dtype.kind == "f":
+            np.testing.assert_allclose(right, left, rtol=1e-9, atol=1e-9, err_msg=column)
+        else:
+            assert (pd.isna(left) == pd.isna(right)).all(), column
+            known = ~pd.isna(left)
+            assert (left[known] == right[known]).all(), column
+
+
+def test_a_model_the_jvm_does_not_score_is_refused_before_any_job(session):
+    session.sql("CREATE OR REPLACE MODEL j_knn WITH ('model_type' = 'knn_classifier', "
+                "'label' = 'y') AS SELECT a, b, y FROM j_train")
+    with pytest.raises(MlsqlError, match="cannot run on the JVM: the JVM scorer reads"):
+        session.sql("SELECT * FROM ML_PREDICT(TABLE j_train, MODEL j_knn, "
+                    "MAP['execution', 'jvm'])")
