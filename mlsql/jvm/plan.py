@@ -24,7 +24,7 @@ from mlsql.registry import ModelVersion
 from udfs.predictors import PREDICTOR_FILE
 
 # predictor.json's algorithms the Java scorer reads (io.mlsql.scoring.ScoredModel).
-JVM_ALGORITHMS = frozenset({"lightgbm", "xgboost", "linear", "logistic", "kmeans"})
+JVM_ALGORITHMS = frozenset({"lightgbm", "linear", "logistic", "kmeans"})
 TREE_ALGORITHMS = frozenset({"lightgbm", "xgboost"})
 SCORES_FUNCTION = "__mlsql_jvm_scores"
 SCORES_CLASS = "io.mlsql.flink.ScoresFunction"
