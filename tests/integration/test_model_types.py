@@ -2,10 +2,11 @@
 
 For each case: the bundled dataset split 75/25 (fixed seed) into two Flink tables; CREATE
 MODEL on the training one (eval_fraction '0'); one ML_PREDICT job on the test table that
-scores the UDF path and, for a compiled case, the compiled-SQL path side by side (both must
-agree within 1e-9); the metric of mlsql's predictions within the case's tolerance of the
-reference library's; a version directory without pickle whose fresh Predictor gives the same
-outputs; and option errors (an unknown option, a bad value) refused before any job.
+scores the UDF path and, for a compiled case, the compiled-SQL path, for a case the JVM
+scorer serves, the JVM path, side by side (each must agree with the UDF within 1e-9); the
+metric of mlsql's predictions within the case's tolerance of the reference library's; a
+version directory without pickle whose fresh Predictor gives the same outputs; and option
+errors (an unknown option, a bad value) refused before any job.
 """
 
 from __future__ import annotations
@@ -97,10 +98,10 @@ def as_double(sql: str, flink_type: str) -> str:
 
 def branches(session, case: Case) -> list[str]:
     """The SELECTs (id, model, path, o0, o1) that score the case's test table through the
-    UDF and, for a compiled case, through compiled SQL."""
+    UDF and, for a compiled case, through compiled SQL, for a JVM case on the JVM."""
     name = model_name(case)
     outputs = outputs_of(session, name)
-    paths = ["udf", "sql"] if case.compiled else ["udf"]
+    paths = ["udf"] + (["sql"] if case.compiled else []) + (["jvm"] if case.jvm else [])
     selects = []
     for path in paths:
         values = [as_double(f"`{o['name']}`", o["type"]) for o in outputs]
@@ -114,7 +115,7 @@ def branches(session, case: Case) -> list[str]:
 
 
 def predictions(session, cases: list[Case]) -> dict[str, dict[str, pd.DataFrame]]:
-    """Per case and path ('udf', 'sql'), its outputs (as DOUBLE) by test row in id order:
+    """Per case and path ('udf', 'sql', 'jvm'), its outputs (as DOUBLE) by test row in id order:
     every case of one dataset in one job."""
     result = session.sql(" UNION ALL ".join(b for case in cases for b in branches(session, case)))
     scored: dict[str, dict[str, pd.DataFrame]] = {}
@@ -251,6 +252,9 @@ def test_model_type(session, trained, scored, case: Case):
     if case.compiled:
         assert_same_outputs(udf, scored[case.name]["sql"],
                             f"{case.name}: compiled SQL against the UDF")
+    if case.jvm:
+        assert_same_outputs(udf, scored[case.name]["jvm"],
+                            f"{case.name}: the JVM scorer against the UDF")
 
     reference = np.asarray(case.reference(x[train], y[train], x[test]))
     predicted = udf[PREDICTED[model_type.task]].to_numpy()
@@ -259,8 +263,9 @@ def test_model_type(session, trained, scored, case: Case):
     elif model_type.task == CLUSTERING:
         predicted = predicted.astype(np.int64)
     ours, theirs = metric(case, y[test], predicted, reference)
+    paths = " and ".join(["UDF"] + ["compiled SQL"] * case.compiled + ["JVM"] * case.jvm)
     print(f"model-type {case.name}: {case.metric} mlsql {ours:.4f} reference {theirs:.4f} "
-          f"({'compiled SQL and UDF' if case.compiled else 'UDF'})")  # seen with pytest -s
+          f"({paths})")  # seen with pytest -s
     assert abs(ours - theirs) <= case.tolerance, \
         f"{case.name}: {case.metric} {ours:.4f} against the reference's {theirs:.4f}"
 

@@ -32,6 +32,7 @@ class Case:
     options: dict[str, str] = field(default_factory=dict)  # CREATE MODEL options
     tolerance: float = 0.02
     compiled: bool = False  # has a compiled-SQL form besides the UDF
+    jvm: bool = False  # scored by the JVM scorer (mlsql/jvm) besides the UDF
     # The case's name in test ids, where a model type has several cases.
     id: str = ""
 

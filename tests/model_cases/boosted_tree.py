@@ -28,7 +28,7 @@ def _regressor(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray) -> 
 # 20 trees of 8 leaves x 3 classes: 900 nodes, under the compiled-SQL limit.
 CASES = (
     Case("boosted_tree_classifier", "wine", _classifier, "accuracy", options=_OPTIONS,
-         compiled=True),
+         compiled=True, jvm=True),
     Case("boosted_tree_regressor", "diabetes", _regressor, "r2_score", options=_OPTIONS,
-         tolerance=0.01, compiled=True),
+         tolerance=0.01, compiled=True, jvm=True),
 )

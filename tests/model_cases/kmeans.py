@@ -19,5 +19,5 @@ def _kmeans(x_train: np.ndarray, y_train: np.ndarray | None, x_test: np.ndarray)
 
 CASES = (
     Case("kmeans", "iris", _kmeans, "adjusted_rand_index", options={"num_clusters": "3"},
-         tolerance=0.05, compiled=True),
+         tolerance=0.05, compiled=True, jvm=True),
 )

@@ -27,6 +27,7 @@ def _linear(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray) -> np.
 
 
 CASES = (
-    Case("logistic_reg", "breast_cancer", _logistic, "accuracy", compiled=True),
-    Case("linear_reg", "diabetes", _linear, "r2_score", tolerance=1e-6, compiled=True),
+    Case("logistic_reg", "breast_cancer", _logistic, "accuracy", compiled=True, jvm=True),
+    Case("linear_reg", "diabetes", _linear, "r2_score", tolerance=1e-6, compiled=True,
+         jvm=True),
 )
