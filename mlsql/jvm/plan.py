@@ -25,7 +25,9 @@ from udfs.predictors import PREDICTOR_FILE
 
 # predictor.json's algorithms the Java scorer reads (io.mlsql.scoring.ScoredModel).
 JVM_ALGORITHMS = frozenset({"lightgbm", "linear", "logistic", "kmeans"})
-TREE_ALGORITHMS = frozenset({"lightgbm", "xgboost"})
+# Model types whose fastest path is the JVM scorer (mlsql.planner.predict._paths).
+TREE_MODEL_TYPES = frozenset({"boosted_tree_classifier", "boosted_tree_regressor",
+                              "xgboost_classifier", "xgboost_regressor"})
 SCORES_FUNCTION = "__mlsql_jvm_scores"
 SCORES_CLASS = "io.mlsql.flink.ScoresFunction"
 _SCORES = quote_identifier("__mlsql_scores")

@@ -25,6 +25,13 @@ class PlanContext:
     explain_functions: dict[str, ModelVersion] = field(default_factory=dict)
     # Temporary views holding large plan-time tables of the statement being planned.
     plan_views: list[str] = field(default_factory=list)
+    # One-line notices already given in this session (each is given once).
+    notices: set[str] = field(default_factory=set)
+
+    def notice_once(self, message: str) -> None:
+        if message not in self.notices:
+            self.notices.add(message)
+            self.progress(message)
 
     def drop_plan_views(self) -> None:
         """Drop the plan-time tables' views once their statement's job has been built."""

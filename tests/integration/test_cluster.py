@@ -170,6 +170,20 @@ def test_compiled_scoring_on_the_cluster_matches_the_mini_cluster(cluster, sessi
     assert "Python" not in cluster.plan(job)  # plain SQL expressions: no Python operator
 
 
+def test_jvm_scoring_on_the_cluster_matches_the_udf(cluster, sessions, models):
+    """The scorer jar travels with the job (ADD JAR) and scores on the TaskManager."""
+    remote, local = sessions
+    query = ("SELECT id, predicted_label, probability FROM ML_PREDICT(TABLE train, "
+             "MODEL trees, MAP['execution', '{}'])")
+    ours, job = _scored(cluster, remote, query.format("jvm"))
+    theirs = local.sql(query.format("udf")).sort_values("id").reset_index(drop=True)
+    assert len(ours) == ROWS
+    np.testing.assert_allclose(ours["probability"], theirs["probability"], rtol=0, atol=1e-9)
+    assert (ours["predicted_label"] == theirs["predicted_label"]).all()
+    plan = cluster.plan(job)
+    assert "__mlsql_jvm_scores" in plan and "Python" not in plan
+
+
 @pytest.mark.parametrize("model", ["clf", "trees"])
 def test_udf_scoring_runs_python_on_the_taskmanager(cluster, sessions, models, model):
     remote, local = sessions

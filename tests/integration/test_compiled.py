@@ -71,12 +71,14 @@ def test_auto_runs_small_models_without_python(session):
         session.sql("RESET 'mlsql.predict.execution'")
 
 
-def test_large_ensembles_fall_back_to_the_udf(session):
+def test_auto_scores_tree_ensembles_on_the_jvm(session):
+    """Trees of every size: the JVM scorer beats their compiled SQL (mlsql.planner.predict
+    ._paths); asked for, compiled SQL still refuses an ensemble over its node limit."""
+    plan = session.sql("EXPLAIN SELECT * FROM ML_PREDICT(TABLE compiled_train, "
+                       "MODEL c_trees)").iloc[0, 0]
+    assert "__mlsql_jvm_scores" in plan and "PythonCalc" not in plan
     session.sql("SET 'mlsql.predict.max-tree-nodes' = '100'")
     try:
-        plan = session.sql("EXPLAIN SELECT * FROM ML_PREDICT(TABLE compiled_train, "
-                           "MODEL c_trees)").iloc[0, 0]
-        assert "PythonCalc" in plan
         with pytest.raises(MlsqlError, match="exceed the compiled-SQL limit of 100 nodes"):
             session.sql("SELECT * FROM ML_PREDICT(TABLE compiled_train, MODEL c_trees, "
                         "MAP['execution', 'sql'])")

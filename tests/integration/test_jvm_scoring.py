@@ -48,16 +48,21 @@ def session(batch_session):
     return batch_session
 
 
-def scored(session, model: str, path: str) -> pd.DataFrame:
-    rows = session.sql(f"SELECT * FROM ML_PREDICT(TABLE j_both, MODEL {model}, "
-                       f"MAP['execution', '{path}'])")
+def scored(session, model: str) -> dict[str, pd.DataFrame]:
+    """The model's outputs on j_both through the UDF and on the JVM, in one job."""
+    rows = session.sql(" UNION ALL ".join(
+        f"SELECT '{path}' AS path, * FROM ML_PREDICT(TABLE j_both, MODEL {model}, "
+        f"MAP['execution', '{path}'])" for path in ("udf", "jvm")))
     # Equal inputs score equally, so any order of ties compares equal.
-    return rows.sort_values(INPUTS, na_position="first", kind="stable").reset_index(drop=True)
+    return {path: part.drop(columns="path").sort_values(
+                INPUTS, na_position="first", kind="stable").reset_index(drop=True)
+            for path, part in rows.groupby("path")}
 
 
 @pytest.mark.parametrize("model", sorted(MODELS))
 def test_jvm_equals_the_udf(session, model):
-    udf, jvm = scored(session, model, "udf"), scored(session, model, "jvm")
+    paths = scored(session, model)
+    udf, jvm = paths["udf"], paths["jvm"]
     assert list(jvm.columns) == list(udf.columns)
     assert len(jvm) == len(udf) == 1_205
     for column in udf.columns:
@@ -76,3 +81,32 @@ def test_a_model_the_jvm_does_not_score_is_refused_before_any_job(session):
     with pytest.raises(MlsqlError, match="cannot run on the JVM: the JVM scorer reads"):
         session.sql("SELECT * FROM ML_PREDICT(TABLE j_train, MODEL j_knn, "
                     "MAP['execution', 'jvm'])")
+
+
+def test_without_a_jdk_auto_falls_back_with_one_notice(session, monkeypatch, tmp_path):
+    """A machine with no javac (PATH and JAVA_HOME without one, no jar built yet): trees are
+    scored by the UDF after a one-line notice; asked for, the JVM path says why not."""
+    from mlsql.jvm import build
+
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    monkeypatch.setattr(build, "jar_path", lambda: tmp_path / "never-built.jar")
+    build.scorer_jar.cache_clear()
+    notices: list[str] = []
+    monkeypatch.setattr(session.context, "progress", notices.append)
+    monkeypatch.setattr(session.context, "notices", set())
+    session.sql("SET 'mlsql.predict.max-tree-nodes' = '100'")  # too large for compiled SQL
+    try:
+        for _ in range(2):
+            plan = session.sql("EXPLAIN SELECT * FROM ML_PREDICT(TABLE j_train, "
+                               "MODEL j_gbt)").iloc[0, 0]
+            assert "PythonCalc" in plan and "__mlsql_jvm_scores" not in plan
+        assert [n for n in notices if "javac" in n] == [
+            "no JDK (javac) found on the PATH or in $JAVA_HOME, so mlsql's JVM scorers cannot "
+            "be built; ML_PREDICT scores without them (compiled SQL or the Python UDF)"]
+        with pytest.raises(MlsqlError, match="cannot run on the JVM: no JDK"):
+            session.sql("SELECT * FROM ML_PREDICT(TABLE j_train, MODEL j_gbt, "
+                        "MAP['execution', 'jvm'])")
+    finally:
+        session.sql("RESET 'mlsql.predict.max-tree-nodes'")
+        build.scorer_jar.cache_clear()
