@@ -24,7 +24,7 @@ from mlsql.registry import ModelVersion
 from udfs.predictors import PREDICTOR_FILE
 
 # predictor.json's algorithms the Java scorer reads (io.mlsql.scoring.ScoredModel).
-JVM_ALGORITHMS = frozenset({"lightgbm", "linear", "logistic", "kmeans"})
+JVM_ALGORITHMS = frozenset({"lightgbm", "xgboost", "linear", "logistic", "kmeans"})
 # Model types whose fastest path is the JVM scorer (mlsql.planner.predict._paths).
 TREE_MODEL_TYPES = frozenset({"boosted_tree_classifier", "boosted_tree_regressor",
                               "xgboost_classifier", "xgboost_regressor"})

@@ -1,7 +1,7 @@
 """The JVM scorer (mlsql/jvm) against the Python UDF on rows the shared suite's numeric
-datasets lack: string features (LightGBM's categorical splits, one-hot for linear models and
-k-means), NULL numbers and strings, unseen strings, a STRING and an INT label. Both paths
-score the same rows in Flink; every output must agree within 1e-9."""
+datasets lack: string features (LightGBM's and XGBoost's categorical splits, one-hot for
+linear models and k-means), NULL numbers and strings, unseen strings, a STRING and an INT
+label. Both paths score the same rows in Flink; every output must agree within 1e-9."""
 
 from __future__ import annotations
 
@@ -19,6 +19,9 @@ MODELS = {
     "j_gbt": f"'model_type' = 'boosted_tree_classifier', 'label' = 'y', {TREES}",
     "j_gbt_multi": f"'model_type' = 'boosted_tree_classifier', 'label' = 'k', {TREES}",
     "j_gbt_reg": f"'model_type' = 'boosted_tree_regressor', 'label' = 'b', {TREES}",
+    "j_xgb": "'model_type' = 'xgboost_classifier', 'label' = 'y', 'num_trees' = '30'",
+    "j_xgb_multi": "'model_type' = 'xgboost_classifier', 'label' = 'k', 'num_trees' = '30'",
+    "j_xgb_reg": "'model_type' = 'xgboost_regressor', 'label' = 'b', 'num_trees' = '30'",
     "j_logistic": "'model_type' = 'logistic_reg', 'label' = 'y'",
     "j_logistic_multi": "'model_type' = 'logistic_reg', 'label' = 'k'",
     "j_linear": "'model_type' = 'linear_reg', 'label' = 'b'",

@@ -27,8 +27,9 @@ def _regressor(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray) -> 
 
 
 CASES = (
-    Case("xgboost_classifier", "breast_cancer", _classifier, "accuracy", options=_OPTIONS),
+    Case("xgboost_classifier", "breast_cancer", _classifier, "accuracy", options=_OPTIONS,
+         jvm=True),
     Case("xgboost_classifier", "iris", _classifier, "accuracy", options=_OPTIONS,
-         id="xgboost_classifier-iris"),
-    Case("xgboost_regressor", "diabetes", _regressor, "r2_score", options=_OPTIONS),
+         id="xgboost_classifier-iris", jvm=True),
+    Case("xgboost_regressor", "diabetes", _regressor, "r2_score", options=_OPTIONS, jvm=True),
 )
