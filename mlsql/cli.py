@@ -71,6 +71,10 @@ def _parser() -> argparse.ArgumentParser:
     compile_.add_argument("file", type=Path)
     compile_.add_argument("-o", "--output", type=Path, required=True, metavar="DIR")
     compile_.add_argument("--registry", help=registry_help)
+    compile_.add_argument("--predict", choices=("udf", "flink"), default="udf",
+                          help="ML_PREDICT as mlsql plans it (udf, the default), or as Flink's "
+                               "own ML_PREDICT over mlsql's model provider (flink: streaming "
+                               "only, no Python in the job)")
     compile_.set_defaults(handler=_compile)
 
     models = commands.add_parser("models", help="list the models in the registry")
@@ -158,7 +162,8 @@ def _compile(args: argparse.Namespace) -> int:
 
     script = _read(args.file)
     parse_script(script)
-    job = compile_job(Session(args.registry, progress=_progress), script, args.output)
+    job = compile_job(Session(args.registry, progress=_progress), script, args.output,
+                      args.predict)
     _progress(f"wrote {job}")
     return 0
 
