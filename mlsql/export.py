@@ -12,12 +12,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mlsql import ir
+from mlsql.dialect import quote_literal
 from mlsql.errors import MlsqlError
 from mlsql.feature_functions.text import PYTHON_UDF_FUNCTIONS, UDF_PREFIX
 from mlsql.flink_errors import to_flink_error
 from mlsql.flink_types import to_data_type
+from mlsql.jvm.build import scorer_jar
+from mlsql.jvm.plan import SCORES_CLASS, SCORES_FUNCTION
 from mlsql.parser import parse_script
 from mlsql.planner.values import MAX_VALUES_ROWS
+from mlsql.registry import ModelVersion
 from mlsql.session import Session, is_job, is_query, leading_word
 from mlsql.splitter import Statement
 from udfs.predict import VERSION_FIELD
@@ -84,6 +88,7 @@ def compile_job(session: Session, script: str, out_dir: Path, predict: str = "ud
     # The functions this script plans, not those of the session's earlier statements.
     session.context.predict_functions.clear()
     session.context.explain_functions.clear()
+    session.context.jvm_models.clear()
     session.runtime.requested_functions.clear()
     out_dir = out_dir.resolve()
     flink_models = None
@@ -125,15 +130,47 @@ def compile_job(session: Session, script: str, out_dir: Path, predict: str = "ud
         for name in functions:
             lines.append(f"CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `{name}` AS "
                          f"'{FUNCTIONS_MODULE}.{name}' LANGUAGE PYTHON;")
+    if session.context.jvm_models:
+        lines += _jvm_functions(out_dir, session.context.jvm_models)
     for item in planned:
         if item.sql is None:
             text = item.statement.text.replace("\n", "\n-- ")
             lines.append(f"-- run by mlsql, not part of the job:\n-- {text}")
         else:
-            lines.append(f"{item.sql};")
+            lines.append(f"{_with_copied_models(item.sql, session.context.jvm_models, out_dir)};")
     job = out_dir / "job.sql"
     job.write_text("\n\n".join(lines) + "\n")
     return job
+
+
+def _jvm_functions(out_dir: Path, models: dict[str, ModelVersion]) -> list[str]:
+    """job.sql's lines for the JVM scorer: its jar and function; the versions it reads are
+    copied beside the job (_with_copied_models points the calls at them)."""
+    jar = scorer_jar()
+    shutil.copyfile(jar, out_dir / jar.name)
+    for model in models.values():
+        _copy_model(out_dir, model)
+    return [f"ADD JAR {quote_literal(str(out_dir / jar.name))};",
+            f"CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS `{SCORES_FUNCTION}` AS "
+            f"{quote_literal(SCORES_CLASS)} LANGUAGE JAVA;"]
+
+
+def _with_copied_models(sql: str, models: dict[str, ModelVersion], out_dir: Path) -> str:
+    for path, model in models.items():
+        sql = sql.replace(quote_literal(path), quote_literal(str(_model_copy(out_dir, model))))
+    return sql
+
+
+def _model_copy(out_dir: Path, model: ModelVersion) -> Path:
+    return out_dir / "models" / model.name / f"v{model.version}"
+
+
+def _copy_model(out_dir: Path, model: ModelVersion) -> Path:
+    target = _model_copy(out_dir, model)
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(model.path, target)
+    return target
 
 
 def _write_functions(out_dir: Path, functions: dict) -> None:
@@ -153,10 +190,7 @@ def _write_functions(out_dir: Path, functions: dict) -> None:
         "_HERE = os.path.dirname(os.path.abspath(__file__))",
     ]
     for name, model in functions.items():
-        target = out_dir / "models" / model.name / f"v{model.version}"
-        if target.exists():
-            shutil.rmtree(target)
-        shutil.copytree(model.path, target)
+        _copy_model(out_dir, model)
         fields = ", ".join(
             f"DataTypes.FIELD({o['name']!r}, DataTypes.{_type_call(o['type'])}())"
             for o in model.metadata["outputs"])

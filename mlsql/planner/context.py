@@ -21,6 +21,8 @@ class PlanContext:
     policy: SessionPolicy = TRUSTED
     # The pandas UDFs planned so far (function name -> model version), for `mlsql compile`.
     predict_functions: dict[str, ModelVersion] = field(default_factory=dict)
+    # The versions scored on the JVM so far (their directory -> version), for `mlsql compile`.
+    jvm_models: dict[str, ModelVersion] = field(default_factory=dict)
     # The ML_EXPLAIN_PREDICT UDFs planned so far (mlsql compile cannot write them yet).
     explain_functions: dict[str, ModelVersion] = field(default_factory=dict)
     # Temporary views holding large plan-time tables of the statement being planned.

@@ -119,6 +119,7 @@ def _score(call: ir.PredictCall, ref: ir.ModelRef, columns: list[Column], table_
             elif path == "jvm":
                 scored = jvm_subquery(model, context.runtime, arguments, passthrough, names,
                                       source, version)
+                context.jvm_models[str(model.path)] = model
             else:
                 break
         except (NotCompilable, NotJvmScorable, JvmUnavailable) as reason:

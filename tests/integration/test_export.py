@@ -49,7 +49,9 @@ def workdir(tmp_path_factory):
         "SELECT id, predicted_y, probability FROM ML_PREDICT(TABLE rows_t, MODEL exp_lr) "
         "ORDER BY id;\n"
         "SELECT id, predicted_y, probability FROM ML_PREDICT(TABLE rows_t, MODEL exp_gbt, "
-        "MAP['execution', 'udf']) ORDER BY id;\n")
+        "MAP['execution', 'udf']) ORDER BY id;\n"
+        "SELECT id, predicted_y, probability FROM ML_PREDICT(TABLE rows_t, MODEL exp_gbt) "
+        "ORDER BY id;\n")  # trees under 'auto': the JVM scorer
     return root
 
 
@@ -60,7 +62,8 @@ def test_explain_prints_the_rewritten_sql_and_flinks_plan(workdir):
     out = _run(str(MLSQL), "explain", "explain.sql", "--registry", "reg", cwd=workdir).stdout
     assert "FROM ML_PREDICT" not in out and "1E0 / (1E0 + EXP(" in out
     assert "== Optimized Physical Plan ==" in out and "PythonCalc" in out
-    assert "-- line 5: run by mlsql, no Flink SQL form\n-- CREATE MODEL not_exported" in out
+    assert "-- line 6: run by mlsql, no Flink SQL form\n-- CREATE MODEL not_exported" in out
+    assert "__mlsql_jvm_scores(" in out  # the trees under auto
     assert not (workdir / "reg" / "not_exported").exists()  # nothing was trained
 
 
@@ -69,10 +72,12 @@ def test_compiled_job_runs_without_mlsql_and_agrees(workdir):
     job = (workdir / "job" / "job.sql").read_text()
     assert "ML_PREDICT" not in job.replace("-- CREATE MODEL", "")
     assert "LANGUAGE PYTHON" in job and (workdir / "job" / "models" / "exp_gbt").is_dir()
+    assert "LANGUAGE JAVA" in job and re.search(r"ADD JAR '[^']*/job/mlsql-jvm-\w+\.jar'", job)
+    assert str(workdir / "reg") not in job  # the JVM scorer reads the copied version
     plain = _run(sys.executable, str(RUNNER), "job/job.sql", cwd=workdir).stdout
     with_mlsql = _run(str(MLSQL), "run", "score.sql", "--registry", "reg", "--format", "csv",
                       cwd=workdir).stdout
-    assert plain.count("\n") == 2 * 401 and plain == with_mlsql
+    assert plain.count("\n") == 3 * 401 and plain == with_mlsql
 
 
 def test_compiled_job_runs_unchanged_in_flinks_sql_client(workdir):
@@ -87,7 +92,7 @@ def test_compiled_job_runs_unchanged_in_flinks_sql_client(workdir):
     printed = pd.DataFrame(rows, columns=["id", "predicted_y", "probability"]).astype(float)
     with_mlsql = _run(str(MLSQL), "run", "score.sql", "--registry", "reg", "--format", "csv",
                       cwd=workdir).stdout
-    expected = pd.read_csv(io.StringIO(with_mlsql), dtype=str)  # two queries: two headers
+    expected = pd.read_csv(io.StringIO(with_mlsql), dtype=str)  # a header per query
     expected = expected[expected["id"] != "id"].astype(float)
-    assert len(printed) == len(expected) == 800
+    assert len(printed) == len(expected) == 1_200
     np.testing.assert_allclose(printed.to_numpy(), expected.to_numpy(), rtol=1e-12)
