@@ -97,7 +97,7 @@ def _parser() -> argparse.ArgumentParser:
     install = commands.add_parser(
         "install", help="resolve every jar mlsql runs beside PyFlink from Maven Central (the "
                         "Kafka broker and connector, Flink's SQL gateway classes, its JDBC "
-                        "driver), start nothing")
+                        "driver) and build its JVM scorers with the JDK's javac, start nothing")
     install.set_defaults(handler=_install)
     register_cluster(commands, _progress)
     add_gateway_commands(commands, registry_help, _progress, _define)
@@ -200,10 +200,15 @@ def _kafka(args: argparse.Namespace) -> int:
 
 def _install(args: argparse.Namespace) -> int:
     from mlsql.jars.resolve import BUNDLES, resolve
+    from mlsql.jvm.build import JvmUnavailable, scorer_jar
 
     for name in BUNDLES:
         jars = resolve(name, _progress)
         _progress(f"{name}: {len(jars)} jar(s) in {jars[0].parent}")
+    try:
+        _progress(f"JVM scorers: {scorer_jar()}")
+    except JvmUnavailable as error:
+        _progress(f"{error}; ML_PREDICT scores without them (compiled SQL or the Python UDF)")
     return 0
 
 
