@@ -39,3 +39,16 @@ def test_table_api_example_fits_the_pipeline_and_scores_batch_and_stream(tmp_pat
     assert "fraud_caught" in run.stdout and "roc_auc" in run.stdout
     alerts = [line for line in run.stdout.splitlines() if line.startswith("ALERT")]
     assert 40 <= len(alerts) <= 300, run.stdout[-2000:]
+
+
+def test_flink_client_example_scores_with_flinks_own_ml_predict(tmp_path):
+    script = EXAMPLE.with_name("flink_client.py")
+    run = subprocess.run(
+        [sys.executable, str(script), "--registry", str(tmp_path / "registry"),
+         "--history", "40000", "--live", "5000"],
+        capture_output=True, text=True, timeout=600, env=subprocess_env())
+    assert run.returncode == 0, run.stderr[-3000:] + run.stdout[-3000:]
+    assert "'provider' = 'mlsql'" in run.stderr
+    assert "ML_PREDICT(TABLE" in run.stderr
+    alerts = [line for line in run.stdout.splitlines() if line.startswith("ALERT")]
+    assert 40 <= len(alerts) <= 200, run.stdout[-2000:]
