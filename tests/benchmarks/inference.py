@@ -16,8 +16,9 @@ cannot pass it), logistic regression at least 0.9 of no model.
 
 --types: every registered batch model type (mlsql.models; or the ones named), each trained
 with its default options on a small synthetic table (--train-rows), scored through
-ML_PREDICT on datagen -> blackhole as `execution` 'auto' picks (compiled SQL where the
-version has a SQL form, else the pandas UDF); prints rows/s per model type. Each job's fixed
+ML_PREDICT on datagen -> blackhole as `execution` 'auto' picks (trees on the JVM, else
+compiled SQL where the version has a SQL form, else the pandas UDF); prints rows/s per model
+type. Each job's fixed
 cost (about 2 s here) weighs on small --rows: compare types at 1,000,000 rows or more (a few
 named types at a time to keep a run short).
 """
@@ -141,7 +142,6 @@ def bare_lightgbm_rate(session, repeats: int, rows: int = 200_000) -> float:
 
 
 def per_type(args: argparse.Namespace) -> None:
-    from mlsql.compiler.model import NotCompilable, compile_model
     from mlsql.models import model_types
     from mlsql.models.base import UNSUPERVISED
 
@@ -178,11 +178,7 @@ def per_type(args: argparse.Namespace) -> None:
             continue
         version = session.registry.resolve(f"m_{name}")
         outputs = version.metadata["outputs"]
-        try:
-            compile_model(version, [f"f{i}" for i in range(FEATURES)])
-            path = "compiled SQL"
-        except NotCompilable:
-            path = "pandas UDF"
+        path = auto_path(version)
         sink_columns = ", ".join(f"`{o['name']}` {o['type']}" for o in outputs)
         session.sql(f"CREATE TABLE sink_{name} ({sink_columns}) "
                     "WITH ('connector' = 'blackhole')")
@@ -195,6 +191,33 @@ def per_type(args: argparse.Namespace) -> None:
         print(f"{f'{name} ({path}):':<40}{rate:>12,.0f} rows/s  ratio {rate / base_rate:.2f}")
         figures[f"{name}_rows_per_s"] = rate
     print(summary("inference_types", **figures))
+
+
+def auto_path(version) -> str:
+    """The path `auto` takes for this version (mlsql.planner.predict._paths' order)."""
+    from mlsql.compiler.model import NotCompilable, compile_model
+    from mlsql.jvm.build import JvmUnavailable, scorer_jar
+    from mlsql.jvm.plan import TREE_MODEL_TYPES, NotJvmScorable, jvm_payload
+
+    def jvm() -> bool:
+        try:
+            jvm_payload(version)
+            scorer_jar()
+        except (NotJvmScorable, JvmUnavailable):
+            return False
+        return True
+
+    def sql() -> bool:
+        try:
+            compile_model(version, [f"f{i}" for i in range(FEATURES)])
+        except NotCompilable:
+            return False
+        return True
+
+    order = ((jvm, "JVM scorer"), (sql, "compiled SQL"))
+    if version.metadata["model_type"] not in TREE_MODEL_TYPES:
+        order = order[::-1]
+    return next((name for works, name in order if works()), "pandas UDF")
 
 
 if __name__ == "__main__":
