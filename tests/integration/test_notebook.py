@@ -180,9 +180,11 @@ def test_training_streaming_preview_and_streaming_insert(kernel):
                "CREATE TABLE live (x DOUBLE) WITH ('connector' = 'datagen', "
                "'rows-per-second' = '20', 'fields.x.min' = '0', 'fields.x.max' = '1');\n"
                "CREATE TABLE sink (x DOUBLE, p DOUBLE) WITH ('connector' = 'blackhole')")
+    started = time.monotonic()
     limited = kernel.run("%%mlsql --limit 5 --timeout 60 -o scored\n"
                          "SELECT x, probability FROM ML_PREDICT(TABLE live, MODEL nb_model)")
     assert not errors(limited), texts(limited)
+    assert time.monotonic() - started < 50
     shown = texts(limited)
     assert "5 rows" in shown and "stopped by the row limit" in shown and "cancelled" in shown
     check = kernel.run("print(len(scored), list(scored.columns))")
@@ -192,7 +194,7 @@ def test_training_streaming_preview_and_streaming_insert(kernel):
     timed = kernel.run("%%mlsql --limit 100000 --timeout 3\n"
                        "SELECT x FROM live WHERE x > 2")  # no row ever comes
     assert not errors(timed), texts(timed)
-    assert time.monotonic() - started >= 3  # it waited out the time limit
+    assert 3 <= time.monotonic() - started < 30
     assert "stopped by the time limit" in texts(timed) and "no rows" in texts(timed)
 
     inserted = kernel.run("%%mlsql -o job\nINSERT INTO sink\n"
