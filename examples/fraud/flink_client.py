@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import subprocess
 import sys
@@ -59,9 +58,5 @@ def run(registry: str | None, history: int, live: int) -> int:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--registry", help="model registry (default: mlsql's default)")
-    parser.add_argument("--history", type=int, default=200_000)
-    parser.add_argument("--live", type=int, default=50_000)
-    args = parser.parse_args()
+    args = generate.example_arguments(__doc__)
     sys.exit(run(args.registry, args.history, args.live))

@@ -67,6 +67,15 @@ def transactions(n: int, rng: np.random.Generator, start_id: int = 0,
     return frame
 
 
+def example_arguments(description: str | None) -> argparse.Namespace:
+    """The fraud examples' shared command line: --registry, --history, --live."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--registry", help="model registry (default: mlsql's default)")
+    parser.add_argument("--history", type=int, default=200_000)
+    parser.add_argument("--live", type=int, default=50_000)
+    return parser.parse_args()
+
+
 def write(out_dir: Path, history_rows: int, live_rows: int, seed: int = 7) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)

@@ -13,7 +13,6 @@ scored as a PyFlink Table that is joined, filtered and windowed like any other.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -118,9 +117,5 @@ def _progress(line: str) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--registry", help="model registry (default: mlsql's default)")
-    parser.add_argument("--history", type=int, default=200_000)
-    parser.add_argument("--live", type=int, default=50_000)
-    args = parser.parse_args()
+    args = generate.example_arguments(__doc__)
     sys.exit(run(args.registry, args.history, args.live))
