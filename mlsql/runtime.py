@@ -22,7 +22,7 @@ from mlsql.dialect import quote_identifier, quote_literal
 from mlsql.errors import MlsqlError
 from mlsql.flink_dist.home import PYFLINK_PROCESS_VARIABLES
 from mlsql.paths import user_path
-from mlsql.planner_thread import PlannerConnection
+from mlsql.planner_thread import pin_current_thread
 from mlsql.worker_noise import quiet_cancelled_workers
 
 RUNTIME_MODE = "execution.runtime-mode"
@@ -83,15 +83,11 @@ class FlinkRuntime:
         self._java_functions: dict[str, tuple[str, Path]] = {}  # name -> (class, jar)
         # Every function a plan asked for since the caller last cleared it (mlsql compile).
         self.requested_functions: set[str] = set()
-        self._planner_connection = PlannerConnection()
         self.owner: object | None = None  # the Session, kept alive by its environments
         self._t_env = self._create_env()
 
     @property
     def t_env(self) -> TableEnvironment:
-        """The session's TableEnvironment, reached through the connection it was created on
-        (mlsql.planner_thread)."""
-        self._planner_connection.restore()
         return self._t_env
 
     def owns(self, t_env: TableEnvironment) -> bool:
@@ -168,6 +164,7 @@ class FlinkRuntime:
         return default_options() | self._fixed
 
     def _create_env(self) -> TableEnvironment:
+        pin_current_thread()  # this thread plans on the JVM thread that creates it
         builder = EnvironmentSettings.new_instance()
         builder = builder.in_batch_mode() if self.is_batch else builder.in_streaming_mode()
         deployment = {k: self.options[k] for k in DEPLOYMENT_KEYS if k in self.options}
@@ -187,7 +184,6 @@ class FlinkRuntime:
         for key, value in (mode_defaults | self.options).items():
             if key != RUNTIME_MODE:
                 config.set(key, value)
-        self._planner_connection.capture()
         t_env._mlsql_owner = self.owner
         return t_env
 

@@ -93,15 +93,17 @@ def test_unknown_execution_is_refused(session):
 
 
 def test_a_udf_job_leaves_planning_on_the_planners_connection(session):
-    """PyFlink's in-process workers leave a second py4j connection (another JVM thread)
-    behind; planning on it fails with `NullPointerException: metadataHandlerProvider`."""
+    """PyFlink's in-process workers call the JVM from threads of their own; planning on any
+    JVM thread but the one that created the environment fails with
+    `NullPointerException: metadataHandlerProvider`."""
     from pyflink.java_gateway import get_gateway
 
+    from mlsql.planner_thread import pinned_connection
+
+    own = pinned_connection()
+    assert own is not None and own.is_connected
     session.sql("SELECT * FROM ML_PREDICT(TABLE compiled_fresh, MODEL c_logistic, "
                 "MAP['execution', 'udf'])")
-    runtime = session.runtime
-    runtime.t_env.get_config()  # every use of the environment goes through the restore
-    pool = list(get_gateway()._gateway_client.deque)
-    assert len(pool) == 1
-    assert pool[0] is runtime._planner_connection._connection
+    assert pinned_connection() is own  # the session thread kept its JVM thread
+    assert all(c is not own for c in get_gateway()._gateway_client.deque)  # lent to nobody
     assert session.sql("SELECT COUNT(*) AS n FROM compiled_fresh")["n"].iloc[0] == 5

@@ -11,6 +11,9 @@ from sklearn import datasets
 from tests.helpers import create_csv_table
 
 pytestmark = pytest.mark.slow
+# Each test trains in several Flink passes and shares nothing: spread them over the workers
+# (the two breast-cancer fits, 30 features, are the suite's longest tests).
+PER_TEST_WORKERS = True
 
 
 def _train_both(session, name: str, table: str, extra: str = "",
