@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
-import shutil
+import uuid
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -41,7 +42,11 @@ def flink_version() -> str:
 class FlinkDist:
     """PyFlink's bin/ with mlsql's `<cache>/flink/<name>/{conf,log}`, an opt/ holding
     PyFlink's opt jars plus `extra_opt_jars`, and, when `extra_lib_jars` are given, a lib/
-    holding PyFlink's lib jars plus those (symlinks, nothing copied)."""
+    holding PyFlink's lib jars plus those (symlinks, nothing copied).
+
+    Several processes may set up the same dist at once (two SQL clients, a gateway and a
+    client) while a script of a third reads it: every file and link is replaced atomically,
+    and left alone when it is already what it should be."""
 
     def __init__(self, name: str, settings: Mapping[str, object],
                  extra_opt_jars: Iterable[Path] = (),
@@ -80,10 +85,25 @@ class FlinkDist:
         source = pyflink_home() / "conf"
         for name in _LOG_CONFIGS:
             if (source / name).exists():
-                shutil.copyfile(source / name, self.conf_dir / name)
+                _replace_file(self.conf_dir / name, (source / name).read_bytes())
         # PyFlink's own settings (its JVM flags for Java 17 among them), then ours.
         merged = pyflink_settings() | dict(settings)
-        (self.conf_dir / "config.yaml").write_text(yaml.safe_dump(merged, sort_keys=True))
+        _replace_file(self.conf_dir / "config.yaml",
+                      yaml.safe_dump(merged, sort_keys=True).encode())
+
+
+def _temporary_name(path: Path) -> Path:
+    """A hidden sibling of `path` no other process picks (scripts glob `*.jar`, `*.yaml`)."""
+    return path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+
+
+def _replace_file(path: Path, content: bytes) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        if path.read_bytes() == content:
+            return
+    temporary = _temporary_name(path)
+    temporary.write_bytes(content)
+    os.replace(temporary, path)
 
 
 def _link_jars(directory: Path, source: Path, extra: list[Path]) -> None:
@@ -91,12 +111,17 @@ def _link_jars(directory: Path, source: Path, extra: list[Path]) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     wanted = {jar.name: jar.resolve() for jar in [*source.glob("*.jar"), *extra]}
     for existing in directory.iterdir():
-        if existing.name not in wanted or existing.resolve() != wanted[existing.name]:
-            existing.unlink()
+        if existing.name.startswith("."):  # another process's link in the making
+            continue
+        if existing.name not in wanted:
+            existing.unlink(missing_ok=True)
     for name, jar in wanted.items():
         link = directory / name
-        if not link.exists():
-            link.symlink_to(jar)
+        if link.is_symlink() and link.resolve() == jar:
+            continue
+        temporary = _temporary_name(link)
+        temporary.symlink_to(jar)
+        os.replace(temporary, link)
 
 
 @functools.cache
