@@ -32,14 +32,28 @@ class _PinningClient:
         self._client = client
         self._take = client._get_connection
         self._give_back = client._give_back_connection
+        self._send = client.send_command
         self._threads: set[int] = set()
         self._connections: dict[int, Any] = {}  # thread ident -> its own connection
         self._busy: set[int] = set()  # threads whose own connection is in a call now
         client._get_connection = self.get_connection
         client._give_back_connection = self.give_back_connection
+        client.send_command = self.send_command
 
     def pin(self, thread: int) -> None:
         self._threads.add(thread)
+
+    def send_command(self, command: str, retry: bool = True, binary: bool = False) -> Any:
+        """py4j's send_command; the outermost call of a pinned thread frees its connection
+        for the thread's next call however it ends (an interrupt between taking and giving
+        back the connection would otherwise send every later call to the pool)."""
+        thread = threading.get_ident()
+        outer = thread in self._threads and thread not in self._busy
+        try:
+            return self._send(command, retry, binary)
+        finally:
+            if outer and not binary:  # a binary answer holds the connection until released
+                self._busy.discard(thread)
 
     def get_connection(self) -> Any:
         thread = threading.get_ident()

@@ -22,7 +22,7 @@ from mlsql.dialect import quote_identifier, quote_literal
 from mlsql.errors import MlsqlError
 from mlsql.flink_dist.home import PYFLINK_PROCESS_VARIABLES
 from mlsql.paths import user_path
-from mlsql.planner_thread import pin_current_thread
+from mlsql.planner_thread import pin_current_thread, pinned_connection
 from mlsql.worker_noise import quiet_cancelled_workers
 
 RUNTIME_MODE = "execution.runtime-mode"
@@ -88,6 +88,13 @@ class FlinkRuntime:
 
     @property
     def t_env(self) -> TableEnvironment:
+        """The session's TableEnvironment. py4j closes the creating thread's connection when a
+        call is interrupted (Ctrl-C, a notebook's interrupt); its JVM thread, the only one the
+        planner can plan on, is gone with it, so the environment is built again
+        (mlsql.planner_thread)."""
+        own = self._planner_connection
+        if own is not None and not own.is_connected and pinned_connection() is not None:
+            self._rebuild()
         return self._t_env
 
     def owns(self, t_env: TableEnvironment) -> bool:
@@ -165,6 +172,7 @@ class FlinkRuntime:
 
     def _create_env(self) -> TableEnvironment:
         pin_current_thread()  # this thread plans on the JVM thread that creates it
+        self._planner_connection = None
         builder = EnvironmentSettings.new_instance()
         builder = builder.in_batch_mode() if self.is_batch else builder.in_streaming_mode()
         deployment = {k: self.options[k] for k in DEPLOYMENT_KEYS if k in self.options}
@@ -184,6 +192,7 @@ class FlinkRuntime:
         for key, value in (mode_defaults | self.options).items():
             if key != RUNTIME_MODE:
                 config.set(key, value)
+        self._planner_connection = pinned_connection()
         t_env._mlsql_owner = self.owner
         return t_env
 

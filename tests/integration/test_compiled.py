@@ -107,3 +107,14 @@ def test_a_udf_job_leaves_planning_on_the_planners_connection(session):
     assert pinned_connection() is own  # the session thread kept its JVM thread
     assert all(c is not own for c in get_gateway()._gateway_client.deque)  # lent to nobody
     assert session.sql("SELECT COUNT(*) AS n FROM compiled_fresh")["n"].iloc[0] == 5
+
+
+def test_an_interrupted_call_leaves_the_session_planning(session):
+    """py4j closes the connection of a call interrupted by Ctrl-C (or a notebook's interrupt),
+    and the planner's JVM thread with it: the session builds its environment again."""
+    from mlsql.planner_thread import pinned_connection
+
+    own = pinned_connection()
+    own.close()  # what py4j does to the connection of an interrupted call
+    assert session.sql("SELECT COUNT(*) AS n FROM compiled_fresh")["n"].iloc[0] == 5
+    assert pinned_connection() is not own and pinned_connection().is_connected

@@ -11,13 +11,18 @@ from sklearn import datasets
 from tests.helpers import create_csv_table
 
 pytestmark = pytest.mark.slow
-# Each test trains in several Flink passes and shares nothing: spread them over the workers
-# (the two breast-cancer fits, 30 features, are the suite's longest tests).
-PER_TEST_WORKERS = True
 
 
-def _train_both(session, name: str, table: str, extra: str = "",
-                model_type: str = "linear_reg", label: str | None = "target") -> tuple:
+def breast_cancer() -> pd.DataFrame:
+    """scikit-learn's breast-cancer data: 30 features, a string label."""
+    frame = datasets.load_breast_cancer(as_frame=True).frame
+    frame.columns = [c.replace(" ", "_") for c in frame.columns]
+    frame["target"] = frame["target"].map({0: "malignant", 1: "benign"})
+    return frame
+
+
+def train_both(session, name: str, table: str, extra: str = "",
+               model_type: str = "linear_reg", label: str | None = "target") -> tuple:
     results = []
     labelled = f"'label' = '{label}', " if label else ""
     for mode in ("single", "distributed"):
@@ -31,10 +36,10 @@ def _train_both(session, name: str, table: str, extra: str = "",
 def test_diabetes_matches_the_single_process_fit(batch_session):
     frame = datasets.load_diabetes(as_frame=True).frame
     create_csv_table(batch_session, "dist_diabetes", frame, batch_session.data_dir)
-    single, distributed = _train_both(batch_session, "dist_diabetes", "dist_diabetes")
+    single, distributed = train_both(batch_session, "dist_diabetes", "dist_diabetes")
     for key in ("coef", "intercept"):
-        a = np.array(_predictor(single)[key])
-        b = np.array(_predictor(distributed)[key])
+        a = np.array(predictor_json(single)[key])
+        b = np.array(predictor_json(distributed)[key])
         np.testing.assert_allclose(b, a, rtol=1e-6, atol=1e-6)
     for metric, value in single.metadata["metrics"].items():
         assert distributed.metadata["metrics"][metric] == pytest.approx(value, rel=1e-6)
@@ -52,40 +57,40 @@ def test_strings_nulls_ridge_and_serving(batch_session):
     frame.loc[::9, "x"] = np.nan
     frame.loc[::13, "s"] = None
     create_csv_table(batch_session, "dist_mixed", frame, batch_session.data_dir)
-    single, distributed = _train_both(batch_session, "dist_mixed", "dist_mixed",
+    single, distributed = train_both(batch_session, "dist_mixed", "dist_mixed",
                                       ", 'l2_reg' = '0.5'")
     scored = {
         mode: batch_session.sql(f"SELECT predicted_target FROM ML_PREDICT(TABLE dist_mixed, "
                                 f"MODEL dist_mixed_{mode})")["predicted_target"].to_numpy()
         for mode in ("single", "distributed")}
     np.testing.assert_allclose(scored["distributed"], scored["single"], rtol=1e-6, atol=1e-9)
-    ours, theirs = (_predictor(v)["features"]["columns"] for v in (distributed, single))
+    ours, theirs = (predictor_json(v)["features"]["columns"] for v in (distributed, single))
     assert ours[1] == theirs[1]  # the same categories
     assert ours[0]["mean"] == pytest.approx(theirs[0]["mean"], rel=1e-12)
     assert ours[0]["std"] == pytest.approx(theirs[0]["std"], rel=1e-12)
 
 
-@pytest.mark.parametrize("extra", ["", ", 'class_weight' = 'balanced', 'l2_reg' = '0.1'"])
-def test_binary_logistic_matches_the_single_process_fit(batch_session, extra):
-    frame = datasets.load_breast_cancer(as_frame=True).frame
-    frame.columns = [c.replace(" ", "_") for c in frame.columns]
-    frame["target"] = frame["target"].map({0: "malignant", 1: "benign"})
-    table = "dist_cancer_balanced" if extra else "dist_cancer"
-    create_csv_table(batch_session, table, frame, batch_session.data_dir)
-    single, distributed = _train_both(batch_session, table, table, extra, "logistic_reg")
-    _assert_at_the_optimum(distributed, frame, extra)
-    _assert_same_metrics(single, distributed)
-    assert _predictor(distributed)["classes"] == ["benign", "malignant"]
+def test_weighted_binary_logistic_matches_the_single_process_fit(batch_session):
+    """Class weights and a ridge penalty, on the ten mean measurements of the breast-cancer
+    data (test_distributed_wide.py fits all 30: its passes are the suite's longest job)."""
+    extra = ", 'class_weight' = 'balanced', 'l2_reg' = '0.1'"
+    frame = breast_cancer().iloc[:, [*range(10), -1]]
+    create_csv_table(batch_session, "dist_cancer_balanced", frame, batch_session.data_dir)
+    single, distributed = train_both(batch_session, "dist_cancer_balanced",
+                                     "dist_cancer_balanced", extra, "logistic_reg")
+    assert_at_the_optimum(distributed, frame, extra)
+    assert_same_metrics(single, distributed)
+    assert predictor_json(distributed)["classes"] == ["benign", "malignant"]
 
 
 def test_multiclass_logistic_matches_the_single_process_fit(batch_session):
     frame = datasets.load_iris(as_frame=True).frame
     frame.columns = ["sl", "sw", "pl", "pw", "target"]
     create_csv_table(batch_session, "dist_iris", frame, batch_session.data_dir)
-    single, distributed = _train_both(batch_session, "dist_iris", "dist_iris",
+    single, distributed = train_both(batch_session, "dist_iris", "dist_iris",
                                       model_type="logistic_reg")
-    _assert_at_the_optimum(distributed, frame, "")
-    _assert_same_metrics(single, distributed)
+    assert_at_the_optimum(distributed, frame, "")
+    assert_same_metrics(single, distributed)
 
 
 def test_kmeans_finds_the_same_clusters(batch_session):
@@ -94,10 +99,10 @@ def test_kmeans_finds_the_same_clusters(batch_session):
     frame = pd.DataFrame(points, columns=["a", "b", "c"])
     frame["kind"] = np.where(points[:, 0] > 0, "right", "left")
     create_csv_table(batch_session, "dist_blobs", frame, batch_session.data_dir)
-    single, distributed = _train_both(batch_session, "dist_blobs", "dist_blobs",
+    single, distributed = train_both(batch_session, "dist_blobs", "dist_blobs",
                                       ", 'num_clusters' = '4'", "kmeans", label=None)
-    ours = np.array(_predictor(distributed)["centroids"])
-    theirs = np.array(_predictor(single)["centroids"])
+    ours = np.array(predictor_json(distributed)["centroids"])
+    theirs = np.array(predictor_json(single)["centroids"])
     order = [int(np.argmin(((theirs - c) ** 2).sum(axis=1))) for c in ours]
     assert sorted(order) == [0, 1, 2, 3]
     np.testing.assert_allclose(ours, theirs[order], atol=1e-6)
@@ -119,7 +124,7 @@ def test_auto_mode_trains_in_flink_above_the_row_threshold(batch_session):
         assert version.metadata["metrics"]["accuracy"] > 0.9
 
 
-def _assert_at_the_optimum(version, frame: pd.DataFrame, extra: str) -> None:
+def assert_at_the_optimum(version, frame: pd.DataFrame, extra: str) -> None:
     """Newton's answer equals scikit-learn's solver run to a tight tolerance on the same
     encoding (mlsql's in-Python fit stops at scikit-learn's default tolerance, 1e-4)."""
     from sklearn.linear_model import LogisticRegression
@@ -136,14 +141,14 @@ def _assert_at_the_optimum(version, frame: pd.DataFrame, extra: str) -> None:
     np.testing.assert_allclose(predictor.scores(x), reference.predict_proba(x), atol=1e-5)
 
 
-def _assert_same_metrics(single, distributed) -> None:
+def assert_same_metrics(single, distributed) -> None:
     """Distributed metrics (on the training rows, eval_fraction 0 here) match the in-Python
     fit's within the issue's accuracy bound."""
     for metric, value in single.metadata["metrics"].items():
         assert distributed.metadata["metrics"][metric] == pytest.approx(value, abs=5e-3)
 
 
-def _predictor(version) -> dict:
+def predictor_json(version) -> dict:
     import json
 
     return json.loads((version.path / "predictor.json").read_text())
