@@ -4,17 +4,20 @@ import pytest
 
 import tests.helpers  # noqa: F401  (sets the JVM flags, snapshots the environment before any Flink)
 
-# Parallel runs (pyproject's addopts: pytest-xdist, --dist loadfile): a module is one unit of
-# work, so its module-scoped fixtures (a broker, a cluster, a gateway, trained models) are set
-# up once. Workers take modules in collection order, so the longest go first (longest-
-# processing-time scheduling): these, slowest first as measured by a parallel run
-# (`pytest --durations`), then every other module. (xdist's loadgroup would spread a module's
+# Parallel runs (pyproject's addopts: pytest-xdist, --dist loadfile --no-loadscope-reorder):
+# a module is one unit of work, so its module-scoped fixtures (a broker, a cluster, a gateway,
+# trained models) are set up once. Workers take modules in collection order (xdist would
+# otherwise put the modules with the most tests first, the quick unit modules), so the longest
+# go first (longest-processing-time scheduling): these, slowest first as measured by a parallel
+# run (`pytest --durations`), then the unit modules. (xdist's loadgroup would spread a module's
 # tests, but it marks groups in a node id that pytest 9.2 no longer reads.)
 SLOWEST_FIRST = (
     "test_distributed_wide", "test_cluster", "test_kafka", "test_compiled", "test_export",
     "test_gateway", "test_example", "test_analysis", "test_hot_swap", "test_table_api",
     "test_notebook", "test_model_types", "test_transform", "test_training", "test_jvm_scoring",
     "test_model_types_extra", "test_distributed", "test_flink_provider", "test_streaming",
+    "test_model_types_trees", "test_cli", "test_errors", "test_tuning", "test_online",
+    "test_providers", "test_manage", "test_extract",
 )
 
 

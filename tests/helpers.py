@@ -26,18 +26,17 @@ def create_csv_table(session, name: str, frame: pd.DataFrame, directory: Path,
                 f"'path' = '{path}', 'format' = 'csv', 'csv.null-literal' = '')")
 
 
-# The JVM flags (JVM_ARGS, read by PyFlink's launcher and by Flink's bin/ scripts) unless the
-# caller sets JVM_ARGS. Each parallel worker's own JVM lives through many modules: C2 pays
-# off there (a 30-feature distributed logistic regression took 93 s with it, 168 s with C1
-# alone), and its heap is capped so four workers stay inside the machine's memory (the
-# default, a quarter of it each, let one grow into the OOM killer). The JVMs of child
-# processes (`mlsql` commands, the examples, a kernel, the SQL client, a standalone cluster)
-# are short-lived and run small jobs: C1 alone cut a train-and-score script from 38 to 23
-# CPU-seconds (tests/benchmarks/jvm_flags.py).
-WORKER_JVM_ARGS = "-Xmx2g"
-CHILD_JVM_ARGS = "-XX:TieredStopAtLevel=1 -Xmx2g"
-_CALLER_JVM_ARGS = os.environ.get("JVM_ARGS")
-os.environ.setdefault("JVM_ARGS", WORKER_JVM_ARGS)
+# The JVM flags of every JVM the tests start (JVM_ARGS, read by PyFlink's launcher and by
+# Flink's bin/ scripts), unless the caller sets JVM_ARGS. The suite's jobs are small and its
+# two cores saturated: the JIT's second tier costs more than it returns. C1 alone cut a
+# train-and-score script from 38 to 23 CPU-seconds (tests/benchmarks/jvm_flags.py). In two
+# parallel runs (both with a poor module order), the integration tests took 22:02 with C1;
+# the whole suite, 25:48 with C2, about a minute of it unit tests. A 30-feature distributed
+# fit that C1 slows alone (93 to 168 s) ran as long under load either way (397 s, 375 s).
+# The heap is capped so that four workers stay inside the machine's memory (the default, a
+# quarter of it each, let one grow into the OOM killer).
+SUITE_JVM_ARGS = "-XX:TieredStopAtLevel=1 -Xmx2g"
+os.environ.setdefault("JVM_ARGS", SUITE_JVM_ARGS)
 
 # The environment this test run started with. PyFlink's in-process Python workers (loopback
 # mode) update os.environ with the variables of the Flink job they serve, so children get
@@ -54,7 +53,6 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     environment they then overwrite. Drop them.
     """
     env = {k: v for k, v in _STARTING_ENVIRONMENT.items() if k not in PYFLINK_PROCESS_VARIABLES}
-    env["JVM_ARGS"] = _CALLER_JVM_ARGS or CHILD_JVM_ARGS
     return {**env, **extra}
 
 

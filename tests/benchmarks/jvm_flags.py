@@ -1,6 +1,6 @@
 """What the test suite's JVM flags for child processes save: one small train-and-score
 script, run as a child process with PyFlink's default JVM and with the flags tests/helpers.py
-gives the children of a test (JVM_ARGS, CHILD_JVM_ARGS).
+gives the children of a test (JVM_ARGS, SUITE_JVM_ARGS).
 
     python tests/benchmarks/jvm_flags.py [--repeats 3] [--flags "-XX:TieredStopAtLevel=1"]
 
@@ -26,7 +26,7 @@ from common import load, summary
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from tests.helpers import CHILD_JVM_ARGS, subprocess_env  # noqa: E402
+from tests.helpers import SUITE_JVM_ARGS, subprocess_env  # noqa: E402
 
 SCRIPT = """
 import pathlib, tempfile
@@ -68,7 +68,7 @@ def run_once(jvm_args: str | None) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--flags", default=CHILD_JVM_ARGS)
+    parser.add_argument("--flags", default=SUITE_JVM_ARGS)
     args = parser.parse_args()
     default: list[tuple[float, float]] = []
     flagged: list[tuple[float, float]] = []
