@@ -29,7 +29,7 @@ def create_csv_table(session, name: str, frame: pd.DataFrame, directory: Path,
 # The JVM flags of every JVM the tests start (JVM_ARGS, read by PyFlink's launcher and by
 # Flink's bin/ scripts), unless the caller sets JVM_ARGS. The suite's jobs are small and its
 # two cores saturated: the JIT's second tier costs more than it returns. C1 alone cut a
-# train-and-score script from 38 to 23 CPU-seconds (tests/benchmarks/jvm_flags.py). In two
+# train-and-score script from 36 to 25 CPU-seconds (tests/benchmarks/jvm_flags.py). In two
 # parallel runs (both with a poor module order), the integration tests took 22:02 with C1;
 # the whole suite, 25:48 with C2, about a minute of it unit tests. A 30-feature distributed
 # fit that C1 slows alone (93 to 168 s) ran as long under load either way (397 s, 375 s).
