@@ -18,6 +18,7 @@ from pyflink.common import Configuration
 from pyflink.table import EnvironmentSettings, Table, TableEnvironment, TableResult
 from pyflink.table.udf import UserDefinedFunctionWrapper
 
+from mlsql import minicluster
 from mlsql.dialect import quote_identifier, quote_literal
 from mlsql.errors import MlsqlError
 from mlsql.flink_dist.home import PYFLINK_PROCESS_VARIABLES
@@ -176,12 +177,15 @@ class FlinkRuntime:
         builder = EnvironmentSettings.new_instance()
         builder = builder.in_batch_mode() if self.is_batch else builder.in_streaming_mode()
         deployment = {k: self.options[k] for k in DEPLOYMENT_KEYS if k in self.options}
+        local = deployment.get("execution.target", "local").lower() in _LOCAL_TARGETS
+        if local:
+            deployment = minicluster.deployment_options(self.options)
         if deployment:
             configuration = Configuration()
             for key, value in deployment.items():
                 configuration.set_string(key, value)
             builder = builder.with_configuration(configuration)
-        if deployment.get("execution.target", "local").lower() in _LOCAL_TARGETS:
+        if local:  # Python UDFs run in this process (PyFlink's loopback workers)
             t_env = TableEnvironment.create(builder.build())
         else:
             with _python_workers_on_taskmanagers():

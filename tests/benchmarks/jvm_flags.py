@@ -14,14 +14,13 @@ the UDF and the JVM scorer, and evaluates: the shape of a typical integration te
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from common import load, summary
+from common import busy_cpu_seconds, load, summary
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
@@ -45,13 +44,6 @@ for execution in ("sql", "udf", "jvm"):
     assert len(scored) == 2000
 assert len(session.sql("SELECT * FROM ML_EVALUATE(TABLE train, MODEL gb)")) == 1
 """
-
-
-def busy_cpu_seconds() -> float:
-    """Seconds of CPU the whole machine has spent outside idle and I/O wait."""
-    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
-    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
-    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
 def run_once(jvm_args: str | None) -> tuple[float, float]:
