@@ -21,6 +21,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
+from pyflink import java_gateway
 from pyflink.java_gateway import get_gateway
 
 from mlsql.errors import MlsqlError
@@ -59,6 +60,14 @@ def deployment_options(session_options: Mapping[str, str]) -> dict[str, str]:
         return {}
     return {"execution.target": "remote", "rest.address": HOST,
             "rest.port": str(_rest_port(session_options))}
+
+
+def started_port() -> int | None:
+    """The REST port of this process's mini-cluster, or None before the first local job."""
+    gateway = java_gateway._gateway  # get_gateway() would start a JVM
+    with _lock:
+        started = _started.get(id(gateway)) if gateway is not None else None
+    return started[1] if started else None
 
 
 def _rest_port(session_options: Mapping[str, str]) -> int:

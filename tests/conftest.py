@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import json
+import urllib.request
+import warnings
+
 import pytest
 
 import tests.helpers  # noqa: F401  (sets the JVM flags, snapshots the environment before any Flink)
@@ -24,6 +28,30 @@ SLOWEST_FIRST = (
 def pytest_collection_modifyitems(config, items):
     rank = {name: i for i, name in enumerate(SLOWEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.module.__name__.rsplit(".", 1)[-1], len(rank)))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def no_job_left_running(request):
+    """A job that a module leaves running on the worker's shared mini-cluster
+    (mlsql.minicluster) holds its slots and the worker's CPU through every later module:
+    cancel it, and warn with the module's name so that the test is fixed."""
+    yield
+    from mlsql import minicluster
+
+    port = minicluster.started_port()
+    if port is None:
+        return
+    base = f"http://127.0.0.1:{port}/jobs"
+    with urllib.request.urlopen(f"{base}/overview", timeout=10) as answer:
+        jobs = json.load(answer)["jobs"]
+    running = [job for job in jobs if job["state"] not in ("FINISHED", "FAILED", "CANCELED")]
+    for job in running:
+        cancel = urllib.request.Request(f"{base}/{job['jid']}?mode=cancel", method="PATCH")
+        urllib.request.urlopen(cancel, timeout=10).close()
+    if running:
+        names = ", ".join(f"{job['name']} ({job['state']})" for job in running)
+        warnings.warn(f"{request.module.__name__} left {len(running)} job(s) running: {names}",
+                      stacklevel=1)
 
 
 @pytest.fixture(scope="session")
