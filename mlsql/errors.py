@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 import difflib
 from collections.abc import Iterable
 
 
 class MlsqlError(Exception):
-    """Base class for every error mlsql reports to a user."""
+    """Base class for every error mlsql reports to a user. `position`: where in the SQL the
+    error is (an object whose text says "line L, column C"), when it concerns one spot."""
+
+    position: object | None = None
 
 
 class SqlSyntaxError(MlsqlError):
@@ -52,3 +56,13 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str:
     """A ' (did you mean X?)' suffix when a candidate is close, else ''."""
     matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
     return f" (did you mean {matches[0]!r}?)" if matches else ""
+
+
+def with_position(error: MlsqlError, where: object) -> MlsqlError:
+    """A copy of `error`, of its class and with its fields, whose `position` is `where` and
+    whose message ends with it. (Rebuilding an error from its message fails for classes whose
+    constructor takes more than a message.)"""
+    located = copy.copy(error)
+    located.args = (f"{error} (at {where})",)
+    located.position = where
+    return located

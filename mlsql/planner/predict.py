@@ -38,7 +38,7 @@ from mlsql.compiler.model import DEFAULT_MAX_TREE_NODES, NotCompilable, compile_
 from mlsql.compiler.sql import BARRIER, CompiledModel
 from mlsql.dialect import quote_identifier
 from mlsql.durations import parse_duration
-from mlsql.errors import MlsqlError, OptionError, SchemaError, did_you_mean
+from mlsql.errors import MlsqlError, OptionError, SchemaError, did_you_mean, with_position
 from mlsql.flink_types import Column, extraction_expression, to_data_type
 from mlsql.jvm.build import JvmUnavailable
 from mlsql.jvm.plan import TREE_MODEL_TYPES, NotJvmScorable, jvm_subquery
@@ -280,8 +280,11 @@ def _execution(config: dict[str, str], call: ir.PredictCall, context: PlanContex
 def resolve_model(ref: ir.ModelRef, context: PlanContext) -> ModelVersion:
     try:
         return context.registry.resolve(ref.name, ref.version, ref.latest)
-    except Exception as error:
-        raise type(error)(f"{error} (at {ref.position})") from None
+    except MlsqlError as error:
+        raise with_position(error, ref.position) from None
+    except (OSError, ValueError) as error:  # a registry file unreadable or not JSON
+        raise MlsqlError(f"model {ref.name!r} cannot be read from the registry: {error} "
+                         f"(at {ref.position})") from None
 
 
 def bind_inputs(table_sql: str, table_position: ir.Position,

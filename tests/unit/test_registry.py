@@ -110,3 +110,36 @@ def test_processes_publishing_at_once_get_distinct_versions(tmp_path):
     assert len(notes) == 100  # every version is one writer's whole version
     assert registry.model_info("shared")["name"] == "shared"
     assert not list((tmp_path / "shared").glob(".*"))  # no partial model.json left behind
+
+
+def _resolve_at(registry, name):
+    from mlsql.ir import ModelRef, Position
+    from mlsql.planner.predict import resolve_model
+
+    class Context:
+        pass
+
+    context = Context()
+    context.registry = registry
+    return resolve_model(ModelRef(name, None, Position(3, 14)), context)
+
+
+def test_a_corrupt_metadata_file_is_reported_with_the_model_and_position(tmp_path):
+    registry = Registry(tmp_path)
+    version = _publish(registry, "m", "good")
+    (tmp_path / "m" / f"v{version}" / METADATA_FILE).write_text("{not json")
+    with pytest.raises(MlsqlError) as raised:
+        _resolve_at(registry, "m")
+    message = str(raised.value)
+    assert "model 'm' cannot be read from the registry" in message
+    assert message.endswith("(at line 3, column 14)")
+
+
+def test_an_unknown_model_keeps_its_class_and_gets_the_position_as_a_field(tmp_path):
+    registry = Registry(tmp_path)
+    _publish(registry, "fraud_model", "x")
+    with pytest.raises(ModelNotFoundError) as raised:
+        _resolve_at(registry, "fraud_modle")
+    assert "did you mean 'fraud_model'" in str(raised.value)
+    assert str(raised.value).endswith("(at line 3, column 14)")
+    assert str(raised.value.position) == "line 3, column 14"
