@@ -22,6 +22,7 @@ from mlsql import minicluster
 from mlsql.dialect import quote_identifier, quote_literal
 from mlsql.errors import MlsqlError
 from mlsql.flink_dist.home import PYFLINK_PROCESS_VARIABLES
+from mlsql.lexer import tokenize
 from mlsql.paths import user_path
 from mlsql.planner_thread import pin_current_thread, pinned_connection
 from mlsql.worker_noise import quiet_cancelled_workers
@@ -139,7 +140,7 @@ class FlinkRuntime:
 
     def execute_sql(self, statement: str, leading_word: str = "") -> TableResult:
         result = self.t_env.execute_sql(statement)
-        if leading_word.upper() in _REPLAYED_WORDS and not _is_ctas(statement):
+        if leading_word.upper() in _REPLAYED_WORDS and not creates_table_from_query(statement):
             self._catalog_statements.append(statement)
         return result
 
@@ -254,7 +255,19 @@ def _python_workers_on_taskmanagers() -> Iterator[None]:
 _WORKER_MODE = "_python_worker_execution_mode"
 
 
-def _is_ctas(statement: str) -> bool:
-    """CREATE TABLE ... AS SELECT runs a job: replaying it would run the job again."""
-    words = statement.upper().split()
-    return "TABLE" in words[:4] and " AS SELECT" in " ".join(words)
+def creates_table_from_query(statement: str) -> bool:
+    """CREATE [OR REPLACE] [TEMPORARY] TABLE ... AS <query> runs a job, and replaying it would
+    run the job again. Its AS is the one outside parentheses (computed columns and watermarks
+    have theirs inside), whatever the query starts with: SELECT, WITH, VALUES or '('."""
+    tokens = tokenize(statement)
+    if not any(token.is_word("TABLE") for token in tokens[:5]):
+        return False
+    depth = 0
+    for token in tokens:
+        if token.is_punct("("):
+            depth += 1
+        elif token.is_punct(")"):
+            depth -= 1
+        elif depth == 0 and token.is_word("AS"):
+            return True
+    return False
