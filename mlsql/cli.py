@@ -12,6 +12,7 @@ import pandas as pd
 from mlsql.cluster.cli import leave_running
 from mlsql.cluster.cli import register as register_cluster
 from mlsql.errors import MlsqlError
+from mlsql.export.flink_models import PREDICT_CHOICES
 from mlsql.gateway.cli import add_commands as add_gateway_commands
 from mlsql.notebook.bars import is_bar, text_bar
 from mlsql.parser import parse_script
@@ -71,7 +72,7 @@ def _parser() -> argparse.ArgumentParser:
     compile_.add_argument("file", type=Path)
     compile_.add_argument("-o", "--output", type=Path, required=True, metavar="DIR")
     compile_.add_argument("--registry", help=registry_help)
-    compile_.add_argument("--predict", choices=("udf", "flink"), default="udf",
+    compile_.add_argument("--predict", choices=PREDICT_CHOICES, default="udf",
                           help="ML_PREDICT as mlsql plans it (udf, the default), or as Flink's "
                                "own ML_PREDICT over mlsql's model provider (flink: streaming "
                                "only, no Python in the job)")

@@ -15,12 +15,11 @@ from pyflink.table import Table
 
 from mlsql.dialect import quote_identifier, quote_literal
 from mlsql.errors import MlsqlError
+from mlsql.planner.predict import EXECUTION_CHOICES
 from mlsql.table_api.binding import planned_query, session_of, table_views
 
 if TYPE_CHECKING:
     from mlsql.session import Session
-
-EXECUTIONS = ("auto", "sql", "udf")
 
 
 def ml_predict(table: Table, model: str, columns: Sequence[str] | None = None,
@@ -28,10 +27,11 @@ def ml_predict(table: Table, model: str, columns: Sequence[str] | None = None,
                challenger: str | None = None, refresh_interval: str | None = None) -> Table:
     """ML_PREDICT: `table`'s rows with the model's outputs added. `model` is a registry
     name ('m', 'm$3', 'm$latest'); `columns` the DESCRIPTOR (default: by name); `execution`
-    'sql' (compiled SQL), 'udf' (pandas UDF) or 'auto' (the session's option)."""
-    if execution is not None and execution not in EXECUTIONS:
-        raise MlsqlError(f"ml_predict: execution must be one of {', '.join(EXECUTIONS)}, "
-                         f"not {execution!r}")
+    'sql' (compiled SQL), 'jvm' (the JVM scorer), 'udf' (pandas UDF) or 'auto' (the session's
+    option), as MAP['execution', ...] in SQL."""
+    if execution is not None and execution not in EXECUTION_CHOICES:
+        raise MlsqlError("ml_predict: execution must be one of "
+                         f"{', '.join(EXECUTION_CHOICES)}, not {execution!r}")
     config = {"execution": execution, "version_column": version_column,
               "challenger": challenger, "refresh_interval": refresh_interval}
     return _call("ML_PREDICT", table, model, _descriptor(columns), _map(config))

@@ -86,7 +86,7 @@ def test_create_model_from_a_table_trains_as_the_statement_does(batch_session, t
     assert again["accuracy"].iloc[0] == pytest.approx(trained["accuracy"].iloc[0], abs=1e-12)
 
 
-@pytest.mark.parametrize("execution", ["sql", "udf"])
+@pytest.mark.parametrize("execution", ["sql", "jvm", "udf"])
 def test_ml_predict_table_joins_and_windows_in_batch(batch_session, trained, execution):
     t_env = batch_session.table_env
     scored = mlsql.ml_predict(t_env.from_path("ta_tx"), "ta_lr", execution=execution)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mlsql.errors import MlsqlError
-from mlsql.export import _python_feature_functions, compile_job
+from mlsql.export.job import _python_feature_functions, compile_job
 
 
 def test_pandas_udf_feature_functions_are_refused(tmp_path):

@@ -27,6 +27,7 @@ from pathlib import Path
 from mlsql import ir
 from mlsql.dialect import quote_identifier, quote_literal
 from mlsql.errors import MlsqlError, OptionError
+from mlsql.export.plan import PASSED_VERBATIM, PlannedStatement
 from mlsql.flink_errors import to_flink_error
 from mlsql.jvm.plan import NotJvmScorable, jvm_payload
 from mlsql.parser import parse_script
@@ -64,10 +65,8 @@ class FlinkModels:
         self.pending: list[str] = []  # CREATE MODEL statements for the next job statement
 
     def plan_script(self, script: str):
-        """As mlsql.export.plan_script, with Flink's ML_PREDICT; the CREATE MODEL statements
+        """As mlsql.export.plan.plan_script, with Flink's ML_PREDICT; the CREATE MODEL statements
         a statement needs come first in its SQL."""
-        from mlsql.export import _PASSED_VERBATIM, PlannedStatement
-
         planned = []
         statement_set = None  # where the open STATEMENT SET began (it holds only INSERTs)
         for statement, parsed in parse_script(script):
@@ -97,7 +96,7 @@ class FlinkModels:
                     sql = ";\n\n".join([*self.pending, sql])
                 self.pending = []
                 planned.append(PlannedStatement(statement, sql, runs_job))
-            elif isinstance(parsed, _PASSED_VERBATIM):
+            elif isinstance(parsed, PASSED_VERBATIM):
                 if isinstance(parsed, ir.BeginStatementSet):
                     statement_set = len(planned)
                 elif isinstance(parsed, ir.EndStatementSet):

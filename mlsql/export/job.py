@@ -1,19 +1,16 @@
-"""`mlsql explain` and `mlsql compile`: a script planned without running any job.
-
-Catalog statements and SET run (later statements need the tables); queries and INSERTs are
-only rewritten; CREATE MODEL and the other registry statements have no plain-Flink form.
-"""
+"""`mlsql explain` and `mlsql compile`: a script's plan as text, and as a job directory that
+a plain Flink SQL client runs (job.sql, the model files, the udfs package)."""
 
 from __future__ import annotations
 
 import shutil
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
-from mlsql import ir
 from mlsql.dialect import quote_literal
 from mlsql.errors import MlsqlError
+from mlsql.export.flink_models import PREDICT_CHOICES, FlinkModels
+from mlsql.export.plan import plan_script
 from mlsql.feature_functions.text import PYTHON_UDF_FUNCTIONS, UDF_PREFIX
 from mlsql.flink_errors import to_flink_error
 from mlsql.flink_types import to_data_type
@@ -22,40 +19,10 @@ from mlsql.jvm.plan import SCORES_CLASS, SCORES_FUNCTION
 from mlsql.parser import parse_script
 from mlsql.planner.values import MAX_VALUES_ROWS
 from mlsql.registry import ModelVersion
-from mlsql.session import Session, is_job, is_query, leading_word
-from mlsql.splitter import Statement
+from mlsql.session import Session
 from udfs.predict import VERSION_FIELD
 
 FUNCTIONS_MODULE = "mlsql_job_functions"
-_PASSED_VERBATIM = (ir.SetOption, ir.ResetOption, ir.BeginStatementSet, ir.EndStatementSet)
-
-
-@dataclass(frozen=True)
-class PlannedStatement:
-    statement: Statement
-    sql: str | None  # what Flink runs; None for mlsql's own statements
-    runs_job: bool
-
-
-def plan_script(session: Session, script: str) -> list[PlannedStatement]:
-    planned = []
-    for statement, parsed in parse_script(script):
-        if isinstance(parsed, ir.FlinkStatement):
-            sql = session.plan(parsed)
-            lead = leading_word(statement, parsed)
-            runs_job = is_query(lead) or is_job(lead)
-            if not runs_job:
-                try:
-                    session.runtime.execute_sql(sql, lead)
-                except Exception as error:
-                    raise to_flink_error(error) from None
-            planned.append(PlannedStatement(statement, sql, runs_job))
-        elif isinstance(parsed, _PASSED_VERBATIM):
-            session.execute(statement, parsed)
-            planned.append(PlannedStatement(statement, statement.text, False))
-        else:
-            planned.append(PlannedStatement(statement, None, False))
-    return planned
 
 
 def explain(session: Session, script: str) -> str:
@@ -80,7 +47,7 @@ def compile_job(session: Session, script: str, out_dir: Path, predict: str = "ud
     """Write out_dir/job.sql, runnable by a plain Flink SQL client with PyFlink installed,
     plus the model artifacts and the udfs package any pandas-UDF scoring needs. With
     predict="flink", ML_PREDICT is Flink's own over mlsql's model provider (no Python;
-    mlsql.export_flink_models)."""
+    mlsql.export.flink_models)."""
     udf_features = _python_feature_functions(script)
     if udf_features:
         raise MlsqlError(f"mlsql compile cannot write {', '.join(udf_features)} (pandas UDFs) "
@@ -92,11 +59,9 @@ def compile_job(session: Session, script: str, out_dir: Path, predict: str = "ud
     session.runtime.requested_functions.clear()
     out_dir = out_dir.resolve()
     flink_models = None
-    if predict not in ("udf", "flink"):
-        raise MlsqlError(f"predict must be 'udf' or 'flink', not {predict!r}")
+    if predict not in PREDICT_CHOICES:
+        raise MlsqlError(f"predict must be one of {', '.join(PREDICT_CHOICES)}, not {predict!r}")
     if predict == "flink":
-        from mlsql.export_flink_models import FlinkModels
-
         flink_models = FlinkModels(session, out_dir)
         planned = flink_models.plan_script(script)
     else:
