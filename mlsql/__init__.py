@@ -1,7 +1,5 @@
 """mlsql: SQL-first declarative machine learning on Apache Flink."""
 
-__version__ = "0.1.0"
-
 from mlsql.errors import MlsqlError
 from mlsql.session import JobHandle, Session
 from mlsql.table_api import (
@@ -15,6 +13,7 @@ from mlsql.table_api import (
     ml_training_info,
     ml_trial_info,
 )
+from mlsql.version import __version__
 
 
 def load_ipython_extension(ipython: object) -> None:

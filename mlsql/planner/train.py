@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from mlsql import __version__, ir, tuning
+from mlsql import ir, tuning
 from mlsql.dialect import quote_identifier
 from mlsql.errors import SchemaError, did_you_mean
 from mlsql.flink_types import (
@@ -36,6 +36,7 @@ from mlsql.training.options import (
 )
 from mlsql.training.split import eval_mask
 from mlsql.transform.fit import fit_statement
+from mlsql.version import __version__
 from udfs import features, model_store
 from udfs.metrics import evaluate
 from udfs.predictors import PREDICTOR_FILE, Predictor

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from pyflink.table.udf import udaf
 
-from mlsql import __version__, ir
+from mlsql import ir
 from mlsql.dialect import quote_identifier
 from mlsql.errors import MlsqlError, OptionError, SchemaError, did_you_mean
 from mlsql.flink_types import Column, extraction_expression
@@ -37,6 +37,7 @@ from mlsql.planner.context import PlanContext
 from mlsql.planner.rewrite import rewrite
 from mlsql.planner.train import ColumnPlan, model_outputs, plan_columns
 from mlsql.registry import ModelVersion, check_model_name
+from mlsql.version import __version__
 from udfs import features
 from udfs.online.learners import KMeansLearner, LinearLearner, RunningMoments
 from udfs.online.trainer import OnlinePlan, OnlineTrainer
