@@ -30,7 +30,7 @@ from mlsql.registry import Registry, default_registry_path
 from mlsql.runtime import RUNTIME_MODE, FlinkRuntime
 from mlsql.splitter import Statement
 from mlsql.streaming import online
-from mlsql.table_api import binding, training
+from mlsql.table_api import training
 from mlsql.training.options import parse_options
 
 _QUERY_WORDS = {"SELECT", "WITH", "VALUES", "(", "TABLE"}
@@ -74,7 +74,7 @@ class Session:
                                  self.context.progress)
         self.jobs: list[JobHandle] = []
         self._statement_set: list[str] | None = None
-        binding.register(self)  # so mlsql.ml_predict(table, ...) finds it from a Table
+        self.runtime.adopt(self)  # so mlsql.ml_predict(table, ...) finds it from a Table
 
     @property
     def table_env(self):

@@ -23,11 +23,6 @@ if TYPE_CHECKING:
 _VIEW_NUMBERS = itertools.count(1)
 
 
-def register(session: Session) -> None:
-    """Called by every Session, so its Tables can find it."""
-    session.runtime.adopt(session)
-
-
 def session_of(table: object, function: str) -> Session:
     if not isinstance(table, Table):
         raise MlsqlError(f"{function} takes a pyflink.table.Table, not a "

@@ -89,9 +89,7 @@ def _call(function: str, table: Table, model: str, *arguments: str | None) -> Ta
 
 
 def _model_call(session: Session, function: str, model: str) -> Table:
-    from mlsql.session import Session
-
-    if not isinstance(session, Session):
+    if getattr(getattr(session, "runtime", None), "owner", None) is not session:  # a Session
         raise MlsqlError(f"{function.lower()} takes the mlsql Session first (it reads no "
                          f"table), not a {type(session).__name__}")
     return planned_query(session,
