@@ -76,6 +76,4 @@ class ModelType:
     # The model as Flink SQL expressions; raises mlsql.compiler.sql.NotCompilable when a
     # version has no SQL form (too many trees, ...). None: scored by the UDF only.
     compile: Callable[[CompileRequest], CompiledModel] | None = None
-    # Training inside Flink (mlsql.training.distributed), for 'training_mode'.
-    distributed: Callable[..., Any] | None = None
     online: bool = False

@@ -32,16 +32,10 @@ def compile_kmeans(request: CompileRequest) -> Any:
     return compile_payload(request.payload, request.inputs)
 
 
-def _distributed_kmeans(*args: Any) -> Any:
-    from mlsql.training.distributed.kmeans import fit_kmeans as in_flink
-
-    return in_flink(*args)
-
-
 MODEL_TYPES = (
     ModelType("kmeans", CLUSTERING, (
         Option("num_clusters", positive_int, 8, "number of clusters"),
         Option("max_iter", positive_int, 300, "Lloyd iterations"),
         *DISTRIBUTABLE,
-    ), fit=fit_kmeans, compile=compile_kmeans, distributed=_distributed_kmeans),
+    ), fit=fit_kmeans, compile=compile_kmeans),
 )

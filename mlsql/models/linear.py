@@ -59,27 +59,15 @@ def compile_linear(request: CompileRequest) -> Any:
     return compile_payload(request.payload, request.inputs, request.label_type)
 
 
-def _distributed_logistic(*args: Any) -> Any:
-    from mlsql.training.distributed.logistic import fit_logistic as in_flink
-
-    return in_flink(*args)
-
-
-def _distributed_linear(*args: Any) -> Any:
-    from mlsql.training.distributed.linear import fit_linear as in_flink
-
-    return in_flink(*args)
-
-
 MODEL_TYPES = (
     ModelType("logistic_reg", CLASSIFICATION, (
         Option("max_iter", positive_int, 200, "solver iterations"),
         Option("l2_reg", non_negative_float, 1.0, "L2 penalty (scikit-learn's 1/C)"),
         Option("class_weight", class_weight, None, "'balanced' reweights rare classes"),
         *DISTRIBUTABLE,
-    ), fit=fit_logistic, compile=compile_linear, distributed=_distributed_logistic),
+    ), fit=fit_logistic, compile=compile_linear),
     ModelType("linear_reg", REGRESSION, (
         Option("l2_reg", non_negative_float, 0.0, "L2 penalty (ridge alpha)"),
         *DISTRIBUTABLE,
-    ), fit=fit_linear, compile=compile_linear, distributed=_distributed_linear),
+    ), fit=fit_linear, compile=compile_linear),
 )

@@ -34,7 +34,6 @@ from pyflink.table.types import DataType
 from pyflink.table.udf import udf
 
 from mlsql import ir
-from mlsql.compiler.model import DEFAULT_MAX_TREE_NODES, NotCompilable, compile_model
 from mlsql.compiler.sql import BARRIER, CompiledModel
 from mlsql.dialect import quote_identifier
 from mlsql.durations import parse_duration
@@ -42,6 +41,7 @@ from mlsql.errors import MlsqlError, OptionError, SchemaError, did_you_mean, wit
 from mlsql.flink_types import Column, extraction_expression, to_data_type
 from mlsql.jvm.build import JvmUnavailable
 from mlsql.jvm.plan import TREE_MODEL_TYPES, NotJvmScorable, jvm_subquery
+from mlsql.models.compile import DEFAULT_MAX_TREE_NODES, NotCompilable, compile_model
 from mlsql.parser import model_ref_option
 from mlsql.planner.context import PlanContext
 from mlsql.registry import ModelVersion

@@ -22,7 +22,7 @@ from mlsql.flink_types import (
 from mlsql.planner.context import PlanContext
 from mlsql.planner.rewrite import rewrite
 from mlsql.registry import METADATA_FILE, check_model_name, now_iso
-from mlsql.training import algorithms
+from mlsql.training import algorithms, distributed
 from mlsql.training.extract import TooManyRows, extract
 from mlsql.training.fit import DISTRIBUTED, SINGLE, Fit
 from mlsql.training.history import LOSS_METRIC, History
@@ -139,9 +139,7 @@ def _fit(statement: ir.CreateModel, model_type, options: dict[str, Any], plan: C
     mode = options.get("training_mode", SINGLE)  # model types without the option: SINGLE
 
     def in_flink() -> Fit:
-        if model_type.distributed is None:
-            raise SchemaError(f"{model_type.name} has no distributed training")
-        return model_type.distributed(
+        return distributed.trainer(model_type.name)(
             context.runtime, query_sql, plan.features, plan.label, plan.label_type, options,
             context.progress)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -18,9 +18,11 @@ from mlsql.errors import SchemaError, did_you_mean
 from mlsql.feature_functions.base import FitRequest, FitResult
 from mlsql.feature_functions.registry import FUNCTIONS
 from mlsql.feature_functions.render import sql_of
-from mlsql.planner.context import PlanContext
 from mlsql.training.extract import fetch
 from mlsql.transform.document import FORMAT, columns_read, item_document, output_columns
+
+if TYPE_CHECKING:  # the planner hands its context in
+    from mlsql.planner.context import PlanContext
 
 _ROWS = quote_identifier("__mlsql_transform_rows")
 

@@ -195,9 +195,9 @@ def per_type(args: argparse.Namespace) -> None:
 
 def auto_path(version) -> str:
     """The path `auto` takes for this version (mlsql.planner.predict._paths' order)."""
-    from mlsql.compiler.model import NotCompilable, compile_model
     from mlsql.jvm.build import JvmUnavailable, scorer_jar
     from mlsql.jvm.plan import TREE_MODEL_TYPES, NotJvmScorable, jvm_payload
+    from mlsql.models.compile import NotCompilable, compile_model
 
     def jvm() -> bool:
         try:

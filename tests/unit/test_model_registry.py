@@ -51,7 +51,6 @@ def test_todays_model_types_are_registered():
         assert isinstance(registered[name], ModelType)
     assert registered["online_kmeans"].fit is None and registered["online_kmeans"].online
     assert registered["online_kmeans"].compile is not None
-    assert registered["logistic_reg"].distributed is not None
     assert registered["boosted_tree_classifier"].categorical_encoding == features.ORDINAL
 
 
@@ -209,3 +208,12 @@ def test_a_scorer_with_contributions_is_explainable(tmp_path):
     assert "linear" in EXPLAINABLE and "lightgbm" in EXPLAINABLE
     assert "kmeans" not in EXPLAINABLE and "quantum" not in EXPLAINABLE
     assert scorer(payload, str(tmp_path)).scores(x).tolist() == [2.5, 4.5]
+
+
+def test_every_distributable_model_type_has_a_distributed_trainer_and_no_other():
+    from mlsql.models.option import DISTRIBUTABLE
+    from mlsql.training.distributed import trainers
+
+    distributable = {name for name, model_type in model_types().items()
+                     if {o.name for o in DISTRIBUTABLE} <= {o.name for o in model_type.options}}
+    assert distributable == set(trainers()) == {"logistic_reg", "linear_reg", "kmeans"}

@@ -125,3 +125,6 @@ def _metrics(per_cluster: pd.DataFrame, means: np.ndarray, rows: int) -> dict[st
         ratios = (spread[:, None] + spread[None, :]) / separation
         result["davies_bouldin_index"] = float(ratios.max(axis=1).mean())
     return result
+
+
+TRAINERS = {"kmeans": fit_kmeans}

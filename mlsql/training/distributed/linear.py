@@ -94,3 +94,6 @@ def _metrics(runtime: FlinkRuntime, source: str, score: str,
         "mean_squared_error": float(mse),
         "root_mean_squared_error": float(np.sqrt(mse)),
     }
+
+
+TRAINERS = {"linear_reg": fit_linear}

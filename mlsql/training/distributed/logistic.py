@@ -254,3 +254,6 @@ def _bucketed_auc(histogram) -> float:
     below = np.cumsum(negatives) - negatives
     pairs = positives.sum() * negatives.sum()
     return float((positives * below + 0.5 * positives * negatives).sum() / pairs)
+
+
+TRAINERS = {"logistic_reg": fit_logistic}
