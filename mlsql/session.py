@@ -10,10 +10,11 @@ from typing import Any
 import pandas as pd
 from pyflink.table import ResultKind, Table, TableResult
 
-from mlsql import ir, tuning
+from mlsql import ir, minicluster, tuning
 from mlsql.cluster import jobs as cluster_jobs
 from mlsql.cluster import remote
 from mlsql.cluster.jobs import ShowJobs, StopJob, job_statement
+from mlsql.cluster.local import default_savepoint_dir
 from mlsql.cluster.rest import Address
 from mlsql.errors import MlsqlError
 from mlsql.flink_errors import to_flink_error
@@ -191,15 +192,21 @@ class Session:
         """SHOW JOBS / STOP JOB, which Flink runs only in its SQL gateway: mlsql asks the
         cluster's REST API, as the gateway asks its cluster client."""
         address = remote.address_from_options(self.runtime.options)
+        local_port = minicluster.started_port()
+        if address is None and local_port is not None:  # the process's shared mini-cluster
+            address = Address(minicluster.HOST, local_port)
         if address is None:
             what = "SHOW JOBS" if isinstance(command, ShowJobs) else "STOP JOB"
-            raise MlsqlError(f"{what} needs a Flink cluster (the embedded mini-cluster runs "
-                             "each job on its own): submit to one with --jobmanager HOST:PORT "
-                             "or Session(jobmanager='HOST:PORT')")
+            raise MlsqlError(f"{what} needs a cluster that outlives a job: with "
+                             f"{minicluster.MODE_VARIABLE}={minicluster.PER_JOB} each local "
+                             "job has a mini-cluster of its own; unset it, or submit to a "
+                             "cluster with --jobmanager HOST:PORT")
         if isinstance(command, ShowJobs):
             return cluster_jobs.show_jobs(address)
-        return cluster_jobs.stop_job(address, command,
-                                     self.runtime.options.get(cluster_jobs.SAVEPOINT_DIR))
+        savepoints = self.runtime.options.get(cluster_jobs.SAVEPOINT_DIR)
+        if savepoints is None and local_port is not None:
+            savepoints = default_savepoint_dir().as_uri()
+        return cluster_jobs.stop_job(address, command, savepoints)
 
     def _check_jobmanager(self) -> None:
         """A plain error when a failure is the cluster having gone away."""

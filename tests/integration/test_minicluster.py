@@ -69,3 +69,24 @@ def test_the_starting_session_sizes_the_cluster():
 
 def test_per_job_mode_runs_on_flinks_own_local_executor():
     assert run_child("per-job") == {"n": 3, "clusters": 0, "slots": None}
+
+
+def test_show_jobs_and_stop_job_reach_the_local_cluster(tmp_path):
+    """Flink's TableEnvironment refuses SHOW JOBS and STOP JOB; with one cluster per process
+    mlsql answers them from its REST API, as for a standalone cluster."""
+    session = mlsql.Session(registry=tmp_path / "registry", mode="streaming")
+    session.sql(f"SET 'execution.checkpointing.savepoint-dir' = '{tmp_path.as_uri()}'")
+    session.sql("CREATE TABLE ticks (n BIGINT) WITH ('connector' = 'datagen', "
+                "'rows-per-second' = '20')")
+    session.sql("CREATE TABLE sink (n BIGINT) WITH ('connector' = 'blackhole')")
+    cancelled = session.sql("INSERT INTO sink SELECT n FROM ticks").job_id
+    drained = session.sql("INSERT INTO sink SELECT n + 1 FROM ticks").job_id
+    listed = session.sql("SHOW JOBS").set_index("job id")
+    assert list(listed.columns) == ["job name", "status", "start time"]
+    assert (listed.loc[[cancelled, drained], "status"] == "RUNNING").all(), listed
+    assert session.sql(f"STOP JOB '{cancelled}'") is None
+    saved = session.sql(f"STOP JOB '{drained}' WITH SAVEPOINT")
+    savepoint = Path(saved["savepoint path"][0].removeprefix("file:"))
+    assert (savepoint / "_metadata").exists() and savepoint.is_relative_to(tmp_path)
+    states = session.sql("SHOW JOBS").set_index("job id")["status"]
+    assert states[cancelled] == "CANCELED" and states[drained] == "FINISHED", states
