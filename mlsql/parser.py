@@ -527,19 +527,20 @@ def _option_text(cur: _Cursor, stop: str) -> str:
     return cur.statement.text[first.start : last.end].strip()
 
 
-_ML_FUNCTIONS = ("ML_PREDICT", "ML_EVALUATE", *ir.ANALYSIS_FUNCTIONS, *FEATURE_FUNCTIONS)
+# Every ML function name the parser knows (the gateway completes them too).
+ML_FUNCTIONS = ("ML_PREDICT", "ML_EVALUATE", *ir.ANALYSIS_FUNCTIONS, *FEATURE_FUNCTIONS)
 
 
 def _find_calls(statement: Statement, name: str, parse) -> list:
     calls = []
     tokens = statement.tokens
     for index, token in enumerate(tokens):
-        if (token.upper.startswith("ML_") and token.upper not in _ML_FUNCTIONS
+        if (token.upper.startswith("ML_") and token.upper not in ML_FUNCTIONS
                 and tokens[index + 1].is_punct("(")
-                and did_you_mean(token.upper, _ML_FUNCTIONS)):
+                and did_you_mean(token.upper, ML_FUNCTIONS)):
             cur = _Cursor(statement)
             raise cur.error(f"unknown function {token.text}"
-                            f"{did_you_mean(token.upper, _ML_FUNCTIONS)}", token)
+                            f"{did_you_mean(token.upper, ML_FUNCTIONS)}", token)
         if token.is_word(name) and tokens[index + 1].is_punct("("):
             cur = _Cursor(statement)
             cur.i = index

@@ -25,6 +25,7 @@ from typing import Any
 
 from mlsql import ir
 from mlsql.gateway.errors import RestError, service_error
+from mlsql.parser import ML_FUNCTIONS
 from mlsql.policy import SessionPolicy
 
 # Client properties (from the SQL client's or JDBC driver's own configuration) that a session
@@ -259,11 +260,13 @@ def _close_fetcher(operation: Operation) -> None:
         operation.fetcher = None
 
 
+# The SQL client's Tab: mlsql's statements, common Flink ones, and every ML function the
+# parser knows (mlsql.parser.ML_FUNCTIONS, so a new function completes without a change here).
 _KEYWORDS = (
     "CREATE MODEL", "CREATE TABLE", "CREATE VIEW", "CREATE TEMPORARY VIEW", "DESCRIBE MODEL",
-    "DROP MODEL", "ALTER MODEL", "SHOW MODELS", "SHOW TABLES", "SHOW JOBS", "SHOW CREATE MODEL",
-    "SELECT", "INSERT INTO", "ML_PREDICT", "ML_EVALUATE", "MODEL", "DESCRIPTOR", "TABLE",
-    "FROM", "WHERE", "GROUP BY", "ORDER BY", "SET", "RESET", "STOP JOB", "EXPLAIN",
+    "DROP MODEL", "ALTER MODEL", "SHOW MODELS", "SHOW TABLES", "SHOW JOBS",
+    "SHOW CREATE MODEL", "SELECT", "INSERT INTO", "MODEL", "DESCRIPTOR", "TABLE", "FROM",
+    "WHERE", "GROUP BY", "ORDER BY", "SET", "RESET", "STOP JOB", "EXPLAIN", *ML_FUNCTIONS,
 )
 
 
