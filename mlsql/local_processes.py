@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import socket
 from pathlib import Path
 
@@ -33,7 +34,39 @@ def port_in_use(port: int) -> bool:
         return probe.connect_ex((HOST, port)) == 0
 
 
+# Linux's default range for bind(HOST, 0) and for the local end of outgoing connections.
+_DEFAULT_EPHEMERAL = (32768, 60999)
+_LOWEST = 10000
+
+
+def ephemeral_ports() -> tuple[int, int]:
+    """The range the kernel picks ephemeral ports from (inclusive)."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return _DEFAULT_EPHEMERAL
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
+    """A port nothing listens on now, for a server that binds it seconds later (a broker's
+    JVM). It is outside the ephemeral range: a port from bind(0) went back to that pool, and
+    any connection or bind(0) made meanwhile (a Flink job, a py4j call) could take it first
+    ("Address already in use"). Random, so concurrent callers rarely pick the same one."""
+    low, high = ephemeral_ports()
+    spans = [(start, end) for start, end in ((_LOWEST, low - 1), (high + 1, 65535))
+             if end >= start]
+    pick = random.SystemRandom()
+    for _ in range(200):
+        start, end = pick.choice(spans) if spans else (_LOWEST, 65535)
+        port = pick.randint(start, end)
+        with socket.socket() as probe:
+            try:
+                probe.bind((HOST, port))
+            except OSError:
+                continue
+        if not port_in_use(port):
+            return port
+    with socket.socket() as probe:  # every try taken: let the kernel choose
         probe.bind((HOST, 0))
         return probe.getsockname()[1]

@@ -65,12 +65,12 @@ def repeatable_table(session, name: str, rows: int, features: int) -> None:
 
 
 def free_port(preferred: int) -> int:
+    from mlsql.local_processes import free_port as any_free_port
+
     with socket.socket() as probe:
         if probe.connect_ex(("127.0.0.1", preferred)) != 0:
             return preferred
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    return any_free_port()
 
 
 def busy_cpu_seconds() -> float:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.kafka_helpers import free_port, run_mlsql
+from mlsql.local_processes import free_port
+from tests.integration.kafka_helpers import run_mlsql
 
 
 @pytest.fixture(scope="module")

@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from mlsql.local_processes import free_port
 from tests.helpers import subprocess_env
-from tests.integration.kafka_helpers import free_port
 
 MLSQL = Path(sys.executable).with_name("mlsql")
 JDBC_SOURCE = Path(__file__).with_name("jdbc") / "JdbcScript.java"

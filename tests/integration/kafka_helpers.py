@@ -18,14 +18,6 @@ EXAMPLE = REPO / "examples" / "fraud" / "streaming"
 MLSQL = Path(sys.executable).with_name("mlsql")
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def run_mlsql(*args: str, **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run([str(MLSQL), *args], env=subprocess_env(), capture_output=True,
                           text=True, timeout=600, **kwargs)

@@ -23,6 +23,7 @@ import pytest
 
 import mlsql
 from mlsql.errors import MlsqlError
+from mlsql.local_processes import free_port
 from tests.helpers import subprocess_env
 from tests.integration.gateway_helpers import (
     run_sql_client_script,
@@ -30,7 +31,7 @@ from tests.integration.gateway_helpers import (
     stop_gateway,
     tableau_rows,
 )
-from tests.integration.kafka_helpers import MLSQL, free_port, wait_for
+from tests.integration.kafka_helpers import MLSQL, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.cluster]
 

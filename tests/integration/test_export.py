@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from mlsql.local_processes import free_port
 from tests.helpers import subprocess_env
-from tests.integration.kafka_helpers import free_port
 
 pytestmark = pytest.mark.slow
 MLSQL = Path(sys.executable).with_name("mlsql")

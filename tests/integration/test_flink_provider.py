@@ -25,8 +25,9 @@ import mlsql
 from mlsql import cli
 from mlsql.errors import MlsqlError
 from mlsql.export import compile_job
+from mlsql.local_processes import free_port
 from tests.helpers import create_csv_table, subprocess_env
-from tests.integration.kafka_helpers import MLSQL, free_port
+from tests.integration.kafka_helpers import MLSQL
 
 pytestmark = [pytest.mark.slow, pytest.mark.cluster]
 
