@@ -17,6 +17,7 @@ from mlsql.gateway.cli import add_commands as add_gateway_commands
 from mlsql.notebook.bars import is_bar, text_bar
 from mlsql.parser import parse_script
 from mlsql.registry import default_registry_path
+from mlsql.templating import parse_variables, render
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,6 +35,10 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+_VAR_HELP = ("a value for the script's {{ NAME }} (repeatable); the script is rendered with "
+             "Jinja only when one is given")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mlsql", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -45,6 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("-i", "--init", type=Path, action="append", default=[], metavar="FILE",
                      help="a script to run first, in the same session (repeatable), as "
                           "Flink's SQL client -i")
+    run.add_argument("--var", dest="variables", action="append", default=[],
+                     metavar="NAME=VALUE", help=_VAR_HELP)
     run.add_argument("-D", dest="defines", action="append", default=[], metavar="KEY=VALUE",
                      help="a Flink or mlsql option for the session (repeatable)")
     run.add_argument("--registry", help=registry_help)
@@ -63,6 +70,8 @@ def _parser() -> argparse.ArgumentParser:
     explain = commands.add_parser(
         "explain", help="print each statement as Flink will run it, with Flink's plan")
     explain.add_argument("file", type=Path)
+    explain.add_argument("--var", dest="variables", action="append", default=[],
+                         metavar="NAME=VALUE", help=_VAR_HELP)
     explain.add_argument("--registry", help=registry_help)
     explain.set_defaults(handler=_explain)
 
@@ -70,6 +79,8 @@ def _parser() -> argparse.ArgumentParser:
         "compile", help="write a plain Flink SQL job (DIR/job.sql) with every ML construct "
                         "rewritten, plus the models and UDFs it needs")
     compile_.add_argument("file", type=Path)
+    compile_.add_argument("--var", dest="variables", action="append", default=[],
+                          metavar="NAME=VALUE", help=_VAR_HELP)
     compile_.add_argument("-o", "--output", type=Path, required=True, metavar="DIR")
     compile_.add_argument("--registry", help=registry_help)
     compile_.add_argument("--predict", choices=PREDICT_CHOICES, default="udf",
@@ -106,10 +117,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace) -> int:
+    variables = parse_variables(args.variables)
     script = sys.stdin.read() if str(args.file) == "-" else _read(args.file)
     # Syntax errors in any file surface before anything runs.
-    statements = [pair for init in args.init for pair in _parse_file(init)]
-    statements += _parse_file(args.file, script)
+    statements = [pair for init in args.init for pair in _parse_file(init, variables=variables)]
+    statements += _parse_file(args.file, script, variables)
     from mlsql.jobs import JobHandle
     from mlsql.session import Session  # starts the JVM: keep --help fast
 
@@ -151,7 +163,7 @@ def _explain(args: argparse.Namespace) -> int:
     from mlsql.export import explain
     from mlsql.session import Session
 
-    script = _read(args.file)
+    script = _render_file(args.file, parse_variables(args.variables))
     parse_script(script)
     sys.stdout.write(explain(Session(args.registry, progress=_progress), script))
     return 0
@@ -161,7 +173,7 @@ def _compile(args: argparse.Namespace) -> int:
     from mlsql.export import compile_job
     from mlsql.session import Session
 
-    script = _read(args.file)
+    script = _render_file(args.file, parse_variables(args.variables))
     parse_script(script)
     job = compile_job(Session(args.registry, progress=_progress), script, args.output,
                       args.predict)
@@ -213,12 +225,18 @@ def _install(args: argparse.Namespace) -> int:
     return 0
 
 
-def _parse_file(path: Path, text: str | None = None) -> list:
+def _parse_file(path: Path, text: str | None = None,
+                variables: dict[str, str] | None = None) -> list:
     """The file's statements; a syntax error names the file when there are several."""
+    script = render(_read(path) if text is None else text, variables or {}, str(path))
     try:
-        return parse_script(_read(path) if text is None else text)
+        return parse_script(script)
     except MlsqlError as error:
         raise MlsqlError(f"{path}: {error}") from None
+
+
+def _render_file(path: Path, variables: dict[str, str]) -> str:
+    return render(_read(path), variables, str(path))
 
 
 def _define(text: str) -> tuple[str, str]:

@@ -82,3 +82,23 @@ def test_errors_go_to_stderr_with_a_nonzero_exit(workdir):
                            "SELECT * FROM ML_PREDICT(TABLE t, MODEL cli_modle)")
     assert unknown.returncode == 1
     assert "did you mean 'cli_model'" in unknown.stderr
+
+
+def test_script_variables_fill_the_sql_and_a_missing_one_stops_it_first(workdir):
+    (workdir / "vars.sql").write_text(
+        "SET 'execution.runtime-mode' = 'batch';\n"
+        "SELECT x * {{ factor }} AS y, '{{ tag }}' AS tag FROM (VALUES (1), (2)) AS t(x)\n"
+        "{% if descending %}ORDER BY y DESC{% endif %};\n")
+    run = _mlsql("run", "vars.sql", "--format", "csv", "--var", "factor=10",
+                 "--var", "tag=a=b", "--var", "descending=yes", cwd=workdir)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["y,tag", "20,a=b", "10,a=b"]
+
+    missing = _mlsql("run", "vars.sql", "--var", "factor=10", cwd=workdir)
+    assert missing.returncode == 1 and missing.stdout == ""
+    assert "vars.sql, line 2: 'tag' is undefined; give it with --var" in missing.stderr
+
+    explained = _mlsql("explain", "vars.sql", "--var", "factor=3", "--var", "tag=t",
+                       "--var", "descending=", cwd=workdir)
+    assert explained.returncode == 0, explained.stderr
+    assert "x * 3 AS y, 't' AS tag" in explained.stdout and "DESC" not in explained.stdout
