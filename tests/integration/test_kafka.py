@@ -21,12 +21,12 @@ import pytest
 
 import mlsql
 from mlsql.errors import FlinkError
+from mlsql.local_processes import free_port
 from tests.helpers import subprocess_env
 from tests.integration.kafka_helpers import (
     EXAMPLE,
     checkpoints,
     example_sql,
-    free_port,
     kill_group,
     mlsql_background,
     read_json,
