@@ -94,11 +94,9 @@ def test_script_variables_fill_the_sql_and_a_missing_one_stops_it_first(workdir)
     assert run.returncode == 0, run.stderr
     assert run.stdout.split() == ["y,tag", "20,a=b", "10,a=b"]
 
-    missing = _mlsql("run", "vars.sql", "--var", "factor=10", cwd=workdir)
-    assert missing.returncode == 1 and missing.stdout == ""
-    assert "vars.sql, line 2: 'tag' is undefined; give it with --var" in missing.stderr
-
-    explained = _mlsql("explain", "vars.sql", "--var", "factor=3", "--var", "tag=t",
-                       "--var", "descending=", cwd=workdir)
-    assert explained.returncode == 0, explained.stderr
-    assert "x * 3 AS y, 't' AS tag" in explained.stdout and "DESC" not in explained.stdout
+    # Rendered before any JVM starts, in every command that reads a script.
+    for command in ("run", "explain", "compile"):
+        extra = ("-o", "job-vars") if command == "compile" else ()
+        missing = _mlsql(command, "vars.sql", *extra, "--var", "factor=10", cwd=workdir)
+        assert missing.returncode == 1 and missing.stdout == "", command
+        assert "vars.sql, line 2: 'tag' is undefined; give it with --var" in missing.stderr
