@@ -35,8 +35,12 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-_VAR_HELP = ("a value for the script's {{ NAME }} (repeatable); the script is rendered with "
-             "Jinja only when one is given")
+def _add_variables(command: argparse.ArgumentParser) -> None:
+    """--var for the commands that read a script (mlsql.templating)."""
+    command.add_argument("--var", dest="variables", action="append", default=[],
+                         metavar="NAME=VALUE",
+                         help="a value for the script's {{ NAME }} (repeatable); the script "
+                              "is rendered with Jinja only when one is given")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -50,8 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("-i", "--init", type=Path, action="append", default=[], metavar="FILE",
                      help="a script to run first, in the same session (repeatable), as "
                           "Flink's SQL client -i")
-    run.add_argument("--var", dest="variables", action="append", default=[],
-                     metavar="NAME=VALUE", help=_VAR_HELP)
+    _add_variables(run)
     run.add_argument("-D", dest="defines", action="append", default=[], metavar="KEY=VALUE",
                      help="a Flink or mlsql option for the session (repeatable)")
     run.add_argument("--registry", help=registry_help)
@@ -70,8 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     explain = commands.add_parser(
         "explain", help="print each statement as Flink will run it, with Flink's plan")
     explain.add_argument("file", type=Path)
-    explain.add_argument("--var", dest="variables", action="append", default=[],
-                         metavar="NAME=VALUE", help=_VAR_HELP)
+    _add_variables(explain)
     explain.add_argument("--registry", help=registry_help)
     explain.set_defaults(handler=_explain)
 
@@ -79,8 +81,7 @@ def _parser() -> argparse.ArgumentParser:
         "compile", help="write a plain Flink SQL job (DIR/job.sql) with every ML construct "
                         "rewritten, plus the models and UDFs it needs")
     compile_.add_argument("file", type=Path)
-    compile_.add_argument("--var", dest="variables", action="append", default=[],
-                          metavar="NAME=VALUE", help=_VAR_HELP)
+    _add_variables(compile_)
     compile_.add_argument("-o", "--output", type=Path, required=True, metavar="DIR")
     compile_.add_argument("--registry", help=registry_help)
     compile_.add_argument("--predict", choices=PREDICT_CHOICES, default="udf",
