@@ -1,5 +1,5 @@
 import sys
 
-from mlsql.cli import main
+from mlsql.cli.main import main
 
 sys.exit(main())

@@ -10,33 +10,30 @@ from typing import Any
 import pandas as pd
 from pyflink.table import ResultKind, Table, TableResult
 
-from mlsql import ir, minicluster, tuning
-from mlsql.cluster import jobs as cluster_jobs
-from mlsql.cluster import remote
-from mlsql.cluster.jobs import ShowJobs, StopJob, job_statement
-from mlsql.cluster.local import default_savepoint_dir
-from mlsql.cluster.rest import Address
+from mlsql import tuning
+from mlsql.core.policy import TRUSTED, SessionPolicy
 from mlsql.errors import MlsqlError
-from mlsql.flink_errors import to_flink_error
-from mlsql.jobs import JobHandle
-from mlsql.kafka.tables import KafkaTables
-from mlsql.lexer import Kind
-from mlsql.parser import parse_script
+from mlsql.frontend.parser import parse_script
+from mlsql.models.registry import Registry, default_registry_path
 from mlsql.planner import manage, train
 from mlsql.planner.context import PlanContext
 from mlsql.planner.import_model import import_model
 from mlsql.planner.rewrite import rewrite
-from mlsql.policy import TRUSTED, SessionPolicy
-from mlsql.registry import Registry, default_registry_path
-from mlsql.runtime import RUNTIME_MODE, FlinkRuntime
-from mlsql.splitter import Statement
+from mlsql.runtime.environment import RUNTIME_MODE, FlinkRuntime, minicluster
+from mlsql.runtime.flink_errors import to_flink_error
+from mlsql.runtime.job_handle import JobHandle
+from mlsql.services.cluster import jobs as cluster_jobs
+from mlsql.services.cluster import remote
+from mlsql.services.cluster.jobs import ShowJobs, StopJob, job_statement
+from mlsql.services.cluster.local import default_savepoint_dir
+from mlsql.services.cluster.rest import Address
+from mlsql.services.kafka.tables import KafkaTables
 from mlsql.streaming import online
+from mlsql.syntax import ir
+from mlsql.syntax.splitter import Statement
+from mlsql.syntax.words import is_job, is_query, leading_word, statement_words
 from mlsql.table_api import training
-from mlsql.training.options import parse_options
-
-_QUERY_WORDS = {"SELECT", "WITH", "VALUES", "(", "TABLE"}
-_JOB_WORDS = {"INSERT", "EXECUTE"}
-
+from mlsql.training.model_options import parse_options
 
 Result = pd.DataFrame | JobHandle | None
 
@@ -48,7 +45,7 @@ class Session:
     `mode`: 'streaming' (Flink's default) or 'batch'; `SET 'execution.runtime-mode'` changes it.
     `progress`: called with a line of text at each step of long work (training).
     `jobmanager`: 'HOST:PORT' of a Flink cluster's REST API: every job is submitted there
-    instead of to the embedded mini-cluster (checked at once; see mlsql.cluster.remote).
+    instead of to the embedded mini-cluster (checked at once; see mlsql.services.cluster.remote).
     `policy`: what the session may import (default: everything; gateway sessions less).
     """
 
@@ -237,24 +234,6 @@ class Session:
         if self.runtime.is_batch or sync:
             job.wait()
         return job
-
-
-def leading_word(statement: Statement, parsed: ir.FlinkStatement) -> str:
-    return parsed.leading_word or statement.tokens[0].text
-
-
-def statement_words(statement: Statement) -> list[str]:
-    """The statement's words and symbols, upper case, comments left out."""
-    return [token.text.upper() for token in statement.tokens
-            if token.kind not in (Kind.HINT, Kind.EOF)]
-
-
-def is_query(word: str) -> bool:
-    return word in _QUERY_WORDS
-
-
-def is_job(word: str) -> bool:
-    return word in _JOB_WORDS
 
 
 def _content(result: TableResult) -> pd.DataFrame | None:

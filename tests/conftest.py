@@ -33,10 +33,10 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(scope="module", autouse=True)
 def no_job_left_running(request):
     """A job that a module leaves running on the worker's shared mini-cluster
-    (mlsql.minicluster) holds its slots and the worker's CPU through every later module:
+    (mlsql.runtime.minicluster) holds its slots and the worker's CPU through every later module:
     cancel it, and warn with the module's name so that the test is fixed."""
     yield
-    from mlsql import minicluster
+    from mlsql.runtime import minicluster
 
     port = minicluster.started_port()
     if port is None:

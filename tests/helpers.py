@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mlsql.flink_dist.home import PYFLINK_PROCESS_VARIABLES
+from mlsql.services.flink_dist.home import PYFLINK_PROCESS_VARIABLES
 
 FLINK_TYPES = {"float64": "DOUBLE", "int64": "BIGINT", "int32": "INT", "object": "STRING",
                "bool": "BOOLEAN"}

@@ -1,4 +1,4 @@
-"""The registry's files on disk, shared by the planner (mlsql.registry) and by the code on
+"""The registry's files on disk, shared by the planner (mlsql.models.registry) and by the code on
 Flink's workers that follows new versions (hot swap) or publishes them (online learning).
 
     <root>/<model>/model.json         identity: id, created_at, default_version

@@ -24,7 +24,7 @@ sys.path.insert(0, str(HERE))
 
 import generate  # noqa: E402
 
-from mlsql.cli import main as mlsql_main  # noqa: E402
+from mlsql.cli.main import main as mlsql_main  # noqa: E402
 
 ALERTS = """
 SET 'execution.runtime-mode' = 'batch';

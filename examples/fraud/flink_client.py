@@ -24,8 +24,8 @@ sys.path.insert(0, str(HERE))
 
 import generate  # noqa: E402
 
-from mlsql.cli import main as mlsql_main  # noqa: E402
-from mlsql.flink_dist.sql_client import sql_client_command  # noqa: E402
+from mlsql.cli.main import main as mlsql_main  # noqa: E402
+from mlsql.services.flink_dist.sql_client import sql_client_command  # noqa: E402
 
 # The client runs a script's INSERT asynchronously and exits when the script ends, which
 # would stop its in-process mini-cluster: wait for the job instead.

@@ -20,7 +20,7 @@ sys.path.insert(0, str(HERE))
 
 import generate  # noqa: E402
 
-from mlsql.cli import main as mlsql_main  # noqa: E402
+from mlsql.cli.main import main as mlsql_main  # noqa: E402
 
 
 def run(registry: str | None, history: int, live: int) -> int:

@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from mlsql.dialect import quote_literal
 from mlsql.errors import MlsqlError
+from mlsql.syntax.dialect import quote_literal
 
 
 class NotCompilable(MlsqlError):

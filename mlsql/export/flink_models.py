@@ -24,13 +24,11 @@ import re
 import shutil
 from pathlib import Path
 
-from mlsql import ir
-from mlsql.dialect import quote_identifier, quote_literal
 from mlsql.errors import MlsqlError, OptionError
 from mlsql.export.plan import PASSED_VERBATIM, PlannedStatement
-from mlsql.flink_errors import to_flink_error
+from mlsql.frontend.parser import parse_script
 from mlsql.jvm.plan import NotJvmScorable, jvm_payload
-from mlsql.parser import parse_script
+from mlsql.models.registry import ModelVersion
 from mlsql.planner.context import table_query
 from mlsql.planner.predict import (
     CONFIG_KEYS,
@@ -40,8 +38,11 @@ from mlsql.planner.predict import (
     resolve_model,
 )
 from mlsql.planner.rewrite import rewrite
-from mlsql.registry import ModelVersion
-from mlsql.session import Session, is_job, is_query, leading_word
+from mlsql.runtime.flink_errors import to_flink_error
+from mlsql.session import Session
+from mlsql.syntax import ir
+from mlsql.syntax.dialect import quote_identifier, quote_literal
+from mlsql.syntax.words import is_job, is_query, leading_word
 from mlsql.transform.apply import has_transform
 
 PROVIDER = "mlsql"

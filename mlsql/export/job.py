@@ -7,19 +7,19 @@ import shutil
 import sys
 from pathlib import Path
 
-from mlsql.dialect import quote_literal
 from mlsql.errors import MlsqlError
 from mlsql.export.flink_models import PREDICT_CHOICES, FlinkModels
 from mlsql.export.plan import plan_script
 from mlsql.feature_functions.text import PYTHON_UDF_FUNCTIONS, UDF_PREFIX
-from mlsql.flink_errors import to_flink_error
-from mlsql.flink_types import to_data_type
+from mlsql.frontend.parser import parse_script
 from mlsql.jvm.build import scorer_jar
 from mlsql.jvm.plan import SCORES_CLASS, SCORES_FUNCTION
-from mlsql.parser import parse_script
+from mlsql.models.registry import ModelVersion
 from mlsql.planner.values import MAX_VALUES_ROWS
-from mlsql.registry import ModelVersion
+from mlsql.runtime.flink_errors import to_flink_error
+from mlsql.runtime.flink_types import to_data_type
 from mlsql.session import Session
+from mlsql.syntax.dialect import quote_literal
 from udfs.predict import VERSION_FIELD
 
 FUNCTIONS_MODULE = "mlsql_job_functions"

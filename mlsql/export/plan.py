@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mlsql import ir
-from mlsql.flink_errors import to_flink_error
-from mlsql.parser import parse_script
-from mlsql.session import Session, is_job, is_query, leading_word
-from mlsql.splitter import Statement
+from mlsql.frontend.parser import parse_script
+from mlsql.runtime.flink_errors import to_flink_error
+from mlsql.session import Session
+from mlsql.syntax import ir
+from mlsql.syntax.splitter import Statement
+from mlsql.syntax.words import is_job, is_query, leading_word
 
 PASSED_VERBATIM = (ir.SetOption, ir.ResetOption, ir.BeginStatementSet, ir.EndStatementSet)
 

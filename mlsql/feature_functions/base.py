@@ -14,10 +14,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from mlsql import ir
 from mlsql.compiler.sql import double
-from mlsql.dialect import quote_literal
 from mlsql.errors import MlsqlError
+from mlsql.syntax import ir
+from mlsql.syntax.dialect import quote_literal
 
 Arguments = Sequence[ir.FeatureArgument]
 SqlOf = Callable[[ir.FeatureArgument], str]  # an argument rendered as Flink SQL

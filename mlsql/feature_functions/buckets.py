@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import itertools
 
-from mlsql import ir
-from mlsql.dialect import quote_literal
 from mlsql.feature_functions.base import (
     Arguments,
     FeatureArgumentError,
@@ -30,6 +28,8 @@ from mlsql.feature_functions.base import (
     is_missing,
     number_text,
 )
+from mlsql.syntax import ir
+from mlsql.syntax.dialect import quote_literal
 
 
 class Bucketize(FeatureFunction):

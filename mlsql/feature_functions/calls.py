@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from mlsql import ir
 from mlsql.errors import SqlSyntaxError
 from mlsql.feature_functions.base import FeatureArgumentError
 from mlsql.feature_functions.registry import FUNCTIONS
-from mlsql.lexer import Kind, Token, tokenize
+from mlsql.syntax import ir
+from mlsql.syntax.lexer import Kind, Token, tokenize
 
 SourceLine = Callable[[int], str]  # line number -> that line of the script
 _NOT_LITERAL = object()

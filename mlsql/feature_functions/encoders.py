@@ -14,8 +14,6 @@ In TRANSFORM, a one-hot column `AS c` expands to `c_1`, ..., `c_n` and `c_other`
 
 from __future__ import annotations
 
-from mlsql import ir
-from mlsql.dialect import quote_literal
 from mlsql.feature_functions.base import (
     Arguments,
     FeatureArgumentError,
@@ -27,6 +25,8 @@ from mlsql.feature_functions.base import (
     Vocabulary,
     array_text,
 )
+from mlsql.syntax import ir
+from mlsql.syntax.dialect import quote_literal
 
 DEFAULT_TOP_K = 32_000
 

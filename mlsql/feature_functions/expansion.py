@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import itertools
 
-from mlsql import ir
 from mlsql.feature_functions.base import (
     Arguments,
     FeatureArgumentError,
@@ -22,6 +21,7 @@ from mlsql.feature_functions.base import (
     as_double,
     number_text,
 )
+from mlsql.syntax import ir
 
 MAX_TERMS = 10_000
 

@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-from mlsql import ir
 from mlsql.feature_functions.base import (
     Arguments,
     FeatureArgumentError,
@@ -18,6 +17,7 @@ from mlsql.feature_functions.base import (
     SqlOf,
 )
 from mlsql.feature_functions.encoders import as_string
+from mlsql.syntax import ir
 from udfs.text import bucket_of
 
 MAX_FEATURES = 4096

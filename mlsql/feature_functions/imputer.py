@@ -10,8 +10,6 @@
 
 from __future__ import annotations
 
-from mlsql import ir
-from mlsql.dialect import quote_literal
 from mlsql.feature_functions.base import (
     Arguments,
     FeatureArgumentError,
@@ -26,6 +24,8 @@ from mlsql.feature_functions.base import (
     number_text,
 )
 from mlsql.feature_functions.encoders import as_string
+from mlsql.syntax import ir
+from mlsql.syntax.dialect import quote_literal
 
 STRATEGIES = ("mean", "median", "most_frequent")
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from mlsql import ir
 from mlsql.feature_functions.base import FeatureArgumentError, SqlOf
 from mlsql.feature_functions.registry import FUNCTIONS
+from mlsql.syntax import ir
 
 
 def render_text(text: str, calls: Sequence[ir.FeatureCall], runtime: Any) -> str:

@@ -13,7 +13,6 @@ spread) gets a divisor of 1, as scikit-learn does, so it scales to 0 (min-max: t
 
 from __future__ import annotations
 
-from mlsql import ir
 from mlsql.feature_functions.base import (
     Arguments,
     FeatureArgumentError,
@@ -26,6 +25,7 @@ from mlsql.feature_functions.base import (
     is_missing,
     number_text,
 )
+from mlsql.syntax import ir
 
 
 class _Scaler(FeatureFunction):

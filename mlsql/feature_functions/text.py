@@ -17,12 +17,9 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Callable
 from typing import Any
 
-from pyflink.table import DataTypes
-from pyflink.table.udf import udf
-
-from mlsql import ir
 from mlsql.feature_functions.base import (
     Arguments,
     FeatureArgumentError,
@@ -35,6 +32,7 @@ from mlsql.feature_functions.base import (
     number_text,
 )
 from mlsql.feature_functions.hashing import MAX_FEATURES
+from mlsql.syntax import ir
 from udfs.text import HashingTfFunction, NGramsFunction
 
 # The feature functions that run as pandas UDFs (no SQL form).
@@ -55,12 +53,13 @@ class Tokenize(FeatureFunction):
         return f"SPLIT(REGEXP_REPLACE(TRIM(LOWER({text})), '\\s+', ' '), ' ')"
 
 
-def _register(runtime: Any, kind: str, settings: str, build) -> str:
+def _register(runtime: Any, kind: str, settings: str, function: Callable[..., Any],
+              result_type: str) -> str:
     if runtime is None:
         raise FeatureArgumentError(f"ML_{kind.upper()} runs as a Python UDF, which needs a "
                                    "session", ir.Position(1, 1))
     name = f"{UDF_PREFIX}{kind}_{hashlib.sha1(settings.encode()).hexdigest()[:10]}"
-    runtime.ensure_function(name, build)
+    runtime.ensure_pandas_function(name, function, result_type)
     return name
 
 
@@ -76,9 +75,8 @@ class NGrams(FeatureFunction):
 
     def render(self, args: Arguments, params: Params, sql_of: SqlOf, runtime: Any) -> str:
         n, separator = params["n"], params["separator"]
-        name = _register(runtime, "ngrams", f"{n}|{separator}", lambda: udf(
-            NGramsFunction(n, separator), result_type=DataTypes.ARRAY(DataTypes.STRING()),
-            func_type="pandas"))
+        name = _register(runtime, "ngrams", f"{n}|{separator}", NGramsFunction(n, separator),
+                         "ARRAY<STRING>")
         return f"{name}({sql_of(args[0])})"
 
 
@@ -97,9 +95,8 @@ class HashingTf(FeatureFunction):
 
     def render(self, args: Arguments, params: Params, sql_of: SqlOf, runtime: Any) -> str:
         buckets = params["buckets"]
-        name = _register(runtime, "hashing_tf", str(buckets), lambda: udf(
-            HashingTfFunction(buckets), result_type=DataTypes.ARRAY(DataTypes.DOUBLE()),
-            func_type="pandas"))
+        name = _register(runtime, "hashing_tf", str(buckets), HashingTfFunction(buckets),
+                         "ARRAY<DOUBLE>")
         return f"{name}({sql_of(args[0])})"
 
     def width(self, params: Params) -> list[int]:

@@ -17,7 +17,7 @@ import pandas as pd
 from pyflink.java_gateway import get_gateway
 from pyflink.table import TableResult
 
-from mlsql.jobs import JobHandle
+from mlsql.runtime.job_handle import JobHandle
 
 _ALL_ROWS = 2**31 - 1
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mlsql.flink_dist import FlinkDist
+from mlsql.core.policy import SessionPolicy
 from mlsql.gateway.server import make_server
 from mlsql.gateway.sessions import Sessions
 from mlsql.gateway.worker import SessionSpec
-from mlsql.jars.resolve import resolve
-from mlsql.policy import SessionPolicy
+from mlsql.services.flink_dist import FlinkDist
+from mlsql.services.jars.resolve import resolve
 
 
 @dataclass

@@ -17,9 +17,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from mlsql.flink_dist import flink_version
 from mlsql.gateway.errors import RestError, bad_request, not_found, service_error
 from mlsql.gateway.sessions import Sessions
+from mlsql.services.flink_dist import flink_version
 
 API_VERSIONS = ("V1", "V2", "V3", "V4")
 _VERSION_PREFIX = re.compile(r"^/(v\d+)(/.*)$", re.IGNORECASE)

@@ -4,8 +4,9 @@ Each session gets its own process (and so its own JVM and embedded mini-cluster,
 client of `--jobmanager`): one session's crash, hang or memory cannot reach another's, and a
 session runs statements exactly as `mlsql run` does. Inside, one thread makes every call into
 Flink (py4j gives each Python thread its own JVM thread, and Flink's planner works only on
-the thread it was set up on: see mlsql/jobs.py); a second thread answers the gateway at once
-(status, "not ready yet", configuration) while a long statement such as a training runs.
+the thread it was set up on: see mlsql/runtime/job_handle.py); a second thread answers
+the gateway at once (status, "not ready yet", configuration) while a long statement such as
+a training runs.
 """
 
 from __future__ import annotations
@@ -23,10 +24,10 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
-from mlsql import ir
+from mlsql.core.policy import SessionPolicy
+from mlsql.frontend.parser import ML_FUNCTIONS
 from mlsql.gateway.errors import RestError, service_error
-from mlsql.parser import ML_FUNCTIONS
-from mlsql.policy import SessionPolicy
+from mlsql.syntax import ir
 
 # Client properties (from the SQL client's or JDBC driver's own configuration) that a session
 # applies; deployment settings such as execution.target or rest.* stay the gateway's.
@@ -218,9 +219,9 @@ class SessionWorker:
     # -- the Flink thread ----------------------------------------------------------------
 
     def _execute(self, operation: Operation) -> None:
+        from mlsql.frontend.parser import parse_script
         from mlsql.gateway.results import fetcher_for
-        from mlsql.parser import parse_script
-        from mlsql.session import is_query, leading_word
+        from mlsql.syntax.words import is_query, leading_word
 
         try:
             result, query = None, False
@@ -261,7 +262,7 @@ def _close_fetcher(operation: Operation) -> None:
 
 
 # The SQL client's Tab: mlsql's statements, common Flink ones, and every ML function the
-# parser knows (mlsql.parser.ML_FUNCTIONS, so a new function completes without a change here).
+# parser knows (mlsql.frontend.parser.ML_FUNCTIONS: a new function completes unchanged here).
 _KEYWORDS = (
     "CREATE MODEL", "CREATE TABLE", "CREATE VIEW", "CREATE TEMPORARY VIEW", "DESCRIBE MODEL",
     "DROP MODEL", "ALTER MODEL", "SHOW MODELS", "SHOW TABLES", "SHOW JOBS",

@@ -20,8 +20,8 @@ import zipfile
 from pathlib import Path
 
 from mlsql.errors import MlsqlError
-from mlsql.flink_dist.home import flink_version, pyflink_home
-from mlsql.jars.resolve import cache_root
+from mlsql.services.flink_dist.home import flink_version, pyflink_home
+from mlsql.services.jars.resolve import cache_root
 
 SOURCES = Path(__file__).with_name("src")
 RESOURCES = Path(__file__).with_name("resources")

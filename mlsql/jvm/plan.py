@@ -17,10 +17,10 @@ import json
 from typing import Any
 
 from mlsql.compiler.sql import first_best, typed_literal
-from mlsql.dialect import quote_identifier, quote_literal
 from mlsql.errors import MlsqlError
 from mlsql.jvm.build import scorer_jar
-from mlsql.registry import ModelVersion
+from mlsql.models.registry import ModelVersion
+from mlsql.syntax.dialect import quote_identifier, quote_literal
 from udfs.predictors import PREDICTOR_FILE
 
 # predictor.json's algorithms the Java scorer reads (io.mlsql.scoring.ScoredModel).

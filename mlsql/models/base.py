@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mlsql.models.option import Option
+from mlsql.models.option_spec import Option
 from udfs import features
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ Rows = tuple[np.ndarray, np.ndarray | None]  # encoded features, labels
 @dataclass(frozen=True)
 class FitRequest:
     """Everything a fit gets. `y` holds the label values as extracted (classifiers map them
-    to codes with mlsql.models.labels.class_codes); `directory` is the version directory a
+    to codes with mlsql.models.classes.class_codes); `directory` is the version directory a
     fit writes its model files into (no pickle: JSON, text or .npy read with
     allow_pickle=False); `evaluation` the held-out rows, or None."""
 

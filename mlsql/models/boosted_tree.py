@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from mlsql.core.progress import Step
 from mlsql.models.base import (
     CLASSIFICATION,
     REGRESSION,
@@ -16,9 +17,8 @@ from mlsql.models.base import (
     Fitted,
     ModelType,
 )
-from mlsql.models.labels import class_codes, known_targets, targets
-from mlsql.models.option import Option, non_negative_float, positive_int
-from mlsql.progress import Step
+from mlsql.models.classes import class_codes, known_targets, targets
+from mlsql.models.option_spec import Option, non_negative_float, positive_int
 from udfs import features
 
 BOOSTER_FILE = "model.txt"

@@ -10,7 +10,7 @@ from mlsql.compiler.sql import CompiledModel, NotCompilable
 from mlsql.errors import OptionError
 from mlsql.models import model_type as find_model_type
 from mlsql.models.base import CompileRequest
-from mlsql.registry import ModelVersion
+from mlsql.models.registry import ModelVersion
 from udfs.predictors import PREDICTOR_FILE
 
 __all__ = ["DEFAULT_MAX_TREE_NODES", "NotCompilable", "compile_model"]

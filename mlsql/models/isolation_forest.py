@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from mlsql.core.progress import Step
 from mlsql.models import _tree_sql
 from mlsql.models.base import ANOMALY, CompileRequest, FitRequest, Fitted, ModelType
-from mlsql.models.option import Option, positive_int, unit_interval
-from mlsql.progress import Step
+from mlsql.models.option_spec import Option, positive_int, unit_interval
 from udfs import features
 from udfs.models.tree_arrays import average_path_length, from_sklearn, node_depths
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from mlsql.errors import TrainingError
 from mlsql.models.base import CLUSTERING, CompileRequest, FitRequest, Fitted, ModelType
-from mlsql.models.option import DISTRIBUTABLE, Option, positive_int
+from mlsql.models.option_spec import DISTRIBUTABLE, Option, positive_int
 
 
 def fit_kmeans(request: FitRequest) -> Fitted:

@@ -10,8 +10,8 @@ import numpy as np
 
 from mlsql.errors import TrainingError
 from mlsql.models.base import CLASSIFICATION, REGRESSION, FitRequest, Fitted, ModelType
-from mlsql.models.labels import class_codes
-from mlsql.models.option import Option, choice, positive_int
+from mlsql.models.classes import class_codes
+from mlsql.models.option_spec import Option, choice, positive_int
 
 ALGORITHM = "knn"
 ROWS_FILE = "knn_rows.npy"

@@ -16,8 +16,8 @@ from mlsql.models.base import (
     Fitted,
     ModelType,
 )
-from mlsql.models.labels import class_codes
-from mlsql.models.option import (
+from mlsql.models.classes import class_codes
+from mlsql.models.option_spec import (
     DISTRIBUTABLE,
     Option,
     class_weight,

@@ -17,10 +17,10 @@ from typing import Any
 
 import numpy as np
 
+from mlsql.core.progress import Step
 from mlsql.models.base import CLASSIFICATION, CompileRequest, FitRequest, Fitted, ModelType
-from mlsql.models.labels import class_codes
-from mlsql.models.option import Option, choice, class_weight, positive_float, positive_int
-from mlsql.progress import Step
+from mlsql.models.classes import class_codes
+from mlsql.models.option_spec import Option, choice, class_weight, positive_float, positive_int
 
 ALGORITHM = "linear_svc"
 _SCALE_BOUNDS = (-12.0, 12.0)  # log of the probability scale

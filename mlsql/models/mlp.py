@@ -13,10 +13,16 @@ import warnings
 
 import numpy as np
 
+from mlsql.core.progress import Step
 from mlsql.models.base import CLASSIFICATION, REGRESSION, FitRequest, Fitted, ModelType
-from mlsql.models.labels import class_codes
-from mlsql.models.option import Option, choice, non_negative_float, positive_float, positive_int
-from mlsql.progress import Step
+from mlsql.models.classes import class_codes
+from mlsql.models.option_spec import (
+    Option,
+    choice,
+    non_negative_float,
+    positive_float,
+    positive_int,
+)
 
 ALGORITHM = "mlp"
 MAX_LAYERS = 16

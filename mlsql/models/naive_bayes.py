@@ -14,8 +14,8 @@ import numpy as np
 
 from mlsql.errors import TrainingError
 from mlsql.models.base import CLASSIFICATION, CompileRequest, FitRequest, Fitted, ModelType
-from mlsql.models.labels import class_codes
-from mlsql.models.option import Option, non_negative_float
+from mlsql.models.classes import class_codes
+from mlsql.models.option_spec import Option, non_negative_float
 
 ALGORITHM = "gaussian_nb"
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from mlsql.models.base import CLASSIFICATION, CLUSTERING, REGRESSION, ModelType
 from mlsql.models.kmeans import compile_kmeans
 from mlsql.models.linear import compile_linear
-from mlsql.models.option import (
+from mlsql.models.option_spec import (
     ONLINE,
     Option,
     decay,

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from mlsql.core.progress import Step
 from mlsql.models import _tree_sql
 from mlsql.models.base import (
     CLASSIFICATION,
@@ -27,9 +28,8 @@ from mlsql.models.base import (
     Fitted,
     ModelType,
 )
-from mlsql.models.labels import class_codes, known_targets, targets
-from mlsql.models.option import Option, class_weight, positive_int, unit_interval
-from mlsql.progress import Step
+from mlsql.models.classes import class_codes, known_targets, targets
+from mlsql.models.option_spec import Option, class_weight, positive_int, unit_interval
 from udfs import features
 from udfs.models.tree_arrays import from_sklearn
 

@@ -12,10 +12,10 @@ from typing import Any
 
 import numpy as np
 
+from mlsql.core.progress import Step
 from mlsql.models.base import CLASSIFICATION, REGRESSION, FitRequest, Fitted, ModelType
-from mlsql.models.labels import class_codes, known_targets, targets
-from mlsql.models.option import Option, non_negative_float, positive_int, unit_interval
-from mlsql.progress import Step
+from mlsql.models.classes import class_codes, known_targets, targets
+from mlsql.models.option_spec import Option, non_negative_float, positive_int, unit_interval
 from udfs import features
 
 MODEL_FILE = "model.json"

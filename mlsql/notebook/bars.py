@@ -1,11 +1,11 @@
-"""Progress bars drawn from `mlsql.progress.Step`s, as text (terminals, plain outputs) and
+"""Progress bars drawn from `mlsql.core.progress.Step`s, as text (terminals, plain outputs) and
 as HTML (notebooks: a native <progress> element, no JavaScript)."""
 
 from __future__ import annotations
 
 import html
 
-from mlsql.progress import Step
+from mlsql.core.progress import Step
 
 WIDTH = 30
 

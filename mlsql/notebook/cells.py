@@ -11,18 +11,19 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from mlsql import ir
 from mlsql.errors import MlsqlError, SqlSyntaxError
-from mlsql.jobs import JobHandle
+from mlsql.frontend.parser import parse_script
 from mlsql.notebook import kernel
 from mlsql.notebook.params import bind_placeholders
 from mlsql.notebook.progress import elapsed
 from mlsql.notebook.streams import preview
 from mlsql.notebook.tables import ResultFrame, frame_html, frame_text, result_frame
-from mlsql.parser import parse_script
 from mlsql.planner.bounded import is_bounded
-from mlsql.session import Session, is_query, leading_word
-from mlsql.splitter import Statement
+from mlsql.runtime.job_handle import JobHandle
+from mlsql.session import Session
+from mlsql.syntax import ir
+from mlsql.syntax.splitter import Statement
+from mlsql.syntax.words import is_query, leading_word
 
 CellResult = ResultFrame | JobHandle | None
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 
-from mlsql.jobs import JobHandle
 from mlsql.notebook.cells import CellError, CellResult, parse_line, run_cell
+from mlsql.runtime.job_handle import JobHandle
 
 USAGE = """%%mlsql [--registry DIR] [-o NAME] [--limit N] [--timeout S] [--no-plot]
 <statements; :name binds the Python variable name as a SQL literal>

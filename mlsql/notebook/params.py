@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mlsql.errors import SqlSyntaxError
-from mlsql.lexer import Kind, Token, tokenize
+from mlsql.syntax.lexer import Kind, Token, tokenize
 
 # A literal glued to a word or quote beside it could read as one token with it (E'..',
 # U&'..', 'a''b').

@@ -5,7 +5,7 @@ Every output carries text/plain beside its HTML, so a notebook viewed where no J
 runs (an export, CI's nbclient) still reads: bars are native <progress> elements updated in
 place through display ids. The elapsed-time ticker is the only thread here, and it only
 updates a display: every call into Flink stays on the kernel's main thread (see
-mlsql/jobs.py for why).
+mlsql/runtime/job_handle.py for why).
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """A bounded, live preview of a streaming query, so a cell never blocks forever.
 
 Rows are read on the kernel's main thread from the query's own TableResult iterator (every
-call into Flink stays on that thread: see mlsql/jobs.py). The iterator blocks while no row
-comes, so the time limit is enforced in the JVM: a timer there cancels the job at the
+call into Flink stays on that thread: see mlsql/runtime/job_handle.py). The iterator blocks
+while no row comes, so the time limit is enforced in the JVM: a timer there cancels the job at the
 deadline, the blocked read then fails and the preview ends. (A Python timer would need a
 second thread calling Flink; Flink's gateway ResultFetcher, which mlsql's gateway pages with,
 lives in a jar PyFlink does not ship.) The job is cancelled when the preview ends by the
@@ -23,7 +23,7 @@ from pyflink.common import RowKind
 from pyflink.java_gateway import get_gateway
 from pyflink.table import TableResult
 
-from mlsql.flink_errors import to_flink_error
+from mlsql.runtime.flink_errors import to_flink_error
 
 REDRAW_EVERY_S = 0.5
 

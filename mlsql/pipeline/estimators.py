@@ -13,7 +13,7 @@ from mlsql.errors import OptionError
 from mlsql.models import model_types
 from mlsql.models.base import UNSUPERVISED
 from mlsql.table_api.training import option_texts
-from mlsql.training.options import parse_options
+from mlsql.training.model_options import parse_options
 
 # Flink ML's (or scikit-learn's) class name where the type name does not camel-case to it.
 _CLASS_NAMES = {

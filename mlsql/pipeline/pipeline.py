@@ -18,8 +18,6 @@ from typing import TYPE_CHECKING, Any
 
 from pyflink.table import Table
 
-from mlsql import ir
-from mlsql.dialect import quote_identifier
 from mlsql.errors import (
     MlsqlError,
     ModelNotFoundError,
@@ -28,13 +26,15 @@ from mlsql.errors import (
     did_you_mean,
 )
 from mlsql.feature_functions.calls import parse_expression
-from mlsql.flink_types import table_columns
-from mlsql.jobs import JobHandle
-from mlsql.lexer import Kind, tokenize
-from mlsql.parser import model_ref_option
+from mlsql.frontend.parser import model_ref_option
+from mlsql.models.registry import ModelVersion, Registry, default_registry_path
 from mlsql.pipeline.estimators import Estimator
 from mlsql.pipeline.stages import FITTED_CALL, SQLTransformer, Stage
-from mlsql.registry import ModelVersion, Registry, default_registry_path
+from mlsql.runtime.flink_types import table_columns
+from mlsql.runtime.job_handle import JobHandle
+from mlsql.syntax import ir
+from mlsql.syntax.dialect import quote_identifier
+from mlsql.syntax.lexer import Kind, tokenize
 from mlsql.table_api.binding import planned_query, session_of, table_views
 from mlsql.table_api.functions import ml_predict
 from mlsql.table_api.training import create_model_sql

@@ -16,9 +16,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from mlsql.dialect import quote_literal
 from mlsql.errors import OptionError
 from mlsql.feature_functions.encoders import DEFAULT_TOP_K
+from mlsql.syntax.dialect import quote_literal
 
 FITTED_CALL = re.compile(r"\bOVER\s*\(\s*\)", re.IGNORECASE)  # a call fitted at training
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pyflink.java_gateway import get_gateway
 
-from mlsql.runtime import FlinkRuntime
+from mlsql.runtime.environment import FlinkRuntime
 
 _SOURCES = ("SourceTransformation", "LegacySourceTransformation")
 

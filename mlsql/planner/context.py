@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from mlsql.flink_errors import to_flink_error
-from mlsql.flink_types import Column, table_columns
-from mlsql.ir import Position
-from mlsql.policy import TRUSTED, SessionPolicy
-from mlsql.registry import ModelVersion, Registry
-from mlsql.runtime import FlinkRuntime
+from mlsql.core.policy import TRUSTED, SessionPolicy
+from mlsql.models.registry import ModelVersion, Registry
+from mlsql.runtime.environment import FlinkRuntime
+from mlsql.runtime.flink_errors import to_flink_error
+from mlsql.runtime.flink_types import Column, table_columns
+from mlsql.syntax.ir import Position
 
 
 @dataclass

@@ -20,13 +20,13 @@ from typing import Any
 
 import numpy as np
 
-from mlsql import ir
 from mlsql.errors import SchemaError
+from mlsql.models.registry import ModelVersion
 from mlsql.planner.context import PlanContext
 from mlsql.planner.evaluate import LabelledRows, labelled_rows
 from mlsql.planner.predict import resolve_model
 from mlsql.planner.values import table_subquery
-from mlsql.registry import ModelVersion
+from mlsql.syntax import ir
 from udfs import diagnostics
 from udfs.predictors import PREDICTOR_FILE
 

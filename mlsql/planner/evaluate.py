@@ -16,18 +16,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mlsql import ir
 from mlsql.compiler.sql import double
-from mlsql.dialect import quote_identifier
 from mlsql.errors import SchemaError, did_you_mean
-from mlsql.flink_types import Column, normalize_label_type
 from mlsql.models.base import ANOMALY
+from mlsql.models.registry import ModelVersion
 from mlsql.planner.bounded import is_bounded
 from mlsql.planner.context import PlanContext, table_query
 from mlsql.planner.predict import bind_inputs, resolve_model, transformed_source
-from mlsql.registry import ModelVersion
+from mlsql.runtime.flink_types import Column, normalize_label_type
+from mlsql.syntax import ir
+from mlsql.syntax.dialect import quote_identifier
 from mlsql.training.extract import extract
-from mlsql.training.labels import label_expression, label_values
+from mlsql.training.label_column import label_expression, label_values
 from udfs.metrics import evaluate
 from udfs.predictors import Predictor, load_predictor
 

@@ -17,10 +17,8 @@ import json
 from pyflink.table import DataTypes
 from pyflink.table.udf import udf
 
-from mlsql import ir
-from mlsql.dialect import quote_identifier
 from mlsql.errors import SchemaError
-from mlsql.flink_types import to_data_type
+from mlsql.models.registry import ModelVersion
 from mlsql.planner.context import PlanContext
 from mlsql.planner.predict import (
     bind_inputs,
@@ -30,7 +28,9 @@ from mlsql.planner.predict import (
     transformed_source,
     udf_subquery,
 )
-from mlsql.registry import ModelVersion
+from mlsql.runtime.flink_types import to_data_type
+from mlsql.syntax import ir
+from mlsql.syntax.dialect import quote_identifier
 from udfs.explain import EXPLAINABLE, ModelExplainFunction, explanation_columns
 from udfs.predictors import PREDICTOR_FILE
 

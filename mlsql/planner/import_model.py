@@ -11,10 +11,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlsql import ir
 from mlsql.errors import MlsqlError, OptionError, SchemaError, did_you_mean
-from mlsql.flink_types import NUMERIC_ROOTS, STRING_ROOTS, to_data_type
-from mlsql.registry import METADATA_FILE, now_iso
+from mlsql.models.registry import METADATA_FILE, now_iso
+from mlsql.runtime.flink_types import NUMERIC_ROOTS, STRING_ROOTS, to_data_type
+from mlsql.syntax import ir
 from mlsql.version import __version__
 from udfs.predictors import PREDICTOR_FILE, ImportedPredictor
 

@@ -6,12 +6,12 @@ import json
 
 import pandas as pd
 
-from mlsql import ir
-from mlsql.dialect import quote_identifier, quote_literal
 from mlsql.errors import ModelNotFoundError, OptionError, did_you_mean
+from mlsql.models.registry import Registry
 from mlsql.planner.context import PlanContext
 from mlsql.planner.predict import resolve_model
-from mlsql.registry import Registry
+from mlsql.syntax import ir
+from mlsql.syntax.dialect import quote_identifier, quote_literal
 
 ALTERABLE = ("default_version",)
 

@@ -20,12 +20,12 @@ from typing import Any
 
 import numpy as np
 
-from mlsql import ir
 from mlsql.errors import MlsqlError
+from mlsql.models.registry import ModelVersion
 from mlsql.planner.context import PlanContext
 from mlsql.planner.predict import resolve_model
 from mlsql.planner.values import table_subquery
-from mlsql.registry import ModelVersion
+from mlsql.syntax import ir
 from mlsql.training.history import LOSS_METRIC
 from udfs import features
 from udfs.predictors import PREDICTOR_FILE

@@ -33,18 +33,18 @@ from pyflink.table import DataTypes
 from pyflink.table.types import DataType
 from pyflink.table.udf import udf
 
-from mlsql import ir
 from mlsql.compiler.sql import BARRIER, CompiledModel
-from mlsql.dialect import quote_identifier
-from mlsql.durations import parse_duration
+from mlsql.core.durations import parse_duration
 from mlsql.errors import MlsqlError, OptionError, SchemaError, did_you_mean, with_position
-from mlsql.flink_types import Column, extraction_expression, to_data_type
+from mlsql.frontend.parser import model_ref_option
 from mlsql.jvm.build import JvmUnavailable
 from mlsql.jvm.plan import TREE_MODEL_TYPES, NotJvmScorable, jvm_subquery
 from mlsql.models.compile import DEFAULT_MAX_TREE_NODES, NotCompilable, compile_model
-from mlsql.parser import model_ref_option
+from mlsql.models.registry import ModelVersion
 from mlsql.planner.context import PlanContext
-from mlsql.registry import ModelVersion
+from mlsql.runtime.flink_types import Column, extraction_expression, to_data_type
+from mlsql.syntax import ir
+from mlsql.syntax.dialect import quote_identifier
 from mlsql.transform.apply import apply_transform, has_transform
 from udfs.predict import VERSION_FIELD, FollowVersions, ModelPredictFunction
 

@@ -3,7 +3,6 @@ other bytes untouched."""
 
 from __future__ import annotations
 
-from mlsql import ir
 from mlsql.feature_functions.render import render_call
 from mlsql.planner.context import PlanContext
 from mlsql.planner.diagnostics import diagnostics_subquery
@@ -12,6 +11,7 @@ from mlsql.planner.explain import explain_subquery
 from mlsql.planner.model_info import feature_importance_subquery, training_info_subquery
 from mlsql.planner.predict import predict_subquery
 from mlsql.planner.trials import trial_info_subquery
+from mlsql.syntax import ir
 
 _ANALYSES = {
     ir.FEATURE_IMPORTANCE: feature_importance_subquery,

@@ -9,25 +9,26 @@ from typing import Any
 
 import pandas as pd
 
-from mlsql import ir, tuning
-from mlsql.dialect import quote_identifier
+from mlsql import tuning
 from mlsql.errors import SchemaError, did_you_mean
-from mlsql.flink_types import (
+from mlsql.models.registry import METADATA_FILE, check_model_name, now_iso
+from mlsql.planner.context import PlanContext
+from mlsql.planner.rewrite import rewrite
+from mlsql.runtime.flink_types import (
     CLASS_LABEL_TYPES,
     NUMERIC_ROOTS,
     Column,
     extraction_expression,
     normalize_label_type,
 )
-from mlsql.planner.context import PlanContext
-from mlsql.planner.rewrite import rewrite
-from mlsql.registry import METADATA_FILE, check_model_name, now_iso
+from mlsql.syntax import ir
+from mlsql.syntax.dialect import quote_identifier
 from mlsql.training import algorithms, distributed
 from mlsql.training.extract import TooManyRows, extract
 from mlsql.training.fit import DISTRIBUTED, SINGLE, Fit
 from mlsql.training.history import LOSS_METRIC, History
-from mlsql.training.labels import label_expression, label_values
-from mlsql.training.options import (
+from mlsql.training.label_column import label_expression, label_values
+from mlsql.training.model_options import (
     ANOMALY,
     CLASSIFICATION,
     CLUSTERING,

@@ -13,11 +13,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from mlsql import ir
 from mlsql.errors import MlsqlError
 from mlsql.planner.context import PlanContext
 from mlsql.planner.predict import resolve_model
 from mlsql.planner.values import table_subquery
+from mlsql.syntax import ir
 from mlsql.tuning.plan import TASK_METRICS
 from mlsql.tuning.records import TrialRecord
 

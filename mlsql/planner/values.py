@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from mlsql.compiler.sql import double
-from mlsql.dialect import quote_identifier, quote_literal
+from mlsql.syntax.dialect import quote_identifier, quote_literal
 
 if TYPE_CHECKING:
     from mlsql.planner.context import PlanContext

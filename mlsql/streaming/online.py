@@ -26,17 +26,17 @@ from typing import Any
 import numpy as np
 from pyflink.table.udf import udaf
 
-from mlsql import ir
-from mlsql.dialect import quote_identifier
 from mlsql.errors import MlsqlError, OptionError, SchemaError, did_you_mean
-from mlsql.flink_types import Column, extraction_expression
-from mlsql.jobs import JobHandle
+from mlsql.frontend.parser import model_ref_option
 from mlsql.models.base import CLASSIFICATION, CLUSTERING, REGRESSION, ModelType
-from mlsql.parser import model_ref_option
+from mlsql.models.registry import ModelVersion, check_model_name
 from mlsql.planner.context import PlanContext
 from mlsql.planner.rewrite import rewrite
 from mlsql.planner.train import ColumnPlan, model_outputs, plan_columns
-from mlsql.registry import ModelVersion, check_model_name
+from mlsql.runtime.flink_types import Column, extraction_expression
+from mlsql.runtime.job_handle import JobHandle
+from mlsql.syntax import ir
+from mlsql.syntax.dialect import quote_identifier
 from mlsql.version import __version__
 from udfs import features
 from udfs.online.learners import KMeansLearner, LinearLearner, RunningMoments

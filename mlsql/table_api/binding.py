@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING
 
 from pyflink.table import Table
 
-from mlsql import ir
-from mlsql.dialect import quote_identifier
 from mlsql.errors import MlsqlError, SqlSyntaxError
-from mlsql.flink_errors import to_flink_error
-from mlsql.parser import parse_one
+from mlsql.frontend.parser import parse_one
+from mlsql.runtime.flink_errors import to_flink_error
+from mlsql.syntax import ir
+from mlsql.syntax.dialect import quote_identifier
 
 if TYPE_CHECKING:
     from mlsql.session import Session

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 
 from pyflink.table import Table
 
-from mlsql.dialect import quote_identifier, quote_literal
 from mlsql.errors import MlsqlError
 from mlsql.planner.predict import EXECUTION_CHOICES
+from mlsql.syntax.dialect import quote_identifier, quote_literal
 from mlsql.table_api.binding import planned_query, session_of, table_views
 
 if TYPE_CHECKING:

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING
 import pandas as pd
 from pyflink.table import Table
 
-from mlsql.dialect import quote_identifier, quote_literal
 from mlsql.errors import MlsqlError, OptionError
-from mlsql.jobs import JobHandle
+from mlsql.runtime.job_handle import JobHandle
+from mlsql.syntax.dialect import quote_identifier, quote_literal
 from mlsql.table_api.binding import session_of, table_views
 
 if TYPE_CHECKING:

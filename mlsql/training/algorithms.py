@@ -16,7 +16,7 @@ import numpy as np
 from mlsql.errors import TrainingError
 from mlsql.models import model_type as find_model_type
 from mlsql.models.base import FitRequest, Fitted, Rows
-from mlsql.models.labels import class_codes
+from mlsql.models.classes import class_codes
 from mlsql.training.history import History
 
 __all__ = ["Fitted", "Rows", "class_codes", "encoding_for", "fit"]

@@ -20,12 +20,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
-from mlsql.dialect import quote_identifier, quote_literal
+from mlsql.core.progress import Step
 from mlsql.errors import SchemaError
-from mlsql.flink_types import Column, table_columns
-from mlsql.jobs import JobHandle
-from mlsql.progress import Step
-from mlsql.runtime import FlinkRuntime
+from mlsql.runtime.environment import FlinkRuntime
+from mlsql.runtime.flink_types import Column, table_columns
+from mlsql.runtime.job_handle import JobHandle
+from mlsql.syntax.dialect import quote_identifier, quote_literal
 
 _POLL_SECONDS = 1.0
 _TASK = "extract"

@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from mlsql.dialect import quote_identifier
 from mlsql.errors import SchemaError, did_you_mean
-from mlsql.flink_types import Column
-from mlsql.registry import ModelVersion
+from mlsql.models.registry import ModelVersion
+from mlsql.runtime.flink_types import Column
+from mlsql.syntax.dialect import quote_identifier
 from mlsql.transform.document import output_columns
 
 PREFIX = "__mlsql_transform_"

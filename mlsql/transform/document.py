@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlsql import ir
 from mlsql.feature_functions.calls import parse_expression
 from mlsql.feature_functions.render import expanded, render_text
-from mlsql.lexer import Kind, tokenize
+from mlsql.syntax import ir
+from mlsql.syntax.lexer import Kind, tokenize
 
 FORMAT = 1
 

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from mlsql import ir
-from mlsql.dialect import quote_identifier
 from mlsql.errors import SchemaError, did_you_mean
 from mlsql.feature_functions.base import FitRequest, FitResult
 from mlsql.feature_functions.registry import FUNCTIONS
 from mlsql.feature_functions.render import sql_of
+from mlsql.syntax import ir
+from mlsql.syntax.dialect import quote_identifier
 from mlsql.training.extract import fetch
 from mlsql.transform.document import FORMAT, columns_read, item_document, output_columns
 

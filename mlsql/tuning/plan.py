@@ -16,7 +16,7 @@ from typing import Any
 
 from mlsql.errors import OptionError
 from mlsql.models.base import CLASSIFICATION, CLUSTERING, REGRESSION, ModelType
-from mlsql.models.option import DISTRIBUTABLE, ONLINE
+from mlsql.models.option_spec import DISTRIBUTABLE, ONLINE
 from mlsql.tuning.space import Hyperparameter, is_space, parse_spaces
 
 NUM_TRIALS = "num_trials"

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import IO, Any
 
-from mlsql.flink_dist.home import PYFLINK_PROCESS_VARIABLES
+from mlsql.services.flink_dist.home import PYFLINK_PROCESS_VARIABLES
 
 _PYFLINK_WORKER_VARIABLES = ("_PYTHON_WORKING_DIR", "PYTHONPATH", "BOOT_LOG_DIR")
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlsql.errors import OptionError
-from mlsql.models.option import Option, kind
+from mlsql.models.option_spec import Option, kind
 
 _RANGE = re.compile(r"^\s*HPARAM_RANGE\s*\((.*)\)\s*$", re.IGNORECASE | re.DOTALL)
 _CANDIDATES = re.compile(r"^\s*HPARAM_CANDIDATES\s*\(\s*\[(.*)\]\s*\)\s*$",

@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 
+from mlsql.core.progress import Step
 from mlsql.errors import TrainingError
 from mlsql.models.base import CLASSIFICATION, ModelType
-from mlsql.progress import Step
 from mlsql.tuning.plan import GRID, RANDOM, TuningPlan, direction
 from mlsql.tuning.pool import TrialPool
 from mlsql.tuning.records import SUCCEEDED, TrialRecord, best_trial

@@ -19,7 +19,7 @@ import tempfile
 from common import datagen_table, free_port, load, median_rate, summary, timed
 
 import mlsql
-from mlsql.cluster import check_jobmanager, parse_address
+from mlsql.services.cluster import check_jobmanager, parse_address
 
 FEATURES = 8
 PARALLELISMS = (1, 2)
@@ -37,7 +37,7 @@ def main() -> None:
     cluster = None
     jobmanager = args.jobmanager
     if jobmanager is None:
-        from mlsql.cluster.local import LocalCluster
+        from mlsql.services.cluster.local import LocalCluster
 
         cluster = LocalCluster()
         status, started = cluster.start(free_port(8081), slots=max(PARALLELISMS),

@@ -65,7 +65,7 @@ def repeatable_table(session, name: str, rows: int, features: int) -> None:
 
 
 def free_port(preferred: int) -> int:
-    from mlsql.local_processes import free_port as any_free_port
+    from mlsql.services.processes import free_port as any_free_port
 
     with socket.socket() as probe:
         if probe.connect_ex(("127.0.0.1", preferred)) != 0:

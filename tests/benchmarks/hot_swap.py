@@ -79,10 +79,10 @@ import pandas as pd
 from common import JobTracker, free_port, load, ms, summary
 
 import mlsql
-from mlsql.durations import parse_duration
-from mlsql.jobs import JobHandle
-from mlsql.kafka import LocalKafka
-from mlsql.registry import Registry
+from mlsql.core.durations import parse_duration
+from mlsql.models.registry import Registry
+from mlsql.runtime.job_handle import JobHandle
+from mlsql.services.kafka import LocalKafka
 
 MODEL = "swap"
 INTERVALS = ("1 s", "200 ms")  # ML_PREDICT's refresh_interval: the default, and less

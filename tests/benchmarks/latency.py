@@ -17,7 +17,7 @@ import numpy as np
 from common import datagen_table, summary
 
 import mlsql
-from mlsql.runtime import STREAMING_PYTHON_OPTIONS
+from mlsql.runtime.environment import STREAMING_PYTHON_OPTIONS
 
 FEATURES = 8
 

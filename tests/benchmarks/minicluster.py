@@ -1,4 +1,4 @@
-"""What one shared mini-cluster per process saves (mlsql.minicluster) against Flink's local
+"""What one shared mini-cluster per process saves (mlsql.runtime.minicluster) against Flink's local
 executor, which starts a mini-cluster for every job (MLSQL_LOCAL_CLUSTER=per-job).
 
     python tests/benchmarks/minicluster.py [--repeats 3] [--statements 10]

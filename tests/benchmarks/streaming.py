@@ -52,8 +52,8 @@ import numpy as np
 from common import JobTracker, free_port, load, ms, summary
 
 import mlsql
-from mlsql.jobs import JobHandle
-from mlsql.kafka import LocalKafka
+from mlsql.runtime.job_handle import JobHandle
+from mlsql.services.kafka import LocalKafka
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "fraud" / "streaming"
 sys.path.insert(0, str(EXAMPLE))

@@ -24,7 +24,7 @@ import pandas as pd
 from common import datagen_table, summary, timed
 
 import mlsql
-from mlsql.parser import parse_one
+from mlsql.frontend.parser import parse_one
 from mlsql.pipeline import LogisticRegression, Pipeline, StandardScaler
 
 FEATURES = [f"f{i}" for i in range(8)]

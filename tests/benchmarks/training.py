@@ -24,7 +24,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
 import mlsql
-from mlsql.flink_types import table_columns
+from mlsql.runtime.flink_types import table_columns
 from mlsql.training.extract import extract
 
 FEATURES = 8

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mlsql.local_processes import free_port
+from mlsql.services.processes import free_port
 from tests.integration.kafka_helpers import run_mlsql
 
 

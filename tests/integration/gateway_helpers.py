@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from mlsql.local_processes import free_port
+from mlsql.services.processes import free_port
 from tests.helpers import subprocess_env
 
 MLSQL = Path(sys.executable).with_name("mlsql")
@@ -128,7 +128,7 @@ def compile_jdbc_program(directory: Path) -> Path:
 
 def run_jdbc(gateway: GatewayProcess, classes: Path, statements: list[str]) -> str:
     """The JDBC program runs `statements` through Flink's JDBC driver; its stdout."""
-    from mlsql.jars.resolve import bundle
+    from mlsql.services.jars.resolve import bundle
 
     driver = bundle("jdbc-driver")
     assert driver.is_resolved(), "run `mlsql install` first"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pyflink.table import EnvironmentSettings, TableEnvironment
 
-from mlsql.splitter import split_statements  # a lexer only: splits the file into statements
+from mlsql.syntax.splitter import split_statements  # a lexer only: splits the file into statements
 
 _SET = re.compile(r"SET\s+'([^']+)'\s*=\s*'([^']*)'", re.IGNORECASE)
 

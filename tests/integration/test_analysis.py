@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 from sklearn import metrics
 
+from mlsql.core.progress import Step
 from mlsql.errors import MlsqlError, ModelNotFoundError, SchemaError
-from mlsql.progress import Step
 from tests.helpers import create_csv_table
 from udfs.predictors import load_predictor
 

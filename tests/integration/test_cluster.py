@@ -23,7 +23,7 @@ import pytest
 
 import mlsql
 from mlsql.errors import MlsqlError
-from mlsql.local_processes import free_port
+from mlsql.services.processes import free_port
 from tests.helpers import subprocess_env
 from tests.integration.gateway_helpers import (
     run_sql_client_script,
@@ -414,8 +414,8 @@ def _predictor(version) -> dict:
     ("SHOW TABLES", "None"),
 ])
 def test_job_statements_are_recognized(text, expected):
-    from mlsql.cluster.jobs import job_statement
-    from mlsql.splitter import split_statements
+    from mlsql.services.cluster.jobs import job_statement
+    from mlsql.syntax.splitter import split_statements
 
     assert repr(job_statement(split_statements(text)[0])) == expected
 
@@ -426,8 +426,8 @@ def test_job_statements_are_recognized(text, expected):
     ("STOP JOB 'abc' NOW", "unexpected 'NOW' in STOP JOB"),
 ])
 def test_malformed_stop_job_is_refused(text, message):
-    from mlsql.cluster.jobs import job_statement
-    from mlsql.splitter import split_statements
+    from mlsql.services.cluster.jobs import job_statement
+    from mlsql.syntax.splitter import split_statements
 
     with pytest.raises(MlsqlError, match=message):
         job_statement(split_statements(text)[0])
@@ -440,7 +440,7 @@ def test_malformed_stop_job_is_refused(text, message):
     ("[::1]:8082", ("::1", 8082)),
 ])
 def test_jobmanager_addresses(text, expected):
-    from mlsql.cluster import parse_address
+    from mlsql.services.cluster import parse_address
 
     address = parse_address(text)
     assert (address.host, address.port) == expected
@@ -449,7 +449,7 @@ def test_jobmanager_addresses(text, expected):
 
 @pytest.mark.parametrize("text", ["127.0.0.1:", "127.0.0.1:port", ":8081", "host:70000"])
 def test_bad_jobmanager_addresses(text):
-    from mlsql.cluster import parse_address
+    from mlsql.services.cluster import parse_address
 
     with pytest.raises(MlsqlError, match="a JobManager address is HOST:PORT"):
         parse_address(text)

@@ -98,7 +98,7 @@ def test_a_udf_job_leaves_planning_on_the_planners_connection(session):
     `NullPointerException: metadataHandlerProvider`."""
     from pyflink.java_gateway import get_gateway
 
-    from mlsql.planner_thread import pinned_connection
+    from mlsql.runtime.planner_thread import pinned_connection
 
     own = pinned_connection()
     assert own is not None and own.is_connected
@@ -112,7 +112,7 @@ def test_a_udf_job_leaves_planning_on_the_planners_connection(session):
 def test_an_interrupted_call_leaves_the_session_planning(session):
     """py4j closes the connection of a call interrupted by Ctrl-C (or a notebook's interrupt),
     and the planner's JVM thread with it: the session builds its environment again."""
-    from mlsql.planner_thread import pinned_connection
+    from mlsql.runtime.planner_thread import pinned_connection
 
     own = pinned_connection()
     own.close()  # what py4j does to the connection of an interrupted call

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlsql.local_processes import free_port
+from mlsql.services.processes import free_port
 from tests.helpers import subprocess_env
 
 pytestmark = pytest.mark.slow

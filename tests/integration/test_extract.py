@@ -8,8 +8,8 @@ import time
 import pytest
 
 from mlsql.compiler.sql import double
-from mlsql.dialect import quote_literal
-from mlsql.flink_types import Column
+from mlsql.runtime.flink_types import Column
+from mlsql.syntax.dialect import quote_literal
 from mlsql.training.extract import TooManyRows, extract
 
 pytestmark = pytest.mark.slow

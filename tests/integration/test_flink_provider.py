@@ -22,10 +22,10 @@ import pandas as pd
 import pytest
 
 import mlsql
-from mlsql import cli
+from mlsql.cli import main as cli
 from mlsql.errors import MlsqlError
 from mlsql.export import compile_job
-from mlsql.local_processes import free_port
+from mlsql.services.processes import free_port
 from tests.helpers import create_csv_table, subprocess_env
 from tests.integration.kafka_helpers import MLSQL
 

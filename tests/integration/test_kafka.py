@@ -21,7 +21,7 @@ import pytest
 
 import mlsql
 from mlsql.errors import FlinkError
-from mlsql.local_processes import free_port
+from mlsql.services.processes import free_port
 from tests.helpers import subprocess_env
 from tests.integration.kafka_helpers import (
     EXAMPLE,

@@ -1,4 +1,5 @@
-"""The embedded mini-cluster that every local job of a process shares (mlsql.minicluster)."""
+"""The embedded mini-cluster that every local job of a process shares
+(mlsql.runtime.minicluster)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import mlsql
-from mlsql import minicluster
+from mlsql.runtime import minicluster
 from tests.helpers import subprocess_env
 
 pytestmark = pytest.mark.slow
@@ -41,7 +42,7 @@ def test_the_jobs_of_two_sessions_run_on_one_cluster(tmp_path):
 CHILD = """
 import json, sys, tempfile, urllib.request
 import mlsql
-from mlsql import minicluster
+from mlsql.runtime import minicluster
 session = mlsql.Session(registry=tempfile.mkdtemp(), mode="batch",
                         options={"taskmanager.numberOfTaskSlots": "3"})
 rows = session.sql("SELECT COUNT(*) AS n FROM (VALUES (1), (2), (3)) AS t(x)")

@@ -321,7 +321,7 @@ def test_option_errors_come_before_any_job(session, case: Case):
 
 
 def _rejects(model_type, option_name: str) -> bool:
-    from mlsql.training.options import COMMON
+    from mlsql.training.model_options import COMMON
 
     option = next(o for o in (*COMMON, *model_type.options) if o.name == option_name)
     try:

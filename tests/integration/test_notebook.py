@@ -148,7 +148,7 @@ def test_tables_plots_and_no_plot(kernel):
 
 def test_progress_bars_from_steps_and_elapsed_time(kernel):
     outputs = kernel.run(
-        "from mlsql.progress import Step\nfrom mlsql.notebook import kernel, progress\n"
+        "from mlsql.core.progress import Step\nfrom mlsql.notebook import kernel, progress\n"
         "kernel.progress.new_statement()\n"
         "for done in range(1, 4):\n"
         "    kernel.progress(Step(f'boosting: {done}/3 trees', 'boosting', done, 3, 'trees'))\n"

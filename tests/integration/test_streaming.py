@@ -130,7 +130,7 @@ def test_an_unknown_ml_predict_option_is_an_error(session):
 
 
 def _planned(session, sql: str) -> str:
-    from mlsql.parser import parse_one
+    from mlsql.frontend.parser import parse_one
 
     return session.plan(parse_one(sql))
 

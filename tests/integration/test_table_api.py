@@ -14,6 +14,7 @@ from pyflink.table.window import Tumble
 
 import mlsql
 from mlsql.errors import ModelNotFoundError, OptionError, SchemaError
+from mlsql.models.registry import METADATA_FILE
 from mlsql.pipeline import (
     Imputer,
     KBinsDiscretizer,
@@ -26,7 +27,6 @@ from mlsql.pipeline import (
     SQLTransformer,
     StandardScaler,
 )
-from mlsql.registry import METADATA_FILE
 from tests.helpers import create_csv_table
 
 pytestmark = pytest.mark.slow

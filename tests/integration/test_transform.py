@@ -27,7 +27,7 @@ from sklearn.preprocessing import (
 
 from mlsql.errors import SchemaError
 from mlsql.feature_functions.hashing import bucket_of
-from mlsql.registry import METADATA_FILE
+from mlsql.models.registry import METADATA_FILE
 from tests.helpers import create_csv_table
 
 pytestmark = pytest.mark.slow

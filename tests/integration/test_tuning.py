@@ -114,7 +114,8 @@ def test_tuning_in_the_with_form_and_a_failed_study_keeps_the_version(tuning_ses
 
 def test_a_bad_space_is_refused_before_any_job(tuning_session):
     # The query names no table at all: the options are checked before it is planned.
-    # (mlsql.parser checks a range's bounds already; the tuning's own check names the option)
+    # (mlsql.frontend.parser checks a range's bounds already; the tuning's own check names
+    # the option)
     with pytest.raises(MlsqlError, match=r"'HPARAM_RANGE\(0.3, 0.01\)'.*(lo must be below "
                                          r"hi|low < high)"):
         tuning_session.sql("CREATE MODEL refused WITH ('model_type' = "

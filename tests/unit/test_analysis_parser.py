@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from mlsql import ir
 from mlsql.errors import SqlSyntaxError
-from mlsql.parser import parse_one, parse_script
+from mlsql.frontend.parser import parse_one, parse_script
+from mlsql.syntax import ir
 
 
 def test_model_only_functions():

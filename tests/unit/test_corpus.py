@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from mlsql import ir
-from mlsql.lexer import Kind
-from mlsql.parser import parse_script
-from mlsql.splitter import split_statements
+from mlsql.frontend.parser import parse_script
+from mlsql.syntax import ir
+from mlsql.syntax.lexer import Kind
+from mlsql.syntax.splitter import split_statements
 
 CORPUS = Path(__file__).with_name("corpus") / "flink_statements.sql"
 STATEMENTS = [s for s in split_statements(CORPUS.read_text())]

@@ -1,6 +1,6 @@
 import pytest
 
-from mlsql.durations import parse_duration
+from mlsql.core.durations import parse_duration
 
 
 @pytest.mark.parametrize(("text", "seconds"), [

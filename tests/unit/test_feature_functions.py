@@ -3,13 +3,13 @@ test_transform.py runs them in Flink against numpy and scikit-learn)."""
 
 import pytest
 
-from mlsql import ir
 from mlsql.errors import SqlSyntaxError
 from mlsql.feature_functions.base import FitResult
 from mlsql.feature_functions.hashing import bucket_of
 from mlsql.feature_functions.registry import FUNCTIONS
 from mlsql.feature_functions.render import expanded, render_call
-from mlsql.parser import parse_one
+from mlsql.frontend.parser import parse_one
+from mlsql.syntax import ir
 from udfs.text import hashing_tf, java_string_hash, ngrams
 
 

@@ -7,7 +7,7 @@ import time
 
 import yaml
 
-from mlsql.flink_dist.home import FlinkDist, pyflink_home
+from mlsql.services.flink_dist.home import FlinkDist, pyflink_home
 
 
 def _set_up_repeatedly(cache: str, seconds: float) -> None:

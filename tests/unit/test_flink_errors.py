@@ -1,4 +1,4 @@
-from mlsql.flink_errors import flink_message, shift_positions, to_flink_error
+from mlsql.runtime.flink_errors import flink_message, shift_positions, to_flink_error
 
 
 class FakeJavaError(Exception):

@@ -1,10 +1,10 @@
-"""Ports for servers mlsql starts (mlsql.local_processes.free_port)."""
+"""Ports for servers mlsql starts (mlsql.services.processes.free_port)."""
 
 from __future__ import annotations
 
 import socket
 
-from mlsql.local_processes import HOST, ephemeral_ports, free_port
+from mlsql.services.processes import HOST, ephemeral_ports, free_port
 
 
 def test_free_ports_are_bindable_and_outside_the_ephemeral_range():
@@ -21,6 +21,6 @@ def test_a_port_taken_by_a_listener_is_never_returned(monkeypatch):
         taken.bind((HOST, 0))
         taken.listen()
         port = taken.getsockname()[1]
-        monkeypatch.setattr("mlsql.local_processes.ephemeral_ports", lambda: (port + 1, 65535))
-        monkeypatch.setattr("mlsql.local_processes._LOWEST", port)
+        monkeypatch.setattr("mlsql.services.processes.ephemeral_ports", lambda: (port + 1, 65535))
+        monkeypatch.setattr("mlsql.services.processes._LOWEST", port)
         assert free_port() != port

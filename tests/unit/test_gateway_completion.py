@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from mlsql.feature_functions.registry import NAMES as FEATURE_FUNCTIONS
+from mlsql.frontend.parser import ML_FUNCTIONS
 from mlsql.gateway.worker import complete
-from mlsql.ir import ANALYSIS_FUNCTIONS
-from mlsql.parser import ML_FUNCTIONS
+from mlsql.syntax.ir import ANALYSIS_FUNCTIONS
 
 
 def test_every_ml_function_completes():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import uuid
 
-from mlsql.kafka import broker
+from mlsql.services.kafka import broker
 
 
 def test_cluster_ids_never_start_with_a_dash(monkeypatch):

@@ -9,10 +9,10 @@ import time
 import pytest
 
 from mlsql.errors import FlinkError, MlsqlError
-from mlsql.jars import bundle
-from mlsql.kafka.tables import KafkaTables, created_object, with_options
-from mlsql.splitter import split_statements
+from mlsql.services.jars import bundle
+from mlsql.services.kafka.tables import KafkaTables, created_object, with_options
 from mlsql.streaming.checkpoints import latest_checkpoint
+from mlsql.syntax.splitter import split_statements
 
 
 def tokens(sql: str):

@@ -1,8 +1,8 @@
 import pytest
 
 from mlsql.errors import SqlSyntaxError
-from mlsql.lexer import Kind, tokenize
-from mlsql.splitter import split_statements
+from mlsql.syntax.lexer import Kind, tokenize
+from mlsql.syntax.splitter import split_statements
 
 
 def test_tokens_keep_offsets_and_positions():

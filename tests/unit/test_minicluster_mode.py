@@ -1,11 +1,11 @@
-"""MLSQL_LOCAL_CLUSTER: which local executor a process uses (mlsql.minicluster)."""
+"""MLSQL_LOCAL_CLUSTER: which local executor a process uses (mlsql.runtime.minicluster)."""
 
 from __future__ import annotations
 
 import pytest
 
-from mlsql import minicluster
 from mlsql.errors import MlsqlError
+from mlsql.runtime import minicluster
 
 
 @pytest.mark.parametrize(("value", "expected"), [

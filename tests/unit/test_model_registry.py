@@ -14,9 +14,9 @@ import udfs.models
 from mlsql.errors import OptionError
 from mlsql.models import model_type, model_types
 from mlsql.models.base import ANOMALY, UNSUPERVISED, ModelType
-from mlsql.models.labels import class_codes, known_targets, targets
+from mlsql.models.classes import class_codes, known_targets, targets
 from mlsql.planner.model_info import feature_importance
-from mlsql.training.options import parse_options
+from mlsql.training.model_options import parse_options
 from tests.model_cases import all_cases
 from udfs import features
 from udfs.explain import EXPLAINABLE, attributions
@@ -211,7 +211,7 @@ def test_a_scorer_with_contributions_is_explainable(tmp_path):
 
 
 def test_every_distributable_model_type_has_a_distributed_trainer_and_no_other():
-    from mlsql.models.option import DISTRIBUTABLE
+    from mlsql.models.option_spec import DISTRIBUTABLE
     from mlsql.training.distributed import trainers
 
     distributable = {name for name, model_type in model_types().items()

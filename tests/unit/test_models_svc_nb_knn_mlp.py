@@ -23,7 +23,7 @@ from mlsql.models import model_type
 from mlsql.models.base import CompileRequest, FitRequest
 from mlsql.models.mlp import hidden_units
 from mlsql.training.history import History
-from mlsql.training.options import parse_options
+from mlsql.training.model_options import parse_options
 from udfs import features
 from udfs.models import scorer
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import io
 import re
 
-from mlsql import cli
+from mlsql.cli import main as cli
+from mlsql.core.progress import Step
 from mlsql.notebook.bars import html_bar, text_bar
-from mlsql.progress import Step
 
 
 class _Terminal(io.StringIO):

@@ -8,9 +8,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mlsql.errors import SqlSyntaxError
-from mlsql.lexer import Kind, tokenize
+from mlsql.frontend.parser import parse_script
 from mlsql.notebook.params import bind, bind_placeholders, sql_literal
-from mlsql.parser import parse_script
+from mlsql.syntax.lexer import Kind, tokenize
 
 HOSTILE = [
     "x'; DROP TABLE t; --",

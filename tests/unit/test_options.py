@@ -1,7 +1,7 @@
 import pytest
 
 from mlsql.errors import OptionError
-from mlsql.training.options import parse_options
+from mlsql.training.model_options import parse_options
 
 
 def test_defaults_and_parsed_values():
@@ -34,7 +34,7 @@ def test_bad_options_are_explained(raw, message):
 
 
 def test_online_model_types_and_their_options():
-    from mlsql.training.options import parse_options
+    from mlsql.training.model_options import parse_options
 
     model_type, values = parse_options({"model_type": "online_logistic_reg", "label": "y",
                                         "update_every": "2 minutes", "optimizer": "SGD"})
@@ -56,7 +56,7 @@ def test_online_model_types_and_their_options():
 ])
 def test_bad_online_options_are_explained(raw, message):
     from mlsql.errors import OptionError
-    from mlsql.training.options import parse_options
+    from mlsql.training.model_options import parse_options
 
     with pytest.raises(OptionError, match=message):
         parse_options(raw)

@@ -2,9 +2,9 @@ import re
 
 import pytest
 
-from mlsql import ir
 from mlsql.errors import SqlSyntaxError
-from mlsql.parser import parse_one, parse_script
+from mlsql.frontend.parser import parse_one, parse_script
+from mlsql.syntax import ir
 
 
 def test_create_model_with_options_and_query_verbatim():

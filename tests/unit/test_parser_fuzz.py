@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mlsql.errors import SqlSyntaxError
-from mlsql.parser import parse_script
+from mlsql.frontend.parser import parse_script
 
 SEEDS = [
     "CREATE OR REPLACE MODEL m WITH ('model_type' = 'logistic_reg', 'label' = 'y') "

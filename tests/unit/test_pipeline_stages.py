@@ -8,8 +8,8 @@ import pytest
 
 import mlsql.pipeline as pipeline
 from mlsql.errors import OptionError
+from mlsql.frontend.parser import parse_one
 from mlsql.models import model_types
-from mlsql.parser import parse_one
 from mlsql.pipeline import (
     Bucketizer,
     Imputer,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from mlsql.core.policy import TRUSTED, PolicyError, SessionPolicy
 from mlsql.errors import MlsqlError
-from mlsql.policy import TRUSTED, PolicyError, SessionPolicy
-from mlsql.registry import Registry
-from mlsql.session import statement_words
-from mlsql.splitter import split_statements
+from mlsql.models.registry import Registry
+from mlsql.syntax.splitter import split_statements
+from mlsql.syntax.words import statement_words
 
 GATEWAY = SessionPolicy.restricted(model_dirs=())
 

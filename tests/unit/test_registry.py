@@ -3,7 +3,7 @@ import json
 import pytest
 
 from mlsql.errors import MlsqlError, ModelNotFoundError
-from mlsql.registry import METADATA_FILE, Registry
+from mlsql.models.registry import METADATA_FILE, Registry
 
 
 def _publish(registry, name, note):
@@ -113,8 +113,8 @@ def test_processes_publishing_at_once_get_distinct_versions(tmp_path):
 
 
 def _resolve_at(registry, name):
-    from mlsql.ir import ModelRef, Position
     from mlsql.planner.predict import resolve_model
+    from mlsql.syntax.ir import ModelRef, Position
 
     class Context:
         pass

@@ -1,10 +1,11 @@
-"""Which catalog statements a mode change replays (mlsql.runtime): never one that runs a job."""
+"""Which catalog statements a mode change replays
+(mlsql.runtime.environment): never one that runs a job."""
 
 from __future__ import annotations
 
 import pytest
 
-from mlsql.runtime import creates_table_from_query
+from mlsql.runtime.environment import creates_table_from_query
 
 
 @pytest.mark.parametrize("statement", [

@@ -1,12 +1,12 @@
-"""SQL scripts with variables (mlsql.templating)."""
+"""SQL scripts with variables (mlsql.frontend.templating)."""
 
 from __future__ import annotations
 
 import pytest
 
 from mlsql.errors import MlsqlError
-from mlsql.parser import parse_script
-from mlsql.templating import parse_variables, render
+from mlsql.frontend.parser import parse_script
+from mlsql.frontend.templating import parse_variables, render
 
 
 def test_without_variables_a_script_is_left_as_written():

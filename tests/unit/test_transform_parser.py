@@ -2,10 +2,10 @@
 
 import pytest
 
-from mlsql import ir
 from mlsql.errors import SchemaError, SqlSyntaxError
-from mlsql.flink_types import Column
-from mlsql.parser import parse_one
+from mlsql.frontend.parser import parse_one
+from mlsql.runtime.flink_types import Column
+from mlsql.syntax import ir
 from mlsql.transform.apply import PREFIX, apply_transform
 from mlsql.transform.document import columns_read, output_columns
 from mlsql.transform.fit import _substitute
@@ -123,7 +123,7 @@ def test_a_missing_raw_column_is_named():
 
 def test_a_label_missing_from_the_transform_is_refused_before_any_job():
     from mlsql.errors import SchemaError
-    from mlsql.parser import parse_one
+    from mlsql.frontend.parser import parse_one
     from mlsql.transform.fit import fit_statement
 
     statement = parse_one(

@@ -10,7 +10,7 @@ import pytest
 
 from mlsql.errors import OptionError, TrainingError
 from mlsql.planner.trials import trial_table
-from mlsql.training.options import parse_options
+from mlsql.training.model_options import parse_options
 from mlsql.tuning import plan_tuning, run_study, split_options
 from mlsql.tuning.pool import worker_environment
 from mlsql.tuning.records import FAILED, SUCCEEDED, TrialRecord, best_trial
@@ -272,7 +272,7 @@ def _published(tmp_path, metadata):
     import json
     from types import SimpleNamespace
 
-    from mlsql.registry import METADATA_FILE, Registry
+    from mlsql.models.registry import METADATA_FILE, Registry
 
     registry = Registry(tmp_path / "registry")
     with registry.new_version("m") as staged:
@@ -281,7 +281,7 @@ def _published(tmp_path, metadata):
 
 
 def _trial_info_call(sql: str):
-    from mlsql.parser import parse_one
+    from mlsql.frontend.parser import parse_one
 
     return parse_one(sql).analyses[0]
 

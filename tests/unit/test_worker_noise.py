@@ -6,7 +6,7 @@ import threading
 
 import grpc
 
-from mlsql.worker_noise import _is_cancelled_reader
+from mlsql.runtime.worker_noise import _is_cancelled_reader
 
 
 class _Rpc(grpc.RpcError):

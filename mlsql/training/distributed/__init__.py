@@ -3,7 +3,7 @@
 Each trainer takes (runtime, query_sql, feature columns, label, label type, options,
 progress) and returns a mlsql.training.fit.Fit. A module of this package declares
 `TRAINERS = {"model_type": trainer}`; trainer() finds them, and a model type whose options
-include mlsql.models.option.DISTRIBUTABLE must have one (tests/unit/test_model_registry.py).
+include mlsql.models.option_spec.DISTRIBUTABLE must have one (tests/unit/test_model_registry.py).
 """
 
 from __future__ import annotations

@@ -10,11 +10,11 @@ import pandas as pd
 
 from mlsql.compiler.linear import numeric_term
 from mlsql.compiler.sql import string_list
-from mlsql.dialect import quote_identifier
 from mlsql.errors import FlinkError, SchemaError, TrainingError
-from mlsql.flink_errors import to_flink_error
-from mlsql.flink_types import Column, extraction_expression
-from mlsql.runtime import FlinkRuntime
+from mlsql.runtime.environment import FlinkRuntime
+from mlsql.runtime.flink_errors import to_flink_error
+from mlsql.runtime.flink_types import Column, extraction_expression
+from mlsql.syntax.dialect import quote_identifier
 from mlsql.training.extract import fetch
 from udfs import features
 

@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 
 from mlsql.compiler.sql import BARRIER, double, first_best
+from mlsql.core.progress import Step
 from mlsql.errors import TrainingError
-from mlsql.flink_types import Column
-from mlsql.progress import Step
-from mlsql.runtime import FlinkRuntime
+from mlsql.runtime.environment import FlinkRuntime
+from mlsql.runtime.flink_types import Column
 from mlsql.training.distributed.common import (
     PassCheck,
     check_size,

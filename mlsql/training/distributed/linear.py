@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 
 from mlsql.compiler.linear import linear_score
-from mlsql.dialect import quote_identifier
-from mlsql.flink_types import Column
-from mlsql.runtime import FlinkRuntime
+from mlsql.runtime.environment import FlinkRuntime
+from mlsql.runtime.flink_types import Column
+from mlsql.syntax.dialect import quote_identifier
 from mlsql.training.distributed.common import (
     check_size,
     encoded_features,

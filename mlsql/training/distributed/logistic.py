@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 
 from mlsql.compiler.sql import BARRIER, double, first_best, typed_literal
+from mlsql.core.progress import Step
 from mlsql.errors import TrainingError
-from mlsql.flink_types import Column
-from mlsql.progress import Step
-from mlsql.runtime import FlinkRuntime
+from mlsql.runtime.environment import FlinkRuntime
+from mlsql.runtime.flink_types import Column
 from mlsql.training.algorithms import class_codes
 from mlsql.training.distributed.common import (
     PassCheck,
@@ -35,8 +35,8 @@ from mlsql.training.distributed.common import (
 from mlsql.training.extract import extract
 from mlsql.training.fit import DISTRIBUTED, Fit
 from mlsql.training.history import History
-from mlsql.training.labels import label_expression, label_values
-from mlsql.training.options import CLASSIFICATION
+from mlsql.training.label_column import label_expression, label_values
+from mlsql.training.model_options import CLASSIFICATION
 
 MAX_PARAMETERS = 100  # the Hessian has MAX_PARAMETERS^2 / 2 aggregates
 MAX_CLASSES = 20

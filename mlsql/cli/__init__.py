@@ -1,0 +1,1 @@
+"""The `mlsql` command (main) and its gateway and cluster subcommands."""

@@ -1,0 +1,1 @@
+"""Foundations every layer may use: durations, progress steps, the session policy, paths."""

@@ -1,0 +1,160 @@
+"""The model registry: a directory of models, each a series of immutable versions.
+
+The layout on disk, and the one-step publication that keeps a crash or a failed training
+from leaving half a version, are in udfs.model_store (Flink's workers read and write it
+too). A scoring job is planned against one version; unpinned references in streaming jobs
+follow the model's serving version while they run (udfs.predict).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fnmatch
+import json
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mlsql.core.paths import user_path
+from mlsql.errors import MlsqlError, ModelNotFoundError, did_you_mean
+from udfs import model_store
+from udfs.model_store import METADATA_FILE, MODEL_FILE, now_iso, write_json_atomic
+
+__all__ = ["METADATA_FILE", "MODEL_FILE", "ModelVersion", "Registry", "now_iso"]
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+
+
+def default_registry_path() -> Path:
+    return user_path("MLSQL_REGISTRY", "registry")
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    name: str
+    version: int
+    path: Path
+    metadata: dict[str, Any]
+
+
+@dataclass
+class StagedVersion:
+    path: Path
+    version: int | None = None  # set once published
+
+
+def check_model_name(name: str) -> None:
+    if not _NAME.match(name):
+        raise MlsqlError(f"invalid model name {name!r}: use letters, digits and '_', "
+                         "optionally qualified with '.'")
+
+
+class Registry:
+    def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
+        self.root = Path(root) if root is not None else default_registry_path()
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def model_names(self) -> list[str]:
+        return sorted(p.name for p in self.root.iterdir()
+                      if not p.name.startswith(".") and (p / MODEL_FILE).exists())
+
+    def exists(self, name: str) -> bool:
+        return (self._model_dir(name) / MODEL_FILE).exists() and bool(self.versions(name))
+
+    def versions(self, name: str) -> list[int]:
+        return model_store.versions(self._model_dir(name))
+
+    def model_info(self, name: str) -> dict[str, Any]:
+        return json.loads((self._model_dir(name) / MODEL_FILE).read_text())
+
+    def resolve(self, name: str, version: int | None = None,
+                latest: bool = False) -> ModelVersion:
+        """The pinned `version`, or the model's default version (unless `latest`), or its
+        newest."""
+        versions = self.versions(name)
+        if not versions:
+            raise self._not_found(name)
+        if version is None:
+            version = model_store.serving_version(self._model_dir(name), latest)
+        if version not in versions:
+            raise ModelNotFoundError(
+                f"model {name!r} has no version {version} (versions: "
+                f"{', '.join(map(str, versions))})")
+        path = self._model_dir(name) / f"v{version}"
+        metadata = json.loads((path / METADATA_FILE).read_text())
+        return ModelVersion(name, version, path, metadata)
+
+    def list(self, like: str | None = None) -> list[ModelVersion]:
+        names = self.model_names()
+        if like is not None:
+            pattern = like.replace("%", "*").replace("_", "?")
+            names = [n for n in names if fnmatch.fnmatchcase(n, pattern)]
+        return [self.resolve(n) for n in names if self.versions(n)]
+
+    @contextlib.contextmanager
+    def new_version(self, name: str) -> Iterator[StagedVersion]:
+        """Yield a staging directory; on a clean exit it becomes the model's next version."""
+        check_model_name(name)
+        staged = StagedVersion(model_store.staging_dir(self.root))
+        try:
+            yield staged
+            staged.version = self._publish(name, staged.path)
+        finally:
+            shutil.rmtree(staged.path, ignore_errors=True)
+
+    def _publish(self, name: str, staging: Path) -> int:
+        return model_store.publish(self.root, name, staging)
+
+    def set_default_version(self, name: str, version: int | None) -> None:
+        """Serve `version` when no version is named; None serves the latest again."""
+        if version is not None:
+            self.resolve(name, version)
+        elif not self.versions(name):
+            raise self._not_found(name)
+        info = self.model_info(name)
+        info["default_version"] = version
+        write_json_atomic(self._model_dir(name) / MODEL_FILE, info)
+
+    def rename(self, name: str, new_name: str) -> None:
+        check_model_name(new_name)
+        if not self.versions(name):
+            raise self._not_found(name)
+        if (self._model_dir(new_name)).exists():
+            raise MlsqlError(f"cannot rename {name!r}: a model named {new_name!r} exists")
+        os.rename(self._model_dir(name), self._model_dir(new_name))  # one step: no half state
+        info = self.model_info(new_name)
+        info["name"] = new_name
+        write_json_atomic(self._model_dir(new_name) / MODEL_FILE, info)
+
+    def drop(self, name: str, version: int | None = None) -> None:
+        if version is not None:
+            self.resolve(name, version)
+            if self.model_info(name).get("default_version") == version:
+                self.set_default_version(name, None)
+            _remove_atomic(self._model_dir(name) / f"v{version}", self.root)
+            return
+        if not self.versions(name):
+            raise self._not_found(name)
+        _remove_atomic(self._model_dir(name), self.root)
+
+    def _model_dir(self, name: str) -> Path:
+        # Every path from a name goes through here: a name like `../x` or `/abs` (a quoted
+        # identifier can spell one) must never reach outside the registry.
+        check_model_name(name)
+        return self.root / name
+
+    def _not_found(self, name: str) -> ModelNotFoundError:
+        return ModelNotFoundError(f"model {name!r} not found in registry {self.root}"
+                                  f"{did_you_mean(name, self.model_names())}")
+
+
+def _remove_atomic(path: Path, root: Path) -> None:
+    """Rename out of sight first, so no reader ever sees a half-deleted version."""
+    trash = root / ".staging" / f"dropped-{uuid.uuid4().hex}"
+    trash.parent.mkdir(exist_ok=True)
+    os.rename(path, trash)
+    shutil.rmtree(trash, ignore_errors=True)
