@@ -2,17 +2,8 @@
 
 from mlsql.errors import MlsqlError
 from mlsql.session import JobHandle, Session
-from mlsql.table_api import (
-    ml_confusion_matrix,
-    ml_evaluate,
-    ml_explain_predict,
-    ml_feature_importance,
-    ml_predict,
-    ml_residual_summary,
-    ml_roc_curve,
-    ml_training_info,
-    ml_trial_info,
-)
+from mlsql.table_api import functions as _functions
+from mlsql.table_api.functions import *  # noqa: F403 (the ml_* functions, its __all__)
 from mlsql.version import __version__
 
 
@@ -25,6 +16,4 @@ def load_ipython_extension(ipython: object) -> None:
 
 
 __all__ = ["JobHandle", "MlsqlError", "Session", "__version__", "load_ipython_extension",
-           "ml_confusion_matrix", "ml_evaluate", "ml_explain_predict", "ml_feature_importance",
-           "ml_predict", "ml_residual_summary", "ml_roc_curve", "ml_training_info",
-           "ml_trial_info"]
+           *_functions.__all__]

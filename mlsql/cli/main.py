@@ -14,10 +14,10 @@ from mlsql.cli.cluster import register as register_cluster
 from mlsql.cli.gateway import add_commands as add_gateway_commands
 from mlsql.errors import MlsqlError
 from mlsql.export.flink_models import PREDICT_CHOICES
-from mlsql.frontend.parser import parse_script
 from mlsql.frontend.templating import parse_variables, render
 from mlsql.models.registry import default_registry_path
 from mlsql.notebook.bars import is_bar, text_bar
+from mlsql.statements.script import Step, steps
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -121,7 +121,7 @@ def _run(args: argparse.Namespace) -> int:
     variables = parse_variables(args.variables)
     script = sys.stdin.read() if str(args.file) == "-" else _read(args.file)
     # Syntax errors in any file surface before anything runs.
-    statements = [pair for init in args.init for pair in _parse_file(init, variables=variables)]
+    statements = [step for init in args.init for step in _parse_file(init, variables=variables)]
     statements += _parse_file(args.file, script, variables)
     from mlsql.runtime.job_handle import JobHandle
     from mlsql.session import Session  # starts the JVM: keep --help fast
@@ -137,8 +137,8 @@ def _run(args: argparse.Namespace) -> int:
                       jobmanager=args.jobmanager)
     detached: list[JobHandle] = []  # with --jobmanager: jobs that belong to the cluster
     try:
-        for statement, parsed in statements:
-            result = session.execute(statement, parsed)
+        for step in statements:
+            result = session.execute(step.statement, step.parsed)
             if isinstance(result, pd.DataFrame):
                 _print_frame(result, args.format)
             elif isinstance(result, JobHandle):
@@ -165,7 +165,7 @@ def _explain(args: argparse.Namespace) -> int:
     from mlsql.session import Session
 
     script = _render_file(args.file, parse_variables(args.variables))
-    parse_script(script)
+    steps(script)  # syntax errors before the JVM starts
     sys.stdout.write(explain(Session(args.registry, progress=_progress), script))
     return 0
 
@@ -175,7 +175,7 @@ def _compile(args: argparse.Namespace) -> int:
     from mlsql.session import Session
 
     script = _render_file(args.file, parse_variables(args.variables))
-    parse_script(script)
+    steps(script)  # syntax errors before the JVM starts
     job = compile_job(Session(args.registry, progress=_progress), script, args.output,
                       args.predict)
     _progress(f"wrote {job}")
@@ -227,11 +227,11 @@ def _install(args: argparse.Namespace) -> int:
 
 
 def _parse_file(path: Path, text: str | None = None,
-                variables: dict[str, str] | None = None) -> list:
+                variables: dict[str, str] | None = None) -> list[Step]:
     """The file's statements; a syntax error names the file when there are several."""
     script = render(_read(path) if text is None else text, variables or {}, str(path))
     try:
-        return parse_script(script)
+        return steps(script)
     except MlsqlError as error:
         raise MlsqlError(f"{path}: {error}") from None
 

@@ -24,9 +24,8 @@ import re
 import shutil
 from pathlib import Path
 
-from mlsql.errors import MlsqlError, OptionError
-from mlsql.export.plan import PASSED_VERBATIM, PlannedStatement
-from mlsql.frontend.parser import parse_script
+from mlsql.errors import MlsqlError, OptionError, Site
+from mlsql.export.plan import PlannedStatement, ScriptPlanner
 from mlsql.jvm.plan import NotJvmScorable, jvm_payload
 from mlsql.models.registry import ModelVersion
 from mlsql.planner.context import table_query
@@ -40,9 +39,9 @@ from mlsql.planner.predict import (
 from mlsql.planner.rewrite import rewrite
 from mlsql.runtime.flink_errors import to_flink_error
 from mlsql.session import Session
+from mlsql.statements.script import Step
 from mlsql.syntax import ir
 from mlsql.syntax.dialect import quote_identifier, quote_literal
-from mlsql.syntax.words import is_job, is_query, leading_word
 from mlsql.transform.apply import has_transform
 
 PROVIDER = "mlsql"
@@ -55,58 +54,41 @@ _SAFE = re.compile(r"\W")
 _CHANGELOG = re.compile(r"changelogMode=\[([^\]]*)\]")  # the plan's first (top) node's
 
 
-class FlinkModels:
-    """Plans a script with ML_PREDICT in Flink's own form, collecting the models it needs."""
+class FlinkModels(ScriptPlanner):
+    """Plans a script with ML_PREDICT in Flink's own form, collecting the models it needs: the
+    CREATE MODEL statements a statement needs come first in its SQL (in an open statement
+    set, before its BEGIN)."""
 
     def __init__(self, session: Session, out_dir: Path) -> None:
-        self.session = session
+        super().__init__(session)
         self.out_dir = out_dir
         # (version path, its created_at, INPUT types) -> the temporary model's name
         self.declared: dict[tuple, str] = {}
         self.pending: list[str] = []  # CREATE MODEL statements for the next job statement
 
-    def plan_script(self, script: str):
-        """As mlsql.export.plan.plan_script, with Flink's ML_PREDICT; the CREATE MODEL statements
-        a statement needs come first in its SQL."""
-        planned = []
-        statement_set = None  # where the open STATEMENT SET began (it holds only INSERTs)
-        for statement, parsed in parse_script(script):
-            if isinstance(parsed, ir.FlinkStatement):
-                lead = leading_word(statement, parsed)
-                runs_job = is_query(lead) or is_job(lead)
-                sql = self.rewrite(parsed)
-                if not runs_job:
-                    # Later statements are planned against what this one declares (a view
-                    # over ML_PREDICT): run mlsql's own form of it in the planning session.
-                    before = dict(self.session.context.predict_functions)
-                    local = self.session.plan(parsed) if parsed.predicts else sql
-                    try:
-                        self.session.runtime.execute_sql(local, lead)
-                    except MlsqlError:
-                        raise
-                    except Exception as error:
-                        raise to_flink_error(error) from None
-                    finally:  # its scoring functions are not part of the job
-                        self.session.context.predict_functions.clear()
-                        self.session.context.predict_functions.update(before)
-                if self.pending and statement_set is not None:
-                    begin = planned[statement_set]
-                    planned[statement_set] = PlannedStatement(
-                        begin.statement, ";\n\n".join([*self.pending, begin.sql]), False)
-                elif self.pending:
-                    sql = ";\n\n".join([*self.pending, sql])
-                self.pending = []
-                planned.append(PlannedStatement(statement, sql, runs_job))
-            elif isinstance(parsed, PASSED_VERBATIM):
-                if isinstance(parsed, ir.BeginStatementSet):
-                    statement_set = len(planned)
-                elif isinstance(parsed, ir.EndStatementSet):
-                    statement_set = None
-                self.session.execute(statement, parsed)
-                planned.append(PlannedStatement(statement, statement.text, False))
-            else:
-                planned.append(PlannedStatement(statement, None, False))
-        return planned
+    def plan_flink(self, step: Step, planned: list[PlannedStatement]) -> PlannedStatement:
+        parsed = step.parsed
+        assert isinstance(parsed, ir.FlinkStatement)
+        sql = self.rewrite(parsed)
+        if not step.runs_job:
+            # Later statements are planned against what this one declares (a view over
+            # ML_PREDICT): run mlsql's own form of it in the planning session.
+            before = dict(self.session.context.predict_functions)
+            try:
+                self.declare(step, self.session.plan(parsed) if parsed.predicts else sql)
+            finally:  # its scoring functions are not part of the job
+                self.session.context.predict_functions.clear()
+                self.session.context.predict_functions.update(before)
+        if self.pending and self.session.in_statement_set:
+            begin = _last_begin(planned)
+            planned[begin] = PlannedStatement(planned[begin].statement,
+                                              ";\n\n".join([*self.pending,
+                                                             planned[begin].sql or ""]),
+                                              False)
+        elif self.pending:
+            sql = ";\n\n".join([*self.pending, sql])
+        self.pending = []
+        return PlannedStatement(step.statement, sql, step.runs_job)
 
     def preamble(self) -> list[str]:
         """job.sql's first statements: mlsql's jar, copied beside the job."""
@@ -140,22 +122,22 @@ class FlinkModels:
 
     def predict(self, call: ir.PredictCall) -> str:
         context = self.session.context
-        where = f"ML_PREDICT at {call.model.position} {_HOW}"
+        where = Site(f"ML_PREDICT {_HOW}", call.model.position)
         if context.runtime.is_batch:
-            raise MlsqlError(f"{where}: Flink 2.2's built-in ML_PREDICT runs only in streaming "
+            raise MlsqlError("Flink 2.2's built-in ML_PREDICT runs only in streaming "
                              "mode (its planner has no batch operator); compile a batch job "
-                             "with --predict udf")
+                             "with --predict udf", at=where)
         config = dict(call.config)
         for key in config:
             if key not in CONFIG_KEYS:
-                raise OptionError(f"{where}: unknown option {key!r}; options: "
-                                  f"{', '.join(CONFIG_KEYS)}")
+                raise OptionError(f"unknown option {key!r}; options: "
+                                  f"{', '.join(CONFIG_KEYS)}", at=where)
             if key in _UNEXPRESSIBLE:
-                raise MlsqlError(f"{where}: MAP['{key}', ...] has no form in Flink's "
-                                 "ML_PREDICT; compile with --predict udf")
+                raise MlsqlError(f"MAP['{key}', ...] has no form in Flink's "
+                                 "ML_PREDICT; compile with --predict udf", at=where)
         if context.runtime.options.get(VERSION_COLUMN):
-            raise MlsqlError(f"{where}: {VERSION_COLUMN} has no form in Flink's ML_PREDICT; "
-                             "RESET it or compile with --predict udf")
+            raise MlsqlError(f"{VERSION_COLUMN} has no form in Flink's ML_PREDICT; "
+                             "RESET it or compile with --predict udf", at=where)
         model = resolve_model(call.model, context)
         _check_served(model, where)
         columns = context.table_argument_columns(call.table_sql, call.table_position)
@@ -177,7 +159,7 @@ class FlinkModels:
         return (f"ML_PREDICT(TABLE {call.table_sql}, MODEL {quote_identifier(identifier)}, "
                 f"DESCRIPTOR({descriptor}))")
 
-    def _check_append_only(self, call: ir.PredictCall, where: str) -> None:
+    def _check_append_only(self, call: ir.PredictCall, where: Site) -> None:
         """Flink's ML_PREDICT reads only inserts: refuse an updating TABLE argument (an
         aggregate's view, an upsert source), which Flink would refuse at submission."""
         from pyflink.table.explain_detail import ExplainDetail
@@ -190,9 +172,9 @@ class FlinkModels:
         physical = plan.split("== Optimized Physical Plan ==")[-1]
         found = _CHANGELOG.search(physical)
         if found and found.group(1) != "I":
-            raise MlsqlError(f"{where}: table {call.table_sql} is updating (changelog mode "
+            raise MlsqlError(f"table {call.table_sql} is updating (changelog mode "
                              f"[{found.group(1)}]), and Flink 2.2's ML_PREDICT reads only "
-                             "append-only tables; compile with --predict udf")
+                             "append-only tables; compile with --predict udf", at=where)
 
     def _declare(self, model: ModelVersion, input_names: list[str],
                  types: tuple[str, ...]) -> str:
@@ -225,18 +207,19 @@ class FlinkModels:
         return identifier
 
 
-def _check_served(model: ModelVersion, where: str) -> None:
+def _check_served(model: ModelVersion, where: Site) -> None:
     if has_transform(model):
-        raise MlsqlError(f"{where}: model {model.name!r} has a TRANSFORM, which Flink's "
-                         "ML_PREDICT cannot apply; compile with --predict udf")
+        raise MlsqlError(f"model {model.name!r} has a TRANSFORM, which Flink's "
+                         "ML_PREDICT cannot apply; compile with --predict udf", at=where)
     try:
         payload = jvm_payload(model)
     except NotJvmScorable as reason:
-        raise MlsqlError(f"{where}: mlsql's model provider cannot serve model "
-                         f"{model.name!r}: {reason}; compile with --predict udf") from None
+        raise MlsqlError(f"mlsql's model provider cannot serve model "
+                         f"{model.name!r}: {reason}; compile with --predict udf",
+                         at=where) from None
     if payload.get("task") not in SERVED_TASKS:
-        raise MlsqlError(f"{where}: mlsql's model provider has no {payload.get('task')} "
-                         f"outputs (model {model.name!r}); compile with --predict udf")
+        raise MlsqlError(f"mlsql's model provider has no {payload.get('task')} "
+                         f"outputs (model {model.name!r}); compile with --predict udf", at=where)
 
 
 def _only(call) -> ir.FlinkStatement:
@@ -244,3 +227,11 @@ def _only(call) -> ir.FlinkStatement:
     field = {ir.EvaluateCall: "evaluates", ir.AnalysisCall: "analyses",
              ir.FeatureCall: "features"}[type(call)]
     return ir.FlinkStatement(text="", **{field: (call,)})
+
+
+def _last_begin(planned: list[PlannedStatement]) -> int:
+    """The index of the open statement set's BEGIN STATEMENT SET."""
+    for index in range(len(planned) - 1, -1, -1):
+        if planned[index].statement.first_words[:3] == ["BEGIN", "STATEMENT", "SET"]:
+            return index
+    raise AssertionError("no BEGIN STATEMENT SET before a statement inside a set")

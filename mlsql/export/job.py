@@ -11,7 +11,6 @@ from mlsql.errors import MlsqlError
 from mlsql.export.flink_models import PREDICT_CHOICES, FlinkModels
 from mlsql.export.plan import plan_script
 from mlsql.feature_functions.text import PYTHON_UDF_FUNCTIONS, UDF_PREFIX
-from mlsql.frontend.parser import parse_script
 from mlsql.jvm.build import scorer_jar
 from mlsql.jvm.plan import SCORES_CLASS, SCORES_FUNCTION
 from mlsql.models.registry import ModelVersion
@@ -20,6 +19,7 @@ from mlsql.runtime.flink_errors import to_flink_error
 from mlsql.runtime.flink_types import to_data_type
 from mlsql.session import Session
 from mlsql.syntax.dialect import quote_literal
+from mlsql.syntax.splitter import split_statements
 from udfs.predict import VERSION_FIELD
 
 FUNCTIONS_MODULE = "mlsql_job_functions"
@@ -179,6 +179,6 @@ def _type_call(flink_type: str) -> str:
 def _python_feature_functions(script: str) -> list[str]:
     """The UDF-backed feature functions the script calls (found by the lexer, so never in a
     string or comment)."""
-    found = {token.upper for statement, _ in parse_script(script) for token in statement.tokens
+    found = {token.upper for statement in split_statements(script) for token in statement.tokens
              if token.upper in PYTHON_UDF_FUNCTIONS}
     return sorted(found)

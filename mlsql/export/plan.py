@@ -1,22 +1,22 @@
 """A script planned for export: each statement's Flink SQL, or None where mlsql runs it.
 
-Catalog statements and SET run in the planning session (later statements need the tables);
-queries and INSERTs are only rewritten; CREATE MODEL and the other registry statements have
-no plain-Flink form.
+Each statement is exported as its handler says (mlsql.statements.dispatch.Export): catalog
+statements and SET run in the planning session too (later statements need the tables); queries
+and INSERTs are only rewritten; CREATE MODEL and the other registry statements have no
+plain-Flink form.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mlsql.frontend.parser import parse_script
+from mlsql.errors import MlsqlError
 from mlsql.runtime.flink_errors import to_flink_error
 from mlsql.session import Session
+from mlsql.statements.dispatch import Export
+from mlsql.statements.script import Step, steps
 from mlsql.syntax import ir
 from mlsql.syntax.splitter import Statement
-from mlsql.syntax.words import is_job, is_query, leading_word
-
-PASSED_VERBATIM = (ir.SetOption, ir.ResetOption, ir.BeginStatementSet, ir.EndStatementSet)
 
 
 @dataclass(frozen=True)
@@ -26,22 +26,42 @@ class PlannedStatement:
     runs_job: bool
 
 
+class ScriptPlanner:
+    """Plans a script statement by statement; subclasses change how a Flink statement's ML
+    spans are written (mlsql.export.flink_models)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def plan_script(self, script: str) -> list[PlannedStatement]:
+        planned: list[PlannedStatement] = []
+        for step in steps(script):
+            if step.export is Export.FLINK:
+                planned.append(self.plan_flink(step, planned))
+            elif step.export is Export.VERBATIM:
+                self.session.execute(step.statement, step.parsed)
+                planned.append(PlannedStatement(step.statement, step.statement.text, False))
+            else:
+                planned.append(PlannedStatement(step.statement, None, False))
+        return planned
+
+    def plan_flink(self, step: Step, planned: list[PlannedStatement]) -> PlannedStatement:
+        assert isinstance(step.parsed, ir.FlinkStatement)
+        sql = self.session.plan(step.parsed)
+        if not step.runs_job:
+            self.declare(step, sql)
+        return PlannedStatement(step.statement, sql, step.runs_job)
+
+    def declare(self, step: Step, sql: str) -> None:
+        """Run a catalog statement in the planning session: later statements are planned
+        against what it declares."""
+        try:
+            self.session.runtime.execute_sql(sql, step.leading_word or "")
+        except MlsqlError:
+            raise
+        except Exception as error:
+            raise to_flink_error(error) from None
+
+
 def plan_script(session: Session, script: str) -> list[PlannedStatement]:
-    planned = []
-    for statement, parsed in parse_script(script):
-        if isinstance(parsed, ir.FlinkStatement):
-            sql = session.plan(parsed)
-            lead = leading_word(statement, parsed)
-            runs_job = is_query(lead) or is_job(lead)
-            if not runs_job:
-                try:
-                    session.runtime.execute_sql(sql, lead)
-                except Exception as error:
-                    raise to_flink_error(error) from None
-            planned.append(PlannedStatement(statement, sql, runs_job))
-        elif isinstance(parsed, PASSED_VERBATIM):
-            session.execute(statement, parsed)
-            planned.append(PlannedStatement(statement, statement.text, False))
-        else:
-            planned.append(PlannedStatement(statement, None, False))
-    return planned
+    return ScriptPlanner(session).plan_script(script)

@@ -27,10 +27,9 @@ Params = dict[str, Any]
 class FeatureArgumentError(MlsqlError):
     """A bad argument; the parser turns it into a syntax error at `position`."""
 
-    def __init__(self, message: str, position: ir.Position) -> None:
-        super().__init__(message)
-        self.message = message
-        self.position = position
+    def __init__(self, message: str, position: ir.Position,
+                 subject: str | None = None) -> None:
+        super().__init__(message, subject=subject, position=position)
 
 
 @dataclass(frozen=True)

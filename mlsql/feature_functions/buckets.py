@@ -93,3 +93,6 @@ class QuantileBucketize(Bucketize):
         if not splits:  # no non-NULL training value: one bucket
             splits = [0.0]
         return f"ML_BUCKETIZE({args[0].text}, {array_text(splits)})"
+
+
+FEATURE_FUNCTIONS = (Bucketize(), QuantileBucketize())

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 
 from mlsql.errors import SqlSyntaxError
 from mlsql.feature_functions.base import FeatureArgumentError
-from mlsql.feature_functions.registry import FUNCTIONS
+from mlsql.feature_functions.catalog import FUNCTIONS
 from mlsql.syntax import ir
 from mlsql.syntax.lexer import Kind, Token, tokenize
 

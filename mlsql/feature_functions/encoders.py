@@ -97,3 +97,6 @@ class OneHotEncoder(_Encoder):
     def element_names(self, params: Params, alias: str) -> list[str]:
         return [f"{alias}_{i + 1}" for i in range(len(params["vocabulary"]))] + [
             f"{alias}_other"]
+
+
+FEATURE_FUNCTIONS = (LabelEncoder(), OneHotEncoder())

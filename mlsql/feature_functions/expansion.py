@@ -87,3 +87,6 @@ class Normalizer(FeatureFunction):
 
     def width(self, params: Params) -> list[int]:
         return list(range(params["size"]))
+
+
+FEATURE_FUNCTIONS = (PolynomialExpansion(), Normalizer())

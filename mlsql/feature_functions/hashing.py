@@ -52,3 +52,6 @@ class FeatureHashing(FeatureFunction):
 
     def width(self, params: Params) -> list[int]:
         return list(range(params["buckets"]))
+
+
+FEATURE_FUNCTIONS = (FeatureHashing(),)

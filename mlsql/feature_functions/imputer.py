@@ -81,3 +81,6 @@ class Imputer(FeatureFunction):
                 return f"{self.name}({args[0].text}, {quote_literal(value)})"
         value = result.aggregates["value"]
         return f"{self.name}({args[0].text}, {number_text(0.0 if value is None else value)})"
+
+
+FEATURE_FUNCTIONS = (Imputer(),)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from mlsql.feature_functions.base import FeatureArgumentError, SqlOf
-from mlsql.feature_functions.registry import FUNCTIONS
+from mlsql.feature_functions.catalog import FUNCTIONS
 from mlsql.syntax import ir
 
 
@@ -25,8 +25,8 @@ def sql_of(runtime: Any) -> SqlOf:
 def render_call(call: ir.FeatureCall, runtime: Any) -> str:
     function = FUNCTIONS[call.function]
     if call.fitted:
-        raise FeatureArgumentError(f"{call.where}: OVER () is fitted at training only",
-                                   call.position)
+        raise FeatureArgumentError("OVER () is fitted at training only", call.position,
+                                   call.function)
     params = function.explicit(call.arguments, call)
     return function.render(call.arguments, params, sql_of(runtime), runtime)
 

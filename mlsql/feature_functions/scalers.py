@@ -172,3 +172,6 @@ class RobustScaler(_Scaler):
             q1, q3 = 0.0, 1.0
         return (f"{self.name}({args[0].text}, {number_text(median)}, {number_text(q1)}, "
                 f"{number_text(q3)})")
+
+
+FEATURE_FUNCTIONS = (StandardScaler(), MinMaxScaler(), MaxAbsScaler(), RobustScaler())

@@ -153,3 +153,6 @@ class Idf(FeatureFunction):
         return (f"{self.name}({args[0].text}, {array_text(frequencies)}, "
                 f"{number_text(float(values['docs'] or 0))})")
 
+
+
+FEATURE_FUNCTIONS = (Tokenize(), NGrams(), HashingTf(), Idf())

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from mlsql.errors import OptionError, SqlSyntaxError, did_you_mean
+from mlsql.errors import OptionError, Site, SqlSyntaxError, did_you_mean
 from mlsql.feature_functions.calls import find_calls
-from mlsql.feature_functions.registry import NAMES as FEATURE_FUNCTIONS
+from mlsql.feature_functions.catalog import NAMES as FEATURE_FUNCTIONS
 from mlsql.syntax import ir
 from mlsql.syntax.lexer import Kind, Token, tokenize
 from mlsql.syntax.splitter import Statement, split_statements
@@ -99,12 +99,15 @@ class _Cursor:
         return ir.ModelRef(name, version, self.position(first), latest)
 
 
-def model_ref_option(text: str, what: str, position: ir.Position) -> ir.ModelRef:
-    """A model reference written as an option's value ('m', 'm$3', 'm$latest')."""
+def model_ref_option(text: str, what: str, position: ir.Position,
+                     subject: str | None = None) -> ir.ModelRef:
+    """A model reference written as an option's value ('m', 'm$3', 'm$latest'); an error
+    names `subject` (such as 'ML_PREDICT') at `position` when given."""
     name, _, pin = text.strip().strip("`").partition("$")
     if not name or (pin and not pin.isdigit() and pin.lower() != "latest"):
         raise OptionError(f"{what}: {text!r} is not a model reference; write 'm', "
-                          "'m$<version>' or 'm$latest'")
+                          "'m$<version>' or 'm$latest'",
+                          at=Site(subject, position) if subject else None)
     version = int(pin) if pin.isdigit() else None
     return ir.ModelRef(name, version, position, pin.lower() == "latest")
 
@@ -130,6 +133,13 @@ def parse_statement(statement: Statement) -> ir.MlsqlStatement:
             return create
     elif lead == "SHOW" and words[1] == "MODELS":
         return _parse_show_models(cur)
+    elif words[:2] == ["SHOW", "JOBS"]:
+        cur.advance()
+        cur.advance()
+        _expect_end(cur)
+        return ir.ShowJobs()
+    elif words[:2] == ["STOP", "JOB"]:
+        return _parse_stop_job(cur)
     elif words[:3] == ["SHOW", "CREATE", "MODEL"]:
         for _ in range(3):
             cur.advance()
@@ -174,6 +184,24 @@ def flink_statement(statement: Statement) -> ir.FlinkStatement:
 def _expect_end(cur: _Cursor) -> None:
     if cur.token.kind is not Kind.EOF:
         raise cur.error(f"unexpected {cur.token.text!r} after the end of the statement")
+
+
+_STOP_JOB = "STOP JOB '<job id>' [WITH SAVEPOINT] [WITH DRAIN]"
+
+
+def _parse_stop_job(cur: _Cursor) -> ir.StopJob:
+    cur.advance()
+    cur.advance()
+    if cur.token.kind is not Kind.STRING:
+        raise cur.error(f"STOP JOB takes the job id as a string: {_STOP_JOB}")
+    job_id = cur.advance().value
+    flags: set[str] = set()
+    while cur.token.is_word("WITH") and cur.peek().is_word("SAVEPOINT", "DRAIN"):
+        cur.advance()
+        flags.add(cur.advance().upper)
+    if cur.token.kind is not Kind.EOF:
+        raise cur.error(f"unexpected {cur.token.text!r} in STOP JOB: {_STOP_JOB}")
+    return ir.StopJob(job_id, "SAVEPOINT" in flags, "DRAIN" in flags)
 
 
 def _parse_create_model(cur: _Cursor) -> ir.CreateModel | ir.ImportModel | None:

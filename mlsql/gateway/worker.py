@@ -27,7 +27,6 @@ from typing import Any
 from mlsql.core.policy import SessionPolicy
 from mlsql.frontend.parser import ML_FUNCTIONS
 from mlsql.gateway.errors import RestError, service_error
-from mlsql.syntax import ir
 
 # Client properties (from the SQL client's or JDBC driver's own configuration) that a session
 # applies; deployment settings such as execution.target or rest.* stay the gateway's.
@@ -219,16 +218,14 @@ class SessionWorker:
     # -- the Flink thread ----------------------------------------------------------------
 
     def _execute(self, operation: Operation) -> None:
-        from mlsql.frontend.parser import parse_script
         from mlsql.gateway.results import fetcher_for
-        from mlsql.syntax.words import is_query, leading_word
+        from mlsql.statements.script import steps
 
         try:
             result, query = None, False
-            for statement, parsed in parse_script(operation.statement):
-                result = self.session.execute(statement, parsed, collect=False)
-                query = (isinstance(parsed, ir.FlinkStatement)
-                         and is_query(leading_word(statement, parsed)))
+            for step in steps(operation.statement):
+                result = self.session.execute(step.statement, step.parsed, collect=False)
+                query = step.is_query
             fetcher = fetcher_for(result, query)
         except BaseException as error:
             if isinstance(error, KeyboardInterrupt | SystemExit):

@@ -18,13 +18,16 @@ from typing import Any
 
 from mlsql.compiler.sql import first_best, typed_literal
 from mlsql.errors import MlsqlError
-from mlsql.jvm.build import scorer_jar
+from mlsql.jvm.build import RESOURCES, scorer_jar
 from mlsql.models.registry import ModelVersion
 from mlsql.syntax.dialect import quote_identifier, quote_literal
 from udfs.predictors import PREDICTOR_FILE
 
-# predictor.json's algorithms the Java scorer reads (io.mlsql.scoring.ScoredModel).
-JVM_ALGORITHMS = frozenset({"lightgbm", "xgboost", "linear", "logistic", "kmeans"})
+# predictor.json's algorithms the Java scorer reads: the list io.mlsql.scoring.ScoredModel
+# loads from the same file.
+JVM_ALGORITHMS = frozenset(
+    line.strip() for line in (RESOURCES / "io" / "mlsql" / "scoring" / "algorithms.txt")
+    .read_text(encoding="utf-8").splitlines() if line.strip() and not line.startswith("#"))
 # Model types whose fastest path is the JVM scorer (mlsql.planner.predict._paths).
 TREE_MODEL_TYPES = frozenset({"boosted_tree_classifier", "boosted_tree_regressor",
                               "xgboost_classifier", "xgboost_regressor"})

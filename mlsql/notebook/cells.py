@@ -11,19 +11,18 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from mlsql.errors import MlsqlError, SqlSyntaxError
-from mlsql.frontend.parser import parse_script
+from mlsql.errors import FlinkError, MlsqlError, Position, SqlSyntaxError
 from mlsql.notebook import kernel
-from mlsql.notebook.params import bind_placeholders
+from mlsql.notebook.params import Bound, bind_placeholders
 from mlsql.notebook.progress import elapsed
 from mlsql.notebook.streams import preview
 from mlsql.notebook.tables import ResultFrame, frame_html, frame_text, result_frame
 from mlsql.planner.bounded import is_bounded
 from mlsql.runtime.job_handle import JobHandle
 from mlsql.session import Session
+from mlsql.statements.script import Step, steps
 from mlsql.syntax import ir
 from mlsql.syntax.splitter import Statement
-from mlsql.syntax.words import is_query, leading_word
 
 CellResult = ResultFrame | JobHandle | None
 
@@ -95,27 +94,35 @@ def run_cell(sql: str, namespace: Mapping[str, object], options: CellOptions) ->
     try:
         session = kernel.kernel_session(options.registry)
         bound = bind_placeholders(sql, namespace)
-        statements = parse_script(bound.text)  # nothing runs before all parse
         result: CellResult = None
-        for statement, parsed in statements:
+        for step in steps(bound.text):  # nothing runs before all parse
             kernel.progress.new_statement()
-            result = _run_statement(session, statement, parsed, options)
+            result = _run_statement(session, step, options)
         return result
-    except SqlSyntaxError as error:
-        if bound is not None:
-            line, col = bound.source_position(error.line, error.col)
-            error = SqlSyntaxError(error.message, line, col, sql.split("\n")[line - 1])
-        raise CellError(str(error)) from None
     except MlsqlError as error:
-        raise CellError(bound.source_message(str(error)) if bound else str(error)) from None
+        raise CellError(_in_the_cell(error, bound, sql)) from None
 
 
-def _run_statement(session: Session, statement: Statement, parsed: ir.MlsqlStatement,
-                   options: CellOptions) -> CellResult:
-    if _is_streaming_query(session, statement, parsed):
-        return _preview(session, statement, parsed, options)
-    with elapsed(_describe(statement)):
-        result = session.execute(statement, parsed)
+def _in_the_cell(error: MlsqlError, bound: Bound | None, sql: str) -> str:
+    """The error's text with its positions moved back from the bound text into the cell
+    (a :placeholder's literal may be longer or shorter than the placeholder)."""
+    if bound is None:
+        return str(error)
+    moved = error.located(None if error.position is None else
+                          Position(*bound.source_position(error.position.line,
+                                                          error.position.col)))
+    if isinstance(moved, SqlSyntaxError) and moved.position is not None:
+        moved.source_line = sql.split("\n")[moved.position.line - 1]
+    if isinstance(moved, FlinkError):  # Flink's own text holds positions too, as text only
+        moved.message = bound.source_message(moved.message)
+    return str(moved)
+
+
+def _run_statement(session: Session, step: Step, options: CellOptions) -> CellResult:
+    if _is_streaming_query(session, step):
+        return _preview(session, step, options)
+    with elapsed(_describe(step.statement)):
+        result = session.execute(step.statement, step.parsed)
     if isinstance(result, pd.DataFrame):
         return result_frame(result, plot=options.plot)
     if isinstance(result, JobHandle):
@@ -124,13 +131,13 @@ def _run_statement(session: Session, statement: Statement, parsed: ir.MlsqlState
     return None
 
 
-def _is_streaming_query(session: Session, statement: Statement,
-                        parsed: ir.MlsqlStatement) -> bool:
+def _is_streaming_query(session: Session, step: Step) -> bool:
     """A query to preview: streaming mode, and not known to end. A plain query over bounded
     sources, or one whose ML spans are all plan-time tables (ML_EVALUATE, ML_ROC_CURVE, ...:
     refused on streams), is collected in full, so a long ROC curve is not cut at --limit."""
-    if not (isinstance(parsed, ir.FlinkStatement) and not session.runtime.is_batch
-            and is_query(leading_word(statement, parsed))):
+    parsed = step.parsed
+    if not (step.is_query and isinstance(parsed, ir.FlinkStatement)
+            and not session.runtime.is_batch):
         return False
     if not parsed.has_ml:
         return not is_bounded(session.runtime, parsed.text)
@@ -138,11 +145,10 @@ def _is_streaming_query(session: Session, statement: Statement,
     return bool(per_row)
 
 
-def _preview(session: Session, statement: Statement, parsed: ir.MlsqlStatement,
-             options: CellOptions) -> ResultFrame:
+def _preview(session: Session, step: Step, options: CellOptions) -> ResultFrame:
     from IPython.display import display
 
-    result = session.execute(statement, parsed, collect=False)
+    result = session.execute(step.statement, step.parsed, collect=False)
     client = result.get_job_client()
     job = f"job {client.get_job_id()}" if client is not None else "the query"
     waiting = (f"streaming query: {job} running; previewing up to {options.limit:,} rows "

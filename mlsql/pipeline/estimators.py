@@ -13,7 +13,6 @@ from mlsql.errors import OptionError
 from mlsql.models import model_types
 from mlsql.models.base import UNSUPERVISED
 from mlsql.table_api.training import option_texts
-from mlsql.training.model_options import parse_options
 
 # Flink ML's (or scikit-learn's) class name where the type name does not camel-case to it.
 _CLASS_NAMES = {
@@ -47,7 +46,7 @@ class Estimator:
         self.options = dict(options)
         raw = option_texts(self.model_type, label, options)
         try:
-            parse_options(tuning.split_options(raw).rest)
+            tuning.resolve_options(raw)
         except OptionError as error:
             raise OptionError(f"{name}: {error}") from None
 

@@ -50,7 +50,7 @@ def diagnostics_subquery(call: ir.AnalysisCall, context: PlanContext) -> str:
                                    curve.itertuples(index=False))
         return _confusion_subquery(rows, truth, proba, context)
     except ValueError as error:
-        raise SchemaError(f"{call.where}: {error} ({call.table_sql})") from None
+        raise SchemaError(f"{error} ({call.table_sql})", at=call.where) from None
 
 
 def _check_model(call: ir.AnalysisCall, model: ModelVersion) -> None:
@@ -59,8 +59,8 @@ def _check_model(call: ir.AnalysisCall, model: ModelVersion) -> None:
     task, model_type = meta["task"], meta["model_type"]
     what = f"{call.where}: model {model.name!r} is a {model_type} model"
     if task == "imported":
-        raise SchemaError(f"{call.where}: model {model.name!r} was imported; mlsql knows no "
-                          "task or classes for it")
+        raise SchemaError(f"model {model.name!r} was imported; mlsql knows no "
+                          "task or classes for it", at=call.where)
     if call.function == ir.RESIDUAL_SUMMARY:
         if task != "regression":
             raise SchemaError(f"{what}; ML_RESIDUAL_SUMMARY is for regressors"
@@ -108,3 +108,6 @@ def _confusion_subquery(rows: LabelledRows, truth: np.ndarray, proba: np.ndarray
     return table_subquery(context, "__mlsql_confusion", columns,
                           [[name, *row] for name, row in zip(names, counts.tolist(),
                                                              strict=True)])
+
+
+ANALYSES = {name: diagnostics_subquery for name in ir.LABELLED_TABLE_FUNCTIONS}

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mlsql.compiler.sql import double
-from mlsql.errors import SchemaError, did_you_mean
+from mlsql.errors import SchemaError, Site, did_you_mean
 from mlsql.models.base import ANOMALY
 from mlsql.models.registry import ModelVersion
 from mlsql.planner.bounded import is_bounded
@@ -44,8 +44,8 @@ class LabelledRows:
 def evaluate_subquery(call: ir.EvaluateCall, context: PlanContext) -> str:
     model = resolve_model(call.model, context)
     if model.metadata["task"] == "imported":
-        raise SchemaError(f"ML_EVALUATE at {call.model.position}: model {model.name!r} was "
-                          "imported; it has no task to compute metrics for")
+        raise SchemaError(f"model {model.name!r} was imported; it has no task to compute "
+                          "metrics for", at=Site("ML_EVALUATE", call.model.position))
     rows = labelled_rows("ML_EVALUATE", call.table_sql, call.table_position, model, call.label,
                          call.features, context)
     metrics = evaluate(rows.predictor, rows.x, rows.y)
@@ -63,12 +63,13 @@ def labelled_rows(function: str, table_sql: str, table_position: ir.Position,
     """Check the table against the model, then run one job that extracts its rows (those
     with a label, where the model has one)."""
     meta = model.metadata
+    where = Site(function, table_position)
     columns = context.table_argument_columns(table_sql, table_position)
     source, source_columns, renames = transformed_source(
-        model, table_sql, columns, feature_columns, f"{function} at {table_position}", context,
+        model, table_sql, columns, feature_columns, where, context,
         with_label=label is None)
     arguments = bind_inputs(source, table_position, feature_columns, model, source_columns,
-                            renames)
+                            renames, function)
     names = [i["name"] for i in meta["inputs"]]
     extracted = [Column(name, i["type"], "") for name, i in zip(names, meta["inputs"],
                                                                   strict=True)]
@@ -79,9 +80,9 @@ def labelled_rows(function: str, table_sql: str, table_position: ir.Position,
         by_name = {c.name: c for c in source_columns}
         if label_name not in by_name:
             raise SchemaError(
-                f"{function} at {table_position}: label column {label_name!r} not found "
-                f"in {table_sql}{did_you_mean(label_name, by_name)}; name it with "
-                "DESCRIPTOR(column)")
+                f"label column {label_name!r} not found in {table_sql}"
+                f"{did_you_mean(label_name, by_name)}; name it with DESCRIPTOR(column)",
+                at=where)
         label_type = next(o["type"] for o in meta["outputs"]
                           if o["name"] == f"predicted_{meta['label']['name']}")
         arguments.append(label_expression(label_name, meta["task"], label_type))
@@ -89,16 +90,16 @@ def labelled_rows(function: str, table_sql: str, table_position: ir.Position,
     elif label is not None and meta["task"] == ANOMALY:  # a label the model never saw
         by_name = {c.name: c for c in source_columns}
         if label.name not in by_name:
-            raise SchemaError(f"{function} at {table_position}: label column {label.name!r} "
-                              f"not found in {table_sql}{did_you_mean(label.name, by_name)}")
+            raise SchemaError(f"label column {label.name!r} not found in {table_sql}"
+                              f"{did_you_mean(label.name, by_name)}", at=where)
         label_type = normalize_label_type(by_name[label.name])
         arguments.append(label_expression(label.name, meta["task"], label_type))
         extracted.append(Column("__mlsql_label", label_type, ""))
     query = table_query(table_sql)
     if not is_bounded(context.runtime, query):
-        raise SchemaError(f"{function} at {table_position}: {table_sql} is unbounded (a "
-                          "stream); it needs a bounded table, e.g. a Kafka table with "
-                          "'scan.bounded.mode' or a filesystem table")
+        raise SchemaError(f"{table_sql} is unbounded (a stream); it needs a bounded table, "
+                          "e.g. a Kafka table with 'scan.bounded.mode' or a filesystem table",
+                          at=where)
     frame = extract(context.runtime, table_query(source), extracted, arguments,
                     context.progress)
     y = None

@@ -40,9 +40,9 @@ def explain_subquery(call: ir.AnalysisCall, context: PlanContext) -> str:
     payload = json.loads((model.path / PREDICTOR_FILE).read_text())
     if payload.get("task") == "imported" or payload["algorithm"] not in EXPLAINABLE:
         kind = "an imported" if payload.get("task") == "imported" else "a"
-        raise SchemaError(f"{call.where}: model {model.name!r} is {kind} "
+        raise SchemaError(f"model {model.name!r} is {kind} "
                           f"{model.metadata['model_type']} model; ML_EXPLAIN_PREDICT explains "
-                          "boosted trees and linear and logistic regression")
+                          "boosted trees and linear and logistic regression", at=call.where)
     columns = context.table_argument_columns(call.table_sql, call.table_position)
     source, source_columns, renames = transformed_source(
         model, call.table_sql, columns, call.features, call.where, context)
@@ -66,3 +66,6 @@ def _register_function(model: ModelVersion, top_k: int, added: list[tuple[str, s
         func_type="pandas"))
     context.explain_functions[name] = model
     return name
+
+
+ANALYSES = {ir.EXPLAIN_PREDICT: explain_subquery}

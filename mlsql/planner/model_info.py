@@ -43,8 +43,8 @@ def feature_importance_subquery(call: ir.AnalysisCall, context: PlanContext) -> 
     try:
         rows = feature_importance(payload, str(model.path))
     except ValueError as error:
-        raise MlsqlError(f"{call.where}: model {model.name!r} ({model.metadata['model_type']})"
-                         f" {error}") from None
+        raise MlsqlError(f"model {model.name!r} ({model.metadata['model_type']})"
+                         f" {error}", at=call.where) from None
     return table_subquery(context, "__mlsql_importance", IMPORTANCE_COLUMNS, rows)
 
 
@@ -119,3 +119,7 @@ def training_info(model: ModelVersion) -> list[tuple[Any, ...]]:
                     "eval_loss": loss if online else None, "duration_ms": None}]
     return [(model.version, h["iteration"], h["loss"], h["eval_loss"], h["duration_ms"],
              seconds, options) for h in history]
+
+
+ANALYSES = {ir.FEATURE_IMPORTANCE: feature_importance_subquery,
+            ir.TRAINING_INFO: training_info_subquery}

@@ -35,7 +35,7 @@ from pyflink.table.udf import udf
 
 from mlsql.compiler.sql import BARRIER, CompiledModel
 from mlsql.core.durations import parse_duration
-from mlsql.errors import MlsqlError, OptionError, SchemaError, did_you_mean, with_position
+from mlsql.errors import MlsqlError, OptionError, SchemaError, Site, did_you_mean
 from mlsql.frontend.parser import model_ref_option
 from mlsql.jvm.build import JvmUnavailable
 from mlsql.jvm.plan import TREE_MODEL_TYPES, NotJvmScorable, jvm_subquery
@@ -69,9 +69,8 @@ def predict_subquery(call: ir.PredictCall, context: PlanContext) -> str:
                     context)
     if "challenger" not in config:
         return scored
-    challenger = model_ref_option(config["challenger"],
-                                  f"challenger (ML_PREDICT at {call.model.position})",
-                                  call.model.position)
+    challenger = model_ref_option(config["challenger"], "challenger", call.model.position,
+                                  "ML_PREDICT")
     columns = context.query_columns(f"SELECT * FROM {scored}", call.table_position)
     return _score(call, challenger, columns, scored, CHALLENGER_PREFIX,
                   version_column and CHALLENGER_PREFIX + version_column, config, context)
@@ -85,14 +84,14 @@ def _score(call: ir.PredictCall, ref: ir.ModelRef, columns: list[Column], table_
     descriptor = call.descriptor
     if prefix and descriptor is not None and len(descriptor) != len(model.metadata["inputs"]):
         descriptor = None  # a challenger with other inputs finds them by name
-    where = f"ML_PREDICT at {ref.position}"
+    where = Site("ML_PREDICT", ref.position)
     source, source_columns, renames = transformed_source(model, table_sql, columns, descriptor,
                                                          where, context)
     arguments = bind_inputs(source, call.table_position, descriptor, model, source_columns,
                             renames)
     outputs = model.metadata["outputs"]
     names = [prefix + o["name"] for o in outputs]
-    check_output_names(f"ML_PREDICT at {call.model.position}", model,
+    check_output_names(Site("ML_PREDICT", call.model.position), model,
                        names + ([version_column] if version_column else []), columns)
     passthrough = [quote_identifier(c.name) for c in columns]
     follows = not context.runtime.is_batch and not ref.pinned
@@ -125,8 +124,8 @@ def _score(call: ir.PredictCall, ref: ir.ModelRef, columns: list[Column], table_
         except (NotCompilable, NotJvmScorable, JvmUnavailable) as reason:
             if execution == path:
                 what = "compiled SQL" if path == "sql" else "on the JVM"
-                raise MlsqlError(f"{where}: model {model.name!r} cannot run {what}: "
-                                 f"{reason}") from None
+                raise MlsqlError(f"model {model.name!r} cannot run {what}: "
+                                 f"{reason}", at=where) from None
             if isinstance(reason, JvmUnavailable):
                 context.notice_once(f"{reason}; ML_PREDICT scores without them (compiled SQL or "
                                     "the Python UDF)")
@@ -146,7 +145,7 @@ def _score(call: ir.PredictCall, ref: ir.ModelRef, columns: list[Column], table_
 
 
 def transformed_source(model: ModelVersion, table_sql: str, columns: list[Column],
-                       descriptor: tuple[ir.ColumnRef, ...] | None, where: str,
+                       descriptor: tuple[ir.ColumnRef, ...] | None, where: Site,
                        context: PlanContext, with_label: bool = False,
                        ) -> tuple[str, list[Column], dict[str, str]]:
     """The table the model's inputs are read from: `table_sql` itself, or, for a model with a
@@ -154,9 +153,9 @@ def transformed_source(model: ModelVersion, table_sql: str, columns: list[Column
     if not has_transform(model):
         return table_sql, columns, {}
     if descriptor is not None:
-        raise SchemaError(f"{where}: model {model.name!r} has a TRANSFORM, which reads the raw "
+        raise SchemaError(f"model {model.name!r} has a TRANSFORM, which reads the raw "
                           "columns by name; drop the DESCRIPTOR (or rename the columns in a "
-                          "subquery)")
+                          "subquery)", at=where)
     transformed = apply_transform(model, table_sql, columns, where, context.runtime,
                                   with_label)
     return transformed.table_sql, transformed.columns, transformed.renames
@@ -172,15 +171,15 @@ def udf_subquery(function: str, arguments: list[str], passthrough: list[str],
             f"AS {_OUT} FROM {table_sql}))")
 
 
-def check_output_names(where: str, model: ModelVersion, names: list[str],
+def check_output_names(where: Site, model: ModelVersion, names: list[str],
                        columns: list[Column]) -> None:
     """No added column may clash with an input column."""
     existing = {c.name for c in columns}
     for name in names:
         if name in existing:
             raise SchemaError(
-                f"{where}: the input table already has a column named {name!r}, which model "
-                f"{model.name!r} outputs; rename it in a view or subquery first")
+                f"the input table already has a column named {name!r}, which model "
+                f"{model.name!r} outputs; rename it in a view or subquery first", at=where)
 
 
 def _follow(ref: ir.ModelRef, model: ModelVersion, config: dict[str, str],
@@ -190,7 +189,8 @@ def _follow(ref: ir.ModelRef, model: ModelVersion, config: dict[str, str],
     try:
         seconds = parse_duration(text)
     except ValueError as error:
-        raise OptionError(f"refresh_interval (ML_PREDICT at {ref.position}): {error}") from None
+        raise OptionError(f"refresh_interval: {error}",
+                          at=Site("ML_PREDICT", ref.position)) from None
     return FollowVersions(
         str(model.path.parent), ref.latest, seconds,
         tuple((i["name"], i["kind"]) for i in model.metadata["inputs"]),
@@ -249,9 +249,9 @@ def _config(call: ir.PredictCall) -> dict[str, str]:
     config = dict(call.config)
     unknown = sorted(set(config) - set(CONFIG_KEYS))
     if unknown:
-        raise OptionError(f"ML_PREDICT at {call.model.position}: unknown option "
-                          f"{unknown[0]!r}{did_you_mean(unknown[0], CONFIG_KEYS)}; options: "
-                          f"{', '.join(CONFIG_KEYS)}")
+        raise OptionError(f"unknown option {unknown[0]!r}"
+                          f"{did_you_mean(unknown[0], CONFIG_KEYS)}; options: "
+                          f"{', '.join(CONFIG_KEYS)}", at=Site("ML_PREDICT", call.model.position))
     return config
 
 
@@ -273,7 +273,7 @@ def _execution(config: dict[str, str], call: ir.PredictCall, context: PlanContex
     value = config.get("execution") or context.runtime.options.get(EXECUTION, "auto")
     if value not in EXECUTION_CHOICES:
         raise OptionError(f"execution must be one of {', '.join(EXECUTION_CHOICES)}, not "
-                          f"{value!r} (ML_PREDICT at {call.model.position})")
+                          f"{value!r}", at=Site("ML_PREDICT", call.model.position))
     return value
 
 
@@ -281,17 +281,18 @@ def resolve_model(ref: ir.ModelRef, context: PlanContext) -> ModelVersion:
     try:
         return context.registry.resolve(ref.name, ref.version, ref.latest)
     except MlsqlError as error:
-        raise with_position(error, ref.position) from None
+        raise error.located(ref.position) from None
     except (OSError, ValueError) as error:  # a registry file unreadable or not JSON
-        raise MlsqlError(f"model {ref.name!r} cannot be read from the registry: {error} "
-                         f"(at {ref.position})") from None
+        raise MlsqlError(f"model {ref.name!r} cannot be read from the registry: {error}",
+                         position=ref.position) from None
 
 
 def bind_inputs(table_sql: str, table_position: ir.Position,
                 descriptor: tuple[ir.ColumnRef, ...] | None, model: ModelVersion,
-                columns: list[Column], renames: dict[str, str] | None = None) -> list[str]:
+                columns: list[Column], renames: dict[str, str] | None = None,
+                function: str = "ML_PREDICT") -> list[str]:
     """One argument expression per model input, checked for existence and type; `renames`
-    maps an input to the column holding it (a TRANSFORM's output)."""
+    maps an input to the column holding it (a TRANSFORM's output); errors name `function`."""
     inputs = model.metadata["inputs"]
     by_name = {c.name: c for c in columns}
     if descriptor is None:
@@ -300,24 +301,23 @@ def bind_inputs(table_sql: str, table_position: ir.Position,
     else:
         if len(descriptor) != len(inputs):
             raise SchemaError(
-                f"ML_PREDICT at {descriptor[0].position}: model {model.name!r} takes "
-                f"{len(inputs)} input columns ({', '.join(i['name'] for i in inputs)}) but "
-                f"DESCRIPTOR names {len(descriptor)}")
+                f"model {model.name!r} takes {len(inputs)} input columns "
+                f"({', '.join(i['name'] for i in inputs)}) but DESCRIPTOR names "
+                f"{len(descriptor)}", at=Site(function, descriptor[0].position))
         wanted = [(i, ref.name, ref.position) for i, ref in zip(inputs, descriptor, strict=True)]
     arguments = []
     for model_input, column_name, position in wanted:
         column = by_name.get(column_name)
         if column is None:
             raise SchemaError(
-                f"at {position}: column {column_name!r} not found in "
-                f"{table_sql} (model {model.name!r} needs "
-                f"{', '.join(i['name'] for i in inputs)})"
-                f"{did_you_mean(column_name, by_name)}")
+                f"column {column_name!r} not found in {table_sql} (model {model.name!r} "
+                f"needs {', '.join(i['name'] for i in inputs)})"
+                f"{did_you_mean(column_name, by_name)}", at=Site(function, position))
         if column.feature_kind != model_input["kind"]:
             raise SchemaError(
-                f"at {position}: column {column_name!r} is {column.type}, but model "
-                f"{model.name!r} was trained with {model_input['name']!r} as "
-                f"{model_input['type']} ({model_input['kind']})")
+                f"column {column_name!r} is {column.type}, but model {model.name!r} was "
+                f"trained with {model_input['name']!r} as {model_input['type']} "
+                f"({model_input['kind']})", at=Site(function, position))
         arguments.append(extraction_expression(quote_identifier(column_name), column))
     return arguments
 

@@ -3,23 +3,32 @@ other bytes untouched."""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+from collections.abc import Callable
+from functools import cache
+
 from mlsql.feature_functions.render import render_call
 from mlsql.planner.context import PlanContext
-from mlsql.planner.diagnostics import diagnostics_subquery
 from mlsql.planner.evaluate import evaluate_subquery
-from mlsql.planner.explain import explain_subquery
-from mlsql.planner.model_info import feature_importance_subquery, training_info_subquery
 from mlsql.planner.predict import predict_subquery
-from mlsql.planner.trials import trial_info_subquery
 from mlsql.syntax import ir
 
-_ANALYSES = {
-    ir.FEATURE_IMPORTANCE: feature_importance_subquery,
-    ir.TRAINING_INFO: training_info_subquery,
-    ir.TRIAL_INFO: trial_info_subquery,
-    ir.EXPLAIN_PREDICT: explain_subquery,
-    **{name: diagnostics_subquery for name in ir.LABELLED_TABLE_FUNCTIONS},
-}
+Subquery = Callable[[ir.AnalysisCall, PlanContext], str]
+
+
+@cache
+def analysis_handlers() -> dict[str, Subquery]:
+    """Each analysis function and its subquery builder: every module of mlsql.planner may
+    declare `ANALYSES = {name: builder}` (a new function is its name in ir.ANALYSIS_FUNCTIONS
+    and its module here)."""
+    package = importlib.import_module("mlsql.planner")
+    found: dict[str, Subquery] = {}
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        if info.name != "rewrite":
+            module = importlib.import_module(f"mlsql.planner.{info.name}")
+            found.update(getattr(module, "ANALYSES", {}))
+    return found
 
 
 def rewrite(statement: ir.FlinkStatement, context: PlanContext) -> str:
@@ -39,4 +48,4 @@ def _subquery(call: ir.PredictCall | ir.EvaluateCall | ir.AnalysisCall | ir.Feat
         return predict_subquery(call, context)
     if isinstance(call, ir.EvaluateCall):
         return evaluate_subquery(call, context)
-    return _ANALYSES[call.function](call, context)
+    return analysis_handlers()[call.function](call, context)

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from mlsql import tuning
-from mlsql.errors import SchemaError, did_you_mean
+from mlsql.errors import SchemaError, Site, did_you_mean
 from mlsql.models.registry import METADATA_FILE, check_model_name, now_iso
 from mlsql.planner.context import PlanContext
 from mlsql.planner.rewrite import rewrite
@@ -33,7 +33,6 @@ from mlsql.training.model_options import (
     CLASSIFICATION,
     CLUSTERING,
     REGRESSION,
-    parse_options,
 )
 from mlsql.training.split import eval_mask
 from mlsql.transform.fit import fit_statement
@@ -73,12 +72,13 @@ class ColumnPlan:
     label_type: str | None
 
 
-def train(statement: ir.CreateModel, context: PlanContext) -> TrainingSummary:
+def train(statement: ir.CreateModel, context: PlanContext,
+          resolved: tuning.ModelOptions | None = None) -> TrainingSummary:
+    """`resolved`: the statement's options when the caller parsed them already."""
     started = time.monotonic()
     check_model_name(statement.name)
-    split = tuning.split_options(statement.option_map)  # the search space apart
-    model_type, options = parse_options(split.rest)
-    tuner = tuning.tuner(split, model_type, options)  # None: no tuning
+    resolved = resolved or tuning.resolve_options(statement.option_map)
+    model_type, options, tuner = resolved.model_type, resolved.values, resolved.tuner
     registry = context.registry
     if statement.if_not_exists and registry.exists(statement.name):
         version = registry.resolve(statement.name).version
@@ -177,8 +177,8 @@ def _fit_in_python(statement: ir.CreateModel, model_type, options: dict[str, Any
             frame = frame[labelled].reset_index(drop=True)
         y = label_values(frame[plan.label.name], plan.label_type, model_type.task)
     if frame.empty:
-        raise SchemaError(f"the training query at {statement.query_position} returned no rows"
-                          + (" with a label" if plan.label else ""))
+        raise SchemaError("it returned no rows" + (" with a label" if plan.label else ""),
+                          at=Site("the training query", statement.query_position))
 
     feature_frame = frame[[c.name for c in plan.features]]
     held_out = eval_mask(feature_frame, options["eval_fraction"], options["seed"])
@@ -234,14 +234,15 @@ def _complete_history(fit: Fit, predictor: Predictor, metrics: dict[str, float],
 def plan_columns(columns: list[Column], label_name: str | None, task: str,
                  statement: ir.CreateModel) -> ColumnPlan:
     by_name = {c.name: c for c in columns}
-    where = f"the training query at {statement.query_position}"
+    where = Site("the training query", statement.query_position)
     label = None
     label_type = None
     if label_name is not None:
         label = by_name.get(label_name)
         if label is None:
-            raise SchemaError(f"label column {label_name!r} is not selected by {where} "
-                              f"(columns: {', '.join(by_name)}){did_you_mean(label_name, by_name)}")
+            raise SchemaError(f"label column {label_name!r} is not selected (columns: "
+                              f"{', '.join(by_name)}){did_you_mean(label_name, by_name)}",
+                              at=where)
         if task == CLASSIFICATION:
             label_type = normalize_label_type(label)
             if label_type not in CLASS_LABEL_TYPES:
@@ -254,10 +255,10 @@ def plan_columns(columns: list[Column], label_name: str | None, task: str,
     for column in feature_columns:
         if column.feature_kind is None:
             raise SchemaError(
-                f"column {column.name!r} in {where} has type {column.type}, which cannot be a "
-                "feature: select a number or a string derived from it (e.g. HOUR(ts))")
+                f"column {column.name!r} has type {column.type}, which cannot be a feature: "
+                "select a number or a string derived from it (e.g. HOUR(ts))", at=where)
     if not feature_columns:
-        raise SchemaError(f"{where} selects no feature columns besides the label")
+        raise SchemaError("it selects no feature columns besides the label", at=where)
     return ColumnPlan(feature_columns, label, label_type)
 
 

@@ -32,9 +32,9 @@ def trial_info_subquery(call: ir.AnalysisCall, context: PlanContext) -> str:
     model = resolve_model(call.model, context)
     trials = model.metadata.get("trials")
     if not trials:
-        raise MlsqlError(f"{call.where}: model {model.name!r} version {model.version} was "
+        raise MlsqlError(f"model {model.name!r} version {model.version} was "
                          "trained without tuning (num_trials = 1), so it has no trials; "
-                         "ML_TRAINING_INFO lists its training history")
+                         "ML_TRAINING_INFO lists its training history", at=call.where)
     columns, rows = trial_table([TrialRecord.from_json(t) for t in trials],
                                 model.metadata.get("task", ""))
     return table_subquery(context, "__mlsql_trial_info", columns, rows)
@@ -75,3 +75,6 @@ def _cell(value: Any, flink_type: str) -> Any:
     if value is None or flink_type != "STRING":
         return value
     return json.dumps(value) if isinstance(value, bool) else str(value)
+
+
+ANALYSES = {ir.TRIAL_INFO: trial_info_subquery}

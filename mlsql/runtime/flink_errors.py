@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 
-from mlsql.errors import FlinkError
+from mlsql.errors import FlinkError, Position
 
 _POSITION = re.compile(r"\b((?:[Aa]t|[Ff]rom|to) line )(\d+), column (\d+)")
+_IN_TEXT = re.compile(r"^at line \d+, column \d+: | at line \d+, column \d+")
 _JAVA_PREFIX = re.compile(r"^(?:[a-z][\w$]*\.)+([A-Z][\w$]*(?:Exception|Error)):\s*")
 _PYTHON_ERROR = re.compile(r"^\s*([A-Za-z_][\w.]*(?:Error|Exception)): (.+)$")
 # Wrappers that say a job failed without saying why.
@@ -74,7 +75,12 @@ def to_flink_error(error: BaseException, line: int | None = None, col: int | Non
                    "flink-sql-connector-kafka jar")
     if line is not None and col is not None:
         if _POSITION.search(message):
-            message = shift_positions(message, line, col, prefix)
-        else:
-            message = f"{message} (at line {line}, column {col})"
+            return FlinkError(shift_positions(message, line, col, prefix))
+        return FlinkError(message, position=Position(line, col))
     return FlinkError(message)
+
+
+def without_positions(message: str) -> str:
+    """Flink's message without the lines and columns in its text (of SQL mlsql wrote, which
+    the user never saw)."""
+    return _IN_TEXT.sub("", message)

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from pyflink.table.udf import udaf
 
-from mlsql.errors import MlsqlError, OptionError, SchemaError, did_you_mean
+from mlsql.errors import MlsqlError, OptionError, SchemaError, Site, did_you_mean
 from mlsql.frontend.parser import model_ref_option
 from mlsql.models.base import CLASSIFICATION, CLUSTERING, REGRESSION, ModelType
 from mlsql.models.registry import ModelVersion, check_model_name
@@ -113,12 +113,12 @@ def start_training(statement: ir.CreateModel, model_type: ModelType, options: di
 def _time_column(columns: list[Column], named: str | None,
                  statement: ir.CreateModel) -> Column:
     by_name = {c.name: c for c in columns}
-    where = f"the training query at {statement.query_position}"
+    where = Site("the training query", statement.query_position)
     if named is not None:
         column = by_name.get(named)
         if column is None:
-            raise SchemaError(f"time_column {named!r} is not selected by {where}"
-                              f"{did_you_mean(named, by_name)}")
+            raise SchemaError(f"time_column {named!r} is not selected"
+                              f"{did_you_mean(named, by_name)}", at=where)
         if "ROWTIME" not in column.type:
             raise SchemaError(f"time_column {named!r} is {column.type}, not an event-time "
                               "attribute: give its table a WATERMARK")
@@ -126,9 +126,9 @@ def _time_column(columns: list[Column], named: str | None,
     rowtimes = [c for c in columns if "ROWTIME" in c.type]
     if len(rowtimes) != 1:
         found = ", ".join(c.name for c in rowtimes) or "none"
-        raise SchemaError(f"online training needs {where} to select exactly one event-time "
-                          f"column (a column with a WATERMARK); found {found}: name it with "
-                          "'time_column'")
+        raise SchemaError("online training needs it to select exactly one event-time column "
+                          f"(a column with a WATERMARK); found {found}: name it with "
+                          "'time_column'", at=where)
     return rowtimes[0]
 
 

@@ -1,17 +1,11 @@
-"""Typed statements: what the parser produces and the planner consumes."""
+"""Typed statements: what the parser produces and the planner consumes. (Position, a line
+and column, is mlsql.errors' so that errors carry it as a field.)"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-
-@dataclass(frozen=True)
-class Position:
-    line: int
-    col: int
-
-    def __str__(self) -> str:
-        return f"line {self.line}, column {self.col}"
+from mlsql.errors import Position, Site
 
 
 @dataclass(frozen=True)
@@ -96,8 +90,8 @@ class AnalysisCall:
     top_k: int = DEFAULT_TOP_K
 
     @property
-    def where(self) -> str:
-        return f"{self.function} at {self.position}"
+    def where(self) -> Site:
+        return Site(self.function, self.position)
 
 
 @dataclass(frozen=True)
@@ -126,8 +120,8 @@ class FeatureCall:
     fitted: bool = False
 
     @property
-    def where(self) -> str:
-        return f"{self.function} at {self.position}"
+    def where(self) -> Site:
+        return Site(self.function, self.position)
 
 
 @dataclass(frozen=True)
@@ -249,7 +243,20 @@ class EndStatementSet:
     pass
 
 
+@dataclass(frozen=True)
+class ShowJobs:
+    """SHOW JOBS: Flink runs it only in its SQL gateway; mlsql asks the cluster's REST API."""
+
+
+@dataclass(frozen=True)
+class StopJob:
+    job_id: str
+    with_savepoint: bool = False
+    with_drain: bool = False
+
+
 MlsqlStatement = (
     FlinkStatement | CreateModel | ImportModel | ShowModels | ShowCreateModel | DescribeModel
     | AlterModel | DropModel | SetOption | ResetOption | BeginStatementSet | EndStatementSet
+    | ShowJobs | StopJob
 )

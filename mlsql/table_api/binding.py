@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 
 from pyflink.table import Table
 
-from mlsql.errors import MlsqlError, SqlSyntaxError
+from mlsql.errors import FlinkError, MlsqlError, SqlSyntaxError
 from mlsql.frontend.parser import parse_one
-from mlsql.runtime.flink_errors import to_flink_error
+from mlsql.runtime.flink_errors import to_flink_error, without_positions
 from mlsql.syntax import ir
 from mlsql.syntax.dialect import quote_identifier
 
@@ -55,12 +55,14 @@ def table_views(session: Session, tables: dict[str, Table],
             names[key] = view
         yield {key: quote_identifier(view) for key, view in names.items()}
     except MlsqlError as error:
-        message = error.message if isinstance(error, SqlSyntaxError) else str(error)
-        message = without_positions(message)
+        # Its positions point into the statement generated here, which the user never saw.
+        located = error.located(None)
+        message = str(located) if not isinstance(error, SqlSyntaxError) else error.message
+        if isinstance(error, FlinkError):
+            message = without_positions(message)
         for key, view in names.items():
             message = re.sub(_VIEW_NAME.format(view=view), f"the {key} Table", message)
-        error.args = (f"{function}: {message}",)
-        raise error.with_traceback(None) from None
+        raise _retitled(located, f"{function}: {message}") from None
     finally:
         for view in names.values():
             t_env.drop_temporary_view(view)
@@ -70,15 +72,11 @@ def table_views(session: Session, tables: dict[str, Table],
 _VIEW_NAME = r"(`?default_catalog`?\.`?default_database`?\.)?`?{view}`?(?!\d)"
 
 
-def without_positions(message: str) -> str:
-    """`message` without the lines and columns of the SQL written here: they would point
-    into a statement the user never wrote."""
-    message = re.sub(r"^SQL syntax error at line \d+, column \d+: ", "SQL syntax error: ",
-                     message)
-    message = re.sub(r" \(at line \d+, column \d+\)", "", message)
-    message = re.sub(r"^at line \d+, column \d+: ", "", message)
-    message = re.sub(r" at line \d+, column \d+:", ":", message)
-    return re.sub(r" at line \d+, column \d+", "", message)
+def _retitled(error: MlsqlError, message: str) -> MlsqlError:
+    """`error` (its class and fields kept) saying `message`, at no subject or position."""
+    error.message, error.subject, error.position = message, None, None
+    error.args = (message,)
+    return error.with_traceback(None)
 
 
 def planned_query(session: Session, sql: str) -> Table:

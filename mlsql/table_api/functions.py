@@ -21,6 +21,11 @@ from mlsql.table_api.binding import planned_query, session_of, table_views
 if TYPE_CHECKING:
     from mlsql.session import Session
 
+# The public functions: mlsql/__init__ and table_api/__init__ export exactly these.
+__all__ = ["ml_confusion_matrix", "ml_evaluate", "ml_explain_predict", "ml_feature_importance",
+           "ml_predict", "ml_residual_summary", "ml_roc_curve", "ml_training_info",
+           "ml_trial_info"]
+
 
 def ml_predict(table: Table, model: str, columns: Sequence[str] | None = None,
                execution: str | None = None, *, version_column: str | None = None,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from mlsql.errors import SchemaError, did_you_mean
+from mlsql.errors import SchemaError, Site, did_you_mean
 from mlsql.models.registry import ModelVersion
 from mlsql.runtime.flink_types import Column
 from mlsql.syntax.dialect import quote_identifier
@@ -32,7 +32,7 @@ def has_transform(model: ModelVersion) -> bool:
     return bool(model.metadata.get("transform"))
 
 
-def apply_transform(model: ModelVersion, table_sql: str, columns: list[Column], where: str,
+def apply_transform(model: ModelVersion, table_sql: str, columns: list[Column], where: Site,
                     runtime: Any, with_label: bool = False) -> Transformed | None:
     """None for a model without a TRANSFORM. Every raw column the needed items read must be
     in `columns`: a missing one is an error naming it, before any job."""
@@ -57,9 +57,10 @@ def apply_transform(model: ModelVersion, table_sql: str, columns: list[Column], 
                 role = ("its label" if label and item["columns"] == [label["name"]]
                         else "its inputs")
                 raise SchemaError(
-                    f"{where}: column {column!r} not found in {table_sql}; model "
+                    f"column {column!r} not found in {table_sql}; model "
                     f"{model.name!r} computes {role} from it in its TRANSFORM "
-                    f"({item['written']} AS {item['name']}){did_you_mean(column, available)}")
+                    f"({item['written']} AS {item['name']}){did_you_mean(column, available)}",
+                    at=where)
         for name, sql in output_columns(item["expression"], item["name"], runtime):
             if name not in wanted:
                 continue
@@ -72,7 +73,7 @@ def apply_transform(model: ModelVersion, table_sql: str, columns: list[Column], 
     missing = [name for name in wanted if name not in renames and name in (
         i["name"] for i in meta["inputs"])]
     if missing:
-        raise SchemaError(f"{where}: model {model.name!r}'s TRANSFORM makes no column "
-                          f"{missing[0]!r}")
+        raise SchemaError(f"model {model.name!r}'s TRANSFORM makes no column "
+                          f"{missing[0]!r}", at=where)
     source = f"(SELECT *, {', '.join(added)} FROM {table_sql})"
     return Transformed(source, [*columns, *extra], renames)

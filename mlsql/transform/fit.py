@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from mlsql.errors import SchemaError, did_you_mean
+from mlsql.errors import SchemaError, Site, did_you_mean
 from mlsql.feature_functions.base import FitRequest, FitResult
-from mlsql.feature_functions.registry import FUNCTIONS
+from mlsql.feature_functions.catalog import FUNCTIONS
 from mlsql.feature_functions.render import sql_of
 from mlsql.syntax import ir
 from mlsql.syntax.dialect import quote_identifier
@@ -63,8 +63,8 @@ def fit_transform(items: tuple[ir.TransformItem, ...], query_sql: str,
         outputs = output_columns(expression, item.alias, context.runtime)
         reads = columns_read(expression, raw)
         if not reads and not item.calls:
-            raise SchemaError(f"TRANSFORM at {item.position}: {item.expression!r} reads no "
-                              f"column of the training query (columns: {', '.join(raw)})")
+            raise SchemaError(f"{item.expression!r} reads no column of the training query "
+                              f"(columns: {', '.join(raw)})", at=Site("TRANSFORM", item.position))
         stored.append(item_document(item, expression, [n for n, _ in outputs], reads))
         select += [f"{sql} AS {quote_identifier(name)}" for name, sql in outputs]
     names = [n for entry in stored for n in entry["columns"]]
@@ -168,7 +168,7 @@ def fit_statement(statement: ir.CreateModel, query_sql: str, context: PlanContex
         return None
     aliases = [item.alias for item in statement.transform]
     if label is not None and label not in aliases:
-        raise SchemaError(f"label {label!r} is not a column of the TRANSFORM at "
-                          f"{statement.transform[0].position} (its columns: "
-                          f"{', '.join(aliases)}){did_you_mean(label, aliases)}; list it there")
+        raise SchemaError(f"label {label!r} is not one of its columns ({', '.join(aliases)})"
+                          f"{did_you_mean(label, aliases)}; list it there",
+                          at=Site("TRANSFORM", statement.transform[0].position))
     return fit_transform(statement.transform, query_sql, statement.query_position, context)

@@ -403,37 +403,6 @@ def _predictor(version) -> dict:
 
 
 @pytest.mark.parametrize(("text", "expected"), [
-    ("SHOW JOBS", "ShowJobs()"),
-    ("show jobs", "ShowJobs()"),
-    ("STOP JOB 'abc'", "StopJob(job_id='abc', with_savepoint=False, with_drain=False)"),
-    ("STOP JOB 'abc' WITH SAVEPOINT",
-     "StopJob(job_id='abc', with_savepoint=True, with_drain=False)"),
-    ("stop job 'abc' with savepoint with drain",
-     "StopJob(job_id='abc', with_savepoint=True, with_drain=True)"),
-    ("SHOW JOB 'abc'", "None"),  # not one of the two: passed to Flink as it is
-    ("SHOW TABLES", "None"),
-])
-def test_job_statements_are_recognized(text, expected):
-    from mlsql.services.cluster.jobs import job_statement
-    from mlsql.syntax.splitter import split_statements
-
-    assert repr(job_statement(split_statements(text)[0])) == expected
-
-
-@pytest.mark.parametrize(("text", "message"), [
-    ("STOP JOB abc", "STOP JOB takes the job id as a string"),
-    ("STOP JOB 'abc' WITH CHECKPOINT", "unexpected 'WITH' in STOP JOB"),
-    ("STOP JOB 'abc' NOW", "unexpected 'NOW' in STOP JOB"),
-])
-def test_malformed_stop_job_is_refused(text, message):
-    from mlsql.services.cluster.jobs import job_statement
-    from mlsql.syntax.splitter import split_statements
-
-    with pytest.raises(MlsqlError, match=message):
-        job_statement(split_statements(text)[0])
-
-
-@pytest.mark.parametrize(("text", "expected"), [
     ("127.0.0.1:8081", ("127.0.0.1", 8081)),
     ("flink-jm", ("flink-jm", 8081)),
     ("http://jm.example:9000/", ("jm.example", 9000)),

@@ -5,8 +5,8 @@ import pytest
 
 from mlsql.errors import SqlSyntaxError
 from mlsql.feature_functions.base import FitResult
+from mlsql.feature_functions.catalog import FUNCTIONS
 from mlsql.feature_functions.hashing import bucket_of
-from mlsql.feature_functions.registry import FUNCTIONS
 from mlsql.feature_functions.render import expanded, render_call
 from mlsql.frontend.parser import parse_one
 from mlsql.syntax import ir

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mlsql.feature_functions.registry import NAMES as FEATURE_FUNCTIONS
+from mlsql.feature_functions.catalog import NAMES as FEATURE_FUNCTIONS
 from mlsql.frontend.parser import ML_FUNCTIONS
 from mlsql.gateway.worker import complete
 from mlsql.syntax.ir import ANALYSIS_FUNCTIONS

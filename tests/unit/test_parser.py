@@ -249,3 +249,33 @@ def test_hparam_errors_name_the_column(sql, col, message):
         parse_one(sql)
     assert (caught.value.line, caught.value.col) == (1, col), str(caught.value)
     assert message in str(caught.value)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("SHOW JOBS", "ShowJobs()"),
+    ("show jobs", "ShowJobs()"),
+    ("STOP JOB 'abc'", "StopJob(job_id='abc', with_savepoint=False, with_drain=False)"),
+    ("STOP JOB 'abc' WITH SAVEPOINT",
+     "StopJob(job_id='abc', with_savepoint=True, with_drain=False)"),
+    ("stop job 'abc' with savepoint with drain",
+     "StopJob(job_id='abc', with_savepoint=True, with_drain=True)"),
+])
+def test_job_statements_are_parsed(text, expected):
+    assert repr(parse_one(text)) == expected
+
+
+@pytest.mark.parametrize("text", ["SHOW JOB 'abc'", "SHOW TABLES", "SHOW JOBSX"])
+def test_other_show_statements_go_to_flink(text):
+    assert isinstance(parse_one(text), ir.FlinkStatement)
+
+
+@pytest.mark.parametrize(("text", "message", "col"), [
+    ("STOP JOB abc", "STOP JOB takes the job id as a string", 10),
+    ("STOP JOB 'abc' WITH CHECKPOINT", "unexpected 'WITH' in STOP JOB", 16),
+    ("STOP JOB 'abc' NOW", "unexpected 'NOW' in STOP JOB", 16),
+    ("SHOW JOBS NOW", "unexpected 'NOW' after the end of the statement", 11),
+])
+def test_malformed_job_statements_name_their_position(text, message, col):
+    with pytest.raises(SqlSyntaxError, match=message) as caught:
+        parse_one(text)
+    assert (caught.value.line, caught.value.col) == (1, col)

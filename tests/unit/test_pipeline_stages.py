@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 import mlsql.pipeline as pipeline
-from mlsql.errors import OptionError
+from mlsql.errors import MlsqlError, OptionError
 from mlsql.frontend.parser import parse_one
 from mlsql.models import model_types
 from mlsql.pipeline import (
@@ -132,17 +132,21 @@ def test_bucketizer_takes_flink_ml_edges_and_refuses_bad_splits():
 
 
 def test_positions_of_generated_sql_leave_error_messages():
-    from mlsql.table_api.binding import without_positions
+    from mlsql.errors import Position, SchemaError, Site
+    from mlsql.runtime.flink_errors import without_positions
 
-    assert without_positions("ML_PREDICT at line 1, column 15: column 'm' not found") == (
-        "ML_PREDICT: column 'm' not found")
-    assert without_positions("model 'x' not found in registry /r (at line 1, column 57)") == (
-        "model 'x' not found in registry /r")
-    assert without_positions("at line 1, column 32: column 'c' not found") == (
-        "column 'c' not found")
-    assert without_positions("column 'ts' in the training query at line 1, column 104 has "
-                             "type TIMESTAMP(3)") == (
-        "column 'ts' in the training query has type TIMESTAMP(3)")
+    error = SchemaError("column 'm' not found", at=Site("ML_PREDICT", Position(1, 15)))
+    assert str(error) == "ML_PREDICT at line 1, column 15: column 'm' not found"
+    assert str(error.located(None)) == "ML_PREDICT: column 'm' not found"
+    assert str(error) == "ML_PREDICT at line 1, column 15: column 'm' not found"  # a copy
+    missing = MlsqlError("model 'x' not found in registry /r", position=Position(1, 57))
+    assert str(missing) == "model 'x' not found in registry /r (at line 1, column 57)"
+    assert str(missing.located(None)) == "model 'x' not found in registry /r"
+    # Flink's own text is all there is of a Flink error: its positions go by pattern.
+    assert without_positions("at line 1, column 32: Column 'c' not found") == (
+        "Column 'c' not found")
+    assert without_positions("Encountered \"FORM\" at line 2, column 3. Was expecting") == (
+        "Encountered \"FORM\". Was expecting")
 
 
 def test_a_comment_in_an_item_ends_with_its_line():

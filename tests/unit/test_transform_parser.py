@@ -2,7 +2,7 @@
 
 import pytest
 
-from mlsql.errors import SchemaError, SqlSyntaxError
+from mlsql.errors import SchemaError, Site, SqlSyntaxError
 from mlsql.frontend.parser import parse_one
 from mlsql.runtime.flink_types import Column
 from mlsql.syntax import ir
@@ -114,11 +114,11 @@ def test_scoring_adds_the_transform_columns_to_the_raw_table():
 def test_a_missing_raw_column_is_named():
     with pytest.raises(SchemaError, match=r"column 'c' not found in tx; model 'm' computes its "
                                           r"inputs from it in its TRANSFORM \(ML_ONE_HOT"):
-        apply_transform(_model(), "tx", [Column("amount", "DOUBLE", "DOUBLE")], "ML_PREDICT",
-                        None)
+        apply_transform(_model(), "tx", [Column("amount", "DOUBLE", "DOUBLE")],
+                        Site("ML_PREDICT"), None)
     columns = [Column("amount", "DOUBLE", "DOUBLE"), Column("c", "STRING", "VARCHAR")]
     with pytest.raises(SchemaError, match=r"column 'y' not found .* computes its label"):
-        apply_transform(_model(), "tx", columns, "ML_EVALUATE", None, with_label=True)
+        apply_transform(_model(), "tx", columns, Site("ML_EVALUATE"), None, with_label=True)
 
 
 def test_a_label_missing_from_the_transform_is_refused_before_any_job():
@@ -130,7 +130,6 @@ def test_a_label_missing_from_the_transform_is_refused_before_any_job():
         "CREATE MODEL m TRANSFORM (ML_STANDARD_SCALER(amount) OVER () AS amount_z, fraud)\n"
         "WITH ('model_type' = 'logistic_reg', 'label' = 'is_fraud') AS SELECT * FROM t")
     # No context: the check comes before anything reaches Flink.
-    with pytest.raises(SchemaError, match=r"label 'is_fraud' is not a column of the TRANSFORM "
-                                          r"at line 1, column 27 \(its columns: amount_z, "
-                                          r"fraud\)"):
+    with pytest.raises(SchemaError, match=r"TRANSFORM at line 1, column 27: label 'is_fraud' "
+                                          r"is not one of its columns \(amount_z, fraud\)"):
         fit_statement(statement, "SELECT * FROM t", None, "is_fraud")

@@ -12,52 +12,16 @@ import json
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
 from datetime import datetime
 
 import pandas as pd
 
 from mlsql.errors import FlinkError, MlsqlError
 from mlsql.services.cluster.rest import Address, Unreachable, get, jobs
-from mlsql.syntax.lexer import Kind
-from mlsql.syntax.splitter import Statement
+from mlsql.syntax.ir import StopJob
 
 SAVEPOINT_DIR = "execution.checkpointing.savepoint-dir"
 _TERMINAL = {"FINISHED", "FAILED", "CANCELED", "SUSPENDED"}
-
-
-@dataclass(frozen=True)
-class ShowJobs:
-    pass
-
-
-@dataclass(frozen=True)
-class StopJob:
-    job_id: str
-    with_savepoint: bool = False
-    with_drain: bool = False
-
-
-def job_statement(statement: Statement) -> ShowJobs | StopJob | None:
-    """The statement as SHOW JOBS or STOP JOB, or None for any other."""
-    tokens = [t for t in statement.tokens if t.kind is not Kind.EOF]
-    words = [t.upper for t in tokens]
-    if words == ["SHOW", "JOBS"]:
-        return ShowJobs()
-    if words[:2] != ["STOP", "JOB"]:
-        return None
-    if len(tokens) < 3 or tokens[2].kind is not Kind.STRING:
-        raise MlsqlError("STOP JOB takes the job id as a string: STOP JOB '<job id>' "
-                         "[WITH SAVEPOINT] [WITH DRAIN]")
-    rest = words[3:]
-    flags: set[str] = set()
-    while rest[:1] == ["WITH"] and len(rest) >= 2 and rest[1] in ("SAVEPOINT", "DRAIN"):
-        flags.add(rest[1])
-        rest = rest[2:]
-    if rest:
-        raise MlsqlError(f"unexpected {tokens[len(tokens) - len(rest)].text!r} in STOP JOB: "
-                         "STOP JOB '<job id>' [WITH SAVEPOINT] [WITH DRAIN]")
-    return StopJob(tokens[2].value, "SAVEPOINT" in flags, "DRAIN" in flags)
 
 
 def show_jobs(address: Address) -> pd.DataFrame:

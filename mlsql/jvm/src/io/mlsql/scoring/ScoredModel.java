@@ -1,11 +1,14 @@
 package io.mlsql.scoring;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.util.Arrays;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.JsonNode;
@@ -19,9 +22,9 @@ import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.JsonNode;
 public final class ScoredModel {
 
     public static final String PREDICTOR_FILE = "predictor.json";
-    /** The algorithms (predictor.json's "algorithm") scored here. */
-    public static final List<String> ALGORITHMS =
-            Arrays.asList("lightgbm", "xgboost", "linear", "logistic", "kmeans");
+    /** The algorithms (predictor.json's "algorithm") scored here: algorithms.txt beside this
+     * class, which the Python planner reads too (mlsql.jvm.plan.JVM_ALGORITHMS). */
+    public static final List<String> ALGORITHMS = listedAlgorithms();
 
     private static final ConcurrentHashMap<String, ScoredModel> LOADED = new ConcurrentHashMap<>();
 
@@ -51,6 +54,24 @@ public final class ScoredModel {
         } catch (IOException error) {
             throw new UncheckedIOException("mlsql could not read the model version in "
                     + directory + ": " + error.getMessage(), error);
+        }
+    }
+
+    private static List<String> listedAlgorithms() {
+        try (InputStream in = ScoredModel.class.getResourceAsStream("algorithms.txt")) {
+            if (in == null) {
+                throw new IllegalStateException("io/mlsql/scoring/algorithms.txt is missing");
+            }
+            List<String> names = new ArrayList<>();
+            for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
+                String name = line.strip();
+                if (!name.isEmpty() && !name.startsWith("#")) {
+                    names.add(name);
+                }
+            }
+            return Collections.unmodifiableList(names);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 

@@ -1,0 +1,70 @@
+"""Flink's own statements (DDL, queries, INSERT, EXPLAIN ...), their ML spans rewritten."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from pyflink.table import ResultKind, TableResult
+
+from mlsql.errors import MlsqlError
+from mlsql.runtime.flink_errors import to_flink_error
+from mlsql.runtime.job_handle import JobHandle
+from mlsql.services.cluster import remote
+from mlsql.statements.dispatch import Export, handles
+from mlsql.statements.host import Host
+from mlsql.syntax import ir
+from mlsql.syntax.splitter import Statement
+from mlsql.syntax.words import is_job, is_query, leading_word, statement_words
+
+
+@handles(ir.FlinkStatement, export=Export.FLINK)
+def run_flink(host: Host, statement: Statement, parsed: ir.FlinkStatement,
+              collect: bool) -> pd.DataFrame | JobHandle | TableResult | None:
+    """`collect=False` (the gateway, notebook previews) returns Flink's own TableResult for a
+    query or a plain statement instead of collecting it into a DataFrame."""
+    host.context.policy.check_statement(statement_words(statement))
+    text = host.plan(parsed)
+    # Flink's positions match the user's only when the text reached it unchanged.
+    line, col = (statement.line, statement.col) if not parsed.has_ml else (None, None)
+    lead = leading_word(statement, parsed)
+    if lead == "CREATE":
+        host.kafka.on_ddl(statement.tokens)
+    elif is_query(lead) or is_job(lead):
+        host.kafka.check_brokers(statement.tokens)
+    if host.statement_set is not None and lead == "INSERT":
+        host.statement_set.append(text)  # its plan-time views live until the set runs
+        return None
+    try:
+        if is_query(lead) and collect:
+            return host.runtime.sql_query(text).to_pandas()
+        result = host.runtime.execute_sql(text, lead)
+    except MlsqlError:
+        raise
+    except Exception as error:
+        _check_jobmanager(host)
+        raise to_flink_error(error, line, col) from None
+    finally:
+        if host.statement_set is None:
+            host.context.drop_plan_views()
+    if is_job(lead):
+        return host.track(JobHandle(result, text))
+    return _content(result) if collect else result
+
+
+def _check_jobmanager(host: Host) -> None:
+    """A plain error when a failure is the cluster having gone away."""
+    address = remote.address_from_options(host.runtime.options)
+    reason = address and remote.unreachable(address)
+    if reason:
+        raise MlsqlError(f"the Flink JobManager at {address} stopped answering: "
+                         f"{reason}") from None
+
+
+def _content(result: TableResult) -> pd.DataFrame | None:
+    if result.get_result_kind() != ResultKind.SUCCESS_WITH_CONTENT:
+        return None
+    names = result.get_table_schema().get_field_names()
+    with result.collect() as rows:
+        data: list[list[Any]] = [list(row) for row in rows]
+    return pd.DataFrame(data, columns=names)
