@@ -4,12 +4,12 @@
 space: the search space's parsing and checks; plan: the tuning options, split off CREATE
 MODEL's and checked before any job; study: the Optuna study and its trials; pool and worker:
 the trial processes; records: what a version keeps of each trial (ML_TRIAL_INFO); tuner:
-the hook mlsql.planner.train calls; resolve: CREATE MODEL's options parsed once.
+the hook mlsql.planner.train calls; resolved_options: CREATE MODEL's options parsed once.
 """
 
 from mlsql.tuning.plan import Split, TuningPlan, plan_tuning, split_options
 from mlsql.tuning.records import TrialRecord
-from mlsql.tuning.resolve import ModelOptions, resolve_options
+from mlsql.tuning.resolved_options import ModelOptions, resolve_options
 from mlsql.tuning.study import StudyResult, run_study
 from mlsql.tuning.tuner import Tuner, tuner
 
