@@ -12,6 +12,7 @@ import pandas as pd
 from mlsql.cli.cluster import leave_running
 from mlsql.cli.cluster import register as register_cluster
 from mlsql.cli.gateway import add_commands as add_gateway_commands
+from mlsql.cli.notebook import register as register_notebook
 from mlsql.errors import MlsqlError
 from mlsql.export.flink_models import PREDICT_CHOICES
 from mlsql.frontend.templating import parse_variables, render
@@ -114,6 +115,7 @@ def _parser() -> argparse.ArgumentParser:
     install.set_defaults(handler=_install)
     register_cluster(commands, _progress)
     add_gateway_commands(commands, registry_help, _progress, _define)
+    register_notebook(commands, _progress)
     return parser
 
 
