@@ -123,6 +123,9 @@ class FlinkError(MlsqlError):
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:
-    """A ' (did you mean X?)' suffix when a candidate is close, else ''."""
-    matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    """A ' (did you mean X?)' suffix when a candidate is close (or the same letters swapped:
+    SA for AS), else ''."""
+    candidates = list(candidates)
+    matches = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6) or [
+        c for c in candidates if len(c) == len(word) > 1 and sorted(c) == sorted(word)][:1]
     return f" (did you mean {matches[0]!r}?)" if matches else ""

@@ -13,6 +13,11 @@ from mlsql.syntax.splitter import Statement, split_statements
 
 _NAME_KINDS = (Kind.WORD, Kind.QUOTED)
 _QUERY_STARTS = ("SELECT", "WITH", "VALUES", "TABLE")  # and '(': how a Flink query begins
+# What may follow CREATE MODEL's name (BigQuery's OPTIONS included) before AS.
+_AFTER_MODEL_NAME = ("TRANSFORM", "COMMENT", "WITH", "OPTIONS", "AS")
+# What Flink creates (CREATE [TEMPORARY] [SYSTEM] <kind>): never mistaken for MODEL.
+_FLINK_CREATE_KINDS = frozenset({"TABLE", "VIEW", "FUNCTION", "CATALOG", "DATABASE", "SYSTEM",
+                                 "MATERIALIZED", "OR", "TEMPORARY"})
 
 
 class _Cursor:
@@ -212,6 +217,10 @@ def _parse_create_model(cur: _Cursor) -> ir.CreateModel | ir.ImportModel | None:
         or_replace = True
     temporary = cur.accept_word("TEMPORARY") is not None
     if not cur.token.is_word("MODEL"):
+        word = cur.token.upper
+        if (cur.token.kind is Kind.WORD and word not in _FLINK_CREATE_KINDS
+                and did_you_mean(word, ["MODEL"])):
+            raise cur.error(f"unknown CREATE {cur.token.text}{did_you_mean(word, ['MODEL'])}")
         return None  # CREATE TABLE, VIEW, FUNCTION ...: Flink's
     cur.advance()
     if_not_exists = False
@@ -247,8 +256,12 @@ def _parse_create_model(cur: _Cursor) -> ir.CreateModel | ir.ImportModel | None:
     if not cur.token.is_word("AS"):
         if cur.token.kind is Kind.EOF and not options:
             return None
-        raise cur.error(f"expected AS SELECT ... after the options, found "
-                        f"{cur._describe(cur.token)}")
+        expected = ("AS",) if options else _AFTER_MODEL_NAME
+        hint = (did_you_mean(cur.token.upper, expected) if cur.token.kind is Kind.WORD
+                else "")
+        where = "after the options" if options else "after the model's name"
+        raise cur.error(f"expected AS SELECT ... {where}, found "
+                        f"{cur._describe(cur.token)}{hint}")
     cur.advance()
     query_token = cur.token
     if not (query_token.is_word(*_QUERY_STARTS) or query_token.is_punct("(")):
@@ -565,15 +578,33 @@ def _find_calls(statement: Statement, name: str, parse) -> list:
     for index, token in enumerate(tokens):
         if (token.upper.startswith("ML_") and token.upper not in ML_FUNCTIONS
                 and tokens[index + 1].is_punct("(")
-                and did_you_mean(token.upper, ML_FUNCTIONS)):
+                and (did_you_mean(token.upper, ML_FUNCTIONS)
+                     or _takes_a_model(tokens, index + 1))):
             cur = _Cursor(statement)
-            raise cur.error(f"unknown function {token.text}"
-                            f"{did_you_mean(token.upper, ML_FUNCTIONS)}", token)
+            hint = did_you_mean(token.upper, ML_FUNCTIONS) or (
+                "; the functions over a model: " + ", ".join(_MODEL_FUNCTIONS))
+            raise cur.error(f"unknown function {token.text}{hint}", token)
         if token.is_word(name) and tokens[index + 1].is_punct("("):
             cur = _Cursor(statement)
             cur.i = index
             calls.append(parse(cur))
     return calls
+
+
+_MODEL_FUNCTIONS = ("ML_PREDICT", "ML_EVALUATE", *ir.ANALYSIS_FUNCTIONS)
+
+
+def _takes_a_model(tokens: tuple[Token, ...], open_paren: int) -> bool:
+    """Whether the call opened at `open_paren` has a `MODEL name` argument at its top level
+    (a user's own ML_* function cannot: only Flink's model functions take one)."""
+    depth = 0
+    for before, token in zip(tokens[open_paren:], tokens[open_paren + 1:], strict=False):
+        depth += before.is_punct("(") - before.is_punct(")")
+        if depth <= 0:
+            return False
+        if depth == 1 and before.is_punct("(", ",") and token.is_word("MODEL"):
+            return True
+    return False
 
 
 def _table_and_model(cur: _Cursor) -> tuple[Token, str, ir.Position, ir.ModelRef]:

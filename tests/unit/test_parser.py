@@ -279,3 +279,32 @@ def test_malformed_job_statements_name_their_position(text, message, col):
     with pytest.raises(SqlSyntaxError, match=message) as caught:
         parse_one(text)
     assert (caught.value.line, caught.value.col) == (1, col)
+
+
+@pytest.mark.parametrize(("text", "message", "col"), [
+    ("CREATE MODEL m WTIH ('model_type' = 'kmeans') AS SELECT a FROM t",
+     "found 'WTIH' (did you mean 'WITH'?)", 16),
+    ("CREATE MODEL m OPTOINS ('model_type' = 'kmeans') AS SELECT a FROM t",
+     "(did you mean 'OPTIONS'?)", 16),
+    ("CREATE MODEL m WITH ('model_type' = 'kmeans') SA SELECT a FROM t",
+     "after the options, found 'SA' (did you mean 'AS'?)", 47),
+    ("CREATE MODLE m WITH ('model_type' = 'kmeans') AS SELECT a FROM t",
+     "unknown CREATE MODLE (did you mean 'MODEL'?)", 8),
+    ("CREATE OR REPLACE MDOEL m WITH ('model_type' = 'kmeans') AS SELECT a FROM t",
+     "(did you mean 'MODEL'?)", 19),
+    ("SELECT * FROM ML_VALIDATE_DATA_SKEW(TABLE t, MODEL m)",
+     "unknown function ML_VALIDATE_DATA_SKEW; the functions over a model: ML_PREDICT", 15),
+])
+def test_a_mistyped_keyword_gets_the_closest_one(text, message, col):
+    with pytest.raises(SqlSyntaxError, match=re.escape(message)) as caught:
+        parse_one(text)
+    assert (caught.value.line, caught.value.col) == (1, col)
+
+
+@pytest.mark.parametrize("text", [
+    "CREATE TABLE t (a INT)", "CREATE TEMPORARY VIEW v AS SELECT 1",
+    "CREATE TEMPORARY SYSTEM FUNCTION f AS 'a.B'", "CREATE CATALOG c WITH ('type' = 'x')",
+    "SELECT ML_RISK_SCORE_V2(a, b) FROM t",  # a user's own ML_* function: no MODEL argument
+])
+def test_flinks_own_statements_and_a_users_functions_still_reach_flink(text):
+    assert isinstance(parse_one(text), ir.FlinkStatement)
