@@ -44,11 +44,12 @@ def absolute_data(script: str) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobmanager", default="127.0.0.1:8081")
-    parser.add_argument("--registry", help="model registry (default: mlsql's default)")
+    parser.add_argument("--registry", help="model registry (default: a fresh one under "
+                                           "examples/fraud/data/registries/cluster)")
     args = parser.parse_args()
     generate.write(HERE / "data", 200_000, 50_000)
-    common = ["--jobmanager", args.jobmanager, *(["--registry", args.registry]
-                                                 if args.registry else [])]
+    common = ["--jobmanager", args.jobmanager,
+              "--registry", generate.example_registry("cluster", args.registry)]
     work = HERE / "data" / "cluster"
     work.mkdir(exist_ok=True)
     train = work / "train.sql"

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -30,12 +31,13 @@ from mlsql.services.flink_dist.sql_client import sql_client_command  # noqa: E40
 # The client runs a script's INSERT asynchronously and exits when the script ends, which
 # would stop its in-process mini-cluster: wait for the job instead.
 CLIENT_OPTIONS = ["-Dexecution.target=local", "-Dtable.dml-sync=true"]
+ALERT = re.compile(r"(?<=[^\n])(ALERT(?::\d+)?> )")  # an alert not at a line's start
 
 
 def run(registry: str | None, history: int, live: int) -> int:
     os.chdir(HERE)  # the scripts name their data as data/<file>.csv
     generate.write(HERE / "data", history, live)
-    registry_args = ["--registry", registry] if registry else []
+    registry_args = ["--registry", generate.example_registry("flink_client", registry)]
     if mlsql_main(["run", "train.sql", *registry_args]) != 0:
         return 1
     job_dir = HERE / "build" / "flink_job"
@@ -46,11 +48,14 @@ def run(registry: str | None, history: int, live: int) -> int:
     command, env = sql_client_command([*CLIENT_OPTIONS, "-f", str(job_dir / "job.sql")])
     started = time.monotonic()
     client = subprocess.run(command, env=env, cwd=HERE, capture_output=True, text=True)
-    sys.stdout.write(client.stdout)
+    # The print sink writes to the client's own stdout, so the first alert can follow the
+    # echoed SQL on its line: give each alert its own line.
+    output = ALERT.sub(r"\n\1", client.stdout)
+    sys.stdout.write(output)
     sys.stderr.write(client.stderr)
     if client.returncode != 0 or "[ERROR]" in client.stdout:
         return 1
-    alerts = sum(line.startswith("ALERT") for line in client.stdout.splitlines())
+    alerts = sum(line.startswith("ALERT") for line in output.splitlines())
     print(f"Flink's SQL client scored {live:,} live transactions with mlsql's model provider "
           f"in {time.monotonic() - started:.1f} s, client start included: {alerts} alerts",
           file=sys.stderr)

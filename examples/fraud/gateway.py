@@ -53,14 +53,16 @@ def wait_for(url: str, gateway: subprocess.Popen, timeout_s: float = 120) -> Non
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--registry", default=str(HERE / "registry"))
+    parser.add_argument("--registry", help="model registry (default: a fresh one under "
+                                           "examples/fraud/data/registries/gateway)")
     args = parser.parse_args()
     os.chdir(HERE)
     generate.write(HERE / "data", 50_000, 1_000)
+    registry = generate.example_registry("gateway", args.registry)
     env = {k: v for k, v in os.environ.items() if k != "PYFLINK_GATEWAY_DISABLED"}
     port = free_port()
     gateway = subprocess.Popen([*MLSQL, "gateway", "--port", str(port),
-                                "--registry", args.registry], env=env)
+                                "--registry", registry], env=env)
     try:
         wait_for(f"http://127.0.0.1:{port}/v1/info", gateway)
         started = time.monotonic()

@@ -12,6 +12,8 @@ rule separates the classes.
 from __future__ import annotations
 
 import argparse
+import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -70,10 +72,23 @@ def transactions(n: int, rng: np.random.Generator, start_id: int = 0,
 def example_arguments(description: str | None) -> argparse.Namespace:
     """The fraud examples' shared command line: --registry, --history, --live."""
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--registry", help="model registry (default: mlsql's default)")
+    parser.add_argument("--registry", help="model registry (default: a fresh one of this "
+                                           "example's under examples/fraud/data/registries/)")
     parser.add_argument("--history", type=int, default=200_000)
     parser.add_argument("--live", type=int, default=50_000)
     return parser.parse_args()
+
+
+def example_registry(example: str, chosen: str | None) -> str:
+    """The registry an example trains into: `chosen`, else its own under data/registries/
+    (ignored by git), emptied first so that every run publishes version 1; printed."""
+    if chosen is None:
+        path = Path(__file__).resolve().parent / "data" / "registries" / example
+        shutil.rmtree(path, ignore_errors=True)
+        path.mkdir(parents=True)
+        chosen = str(path)
+    print(f"models of this example: {chosen}", file=sys.stderr)
+    return chosen
 
 
 def write(out_dir: Path, history_rows: int, live_rows: int, seed: int = 7) -> None:

@@ -29,7 +29,7 @@ def run(registry: str | None, history: int, live: int) -> int:
     generate.write(HERE / "data", history, live)
     print(f"generated {history:,} historical and {live:,} live transactions in "
           f"{time.monotonic() - started:.1f} s", file=sys.stderr)
-    registry_args = ["--registry", registry] if registry else []
+    registry_args = ["--registry", generate.example_registry("run", registry)]
 
     started = time.monotonic()
     if mlsql_main(["run", "train.sql", *registry_args]) != 0:

@@ -67,6 +67,7 @@ def run(registry: str | None, history: int, live: int) -> int:
     print(f"generated {history:,} historical and {live:,} live transactions in "
           f"{time.monotonic() - started:.1f} s", file=sys.stderr)
 
+    registry = generate.example_registry("table_api", registry)
     batch = mlsql.Session(registry=registry, mode="batch", progress=_progress)
     file_table(batch, "tx_history", data / "history.csv", COLUMNS + ", is_fraud INT")
     file_table(batch, "tx_live", data / "live.csv", COLUMNS)

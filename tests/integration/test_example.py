@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -52,3 +53,6 @@ def test_flink_client_example_scores_with_flinks_own_ml_predict(tmp_path):
     assert "ML_PREDICT(TABLE" in run.stderr
     alerts = [line for line in run.stdout.splitlines() if line.startswith("ALERT")]
     assert 40 <= len(alerts) <= 200, run.stdout[-2000:]
+    # Every alert on a line of its own, and the count printed is the count of those lines.
+    assert run.stdout.count("ALERT") == len(alerts)
+    assert re.search(rf"\b{len(alerts)} alerts\b", run.stderr), run.stderr[-500:]

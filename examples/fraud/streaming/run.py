@@ -102,7 +102,8 @@ def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     registry = ["--registry", str(DATA / "registry")]
     broker_args = ["--data", str(DATA / "kafka")]
-    shutil.rmtree(DATA, ignore_errors=True)
+    shutil.rmtree(DATA, ignore_errors=True)  # a fresh broker and registry each run
+    print(f"models of this example: {DATA / 'registry'}", file=sys.stderr)
     sql = sql_for_port(args.port, args.online)
     bootstrap = f"127.0.0.1:{args.port}"
     if mlsql("kafka", "start", "--port", str(args.port), *broker_args) != 0:
