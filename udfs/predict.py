@@ -88,13 +88,13 @@ class ModelPredictFunction(ScalarFunction):
             problem = _incompatibility(metadata, follow)
             if problem is None:
                 self._serving = _Serving(version, load_predictor(str(directory)))
-                _log(f"{model_dir.name}: now scoring with version {version}")
+                _log_once(f"{model_dir.name}: now scoring with version {version}")
                 return
         except (OSError, ValueError, KeyError) as error:  # dropped meanwhile, or unreadable
             problem = f"cannot be loaded ({error})"
         self._rejected.add(version)
-        _log(f"{model_dir.name}: version {version} {problem}; still scoring with version "
-             f"{self._serving.version} (restart the job to change the schema)")
+        _log_once(f"{model_dir.name}: version {version} {problem}; still scoring with version "
+                  f"{self._serving.version} (restart the job to change the schema)")
 
     def __getstate__(self) -> dict:
         return {"version_dir": self.version_dir, "version": self.version,
@@ -114,3 +114,14 @@ def _incompatibility(metadata: dict[str, Any], follow: FollowVersions) -> str | 
 
 def _log(message: str) -> None:
     print(f"mlsql: {message}", file=sys.stderr, flush=True)
+
+
+_LOGGED: set[str] = set()
+
+
+def _log_once(message: str) -> None:
+    """Once per process: every parallel instance of a scoring function in it makes the same
+    switch (locally all of them run in the client's process), and one line says it."""
+    if message not in _LOGGED:
+        _LOGGED.add(message)
+        _log(message)
