@@ -7,7 +7,8 @@ from typing import Any
 import pandas as pd
 from pyflink.table import ResultKind, TableResult
 
-from mlsql.errors import MlsqlError
+from mlsql.errors import FlinkError, MlsqlError
+from mlsql.runtime.bad_data import explain_bad_data
 from mlsql.runtime.flink_errors import to_flink_error
 from mlsql.runtime.job_handle import JobHandle
 from mlsql.services.cluster import remote
@@ -22,7 +23,16 @@ from mlsql.syntax.words import is_job, is_query, leading_word, statement_words
 def run_flink(host: Host, statement: Statement, parsed: ir.FlinkStatement,
               collect: bool) -> pd.DataFrame | JobHandle | TableResult | None:
     """`collect=False` (the gateway, notebook previews) returns Flink's own TableResult for a
-    query or a plain statement instead of collecting it into a DataFrame."""
+    query or a plain statement instead of collecting it into a DataFrame. A job that fails
+    on a malformed record names the table, file and row (mlsql.runtime.bad_data)."""
+    try:
+        return _run(host, statement, parsed, collect)
+    except FlinkError as error:
+        raise explain_bad_data(error, statement.tokens, host.runtime.t_env) from None
+
+
+def _run(host: Host, statement: Statement, parsed: ir.FlinkStatement,
+         collect: bool) -> pd.DataFrame | JobHandle | TableResult | None:
     host.context.policy.check_statement(statement_words(statement))
     text = host.plan(parsed)
     # Flink's positions match the user's only when the text reached it unchanged.

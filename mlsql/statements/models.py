@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import pandas as pd
 
+from mlsql.errors import FlinkError
 from mlsql.planner import manage, train
 from mlsql.planner.import_model import import_model
+from mlsql.runtime.bad_data import explain_bad_data
 from mlsql.runtime.job_handle import JobHandle
 from mlsql.statements.dispatch import handles
 from mlsql.statements.host import Host
@@ -21,10 +23,14 @@ def create_model(host: Host, statement: Statement, parsed: ir.CreateModel,
                  collect: bool) -> pd.DataFrame | JobHandle | None:
     host.kafka.check_brokers(statement.tokens)
     options = resolve_options(parsed.option_map)  # once: every option checked before a job
-    if options.model_type.online:
-        job = online.start_training(parsed, options.model_type, options.values, host.context)
-        return job and host.track(job)
-    return train.train(parsed, host.context, options).to_frame()
+    try:
+        if options.model_type.online:
+            job = online.start_training(parsed, options.model_type, options.values,
+                                        host.context)
+            return job and host.track(job)
+        return train.train(parsed, host.context, options).to_frame()
+    except FlinkError as error:  # a malformed record in the training data: where is it?
+        raise explain_bad_data(error, statement.tokens, host.runtime.t_env) from None
 
 
 @handles(ir.ImportModel)

@@ -202,3 +202,41 @@ def test_ml_evaluate_needs_the_label(trained):
     trained.sql("CREATE TEMPORARY VIEW err_unlabelled AS SELECT amount, kind FROM err_train")
     with pytest.raises(SchemaError, match="label column 'label' not found in err_unlabelled"):
         trained.sql("SELECT * FROM ML_EVALUATE(TABLE err_unlabelled, MODEL err_model)")
+
+
+@pytest.fixture(scope="module")
+def bad_files(batch_session, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("bad_data")
+    good = "".join(f"{i}.5,{i % 2},{i % 2}\n" for i in range(40))
+    (folder / "field.csv").write_text(good + "7.5,abc,1\n" + good)
+    (folder / "short.csv").write_text(good + "7.5,1\n")
+    (folder / "rows.json").write_text('{"amount": 1.5, "score": 2, "label": 1}\n'
+                                      '{"amount": "n/a", "score": 2, "label": 1}\n')
+    for name, file, fmt in (("bad_field", "field.csv", "csv"), ("bad_short", "short.csv", "csv"),
+                            ("bad_json", "rows.json", "json")):
+        batch_session.sql(f"CREATE TABLE {name} (amount DOUBLE, score DOUBLE, label INT) WITH "
+                          f"('connector' = 'filesystem', 'path' = '{folder / file}', "
+                          f"'format' = '{fmt}')")
+    return batch_session, folder
+
+
+@pytest.mark.parametrize(("sql", "file", "line", "problem", "at"), [
+    ("SELECT *\nFROM bad_field", "field.csv", 41, "field score is 'abc', which is not DOUBLE",
+     "table bad_field at line 2, column 6"),
+    ("SELECT * FROM bad_short", "short.csv", 41, "2 fields, the table has 3 (amount, score, "
+     "label)", "table bad_short at line 1, column 15"),
+    ("SELECT * FROM bad_json", "rows.json", 2, "field amount is 'n/a', which is not DOUBLE",
+     "table bad_json at line 1, column 15"),
+    ("CREATE MODEL bad_m WITH ('model_type' = 'logistic_reg', 'label' = 'label')\n"
+     "AS SELECT * FROM bad_field", "field.csv", 41, "field score is 'abc'",
+     "table bad_field at line 2, column 18"),
+])
+def test_a_malformed_record_names_its_table_file_and_row(bad_files, sql, file, line, problem,
+                                                        at):
+    session, folder = bad_files
+    with pytest.raises(FlinkError) as caught:
+        session.sql(sql)
+    message = str(caught.value)
+    assert message.startswith(f"{at}: {folder / file}, line {line}: {problem}"), message
+    assert "(Flink: " in message  # Flink's own words are kept
+    assert not session.registry.exists("bad_m")  # nothing half-published
