@@ -39,8 +39,13 @@ DEFAULT_CLUSTER_OPTIONS = {
     "taskmanager.memory.managed.size": "1g",
     "taskmanager.memory.network.min": "128m",
     "taskmanager.memory.network.max": "128m",
+    # A finished job's class loader is closed while the cluster lives on; a connector thread
+    # that logs after that (Kafka's admin client) then printed a Java stack trace ("Trying to
+    # access closed classloader") into the user's output. Flink's own remedy.
+    "classloader.check-leaked-classloader": "false",
 }
-_CLUSTER_PREFIXES = ("taskmanager.", "jobmanager.", "slot.", "pekko.", "blob.", "heartbeat.")
+_CLUSTER_PREFIXES = ("taskmanager.", "jobmanager.", "slot.", "pekko.", "blob.", "heartbeat.",
+                     "classloader.")
 
 _lock = threading.Lock()
 _started: dict[int, tuple[Any, int]] = {}  # id(py4j gateway) -> (MiniCluster, REST port)

@@ -65,6 +65,29 @@ def mlsql(*args: str, background: bool = False) -> subprocess.Popen | int:
     return subprocess.run(command, env=env).returncode
 
 
+def stop_all(jobs: list[subprocess.Popen], grace: float = 10) -> None:
+    """Stop the background `mlsql run`s and the broker, saying so and how long it took."""
+    started = time.monotonic()
+    print(f"stopping {len(jobs)} job(s) and the broker ...", file=sys.stderr, flush=True)
+    for job in jobs:  # all at once: each cancels its Flink job on Ctrl-C
+        if job.poll() is None:
+            os.killpg(job.pid, signal.SIGINT)
+    deadline = time.monotonic() + grace
+    for job in jobs:
+        try:
+            job.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:  # the job's state is checkpointed: no loss
+            os.killpg(job.pid, signal.SIGKILL)
+            job.wait()
+    jobs_stopped = time.monotonic()
+    from mlsql.services.kafka import LocalKafka
+
+    LocalKafka(str(DATA / "kafka")).stop()
+    print(f"stopped in {time.monotonic() - started:.1f} s (the jobs "
+          f"{jobs_stopped - started:.1f} s, the broker {time.monotonic() - jobs_stopped:.1f} s)",
+          file=sys.stderr)
+
+
 def read_alerts(bootstrap: str, idle_seconds: float = 8.0,
                 first_timeout: float = 120.0) -> list[dict]:
     """Every committed alert, read until none has arrived for `idle_seconds` (after the
@@ -151,14 +174,7 @@ def run(args: argparse.Namespace) -> int:
                   f"{', '.join(map(str, versions))}", file=sys.stderr)
         return 0 if alerts else 1
     finally:
-        for job in (scorer, learner):
-            if job is not None:
-                os.killpg(job.pid, signal.SIGINT)  # mlsql run cancels its jobs on Ctrl-C
-                try:
-                    job.wait(30)
-                except subprocess.TimeoutExpired:
-                    os.killpg(job.pid, signal.SIGKILL)
-        mlsql("kafka", "stop", *broker_args)
+        stop_all([job for job in (scorer, learner) if job is not None])
 
 
 if __name__ == "__main__":
