@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import heapq
 import json
+import logging
 import math
 import sys
 import time
@@ -148,6 +149,24 @@ def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
     return 2 * 6371 * math.asin(math.sqrt(h))
 
 
+class _StartupRetries(logging.Filter):
+    """librdkafka's 'Coordinator load in progress: retrying' while a new broker loads its
+    transaction state: a retry that always succeeds, not a warning the demo's user can act on."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "load in progress" not in record.getMessage()
+
+
+def _client_log() -> logging.Logger:
+    log = logging.getLogger("fraud.producer.kafka")
+    if not log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.addFilter(_StartupRetries())
+        log.addHandler(handler)
+        log.propagate = False
+    return log
+
+
 def produce(bootstrap: str, topic: str, events: Iterator[dict], *, count: int | None = None,
             until: datetime | None = None, rate: float | None = None,
             on_send=None) -> int:
@@ -156,7 +175,7 @@ def produce(bootstrap: str, topic: str, events: Iterator[dict], *, count: int | 
     from confluent_kafka import Producer
 
     producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 0 if rate else 20,
-                         "enable.idempotence": True})
+                         "enable.idempotence": True, "logger": _client_log()})
     sent, started = 0, time.monotonic()
     for event in events:
         if until is not None and event["event_time"] >= until.strftime("%Y-%m-%dT%H:%M:%S"):
