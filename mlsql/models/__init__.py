@@ -1,7 +1,7 @@
 """The model types, one module (or a family of them) per module of this package.
 
 Every module here other than the shared ones (base, option_spec, classes, compile, registry,
-and any whose name starts with '_') may declare `MODEL_TYPES: tuple[ModelType, ...]`;
+history, and any whose name starts with '_') may declare `MODEL_TYPES: tuple[ModelType, ...]`;
 model_types() finds them all, so adding a model type is one module here and its scorer under
 udfs/models/.
 """
@@ -15,7 +15,7 @@ from functools import cache
 from mlsql.errors import OptionError, did_you_mean
 from mlsql.models.base import ModelType
 
-_SHARED = frozenset({"base", "option_spec", "classes", "compile", "registry"})
+_SHARED = frozenset({"base", "option_spec", "classes", "compile", "registry", "history"})
 
 
 @cache

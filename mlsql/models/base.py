@@ -18,7 +18,7 @@ from udfs import features
 
 if TYPE_CHECKING:
     from mlsql.compiler.sql import CompiledModel
-    from mlsql.training.history import History
+    from mlsql.models.history import History
 
 CLASSIFICATION = "classification"
 REGRESSION = "regression"

@@ -23,7 +23,7 @@ from udfs import features
 
 BOOSTER_FILE = "model.txt"
 _LIGHTGBM_LOSS = {"binary": "binary_logloss", "multiclass": "multi_logloss",
-                  "regression": "l2"}  # the task's loss (mlsql.training.history)
+                  "regression": "l2"}  # the task's loss (mlsql.models.history)
 
 
 def fit_boosted_trees(request: FitRequest) -> Fitted:

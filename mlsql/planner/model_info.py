@@ -8,7 +8,7 @@ standardized feature ('standardized_coefficient'; a multi-class model's mean ove
 string column's one-hot entries as `column=value`).
 
 Training info: a row per version and iteration from the version's recorded history
-(mlsql.training.history); an online model's version gives one row (its update number and
+(mlsql.models.history); an online model's version gives one row (its update number and
 prequential loss as eval_loss); a version trained before histories were kept, one row with
 NULL loss.
 """
@@ -21,12 +21,12 @@ from typing import Any
 import numpy as np
 
 from mlsql.errors import MlsqlError
+from mlsql.models.history import LOSS_METRIC
 from mlsql.models.registry import ModelVersion
 from mlsql.planner.context import PlanContext
 from mlsql.planner.predict import resolve_model
 from mlsql.planner.values import table_subquery
 from mlsql.syntax import ir
-from mlsql.training.history import LOSS_METRIC
 from udfs import features
 from udfs.predictors import PREDICTOR_FILE
 

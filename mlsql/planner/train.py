@@ -11,6 +11,7 @@ import pandas as pd
 
 from mlsql import tuning
 from mlsql.errors import SchemaError, Site, did_you_mean
+from mlsql.models.history import LOSS_METRIC, History
 from mlsql.models.registry import METADATA_FILE, check_model_name, now_iso
 from mlsql.planner.context import PlanContext
 from mlsql.planner.rewrite import rewrite
@@ -26,7 +27,6 @@ from mlsql.syntax.dialect import quote_identifier
 from mlsql.training import algorithms, distributed
 from mlsql.training.extract import TooManyRows, extract
 from mlsql.training.fit import DISTRIBUTED, SINGLE, Fit
-from mlsql.training.history import LOSS_METRIC, History
 from mlsql.training.label_column import label_expression, label_values
 from mlsql.training.model_options import (
     ANOMALY,

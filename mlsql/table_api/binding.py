@@ -7,18 +7,35 @@ import contextlib
 import itertools
 import re
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from pyflink.table import Table
 
 from mlsql.errors import FlinkError, MlsqlError, SqlSyntaxError
 from mlsql.frontend.parser import parse_one
+from mlsql.planner.context import PlanContext
+from mlsql.runtime.environment import FlinkRuntime
 from mlsql.runtime.flink_errors import to_flink_error, without_positions
 from mlsql.syntax import ir
 from mlsql.syntax.dialect import quote_identifier
 
-if TYPE_CHECKING:
-    from mlsql.session import Session
+
+class Session(Protocol):
+    """What the Table API uses of an mlsql.Session (which imports this package: the Table
+    API names no Session class, so the two never import each other)."""
+    runtime: FlinkRuntime
+    context: PlanContext
+
+    @property
+    def table_env(self) -> Any: ...
+
+    @property
+    def in_statement_set(self) -> bool: ...
+
+    def plan(self, parsed: ir.FlinkStatement) -> str: ...
+
+    def sql(self, text: str) -> Any: ...
+
 
 _VIEW_NUMBERS = itertools.count(1)
 

@@ -9,17 +9,13 @@ curves) run their job when called, as in SQL, and return the result as a Table.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from pyflink.table import Table
 
 from mlsql.errors import MlsqlError
 from mlsql.planner.predict import EXECUTION_CHOICES
 from mlsql.syntax.dialect import quote_identifier, quote_literal
-from mlsql.table_api.binding import planned_query, session_of, table_views
-
-if TYPE_CHECKING:
-    from mlsql.session import Session
+from mlsql.table_api.binding import Session, planned_query, session_of, table_views
 
 # The public functions: mlsql/__init__ and table_api/__init__ export exactly these.
 __all__ = ["ml_confusion_matrix", "ml_evaluate", "ml_explain_predict", "ml_feature_importance",

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
 
 import pandas as pd
 from pyflink.table import Table
@@ -12,10 +11,7 @@ from pyflink.table import Table
 from mlsql.errors import MlsqlError, OptionError
 from mlsql.runtime.job_handle import JobHandle
 from mlsql.syntax.dialect import quote_identifier, quote_literal
-from mlsql.table_api.binding import session_of, table_views
-
-if TYPE_CHECKING:
-    from mlsql.session import Session
+from mlsql.table_api.binding import Session, session_of, table_views
 
 
 def create_model(session: Session, name: str, table: Table, *, model_type: str,

@@ -17,7 +17,7 @@ from mlsql.errors import TrainingError
 from mlsql.models import model_type as find_model_type
 from mlsql.models.base import FitRequest, Fitted, Rows
 from mlsql.models.classes import class_codes
-from mlsql.training.history import History
+from mlsql.models.history import History
 
 __all__ = ["Fitted", "Rows", "class_codes", "encoding_for", "fit"]
 

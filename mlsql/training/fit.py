@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from mlsql.training.history import History
+from mlsql.models.history import History
 from udfs.predictors import Predictor
 
 SINGLE = "single"

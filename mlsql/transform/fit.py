@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import pandas as pd
 
@@ -16,13 +17,22 @@ from mlsql.errors import SchemaError, Site, did_you_mean
 from mlsql.feature_functions.base import FitRequest, FitResult
 from mlsql.feature_functions.catalog import FUNCTIONS
 from mlsql.feature_functions.render import sql_of
+from mlsql.runtime.environment import FlinkRuntime
+from mlsql.runtime.flink_types import Column
 from mlsql.syntax import ir
 from mlsql.syntax.dialect import quote_identifier
 from mlsql.training.extract import fetch
 from mlsql.transform.document import FORMAT, columns_read, item_document, output_columns
 
-if TYPE_CHECKING:  # the planner hands its context in
-    from mlsql.planner.context import PlanContext
+
+class PlanContext(Protocol):
+    """What fitting a TRANSFORM uses of the planner's context (mlsql.planner.context's
+    PlanContext is one; the planner hands it in, so this layer never imports the planner)."""
+    runtime: FlinkRuntime
+    progress: Callable[[str], None]
+
+    def query_columns(self, query_sql: str,
+                      position: ir.Position | None = None) -> list[Column]: ...
 
 _ROWS = quote_identifier("__mlsql_transform_rows")
 

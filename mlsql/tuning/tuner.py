@@ -10,7 +10,7 @@ from typing import Any
 
 from mlsql.errors import TrainingError
 from mlsql.models.base import ModelType
-from mlsql.training.history import History
+from mlsql.models.history import History
 from mlsql.tuning.plan import Split, TuningPlan, plan_tuning
 from mlsql.tuning.study import Rows, StudyResult, run_study
 

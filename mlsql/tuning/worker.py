@@ -35,7 +35,7 @@ def run_trial(request: dict[str, Any], context: dict[str, Any], train: tuple[Any
     """Fit and score one trial; a failure is an answer too (status FAILED, its error)."""
     from mlsql.models import model_type
     from mlsql.models.base import FitRequest
-    from mlsql.training.history import History
+    from mlsql.models.history import History
     from udfs.metrics import evaluate
     from udfs.predictors import Predictor
 

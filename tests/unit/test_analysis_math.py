@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 from sklearn import metrics
 
+from mlsql.models.history import History
 from mlsql.models.registry import ModelVersion
 from mlsql.planner.model_info import feature_importance, training_info
 from mlsql.planner.values import values_subquery
 from mlsql.training import algorithms
-from mlsql.training.history import History
 from udfs import diagnostics, features
 from udfs.explain import attributions, explain
 from udfs.predictors import Predictor

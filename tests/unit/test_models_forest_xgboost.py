@@ -22,7 +22,7 @@ from mlsql.errors import OptionError
 from mlsql.models import isolation_forest, model_type, random_forest
 from mlsql.models import xgboost as xgboost_type
 from mlsql.models.base import CompileRequest, FitRequest
-from mlsql.training.history import History
+from mlsql.models.history import History
 from mlsql.training.model_options import parse_options
 from udfs import features
 from udfs.models import scorer

@@ -21,8 +21,8 @@ from sklearn.preprocessing import StandardScaler
 from mlsql.errors import OptionError, TrainingError
 from mlsql.models import model_type
 from mlsql.models.base import CompileRequest, FitRequest
+from mlsql.models.history import History
 from mlsql.models.mlp import hidden_units
-from mlsql.training.history import History
 from mlsql.training.model_options import parse_options
 from udfs import features
 from udfs.models import scorer

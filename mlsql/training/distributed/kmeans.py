@@ -16,6 +16,7 @@ import pandas as pd
 from mlsql.compiler.sql import BARRIER, double, first_best
 from mlsql.core.progress import Step
 from mlsql.errors import TrainingError
+from mlsql.models.history import History
 from mlsql.runtime.environment import FlinkRuntime
 from mlsql.runtime.flink_types import Column
 from mlsql.training.distributed.common import (
@@ -30,7 +31,6 @@ from mlsql.training.distributed.common import (
 )
 from mlsql.training.extract import extract
 from mlsql.training.fit import DISTRIBUTED, Fit
-from mlsql.training.history import History
 
 SAMPLE_ROWS = 100_000
 MAX_DISTANCE_TERMS = 5_000  # clusters x encoded features, computed for every row

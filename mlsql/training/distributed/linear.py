@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from mlsql.compiler.linear import linear_score
+from mlsql.models.history import History
 from mlsql.runtime.environment import FlinkRuntime
 from mlsql.runtime.flink_types import Column
 from mlsql.syntax.dialect import quote_identifier
@@ -25,7 +26,6 @@ from mlsql.training.distributed.common import (
     row_source,
 )
 from mlsql.training.fit import DISTRIBUTED, Fit
-from mlsql.training.history import History
 
 MAX_ENCODED_FEATURES = 100  # X^T X has (d + 1)^2 aggregates
 

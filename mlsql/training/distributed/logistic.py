@@ -18,6 +18,7 @@ import numpy as np
 from mlsql.compiler.sql import BARRIER, double, first_best, typed_literal
 from mlsql.core.progress import Step
 from mlsql.errors import TrainingError
+from mlsql.models.history import History
 from mlsql.runtime.environment import FlinkRuntime
 from mlsql.runtime.flink_types import Column
 from mlsql.training.algorithms import class_codes
@@ -34,7 +35,6 @@ from mlsql.training.distributed.common import (
 )
 from mlsql.training.extract import extract
 from mlsql.training.fit import DISTRIBUTED, Fit
-from mlsql.training.history import History
 from mlsql.training.label_column import label_expression, label_values
 from mlsql.training.model_options import CLASSIFICATION
 
