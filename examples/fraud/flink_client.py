@@ -31,6 +31,7 @@ from mlsql.services.flink_dist.sql_client import sql_client_command  # noqa: E40
 # The client runs a script's INSERT asynchronously and exits when the script ends, which
 # would stop its in-process mini-cluster: wait for the job instead.
 CLIENT_OPTIONS = ["-Dexecution.target=local", "-Dtable.dml-sync=true"]
+COLOUR = re.compile(r"\x1b\[[0-9;]*m")
 ALERT = re.compile(r"(?<=[^\n])(ALERT(?::\d+)?> )")  # an alert not at a line's start
 
 
@@ -51,6 +52,8 @@ def run(registry: str | None, history: int, live: int) -> int:
     # The print sink writes to the client's own stdout, so the first alert can follow the
     # echoed SQL on its line: give each alert its own line.
     output = ALERT.sub(r"\n\1", client.stdout)
+    if not sys.stdout.isatty():  # the client colours its messages even into a pipe
+        output = COLOUR.sub("", output)
     sys.stdout.write(output)
     sys.stderr.write(client.stderr)
     if client.returncode != 0 or "[ERROR]" in client.stdout:
