@@ -118,6 +118,11 @@ class TrainingError(MlsqlError):
     pass
 
 
+class Cancelled(MlsqlError):
+    """The user cancelled the statement (a gateway client's cancel): work stops at its next
+    progress report and a training publishes nothing."""
+
+
 class FlinkError(MlsqlError):
     """Flink rejected a statement or a job failed; the message is Flink's own."""
 

@@ -25,6 +25,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from mlsql.core.policy import SessionPolicy
+from mlsql.errors import Cancelled
 from mlsql.frontend.parser import ML_FUNCTIONS
 from mlsql.gateway.errors import RestError, service_error
 
@@ -32,6 +33,12 @@ from mlsql.gateway.errors import RestError, service_error
 # applies; deployment settings such as execution.target or rest.* stay the gateway's.
 _APPLIED_PREFIXES = ("table.", "sql-client.", "pipeline.name", "parallelism.default",
                      "execution.runtime-mode", "execution.checkpointing.interval", "mlsql.")
+
+
+# Set when the client cancels the statement the Flink thread runs: long work (a training)
+# reports progress, and the session's progress callback raises Cancelled at its next report.
+# One session per process, one statement running at a time: one flag.
+_CANCEL_REQUESTED = threading.Event()
 
 
 @dataclass(frozen=True)
@@ -76,6 +83,11 @@ def _build_session(spec: SessionSpec):
 
     def progress(message: str) -> None:
         print(f"{prefix} {time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
+        if _CANCEL_REQUESTED.is_set():  # the client cancelled the running statement
+            print(f"{prefix} {time.strftime('%H:%M:%S')} cancelled by the client: stopped "
+                  "here, nothing published", file=sys.stderr, flush=True)
+            raise Cancelled("cancelled by the client: the statement stopped at this step "
+                            "and a training publishes nothing")
 
     # The client's settings first, the gateway operator's (-D) over them.
     options = {key: value for key, value in spec.properties.items()
@@ -94,6 +106,7 @@ class SessionWorker:
         self.tasks: queue.Queue[Callable[[], None] | None] = queue.Queue()
         # Operation states change in both threads (a cancel while the statement finishes).
         self._state = threading.Lock()
+        self._executing: Operation | None = None  # the statement the Flink thread runs
 
     def serve(self, connection: Connection) -> None:
         threading.Thread(target=self._answer, args=(connection,), daemon=True,
@@ -190,12 +203,14 @@ class SessionWorker:
         return {"status": "CANCELED"}
 
     def _stop(self, operation: Operation) -> None:
-        """Cancel without waiting: a running statement's result is dropped when it returns
-        (a training cannot be interrupted halfway); a finished one's fetcher is closed by
-        the Flink thread when it is free, which cancels a query's job."""
+        """Cancel without waiting: a running statement stops at its next progress report (a
+        training publishes nothing) and its result is dropped; a finished one's fetcher is
+        closed by the Flink thread when it is free, which cancels a query's job."""
         with self._state:
             running = operation.state == "RUNNING"
             operation.state = "CANCELED"
+            if running and self._executing is operation:
+                _CANCEL_REQUESTED.set()
         if not running:
             self.tasks.put(lambda: _close_fetcher(operation))
 
@@ -221,6 +236,11 @@ class SessionWorker:
         from mlsql.gateway.results import fetcher_for
         from mlsql.statements.script import steps
 
+        with self._state:
+            if operation.state == "CANCELED":  # cancelled while it waited its turn
+                return
+            self._executing = operation
+            _CANCEL_REQUESTED.clear()
         try:
             result, query = None, False
             for step in steps(operation.statement):
@@ -234,8 +254,10 @@ class SessionWorker:
                 operation.error = error
                 if operation.state != "CANCELED":
                     operation.state = "ERROR"
+                self._executing = None
             return
         with self._state:
+            self._executing = None
             operation.fetcher = fetcher
             canceled = operation.state == "CANCELED"
             if not canceled:

@@ -142,8 +142,13 @@ def _wait_with_progress(job: JobHandle, counter: _LineCounter, started: float,
             job.cancel()
             raise TooManyRows(row_limit)
         if rows != reported:
-            progress(Step(f"extracting training rows: {rows:,} "
-                          f"({time.monotonic() - started:.0f} s)", _TASK, rows, None, "rows"))
+            try:
+                progress(Step(f"extracting training rows: {rows:,} "
+                              f"({time.monotonic() - started:.0f} s)", _TASK, rows, None,
+                              "rows"))
+            except BaseException:  # the training was stopped (a cancel): so is its job
+                job.cancel()
+                raise
             reported = rows
     job.wait()
 

@@ -5,6 +5,7 @@ session get Flink's REST errors while the server and other sessions carry on."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import signal
@@ -310,3 +311,55 @@ def test_a_crashed_session_leaves_the_others_serving(gateway):
         "GET", f"/v4/sessions/{survivor}/operations/{operation}/result/0?rowFormat=JSON")
     assert status == 200 and page["results"]["columns"][0]["name"] == "model"
     assert gateway.request("DELETE", f"/v4/sessions/{survivor}")[1] == {"status": "CLOSED"}
+
+
+def _submit(gateway, session: str, statement: str) -> str:
+    status, body = gateway.request("POST", f"/v4/sessions/{session}/statements",
+                                   json.dumps({"statement": statement}).encode())
+    assert status == 200, body
+    return body["operationHandle"]
+
+
+def _status(gateway, session: str, operation: str) -> str:
+    return gateway.request("GET", f"/v4/sessions/{session}/operations/{operation}/status"
+                           )[1].get("status", "")
+
+
+def _wait_until_done(gateway, session: str, operation: str, timeout: float = 300) -> str:
+    deadline = time.monotonic() + timeout
+    while (state := _status(gateway, session, operation)) == "RUNNING":
+        assert time.monotonic() < deadline, f"{operation} still running"
+        time.sleep(0.5)
+    return state
+
+
+def test_a_cancelled_training_stops_and_publishes_nothing(gateway, root):
+    """The SQL client's cancel (Ctrl-C) of a CREATE MODEL: the training stops at its next
+    progress report and no version is published; the session carries on."""
+    status, opened = gateway.request("POST", "/v4/sessions", b"{}")
+    session = opened["sessionHandle"]
+    for setup in (BATCH, table_ddl(root)):
+        assert _wait_until_done(gateway, session, _submit(gateway, session, setup)) == \
+            "FINISHED"
+    training = _submit(gateway, session, (
+        "CREATE MODEL gw_cancelled WITH ('model_type' = 'boosted_tree_classifier', "
+        "'label' = 'label', 'num_trees' = '20000', 'num_leaves' = '4') "
+        "AS SELECT x, z, label FROM train"))
+    time.sleep(2)
+    assert _status(gateway, session, training) == "RUNNING"
+    status, body = gateway.request(
+        "POST", f"/v4/sessions/{session}/operations/{training}/cancel")
+    assert status == 200 and body == {"status": "CANCELED"}
+    # SHOW MODELS runs after the training has ended, whichever way it ended.
+    listing = _submit(gateway, session, "SHOW MODELS")
+    assert _wait_until_done(gateway, session, listing) == "FINISHED"
+    status, page = gateway.request(
+        "GET", f"/v4/sessions/{session}/operations/{listing}/result/0?rowFormat=JSON")
+    names = [row["fields"][0] for row in page["results"]["data"]]
+    assert "gw_cancelled" not in names
+    assert not (root / "registry" / "gw_cancelled").exists()
+    assert _status(gateway, session, training) == "CANCELED"
+    log = gateway.log.read_text()
+    assert "training gw_cancelled" in log and "cancelled by the client" in log
+    assert "published gw_cancelled" not in log
+    gateway.request("DELETE", f"/v4/sessions/{session}")
