@@ -4,10 +4,7 @@ one module here (or a class added to one)."""
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-
-from mlsql.feature_functions import __path__ as _package_path
+from mlsql.core.discovery import plugin_modules
 from mlsql.feature_functions.base import FeatureFunction
 
 _SHARED = frozenset({"base", "calls", "render", "catalog"})
@@ -15,10 +12,7 @@ _SHARED = frozenset({"base", "calls", "render", "catalog"})
 
 def _discover() -> dict[str, FeatureFunction]:
     found: dict[str, FeatureFunction] = {}
-    for info in sorted(pkgutil.iter_modules(_package_path), key=lambda m: m.name):
-        if info.name in _SHARED or info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"mlsql.feature_functions.{info.name}")
+    for module in plugin_modules("mlsql.feature_functions", _SHARED):
         for function in getattr(module, "FEATURE_FUNCTIONS", ()):
             if not isinstance(function, FeatureFunction):
                 raise TypeError(f"{module.__name__}.FEATURE_FUNCTIONS holds {function!r}")

@@ -8,10 +8,9 @@ udfs/models/.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from functools import cache
 
+from mlsql.core.discovery import plugin_modules
 from mlsql.errors import OptionError, did_you_mean
 from mlsql.models.base import ModelType
 
@@ -23,10 +22,7 @@ def model_types() -> dict[str, ModelType]:
     """Every registered model type by name, in module order (the first module's first)."""
     found: dict[str, ModelType] = {}
     where: dict[str, str] = {}
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        if info.name in _SHARED or info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{__name__}.{info.name}")
+    for module in plugin_modules(__name__, _SHARED):
         for model_type in getattr(module, "MODEL_TYPES", ()):
             if not isinstance(model_type, ModelType):
                 raise TypeError(f"{module.__name__}.MODEL_TYPES holds {model_type!r}, "

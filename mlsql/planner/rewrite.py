@@ -3,11 +3,10 @@ other bytes untouched."""
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Callable
 from functools import cache
 
+from mlsql.core.discovery import plugin_modules
 from mlsql.feature_functions.render import render_call
 from mlsql.planner.context import PlanContext
 from mlsql.planner.evaluate import evaluate_subquery
@@ -22,12 +21,9 @@ def analysis_handlers() -> dict[str, Subquery]:
     """Each analysis function and its subquery builder: every module of mlsql.planner may
     declare `ANALYSES = {name: builder}` (a new function is its name in ir.ANALYSIS_FUNCTIONS
     and its module here)."""
-    package = importlib.import_module("mlsql.planner")
     found: dict[str, Subquery] = {}
-    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
-        if info.name != "rewrite":
-            module = importlib.import_module(f"mlsql.planner.{info.name}")
-            found.update(getattr(module, "ANALYSES", {}))
+    for module in plugin_modules("mlsql.planner", {"rewrite"}):
+        found.update(getattr(module, "ANALYSES", {}))
     return found
 
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from functools import cache
 from typing import Any
 
+from mlsql.core.discovery import plugin_modules
 from mlsql.errors import MlsqlError
 from mlsql.syntax import ir
 from mlsql.syntax.splitter import Statement
@@ -50,10 +49,7 @@ def handles(*kinds: type, export: Export = Export.NONE) -> Callable[[Run], Run]:
 @cache
 def handlers() -> dict[type, Handler]:
     """Every handler, after importing each handler module of this package."""
-    package = importlib.import_module(__package__)
-    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
-        if info.name not in _NOT_HANDLERS:
-            importlib.import_module(f"{__package__}.{info.name}")
+    plugin_modules(__package__, _NOT_HANDLERS)  # each registers its handlers with @handles
     return dict(_HANDLERS)
 
 

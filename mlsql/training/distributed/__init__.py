@@ -8,12 +8,11 @@ include mlsql.models.option_spec.DISTRIBUTABLE must have one (tests/unit/test_mo
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Callable
 from functools import cache
 from typing import Any
 
+from mlsql.core.discovery import plugin_modules
 from mlsql.errors import SchemaError
 
 Trainer = Callable[..., Any]
@@ -24,10 +23,7 @@ _SHARED = frozenset({"common"})
 def trainers() -> dict[str, Trainer]:
     """Every distributed trainer by the name of the model type it trains."""
     found: dict[str, Trainer] = {}
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        if info.name in _SHARED:
-            continue
-        module = importlib.import_module(f"{__name__}.{info.name}")
+    for module in plugin_modules(__name__, _SHARED):
         for model_type, trainer in getattr(module, "TRAINERS", {}).items():
             if model_type in found:
                 raise RuntimeError(f"two distributed trainers for {model_type!r}")
