@@ -108,12 +108,13 @@ def test_duplicate_model_type_names_are_an_error(monkeypatch):
     twin = types.ModuleType("mlsql.models.twin")
     twin.MODEL_TYPES = (ModelType("kmeans", "clustering", ()),)
     monkeypatch.setitem(__import__("sys").modules, "mlsql.models.twin", twin)
-    real = mlsql.models.pkgutil.iter_modules
+    discovery = __import__("mlsql.core.discovery", fromlist=["pkgutil"])
+    real = discovery.pkgutil.iter_modules
 
     def with_twin(path):
         return [*real(path), types.SimpleNamespace(name="twin")]
 
-    monkeypatch.setattr(mlsql.models.pkgutil, "iter_modules", with_twin)
+    monkeypatch.setattr(discovery.pkgutil, "iter_modules", with_twin)
     mlsql.models.model_types.cache_clear()
     try:
         with pytest.raises(RuntimeError, match="'kmeans' is declared twice"):
