@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -29,13 +28,9 @@ sys.path.insert(0, str(HERE))
 
 import generate  # noqa: E402
 
+from mlsql.services.processes import free_port  # noqa: E402
+
 MLSQL = [sys.executable, "-m", "mlsql"]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def wait_for(url: str, gateway: subprocess.Popen, timeout_s: float = 120) -> None:

@@ -73,11 +73,11 @@ class ColumnPlan:
 
 
 def train(statement: ir.CreateModel, context: PlanContext,
-          resolved: tuning.ModelOptions | None = None) -> TrainingSummary:
-    """`resolved`: the statement's options when the caller parsed them already."""
+          resolved: tuning.ModelOptions) -> TrainingSummary:
+    """`resolved`: the statement's options, parsed and checked once by its caller
+    (tuning.resolve_options)."""
     started = time.monotonic()
     check_model_name(statement.name)
-    resolved = resolved or tuning.resolve_options(statement.option_map)
     model_type, options, tuner = resolved.model_type, resolved.values, resolved.tuner
     registry = context.registry
     if statement.if_not_exists and registry.exists(statement.name):
