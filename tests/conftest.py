@@ -16,7 +16,7 @@ import tests.helpers  # noqa: F401  (sets the JVM flags, snapshots the environme
 # run (`pytest --durations`), then the unit modules. (xdist's loadgroup would spread a module's
 # tests, but it marks groups in a node id that pytest 9.2 no longer reads.)
 SLOWEST_FIRST = (
-    "test_distributed_wide", "test_cluster", "test_kafka", "test_compiled", "test_export",
+    "test_cluster", "test_kafka", "test_compiled", "test_export",
     "test_gateway", "test_example", "test_analysis", "test_hot_swap", "test_table_api",
     "test_notebook", "test_model_types", "test_transform", "test_training", "test_jvm_scoring",
     "test_model_types_extra", "test_distributed", "test_flink_provider", "test_streaming",

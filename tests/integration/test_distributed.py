@@ -72,7 +72,7 @@ def test_strings_nulls_ridge_and_serving(batch_session):
 
 def test_weighted_binary_logistic_matches_the_single_process_fit(batch_session):
     """Class weights and a ridge penalty, on the ten mean measurements of the breast-cancer
-    data (test_distributed_wide.py fits all 30: its passes are the suite's longest job)."""
+    data (the test below fits all 30)."""
     extra = ", 'class_weight' = 'balanced', 'l2_reg' = '0.1'"
     frame = breast_cancer().iloc[:, [*range(10), -1]]
     create_csv_table(batch_session, "dist_cancer_balanced", frame, batch_session.data_dir)
@@ -91,6 +91,42 @@ def test_multiclass_logistic_matches_the_single_process_fit(batch_session):
                                       model_type="logistic_reg")
     assert_at_the_optimum(distributed, frame, "")
     assert_same_metrics(single, distributed)
+
+
+def test_binary_logistic_on_all_thirty_features_matches_the_single_process_fit(batch_session):
+    """496 Hessian sums per Newton pass, in one JVM aggregate (moments.py)."""
+    frame = breast_cancer()
+    create_csv_table(batch_session, "dist_cancer", frame, batch_session.data_dir)
+    single, distributed = train_both(batch_session, "dist_cancer", "dist_cancer",
+                                     model_type="logistic_reg")
+    assert_at_the_optimum(distributed, frame, "")
+    assert_same_metrics(single, distributed)
+    assert predictor_json(distributed)["classes"] == ["benign", "malignant"]
+
+
+@pytest.mark.parametrize("model_type", ["logistic_reg", "linear_reg"])
+def test_without_a_jdk_the_sums_written_in_sql_give_the_same_fit(batch_session, monkeypatch,
+                                                                  model_type):
+    """Where no javac builds the JVM aggregate, each sum is a SUM of its own."""
+    from mlsql.training.distributed import moments
+
+    if model_type == "logistic_reg":  # three classes: the cross-class curvature terms
+        frame = datasets.load_iris(as_frame=True).frame.iloc[:, [1, 2, 4]]
+        frame.columns = ["sw", "pl", "target"]
+    else:
+        frame = datasets.load_diabetes(as_frame=True).frame.iloc[:, [2, 3, 8, 10]]
+    table = f"dist_sums_{model_type}"
+    create_csv_table(batch_session, table, frame, batch_session.data_dir)
+    fits = {}
+    for form, on_jvm in (("jvm", True), ("sql", False)):
+        if not on_jvm:
+            monkeypatch.setattr(moments, "jvm_available", lambda runtime: False)
+        batch_session.sql(f"CREATE OR REPLACE MODEL {table}_{form} WITH ('model_type' = "
+                          f"'{model_type}', 'label' = 'target', 'eval_fraction' = '0', "
+                          f"'training_mode' = 'distributed') AS SELECT * FROM {table}")
+        fits[form] = predictor_json(batch_session.registry.resolve(f"{table}_{form}"))
+    for key in ("coef", "intercept"):
+        np.testing.assert_allclose(fits["sql"][key], fits["jvm"][key], rtol=1e-8, atol=1e-10)
 
 
 def test_kmeans_finds_the_same_clusters(batch_session):

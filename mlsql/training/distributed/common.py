@@ -93,8 +93,8 @@ def encoded_features(spec: dict[str, Any], inputs: list[str]) -> list[str]:
 def check_size(algorithm: str, parameters: int, limit: int) -> None:
     if parameters > limit:
         raise TrainingError(
-            f"distributed {algorithm} handles up to {limit} parameters (one aggregate per "
-            f"pair); this query needs {parameters}: use 'training_mode' = 'single' or select "
+            f"distributed {algorithm} handles up to {limit} parameters; this query needs "
+            f"{parameters}: use 'training_mode' = 'single' or select "
             "fewer columns or categories")
 
 

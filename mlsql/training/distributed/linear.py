@@ -17,6 +17,7 @@ from mlsql.models.history import History
 from mlsql.runtime.environment import FlinkRuntime
 from mlsql.runtime.flink_types import Column
 from mlsql.syntax.dialect import quote_identifier
+from mlsql.training.distributed import moments
 from mlsql.training.distributed.common import (
     check_size,
     encoded_features,
@@ -26,8 +27,6 @@ from mlsql.training.distributed.common import (
     row_source,
 )
 from mlsql.training.fit import DISTRIBUTED, Fit
-
-MAX_ENCODED_FEATURES = 100  # X^T X has (d + 1)^2 aggregates
 
 
 def fit_linear(runtime: FlinkRuntime, query_sql: str, columns: list[Column], label: Column,
@@ -40,11 +39,12 @@ def fit_linear(runtime: FlinkRuntime, query_sql: str, columns: list[Column], lab
     progress("distributed training: column statistics")
     spec, rows = fit_spec(runtime, source, columns, inputs)
     encoded = encoded_features(spec, inputs)
-    check_size("linear_reg", len(encoded), MAX_ENCODED_FEATURES)
+    on_jvm = moments.jvm_available(runtime)
+    check_size("linear_reg", len(encoded) + 1, moments.JVM_LIMIT if on_jvm else moments.SQL_LIMIT)
 
     progress(f"distributed training: X^T X over {rows:,} rows, {len(encoded)} features")
     history = History()
-    a, b = _normal_equations(runtime, source, encoded, label_sql)
+    a, b = _normal_equations(runtime, source, encoded, label_sql, on_jvm)
     penalty = np.eye(len(b)) * options["l2_reg"]
     penalty[0, 0] = 0.0  # the intercept is not penalized
     weights = np.linalg.lstsq(a + penalty, b, rcond=None)[0]
@@ -59,15 +59,21 @@ def fit_linear(runtime: FlinkRuntime, query_sql: str, columns: list[Column], lab
 
 
 def _normal_equations(runtime: FlinkRuntime, source: str, encoded: list[str],
-                      label_sql: str) -> tuple[np.ndarray, np.ndarray]:
+                      label_sql: str, on_jvm: bool) -> tuple[np.ndarray, np.ndarray]:
+    """X^T X and X^T y with an intercept column."""
     d = len(encoded)
     projected = ", ".join(f"{e} AS f{i}" for i, e in enumerate(encoded))
+    rows = (f"SELECT {projected}, CAST({label_sql} AS DOUBLE) AS y FROM {source}")
+    if on_jvm:
+        call = moments.call(["1E0"] + [f"f{i}" for i in range(d)], ["y"], ["1E0"])
+        row = query_row(runtime, f"SELECT {call} AS moments FROM ({rows})")
+        b, a = moments.unpack(row["moments"], d + 1)
+        return a, b
     sums = [f"SUM(f{i} * f{j}) AS g{i}_{j}" for i in range(d) for j in range(i, d)]
     sums += [f"SUM(f{i}) AS s{i}" for i in range(d)]
     sums += [f"SUM(f{i} * y) AS b{i}" for i in range(d)]
     sums += ["SUM(y) AS sy", "COUNT(*) AS n"]
-    row = query_row(runtime, f"SELECT {', '.join(sums)} FROM (SELECT {projected}, "
-                             f"CAST({label_sql} AS DOUBLE) AS y FROM {source})")
+    row = query_row(runtime, f"SELECT {', '.join(sums)} FROM ({rows})")
     a = np.zeros((d + 1, d + 1))
     b = np.zeros(d + 1)
     a[0, 0], b[0] = row["n"], row["sy"]

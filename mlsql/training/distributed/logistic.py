@@ -22,6 +22,7 @@ from mlsql.models.history import History
 from mlsql.runtime.environment import FlinkRuntime
 from mlsql.runtime.flink_types import Column
 from mlsql.training.algorithms import class_codes
+from mlsql.training.distributed import moments
 from mlsql.training.distributed.common import (
     PassCheck,
     check_size,
@@ -38,7 +39,6 @@ from mlsql.training.fit import DISTRIBUTED, Fit
 from mlsql.training.label_column import label_expression, label_values
 from mlsql.training.model_options import CLASSIFICATION
 
-MAX_PARAMETERS = 100  # the Hessian has MAX_PARAMETERS^2 / 2 aggregates
 MAX_CLASSES = 20
 MAX_NEWTON_STEPS = 100
 MAX_HALVINGS = 30
@@ -52,6 +52,7 @@ class _Problem:
     base: str  # SELECT f0.., y (class index), s (sample weight)
     features: int
     score_rows: int  # 1 for a binary model, else one per class
+    moments_on_jvm: bool  # the sums as one JVM aggregate, else one SUM each (moments.py)
 
     @property
     def size(self) -> int:
@@ -86,9 +87,10 @@ def fit_logistic(runtime: FlinkRuntime, query_sql: str, columns: list[Column],
                                      for lit, w in zip(literals, weights, strict=True))
                   + " END")
     projected = ", ".join(f"{e} AS f{i}" for i, e in enumerate(encoded))
+    on_jvm = moments.jvm_available(runtime)
     problem = _Problem(f"SELECT {projected}, {class_index} AS y, {weight} AS s FROM {source}",
-                       len(encoded), 1 if len(classes) == 2 else len(classes))
-    check_size("logistic_reg", problem.size, MAX_PARAMETERS)
+                       len(encoded), 1 if len(classes) == 2 else len(classes), on_jvm)
+    check_size("logistic_reg", problem.size, moments.JVM_LIMIT if on_jvm else moments.SQL_LIMIT)
 
     history = History()
     theta = _newton(runtime, problem, options["l2_reg"],
@@ -173,26 +175,51 @@ def _row_loss(problem: _Problem) -> str:
 def _pass(runtime: FlinkRuntime, problem: _Problem, theta: np.ndarray,
           same_rows: PassCheck) -> tuple[float, np.ndarray, np.ndarray]:
     """The summed loss, gradient and Hessian at theta, from one Flink aggregate query."""
-    width = problem.features + 1
     x = ["1E0"] + [f"f{j}" for j in range(problem.features)]
-    params = [(r, j) for r in range(problem.score_rows) for j in range(width)]
+    rows = range(problem.score_rows)
+    residuals = [f"s * (p{r} - {_indicator(problem, r)})" for r in rows]
+    curvatures = [f"s * p{r} * (1E0 - p{r})" if r == q else f"s * (0E0 - p{r} * p{q})"
+                  for r in rows for q in range(r, problem.score_rows)]
     sums = [f"SUM(s * ({_row_loss(problem)})) AS loss", "COUNT(*) AS n",
             fingerprint(x[1:] or ["1E0"])]
-    for a, (r, j) in enumerate(params):
-        sums.append(f"SUM(s * (p{r} - {_indicator(problem, r)}) * {x[j]}) AS g{a}")
+    if problem.moments_on_jvm:
+        sums.append(f"{moments.call(x, residuals, curvatures)} AS moments")
+    else:
+        sums += _moment_sums(x, residuals, curvatures, problem.score_rows)
+    row = query_row(runtime, f"SELECT {', '.join(sums)} FROM ({_probabilities(problem, theta)})")
+    same_rows.check(int(row["n"]), float(row["fingerprint"]))
+    if problem.moments_on_jvm:
+        gradient, hessian = moments.unpack(row["moments"], problem.size)
+    else:
+        gradient, hessian = _unpack_sums(row, problem.size)
+    return float(row["loss"]), gradient, hessian
+
+
+def _moment_sums(x: list[str], residuals: list[str], curvatures: list[str],
+                 score_rows: int) -> list[str]:
+    """moments.py's sums written as one SUM each: g<a> and h<a>_<b> for a <= b."""
+    params = [(r, j) for r in range(score_rows) for j in range(len(x))]
+    upper = {}
+    at = 0
+    for r in range(score_rows):
+        for q in range(r, score_rows):
+            upper[r, q] = curvatures[at]
+            at += 1
+    sums = [f"SUM(({residuals[r]}) * {x[j]}) AS g{a}" for a, (r, j) in enumerate(params)]
     for a, (r, j) in enumerate(params):
         for b in range(a, len(params)):
             q, k = params[b]
-            curvature = f"p{r} * (1E0 - p{r})" if r == q else f"(0E0 - p{r} * p{q})"
-            sums.append(f"SUM(s * {curvature} * {x[j]} * {x[k]}) AS h{a}_{b}")
-    row = query_row(runtime, f"SELECT {', '.join(sums)} FROM ({_probabilities(problem, theta)})")
-    same_rows.check(int(row["n"]), float(row["fingerprint"]))
-    gradient = np.array([row[f"g{a}"] for a in range(len(params))], dtype=np.float64)
-    hessian = np.zeros((len(params), len(params)))
-    for a in range(len(params)):
-        for b in range(a, len(params)):
+            sums.append(f"SUM(({upper[r, q]}) * {x[j]} * {x[k]}) AS h{a}_{b}")
+    return sums
+
+
+def _unpack_sums(row: dict, size: int) -> tuple[np.ndarray, np.ndarray]:
+    gradient = np.array([row[f"g{a}"] for a in range(size)], dtype=np.float64)
+    hessian = np.zeros((size, size))
+    for a in range(size):
+        for b in range(a, size):
             hessian[a, b] = hessian[b, a] = row[f"h{a}_{b}"]
-    return float(row["loss"]), gradient, hessian
+    return gradient, hessian
 
 
 def _metrics(runtime: FlinkRuntime, problem: _Problem, theta: np.ndarray,
