@@ -6,19 +6,22 @@ import argparse
 import sys
 import time
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from mlsql.cli.cluster import leave_running
 from mlsql.cli.cluster import register as register_cluster
 from mlsql.cli.gateway import add_commands as add_gateway_commands
 from mlsql.cli.notebook import register as register_notebook
 from mlsql.errors import MlsqlError
-from mlsql.export.flink_models import PREDICT_CHOICES
+from mlsql.export.choices import PREDICT_CHOICES
 from mlsql.frontend.templating import parse_variables, render
 from mlsql.models.registry import default_registry_path
 from mlsql.notebook.bars import is_bar, text_bar
-from mlsql.statements.script import Step, steps
+
+if TYPE_CHECKING:  # the planner, pandas and PyFlink load when a command needs them
+    import pandas as pd
+
+    from mlsql.statements.script import Step
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -125,6 +128,8 @@ def _run(args: argparse.Namespace) -> int:
     # Syntax errors in any file surface before anything runs.
     statements = [step for init in args.init for step in _parse_file(init, variables=variables)]
     statements += _parse_file(args.file, script, variables)
+    import pandas as pd
+
     from mlsql.runtime.job_handle import JobHandle
     from mlsql.session import Session  # starts the JVM: keep --help fast
 
@@ -165,6 +170,7 @@ def _run(args: argparse.Namespace) -> int:
 def _explain(args: argparse.Namespace) -> int:
     from mlsql.export import explain
     from mlsql.session import Session
+    from mlsql.statements.script import steps
 
     script = _render_file(args.file, parse_variables(args.variables))
     steps(script)  # syntax errors before the JVM starts
@@ -175,6 +181,7 @@ def _explain(args: argparse.Namespace) -> int:
 def _compile(args: argparse.Namespace) -> int:
     from mlsql.export import compile_job
     from mlsql.session import Session
+    from mlsql.statements.script import steps
 
     script = _render_file(args.file, parse_variables(args.variables))
     steps(script)  # syntax errors before the JVM starts
@@ -231,6 +238,8 @@ def _install(args: argparse.Namespace) -> int:
 def _parse_file(path: Path, text: str | None = None,
                 variables: dict[str, str] | None = None) -> list[Step]:
     """The file's statements; a syntax error names the file when there are several."""
+    from mlsql.statements.script import steps
+
     script = render(_read(path) if text is None else text, variables or {}, str(path))
     try:
         return steps(script)
@@ -257,6 +266,8 @@ def _read(path: Path) -> str:
 
 
 def _print_frame(frame: pd.DataFrame, fmt: str) -> None:
+    import pandas as pd
+
     if fmt == "csv":
         sys.stdout.write(frame.to_csv(index=False))
     elif fmt == "json":

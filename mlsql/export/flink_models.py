@@ -45,7 +45,6 @@ from mlsql.syntax.dialect import quote_identifier, quote_literal
 from mlsql.transform.apply import has_transform
 
 PROVIDER = "mlsql"
-PREDICT_CHOICES = ("udf", "flink")
 SERVED_TASKS = ("classification", "regression", "clustering")
 # MAP[...] settings the Flink form has no way to say (the rest only steer mlsql's scoring).
 _UNEXPRESSIBLE = ("challenger", "version_column")

@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 from mlsql.errors import MlsqlError
-from mlsql.export.flink_models import PREDICT_CHOICES, FlinkModels
+from mlsql.export.choices import PREDICT_CHOICES
+from mlsql.export.flink_models import FlinkModels
 from mlsql.export.plan import plan_script
 from mlsql.feature_functions.text import PYTHON_UDF_FUNCTIONS, UDF_PREFIX
 from mlsql.jvm.build import scorer_jar
