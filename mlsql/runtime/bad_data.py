@@ -3,8 +3,10 @@
 Flink's CSV and JSON formats say only which field failed ("Fail to deserialize at field: x1.:
 For input string: "abc"", "Row length mismatch. 4 fields expected but was 3."). After such a
 failure mlsql reads the files of the filesystem tables the statement names, with the tables'
-schemas, and finds the first row Flink could not have read; for a Kafka table it names the
-topic. The error keeps Flink's words and gains the table's place in the statement.
+schemas, and finds the first row Flink could not have read; for a Kafka table it reads the
+topic (mlsql.services.kafka.records) and names the partition and offset of the first record
+Flink could not have read. The error keeps Flink's words and gains the table's place in the
+statement.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from mlsql.errors import FlinkError, Position, Site
+from mlsql.services.kafka.records import records
 from mlsql.syntax.lexer import Kind, Token
 
 _BAD_RECORD = re.compile(r"deserializ|Row length mismatch|For input string|JsonParseException"
@@ -60,11 +63,40 @@ def explain_bad_data(error: FlinkError, tokens: Sequence[Token], t_env: Any) -> 
                 return FlinkError(f"{bad.file}, line {bad.line}: {bad.problem} (Flink: "
                                   f"{error.message})", at=where)
         elif connector in ("kafka", "upsert-kafka"):
-            topic = options.get("topic") or options.get("topic-pattern") or "?"
-            return FlinkError(f"a record of Kafka topic {topic!r} is not valid "
-                              f"{options.get('format') or options.get('value.format')}: "
-                              f"{error.message}", at=where)
+            return FlinkError(_kafka_message(options, _columns(t_env, name), error.message),
+                              at=where)
     return error
+
+
+def _kafka_message(options: dict[str, str], columns: Sequence[Column], flink: str) -> str:
+    topic = options.get("topic") or options.get("topic-pattern") or "?"
+    fmt = options.get("format") or options.get("value.format") or "?"
+    bootstrap = options.get("properties.bootstrap.servers")
+    if bootstrap and "topic" in options and fmt in ("json", "csv"):
+        for record in records(bootstrap, topic, limit=_MAX_LINES):
+            problem = _record_problem(record.value, fmt, options, columns)
+            if problem:
+                # The job may have started later in the topic (scan.startup.mode).
+                return (f"Kafka topic {topic!r}, partition {record.partition}, offset "
+                        f"{record.offset}: {problem} (the topic's first record that does not "
+                        f"read; Flink: {flink})")
+    return f"a record of Kafka topic {topic!r} is not valid {fmt}: {flink}"
+
+
+def _record_problem(value: bytes | None, fmt: str, options: dict[str, str],
+                    columns: Sequence[Column]) -> str | None:
+    """Why one Kafka record's value is not a row of the table, or None when it reads."""
+    if value is None:
+        return None  # a tombstone: Flink's formats read it as no row
+    try:
+        text = value.decode("utf-8")
+    except UnicodeDecodeError:
+        return "not UTF-8 text"
+    if fmt == "json":
+        return _json_problem(text, columns)
+    rows = list(csv.reader([text], delimiter=options.get("csv.field-delimiter", ","),
+                           quotechar=options.get("csv.quote-character", '"')))
+    return _csv_problem(rows[0] if rows else [], options, columns)
 
 
 def first_bad_row(path: Path, options: dict[str, str],
@@ -87,7 +119,6 @@ def _first_bad_csv_row(file: Path, options: dict[str, str],
                        columns: Sequence[Column]) -> BadRow | None:
     delimiter = options.get("csv.field-delimiter", ",")
     quote = options.get("csv.quote-character", '"')
-    null = options.get("csv.null-literal")
     with file.open(newline="", encoding="utf-8", errors="replace") as handle:
         reader = csv.reader(handle, delimiter=delimiter, quotechar=quote)
         for number, row in enumerate(reader, start=1):
@@ -96,15 +127,22 @@ def _first_bad_csv_row(file: Path, options: dict[str, str],
             if not row or (options.get("csv.allow-comments") == "true"
                            and row[0].startswith("#")):
                 continue
-            if len(row) != len(columns):
-                return BadRow(file, reader.line_num, f"{len(row)} fields, the table has "
-                                                     f"{len(columns)} ({_names(columns)})")
-            for column, value in zip(columns, row, strict=True):
-                if value == null or value == "":
-                    continue
-                problem = _unreadable(column, value)
-                if problem:
-                    return BadRow(file, reader.line_num, problem)
+            problem = _csv_problem(row, options, columns)
+            if problem:
+                return BadRow(file, reader.line_num, problem)
+    return None
+
+
+def _csv_problem(row: list[str], options: dict[str, str],
+                 columns: Sequence[Column]) -> str | None:
+    if len(row) != len(columns):
+        return f"{len(row)} fields, the table has {len(columns)} ({_names(columns)})"
+    null = options.get("csv.null-literal")
+    for column, value in zip(columns, row, strict=True):
+        if value != null and value != "":
+            problem = _unreadable(column, value)
+            if problem:
+                return problem
     return None
 
 
@@ -113,21 +151,25 @@ def _first_bad_json_row(file: Path, columns: Sequence[Column]) -> BadRow | None:
         for number, line in enumerate(handle, start=1):
             if number > _MAX_LINES:
                 return None
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                return BadRow(file, number, f"not JSON ({error.msg} at character "
-                                            f"{error.colno})")
-            if not isinstance(record, dict):
-                return BadRow(file, number, "not a JSON object")
-            for column in columns:
-                value = record.get(column.name)
-                if isinstance(value, str) and value:
-                    problem = _unreadable(column, value)
-                    if problem:
-                        return BadRow(file, number, problem)
+            problem = _json_problem(line, columns) if line.strip() else None
+            if problem:
+                return BadRow(file, number, problem)
+    return None
+
+
+def _json_problem(text: str, columns: Sequence[Column]) -> str | None:
+    try:
+        record = json.loads(text)
+    except json.JSONDecodeError as error:
+        return f"not JSON ({error.msg} at character {error.colno})"
+    if not isinstance(record, dict):
+        return "not a JSON object"
+    for column in columns:
+        value = record.get(column.name)
+        if isinstance(value, str) and value:
+            problem = _unreadable(column, value)
+            if problem:
+                return problem
     return None
 
 
@@ -178,10 +220,26 @@ def _options(t_env: Any, name: str) -> dict[str, str]:
 
 
 def _columns(t_env: Any, name: str) -> list[Column]:
+    """The table's physical columns: those its format reads (not computed or metadata)."""
     schema = t_env.from_path(name).get_schema()
+    physical = _physical_names(t_env, name)
     return [Column(field, type(data_type).__name__, str(data_type))
             for field, data_type in zip(schema.get_field_names(),
-                                        schema.get_field_data_types(), strict=True)]
+                                        schema.get_field_data_types(), strict=True)
+            if physical is None or field in physical]
+
+
+def _physical_names(t_env: Any, name: str) -> set[str] | None:
+    from pyflink.table.catalog import ObjectPath
+
+    try:
+        catalog = t_env.get_catalog(t_env.get_current_catalog())
+        table = catalog.get_table(ObjectPath(t_env.get_current_database(), name))
+        columns = table._j_catalog_base_table.getUnresolvedSchema().getColumns()
+        return {column.getName() for column in columns
+                if column.getClass().getSimpleName() == "UnresolvedPhysicalColumn"}
+    except Exception:  # a view, or a catalog that keeps no schema: every column counts
+        return None
 
 
 def _files(path: Path) -> list[Path]:

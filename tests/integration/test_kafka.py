@@ -95,6 +95,36 @@ def test_a_broker_that_is_down_is_reported_before_a_job_starts(tmp_path):
         session.sql("SELECT y FROM v")
 
 
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+def test_a_record_that_does_not_read_is_named_by_partition_and_offset(broker, tmp_path, fmt):
+    """Without 'json.ignore-parse-errors' a bad record fails the job: the error names the
+    table in the statement and the record's topic, partition and offset."""
+    from confluent_kafka import Producer
+
+    bootstrap = broker[0]
+    topic = f"bad_records_{fmt}"
+    good = ['{"amount": 1.5, "card": "c1"}', '{"amount": 2.5, "card": "c2"}']
+    bad = '{"amount": "n/a", "card": "c3"}'
+    if fmt == "csv":
+        good, bad = ["1.5,c1", "2.5,c2"], "n/a,c3"
+    writer = Producer({"bootstrap.servers": bootstrap})
+    for value in [*good, bad, *good]:
+        writer.produce(topic, value.encode(), partition=0)
+    assert writer.flush(30) == 0
+    session = mlsql.Session(registry=tmp_path / "registry", mode="batch")
+    session.sql(f"CREATE TABLE tx (amount DOUBLE, card STRING, seen AS PROCTIME()) WITH ("
+                f"'connector' = 'kafka', 'topic' = '{topic}', 'properties.bootstrap.servers' = "
+                f"'{bootstrap}', 'scan.startup.mode' = 'earliest-offset', "
+                f"'scan.bounded.mode' = 'latest-offset', 'format' = '{fmt}')")
+    with pytest.raises(FlinkError) as caught:
+        session.sql("SELECT card,\n  amount FROM tx")
+    message = str(caught.value)
+    assert message.startswith(f"table tx at line 2, column 15: Kafka topic '{topic}', "
+                              "partition 0, offset 2: field amount is 'n/a', which is not "
+                              "DOUBLE"), message
+    assert "(the topic's first record that does not read; Flink: " in message
+
+
 def test_the_same_view_trains_and_scores(trained):
     described = run_mlsql("run", "--registry", str(trained["registry"]), "-",
                           input="DESCRIBE MODEL fraud_model;")
