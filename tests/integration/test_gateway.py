@@ -333,8 +333,47 @@ def _wait_until_done(gateway, session: str, operation: str, timeout: float = 300
     return state
 
 
+def test_ctrl_c_in_the_sql_client_stops_a_training_and_publishes_nothing(gateway, root):
+    """Flink's SQL client closes the operation of a statement interrupted by Ctrl-C: the
+    training stops at its next progress report, no version is published, and the client's
+    session carries on."""
+    client = pexpect.spawn(sql_client_command(gateway)[0], sql_client_command(gateway)[1:],
+                           env=subprocess_env(), encoding="utf-8", timeout=180,
+                           dimensions=(40, 160), cwd=str(root))
+    client.logfile_read = screen = io.StringIO()
+    try:
+        client.expect(PROMPT)
+        for line in (TABLEAU, BATCH, table_ddl(root)):
+            client.send(line)
+            client.expect("Execute statement succeeded")
+        client.send("CREATE MODEL gw_ctrl_c WITH ('model_type' = 'boosted_tree_classifier', "
+                    "'label' = 'label', 'num_trees' = '20000', 'num_leaves' = '4') "
+                    "AS SELECT x, z, label FROM train;\n")
+        deadline = time.monotonic() + 120
+        while "training gw_ctrl_c" not in gateway.log.read_text():
+            assert time.monotonic() < deadline, "the training did not start"
+            time.sleep(0.2)
+        client.sendintr()
+        client.expect(PROMPT)
+        client.send("SHOW MODELS;\n")
+        client.expect(r"\d+ rows? in set|Empty set")
+        client.send("QUIT;\n")
+        client.expect(pexpect.EOF)
+    except pexpect.TIMEOUT:
+        pytest.fail(f"the SQL client did not come back\n"
+                    f"{failure_report(gateway, screen.getvalue())}")
+    finally:
+        client.close(force=True)
+    listing = screen.getvalue().rsplit("SHOW MODELS", 1)[1]
+    assert "gw_ctrl_c" not in listing
+    assert not (root / "registry" / "gw_ctrl_c").exists()
+    log = gateway.log.read_text()
+    assert "cancelled by the client" in log.split("training gw_ctrl_c", 1)[1]
+    assert "published gw_ctrl_c" not in log
+
+
 def test_a_cancelled_training_stops_and_publishes_nothing(gateway, root):
-    """The SQL client's cancel (Ctrl-C) of a CREATE MODEL: the training stops at its next
+    """A cancel of a running CREATE MODEL through the REST API: the training stops at its next
     progress report and no version is published; the session carries on."""
     status, opened = gateway.request("POST", "/v4/sessions", b"{}")
     session = opened["sessionHandle"]
