@@ -139,11 +139,21 @@ def _csv_problem(row: list[str], options: dict[str, str],
         return f"{len(row)} fields, the table has {len(columns)} ({_names(columns)})"
     null = options.get("csv.null-literal")
     for column, value in zip(columns, row, strict=True):
-        if value != null and value != "":
-            problem = _unreadable(column, value)
-            if problem:
-                return problem
+        if value == null:
+            continue
+        if value == "" and _reads_text(column):
+            continue
+        problem = (f"field {column.name} is empty, which is not {column.sql} (set "
+                   "'csv.null-literal' = '' to read empty fields as NULL)" if value == ""
+                   else _unreadable(column, value))
+        if problem:
+            return problem
     return None
+
+
+def _reads_text(column: Column) -> bool:
+    """Whether Flink's CSV format reads an empty field of this column (as '')."""
+    return column.kind in ("VarCharType", "CharType", "BinaryType", "VarBinaryType")
 
 
 def _first_bad_json_row(file: Path, columns: Sequence[Column]) -> BadRow | None:
