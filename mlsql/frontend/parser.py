@@ -660,7 +660,14 @@ def _parse_analysis(cur: _Cursor) -> ir.AnalysisCall:
         model = cur.model_ref()
         end = cur.expect_punct(")")
         return ir.AnalysisCall(function, name_token.start, end.end, position, model)
+    if function == ir.VALIDATE_DATA_DRIFT:
+        return _parse_drift(cur)
     _, table_sql, table_position, model = _table_and_model(cur)
+    if function == ir.VALIDATE_DATA_SKEW:
+        config = _optional_map(cur)
+        end = cur.expect_punct(")")
+        return ir.AnalysisCall(function, name_token.start, end.end, position, model, table_sql,
+                               table_position, config=config)
     label = features = None
     top_k = ir.DEFAULT_TOP_K
     if function == ir.EXPLAIN_PREDICT:
@@ -681,6 +688,28 @@ def _parse_analysis(cur: _Cursor) -> ir.AnalysisCall:
     end = cur.expect_punct(")")
     return ir.AnalysisCall(function, name_token.start, end.end, position, model, table_sql,
                            table_position, label, features, top_k)
+
+
+def _parse_drift(cur: _Cursor) -> ir.AnalysisCall:
+    """ML_VALIDATE_DATA_DRIFT(TABLE base, TABLE current [, MAP[...]])."""
+    name_token = cur.advance()
+    cur.expect_punct("(")
+    base_sql, base_position = _table_argument(cur)
+    cur.expect_punct(",")
+    table_sql, table_position = _table_argument(cur)
+    config = _optional_map(cur)
+    end = cur.expect_punct(")")
+    return ir.AnalysisCall(ir.VALIDATE_DATA_DRIFT, name_token.start, end.end,
+                           cur.position(name_token), None, table_sql, table_position,
+                           base_sql=base_sql, base_position=base_position, config=config)
+
+
+def _optional_map(cur: _Cursor) -> tuple[tuple[str, str], ...]:
+    """`, MAP['key', 'value', ...]` or nothing."""
+    if not cur.accept_punct(","):
+        return ()
+    cur.expect_word("MAP")
+    return tuple(_parse_map(cur))
 
 
 def _positive_integer(cur: _Cursor, what: str) -> int:

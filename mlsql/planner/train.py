@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from mlsql import tuning
 from mlsql.errors import SchemaError, Site, did_you_mean
 from mlsql.models.history import LOSS_METRIC, History
 from mlsql.models.registry import METADATA_FILE, check_model_name, now_iso
+from mlsql.monitoring import profile as data_profile
 from mlsql.planner.context import PlanContext
 from mlsql.planner.rewrite import rewrite
 from mlsql.runtime.flink_types import (
@@ -102,6 +105,8 @@ def train(statement: ir.CreateModel, context: PlanContext,
         predictor = Predictor(payload, str(staged.path))
         metrics = fit.metrics if fit.metrics is not None else fit.evaluate(predictor)
         _complete_history(fit, predictor, metrics, model_type.task)
+        if fit.profile is not None:
+            _write_profile(staged.path, fit.profile, predictor, context)
         _write_json(staged.path / METADATA_FILE, {
             "name": statement.name,
             "model_type": model_type.name,
@@ -211,9 +216,19 @@ def _fit_in_python(statement: ir.CreateModel, model_type, options: dict[str, Any
     def evaluate_training_rows(predictor: Predictor) -> dict[str, float]:
         return evaluate(predictor, *rows(train_rows))
 
+    def profile_training_rows(predictor: Predictor) -> dict[str, Any]:
+        positions = np.flatnonzero(train_rows)
+        if len(positions) > data_profile.OUTPUT_SAMPLE_ROWS:
+            positions = np.sort(np.random.default_rng(options["seed"]).choice(
+                positions, data_profile.OUTPUT_SAMPLE_ROWS, replace=False))
+        outputs = predictor.output_frame(predictor.scores(x[positions]))
+        return data_profile.profile(
+            feature_frame[train_rows], kinds, outputs,
+            data_profile.output_kinds(model_type.task, predictor.outputs))
+
     return Fit(spec, fitted, int(train_rows.sum()), int(held_out.sum()),
                evaluate=evaluate_on_rows, history=history,
-               train_metrics=evaluate_training_rows)
+               train_metrics=evaluate_training_rows, profile=profile_training_rows)
 
 
 def _complete_history(fit: Fit, predictor: Predictor, metrics: dict[str, float],
@@ -273,6 +288,17 @@ def model_outputs(task: str, plan: ColumnPlan) -> list[dict[str, str]]:
         return [{"name": predicted, "type": "DOUBLE"}]
     return [{"name": predicted, "type": plan.label_type},
             {"name": "probability", "type": "DOUBLE"}]
+
+
+def _write_profile(directory, make: Callable[[Predictor], dict[str, Any]],
+                   predictor: Predictor, context: PlanContext) -> None:
+    """The training rows' distributions for ML_VALIDATE_DATA_SKEW; a model without them
+    still serves, so a failure here is reported and does not fail the training."""
+    try:
+        _write_json(directory / data_profile.PROFILE_FILE, make(predictor))
+    except Exception as error:
+        context.progress(f"no training profile stored (ML_VALIDATE_DATA_SKEW will refuse "
+                         f"this version): {type(error).__name__}: {error}")
 
 
 def _write_json(path, payload: dict[str, Any]) -> None:

@@ -61,9 +61,12 @@ EXPLAIN_PREDICT = "ML_EXPLAIN_PREDICT"
 ROC_CURVE = "ML_ROC_CURVE"
 CONFUSION_MATRIX = "ML_CONFUSION_MATRIX"
 RESIDUAL_SUMMARY = "ML_RESIDUAL_SUMMARY"
+VALIDATE_DATA_SKEW = "ML_VALIDATE_DATA_SKEW"
+VALIDATE_DATA_DRIFT = "ML_VALIDATE_DATA_DRIFT"
 MODEL_ONLY_FUNCTIONS = (FEATURE_IMPORTANCE, TRAINING_INFO, TRIAL_INFO)
 LABELLED_TABLE_FUNCTIONS = (ROC_CURVE, CONFUSION_MATRIX, RESIDUAL_SUMMARY)
-ANALYSIS_FUNCTIONS = (*MODEL_ONLY_FUNCTIONS, EXPLAIN_PREDICT, *LABELLED_TABLE_FUNCTIONS)
+ANALYSIS_FUNCTIONS = (*MODEL_ONLY_FUNCTIONS, EXPLAIN_PREDICT, *LABELLED_TABLE_FUNCTIONS,
+                      VALIDATE_DATA_SKEW, VALIDATE_DATA_DRIFT)
 DEFAULT_TOP_K = 3
 MAX_TOP_K = 1000  # ML_EXPLAIN_PREDICT's top_k: two output columns per feature named
 
@@ -75,19 +78,24 @@ class AnalysisCall:
     ML_FEATURE_IMPORTANCE(MODEL m), ML_TRAINING_INFO(MODEL m);
     ML_EXPLAIN_PREDICT(TABLE t, MODEL m [, DESCRIPTOR(features...)] [, top_k]);
     ML_ROC_CURVE | ML_CONFUSION_MATRIX | ML_RESIDUAL_SUMMARY(TABLE t, MODEL m
-    [, DESCRIPTOR(label)]).
+    [, DESCRIPTOR(label)]);
+    ML_VALIDATE_DATA_SKEW(TABLE t, MODEL m [, MAP[...]]);
+    ML_VALIDATE_DATA_DRIFT(TABLE base, TABLE current [, MAP[...]]), the one without a model.
     """
 
     function: str  # one of ANALYSIS_FUNCTIONS
     start: int
     end: int
     position: Position  # of the function's name
-    model: ModelRef
+    model: ModelRef | None  # None only for ML_VALIDATE_DATA_DRIFT
     table_sql: str | None = None
     table_position: Position | None = None
     label: ColumnRef | None = None
     features: tuple[ColumnRef, ...] | None = None
     top_k: int = DEFAULT_TOP_K
+    base_sql: str | None = None  # ML_VALIDATE_DATA_DRIFT's first table
+    base_position: Position | None = None
+    config: tuple[tuple[str, str], ...] = ()  # MAP[...]
 
     @property
     def where(self) -> Site:

@@ -20,7 +20,7 @@ from mlsql.table_api.binding import Session, planned_query, session_of, table_vi
 # The public functions: mlsql/__init__ and table_api/__init__ export exactly these.
 __all__ = ["ml_confusion_matrix", "ml_evaluate", "ml_explain_predict", "ml_feature_importance",
            "ml_predict", "ml_residual_summary", "ml_roc_curve", "ml_training_info",
-           "ml_trial_info"]
+           "ml_trial_info", "ml_validate_data_drift", "ml_validate_data_skew"]
 
 
 def ml_predict(table: Table, model: str, columns: Sequence[str] | None = None,
@@ -66,6 +66,26 @@ def ml_confusion_matrix(table: Table, model: str, label: str | None = None) -> T
 
 def ml_residual_summary(table: Table, model: str, label: str | None = None) -> Table:
     return _call("ML_RESIDUAL_SUMMARY", table, model, _label(label))
+
+
+def ml_validate_data_skew(table: Table, model: str,
+                          options: dict[str, str] | None = None) -> Table:
+    """ML_VALIDATE_DATA_SKEW: `table` (bounded) against the model's training rows, one row per
+    column and statistic; `options` as its MAP[...] ('thresholds': 'amount:0.1', ...)."""
+    return _call("ML_VALIDATE_DATA_SKEW", table, model, _map(dict(options or {})))
+
+
+def ml_validate_data_drift(base: Table, current: Table,
+                           options: dict[str, str] | None = None) -> Table:
+    """ML_VALIDATE_DATA_DRIFT: `current` against `base` (both bounded), one row per shared
+    column and statistic."""
+    python_name = "ml_validate_data_drift"
+    session = session_of(base, python_name)
+    with table_views(session, {"base": base, "current": current}, python_name) as views:
+        parts = [f"TABLE {views['base']}", f"TABLE {views['current']}",
+                 _map(dict(options or {}))]
+        return planned_query(session, "SELECT * FROM ML_VALIDATE_DATA_DRIFT("
+                             + ", ".join(p for p in parts if p is not None) + ")")
 
 
 def ml_feature_importance(session: Session, model: str) -> Table:

@@ -25,3 +25,5 @@ class Fit:
     history: History = field(default_factory=History)
     # The training rows' metrics, for a history whose one row has no loss yet (scikit-learn)
     train_metrics: Callable[[Predictor], dict[str, float]] | None = None
+    # The training rows' distributions, inputs and outputs (mlsql.monitoring.profile)
+    profile: Callable[[Predictor], dict[str, Any]] | None = None

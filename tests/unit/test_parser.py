@@ -292,8 +292,10 @@ def test_malformed_job_statements_name_their_position(text, message, col):
      "unknown CREATE MODLE (did you mean 'MODEL'?)", 8),
     ("CREATE OR REPLACE MDOEL m WITH ('model_type' = 'kmeans') AS SELECT a FROM t",
      "(did you mean 'MODEL'?)", 19),
-    ("SELECT * FROM ML_VALIDATE_DATA_SKEW(TABLE t, MODEL m)",
-     "unknown function ML_VALIDATE_DATA_SKEW; the functions over a model: ML_PREDICT", 15),
+    ("SELECT * FROM ML_SCORE_EVERYTHING(TABLE t, MODEL m)",
+     "unknown function ML_SCORE_EVERYTHING; the functions over a model: ML_PREDICT", 15),
+    ("SELECT * FROM ML_VALIDATE_DATA_SKEWS(TABLE t, MODEL m)",
+     "unknown function ML_VALIDATE_DATA_SKEWS (did you mean 'ML_VALIDATE_DATA_SKEW'?)", 15),
 ])
 def test_a_mistyped_keyword_gets_the_closest_one(text, message, col):
     with pytest.raises(SqlSyntaxError, match=re.escape(message)) as caught:
@@ -308,3 +310,17 @@ def test_a_mistyped_keyword_gets_the_closest_one(text, message, col):
 ])
 def test_flinks_own_statements_and_a_users_functions_still_reach_flink(text):
     assert isinstance(parse_one(text), ir.FlinkStatement)
+
+
+def test_data_validation_calls_parse_their_tables_model_and_options():
+    skew = parse_one("SELECT * FROM ML_VALIDATE_DATA_SKEW(TABLE live, MODEL m$2, "
+                     "MAP['numerical_default_threshold', '0.1'])").analyses[0]
+    assert (skew.function, skew.table_sql, skew.model.name, skew.model.version) == \
+        ("ML_VALIDATE_DATA_SKEW", "live", "m", 2)
+    assert skew.config == (("numerical_default_threshold", "0.1"),)
+    drift = parse_one("SELECT * FROM ML_VALIDATE_DATA_DRIFT(TABLE week1,\n"
+                      "  TABLE week2)").analyses[0]
+    assert (drift.model, drift.base_sql, drift.table_sql) == (None, "week1", "week2")
+    assert (drift.table_position.line, drift.table_position.col) == (2, 9)
+    with pytest.raises(SqlSyntaxError, match="expected TABLE"):
+        parse_one("SELECT * FROM ML_VALIDATE_DATA_DRIFT(TABLE a, MODEL m)")

@@ -1,0 +1,7 @@
+"""Watching data against what a model was trained on.
+
+profile     a training set's per-column distributions, stored with each model version
+            (profile.json), and the SQL that puts a live row's value in the same bucket
+statistics  two distributions compared: Jensen-Shannon divergence, L-infinity distance,
+            population stability index, null-rate change, unseen categories
+"""
