@@ -102,6 +102,11 @@ class ModelNotFoundError(MlsqlError):
     pass
 
 
+class DamagedModelError(MlsqlError):
+    """A model version's files are not as they were published (truncated, edited, missing)
+    or were written by a newer mlsql."""
+
+
 class ModelExistsError(MlsqlError):
     pass
 

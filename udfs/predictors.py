@@ -12,15 +12,16 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from udfs import features
+from udfs import features, model_store
 from udfs.models import scorer
 
-PREDICTOR_FILE = "predictor.json"
+PREDICTOR_FILE = model_store.PREDICTOR_JSON
 
 _PANDAS_DTYPES = {
     "BOOLEAN": "bool", "TINYINT": "int8", "SMALLINT": "int16", "INT": "int32",
@@ -92,11 +93,20 @@ class ImportedPredictor:
 
 
 def load_predictor(directory: str) -> Predictor | ImportedPredictor:
+    """The version's predictor; model_store.DamagedVersion, naming the file, if its files are
+    not as published or its artifacts do not load."""
+    model_store.check_version(Path(directory))
     with open(os.path.join(directory, PREDICTOR_FILE), encoding="utf-8") as f:
         payload = json.load(f)
-    if payload.get("task") == "imported":
-        return ImportedPredictor(payload, directory)
-    return Predictor(payload, directory)
+    try:
+        if payload.get("task") == "imported":
+            return ImportedPredictor(payload, directory)
+        return Predictor(payload, directory)
+    except model_store.DamagedVersion:
+        raise
+    except Exception as error:  # an artifact the model library cannot read
+        raise model_store.DamagedVersion(f"{directory}: the model's files do not load "
+                                         f"({type(error).__name__}: {error})") from None
 
 
 def _typed_frame(data: dict[str, Any], outputs: list[dict[str, str]]) -> pd.DataFrame:

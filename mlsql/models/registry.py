@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from mlsql.core.paths import user_path
-from mlsql.errors import MlsqlError, ModelNotFoundError, did_you_mean
+from mlsql.errors import DamagedModelError, MlsqlError, ModelNotFoundError, did_you_mean
 from udfs import model_store
 from udfs.model_store import METADATA_FILE, MODEL_FILE, now_iso, write_json_atomic
 
@@ -85,15 +85,32 @@ class Registry:
                 f"model {name!r} has no version {version} (versions: "
                 f"{', '.join(map(str, versions))})")
         path = self._model_dir(name) / f"v{version}"
+        try:
+            model_store.check_version(path)
+        except model_store.DamagedVersion as error:
+            raise DamagedModelError(
+                f"model {name!r} version {version} is damaged: {error}. Its other versions "
+                f"are untouched; DROP MODEL {name}${version} removes it") from None
         metadata = json.loads((path / METADATA_FILE).read_text())
         return ModelVersion(name, version, path, metadata)
 
     def list(self, like: str | None = None) -> list[ModelVersion]:
+        """Each model's serving version; a damaged one as metadata {"damaged": why}."""
         names = self.model_names()
         if like is not None:
             pattern = like.replace("%", "*").replace("_", "?")
             names = [n for n in names if fnmatch.fnmatchcase(n, pattern)]
-        return [self.resolve(n) for n in names if self.versions(n)]
+        listed = []
+        for name in names:
+            if not self.versions(name):
+                continue
+            try:
+                listed.append(self.resolve(name))
+            except DamagedModelError as error:
+                version = model_store.serving_version(self._model_dir(name)) or 0
+                listed.append(ModelVersion(name, version, self._model_dir(name) / f"v{version}",
+                                           {"damaged": str(error)}))
+        return listed
 
     @contextlib.contextmanager
     def new_version(self, name: str) -> Iterator[StagedVersion]:
@@ -132,7 +149,8 @@ class Registry:
 
     def drop(self, name: str, version: int | None = None) -> None:
         if version is not None:
-            self.resolve(name, version)
+            if version not in self.versions(name):  # not resolve(): a damaged one may go
+                self.resolve(name, version)  # raises: not found, naming the versions
             if self.model_info(name).get("default_version") == version:
                 self.set_default_version(name, None)
             _remove_atomic(self._model_dir(name) / f"v{version}", self.root)

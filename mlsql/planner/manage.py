@@ -20,6 +20,11 @@ def show_models(statement: ir.ShowModels, registry: Registry) -> pd.DataFrame:
     rows = []
     for model in registry.list(statement.like):
         meta = model.metadata
+        if "damaged" in meta:
+            rows.append({"model": model.name, "version": model.version,
+                         "versions": len(registry.versions(model.name)),
+                         "model_type": "(damaged)", "metrics": meta["damaged"]})
+            continue
         rows.append({
             "model": model.name,
             "version": model.version,

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import shutil
 import time
 from pathlib import Path
 
@@ -22,6 +24,7 @@ import pandas as pd
 import pytest
 
 import mlsql
+from mlsql.errors import DamagedModelError
 from tests.integration.kafka_helpers import (
     PacedProducer,
     TopicReader,
@@ -117,6 +120,17 @@ def test_a_running_job_scores_with_new_versions_without_a_restart(broker, tmp_pa
         assert session.registry.resolve("swap").version == 3
         mark = len(scored.records)
         scored.read_until(lambda r: len(r) > mark + 400, 60, "rows after version 3")
+        # A damaged version (a file edited after publication, so not as its files.json
+        # says) is refused too, and the job keeps scoring with version 1.
+        partial = registry / "swap" / ".v4-partial"
+        shutil.copytree(registry / "swap" / "v1", partial)
+        predictor = partial / "predictor.json"
+        predictor.write_text(predictor.read_text().replace('"coef"', '"coef" ', 1))
+        os.rename(partial, registry / "swap" / "v4")
+        with pytest.raises(DamagedModelError, match=r"version 4 is damaged: .*predictor.json"):
+            session.registry.resolve("swap")
+        mark = len(scored.records)
+        scored.read_until(lambda r: len(r) > mark + 400, 60, "rows after version 4")
         assert job.status() == "RUNNING"
         sent = producer.stop()
         rows = scored.read_until(lambda r: len(r) >= sent, 60, "every event")

@@ -131,7 +131,7 @@ def test_a_corrupt_metadata_file_is_reported_with_the_model_and_position(tmp_pat
     with pytest.raises(MlsqlError) as raised:
         _resolve_at(registry, "m")
     message = str(raised.value)
-    assert "model 'm' cannot be read from the registry" in message
+    assert "model 'm' version 1 is damaged: " in message and "metadata.json" in message
     assert message.endswith("(at line 3, column 14)")
 
 
