@@ -67,32 +67,34 @@ def test_explain_prints_the_rewritten_sql_and_flinks_plan(workdir):
     assert not (workdir / "reg" / "not_exported").exists()  # nothing was trained
 
 
-def test_compiled_job_runs_without_mlsql_and_agrees(workdir):
+@pytest.fixture(scope="module")
+def compiled(workdir) -> str:
+    """score.sql compiled into job/ once, and the rows `mlsql run score.sql` prints (CSV)."""
     _run(str(MLSQL), "compile", "score.sql", "--registry", "reg", "-o", "job", cwd=workdir)
+    return _run(str(MLSQL), "run", "score.sql", "--registry", "reg", "--format", "csv",
+                cwd=workdir).stdout
+
+
+def test_compiled_job_runs_without_mlsql_and_agrees(workdir, compiled):
     job = (workdir / "job" / "job.sql").read_text()
     assert "ML_PREDICT" not in job.replace("-- CREATE MODEL", "")
     assert "LANGUAGE PYTHON" in job and (workdir / "job" / "models" / "exp_gbt").is_dir()
     assert "LANGUAGE JAVA" in job and re.search(r"ADD JAR '[^']*/job/mlsql-jvm-\w+\.jar'", job)
     assert str(workdir / "reg") not in job  # the JVM scorer reads the copied version
     plain = _run(sys.executable, str(RUNNER), "job/job.sql", cwd=workdir).stdout
-    with_mlsql = _run(str(MLSQL), "run", "score.sql", "--registry", "reg", "--format", "csv",
-                      cwd=workdir).stdout
-    assert plain.count("\n") == 3 * 401 and plain == with_mlsql
+    assert plain.count("\n") == 3 * 401 and plain == compiled
 
 
-def test_compiled_job_runs_unchanged_in_flinks_sql_client(workdir):
+def test_compiled_job_runs_unchanged_in_flinks_sql_client(workdir, compiled):
     """Flink's own SQL client (embedded mode, an in-process mini-cluster) runs job.sql as
     written and prints the same rows mlsql does."""
-    _run(str(MLSQL), "compile", "score.sql", "--registry", "reg", "-o", "job", cwd=workdir)
     client = _run(str(MLSQL), "sql-client", "-Dexecution.target=local",
                   f"-Drest.port={free_port()}", "-f", "job/job.sql", cwd=workdir).stdout
     assert "[ERROR]" not in client, client[-3000:]
     rows = [[cell.strip() for cell in line.strip().strip("|").split("|")]
             for line in client.splitlines() if re.match(r"^\|\s+\d+ \|", line)]
     printed = pd.DataFrame(rows, columns=["id", "predicted_y", "probability"]).astype(float)
-    with_mlsql = _run(str(MLSQL), "run", "score.sql", "--registry", "reg", "--format", "csv",
-                      cwd=workdir).stdout
-    expected = pd.read_csv(io.StringIO(with_mlsql), dtype=str)  # a header per query
+    expected = pd.read_csv(io.StringIO(compiled), dtype=str)  # a header per query
     expected = expected[expected["id"] != "id"].astype(float)
     assert len(printed) == len(expected) == 1_200
     np.testing.assert_allclose(printed.to_numpy(), expected.to_numpy(), rtol=1e-12)

@@ -333,6 +333,14 @@ def _wait_until_done(gateway, session: str, operation: str, timeout: float = 300
     return state
 
 
+# Boosting on a label of noise (trees on a separable label stop after about 100): 200,000
+# trees take 15 s alone, reported (and so cancellable) every 40,000.
+LONG_TRAINING = ("WITH ('model_type' = 'boosted_tree_classifier', 'label' = 'noise', "
+                 "'num_trees' = '200000', 'num_leaves' = '4', 'eval_fraction' = '0') "
+                 "AS SELECT x, z, MOD(CAST(FLOOR(ABS(z) * 1000) AS INT), 2) AS noise "
+                 "FROM train")
+
+
 def test_ctrl_c_in_the_sql_client_stops_a_training_and_publishes_nothing(gateway, root):
     """Flink's SQL client closes the operation of a statement interrupted by Ctrl-C: the
     training stops at its next progress report, no version is published, and the client's
@@ -346,12 +354,10 @@ def test_ctrl_c_in_the_sql_client_stops_a_training_and_publishes_nothing(gateway
         for line in (TABLEAU, BATCH, table_ddl(root)):
             client.send(line)
             client.expect("Execute statement succeeded")
-        client.send("CREATE MODEL gw_ctrl_c WITH ('model_type' = 'boosted_tree_classifier', "
-                    "'label' = 'label', 'num_trees' = '20000', 'num_leaves' = '4') "
-                    "AS SELECT x, z, label FROM train;\n")
+        client.send(f"CREATE MODEL gw_ctrl_c {LONG_TRAINING};\n")
         deadline = time.monotonic() + 120
-        while "training gw_ctrl_c" not in gateway.log.read_text():
-            assert time.monotonic() < deadline, "the training did not start"
+        while "boosting: " not in gateway.log.read_text().partition("training gw_ctrl_c")[2]:
+            assert time.monotonic() < deadline, "the training did not start boosting"
             time.sleep(0.2)
         client.sendintr()
         client.expect(PROMPT)
@@ -380,10 +386,7 @@ def test_a_cancelled_training_stops_and_publishes_nothing(gateway, root):
     for setup in (BATCH, table_ddl(root)):
         assert _wait_until_done(gateway, session, _submit(gateway, session, setup)) == \
             "FINISHED"
-    training = _submit(gateway, session, (
-        "CREATE MODEL gw_cancelled WITH ('model_type' = 'boosted_tree_classifier', "
-        "'label' = 'label', 'num_trees' = '20000', 'num_leaves' = '4') "
-        "AS SELECT x, z, label FROM train"))
+    training = _submit(gateway, session, f"CREATE MODEL gw_cancelled {LONG_TRAINING}")
     time.sleep(2)
     assert _status(gateway, session, training) == "RUNNING"
     status, body = gateway.request(
