@@ -112,7 +112,7 @@ def test_a_running_job_scores_with_new_versions_without_a_restart(broker, tmp_pa
         scored.read_until(lambda r: r[-1]["model_version"] == 2, 60, "version 2")
         switch_seconds = time.monotonic() - published
 
-        _mlsql_script(registry, "ALTER MODEL swap SET ('default_version' = '1');")
+        session.sql("ALTER MODEL swap SET ('default_version' = '1')")  # no job: in-process
         scored.read_until(lambda r: r[-1]["model_version"] == 1, 60, "back to version 1")
         # A version with other inputs cannot replace the running one: refused, logged.
         _mlsql_script(registry, _publisher_sql(second_csv, "SELECT x, z FROM history")
