@@ -24,3 +24,12 @@ def parse_duration(text: str) -> float:
     if seconds <= 0:
         raise ValueError(f"{text!r}: a duration must be positive")
     return seconds
+
+
+def sql_interval(seconds: float) -> str:
+    """A whole number of seconds as a Flink SQL interval literal."""
+    total = int(seconds)
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"INTERVAL '{days} {hours:02d}:{minutes:02d}:{secs:02d}' DAY TO SECOND"

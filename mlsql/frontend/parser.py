@@ -662,6 +662,8 @@ def _parse_analysis(cur: _Cursor) -> ir.AnalysisCall:
         return ir.AnalysisCall(function, name_token.start, end.end, position, model)
     if function == ir.VALIDATE_DATA_DRIFT:
         return _parse_drift(cur)
+    if function == ir.EVALUATE_DELAYED:
+        return _parse_delayed(cur)
     _, table_sql, table_position, model = _table_and_model(cur)
     if function == ir.VALIDATE_DATA_SKEW:
         config = _optional_map(cur)
@@ -702,6 +704,32 @@ def _parse_drift(cur: _Cursor) -> ir.AnalysisCall:
     return ir.AnalysisCall(ir.VALIDATE_DATA_DRIFT, name_token.start, end.end,
                            cur.position(name_token), None, table_sql, table_position,
                            base_sql=base_sql, base_position=base_position, config=config)
+
+
+def _parse_delayed(cur: _Cursor) -> ir.AnalysisCall:
+    """ML_EVALUATE_DELAYED(TABLE predictions, TABLE labels, MODEL m, DESCRIPTOR(key)
+    [, MAP[...]])."""
+    name_token = cur.advance()
+    cur.expect_punct("(")
+    table_sql, table_position = _table_argument(cur)
+    cur.expect_punct(",")
+    labels_sql, labels_position = _table_argument(cur)
+    cur.expect_punct(",")
+    cur.expect_word("MODEL")
+    model = cur.model_ref()
+    cur.expect_punct(",")
+    cur.expect_word("DESCRIPTOR")
+    descriptor_token = cur.token
+    keys = _parse_descriptor(cur)
+    if len(keys) != 1:
+        raise cur.error("ML_EVALUATE_DELAYED's DESCRIPTOR names the one column that joins a "
+                        "prediction to its label", descriptor_token)
+    config = _optional_map(cur)
+    end = cur.expect_punct(")")
+    return ir.AnalysisCall(ir.EVALUATE_DELAYED, name_token.start, end.end,
+                           cur.position(name_token), model, table_sql, table_position,
+                           config=config, labels_sql=labels_sql,
+                           labels_position=labels_position, key=keys[0])
 
 
 def _optional_map(cur: _Cursor) -> tuple[tuple[str, str], ...]:

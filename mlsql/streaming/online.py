@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 from pyflink.table.udf import udaf
 
+from mlsql.core.durations import sql_interval
 from mlsql.errors import MlsqlError, OptionError, SchemaError, Site, did_you_mean
 from mlsql.frontend.parser import model_ref_option
 from mlsql.models.base import CLASSIFICATION, CLUSTERING, REGRESSION, ModelType
@@ -99,7 +100,7 @@ def start_training(statement: ir.CreateModel, model_type: ModelType, options: di
         f"SELECT {function}(window_start, window_end, rows_) FROM ("
         f"SELECT window_start, window_end, ARRAY_AGG(ROW({', '.join(row)})) AS rows_ "
         f"FROM TABLE(TUMBLE(TABLE {view}, DESCRIPTOR({quote_identifier(time_column.name)}), "
-        f"{_interval(options['update_every'])})) GROUP BY window_start, window_end)")
+        f"{sql_interval(options['update_every'])})) GROUP BY window_start, window_end)")
     context.progress(
         f"training {statement.name} ({model_type.name}) online from the query at "
         f"{statement.query_position}: a new version every "
@@ -150,12 +151,6 @@ def _label_expression(label: Column, task: str) -> str:
     return quoted if label.root == "BOOLEAN" else f"CAST({quoted} AS BIGINT)"
 
 
-def _interval(seconds: float) -> str:
-    total = int(seconds)
-    days, rest = divmod(total, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"INTERVAL '{days} {hours:02d}:{minutes:02d}:{secs:02d}' DAY TO SECOND"
 
 
 def _metadata(statement: ir.CreateModel, model_type: ModelType, options: dict[str, Any],

@@ -63,10 +63,11 @@ CONFUSION_MATRIX = "ML_CONFUSION_MATRIX"
 RESIDUAL_SUMMARY = "ML_RESIDUAL_SUMMARY"
 VALIDATE_DATA_SKEW = "ML_VALIDATE_DATA_SKEW"
 VALIDATE_DATA_DRIFT = "ML_VALIDATE_DATA_DRIFT"
+EVALUATE_DELAYED = "ML_EVALUATE_DELAYED"
 MODEL_ONLY_FUNCTIONS = (FEATURE_IMPORTANCE, TRAINING_INFO, TRIAL_INFO)
 LABELLED_TABLE_FUNCTIONS = (ROC_CURVE, CONFUSION_MATRIX, RESIDUAL_SUMMARY)
 ANALYSIS_FUNCTIONS = (*MODEL_ONLY_FUNCTIONS, EXPLAIN_PREDICT, *LABELLED_TABLE_FUNCTIONS,
-                      VALIDATE_DATA_SKEW, VALIDATE_DATA_DRIFT)
+                      VALIDATE_DATA_SKEW, VALIDATE_DATA_DRIFT, EVALUATE_DELAYED)
 DEFAULT_TOP_K = 3
 MAX_TOP_K = 1000  # ML_EXPLAIN_PREDICT's top_k: two output columns per feature named
 
@@ -80,7 +81,9 @@ class AnalysisCall:
     ML_ROC_CURVE | ML_CONFUSION_MATRIX | ML_RESIDUAL_SUMMARY(TABLE t, MODEL m
     [, DESCRIPTOR(label)]);
     ML_VALIDATE_DATA_SKEW(TABLE t, MODEL m [, MAP[...]]);
-    ML_VALIDATE_DATA_DRIFT(TABLE base, TABLE current [, MAP[...]]), the one without a model.
+    ML_VALIDATE_DATA_DRIFT(TABLE base, TABLE current [, MAP[...]]), the one without a model;
+    ML_EVALUATE_DELAYED(TABLE predictions, TABLE labels, MODEL m, DESCRIPTOR(key)
+    [, MAP[...]]).
     """
 
     function: str  # one of ANALYSIS_FUNCTIONS
@@ -96,6 +99,9 @@ class AnalysisCall:
     base_sql: str | None = None  # ML_VALIDATE_DATA_DRIFT's first table
     base_position: Position | None = None
     config: tuple[tuple[str, str], ...] = ()  # MAP[...]
+    labels_sql: str | None = None  # ML_EVALUATE_DELAYED's labels table and join key
+    labels_position: Position | None = None
+    key: ColumnRef | None = None
 
     @property
     def where(self) -> Site:

@@ -18,9 +18,10 @@ from mlsql.syntax.dialect import quote_identifier, quote_literal
 from mlsql.table_api.binding import Session, planned_query, session_of, table_views
 
 # The public functions: mlsql/__init__ and table_api/__init__ export exactly these.
-__all__ = ["ml_confusion_matrix", "ml_evaluate", "ml_explain_predict", "ml_feature_importance",
-           "ml_predict", "ml_residual_summary", "ml_roc_curve", "ml_training_info",
-           "ml_trial_info", "ml_validate_data_drift", "ml_validate_data_skew"]
+__all__ = ["ml_confusion_matrix", "ml_evaluate", "ml_evaluate_delayed", "ml_explain_predict",
+           "ml_feature_importance", "ml_predict", "ml_residual_summary", "ml_roc_curve",
+           "ml_training_info", "ml_trial_info", "ml_validate_data_drift",
+           "ml_validate_data_skew"]
 
 
 def ml_predict(table: Table, model: str, columns: Sequence[str] | None = None,
@@ -85,6 +86,22 @@ def ml_validate_data_drift(base: Table, current: Table,
         parts = [f"TABLE {views['base']}", f"TABLE {views['current']}",
                  _map(dict(options or {}))]
         return planned_query(session, "SELECT * FROM ML_VALIDATE_DATA_DRIFT("
+                             + ", ".join(p for p in parts if p is not None) + ")")
+
+
+def ml_evaluate_delayed(predictions: Table, labels: Table, model: str, key: str,
+                        options: dict[str, str] | None = None) -> Table:
+    """ML_EVALUATE_DELAYED: the model's quality per window of prediction time and version,
+    each prediction joined to the label of the same `key` arriving within 'label_delay';
+    `options` as its MAP[...] ('window', 'label_delay', 'segment', ...)."""
+    python_name = "ml_evaluate_delayed"
+    session = session_of(predictions, python_name)
+    with table_views(session, {"predictions": predictions, "labels": labels},
+                     python_name) as views:
+        parts = [f"TABLE {views['predictions']}", f"TABLE {views['labels']}",
+                 f"MODEL {_model(model, python_name)}", _descriptor([key]),
+                 _map(dict(options or {}))]
+        return planned_query(session, "SELECT * FROM ML_EVALUATE_DELAYED("
                              + ", ".join(p for p in parts if p is not None) + ")")
 
 
