@@ -15,10 +15,11 @@ so late labels can still count; predictions whose label never came within the de
 
 Columns: window_start, window_end, [model_version], [segment], predictions, labelled,
 unlabelled, then for a classifier accuracy, precision, recall, f1_score (the second class
-positive, as ML_EVALUATE), log_loss, mean_predicted and observed_rate (calibration: the mean
-probability of the positive class against its observed rate; binary models only), and for a
-regressor mean_absolute_error, root_mean_squared_error, r2_score. Rates over labelled rows;
-NULL where nothing was labelled or a denominator is 0.
+positive, as ML_EVALUATE), roc_auc (10,000 probability buckets), log_loss, mean_predicted
+and observed_rate (calibration: the mean probability of the positive class against its
+observed rate; binary models only), and for a regressor mean_absolute_error,
+root_mean_squared_error, r2_score. Rates over labelled rows; NULL where nothing was labelled
+or a denominator is 0.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from dataclasses import dataclass
 from mlsql.compiler.sql import typed_literal
 from mlsql.core.durations import parse_duration, sql_interval
 from mlsql.errors import MlsqlError, SchemaError, Site, did_you_mean
+from mlsql.jvm.build import JvmUnavailable, scorer_jar
 from mlsql.models.registry import ModelVersion
 from mlsql.planner.context import PlanContext
 from mlsql.planner.predict import resolve_model
@@ -41,6 +43,9 @@ DEFAULTS = {"window": "1 day", "label_delay": "30 days"}
 _COLUMN_OPTIONS = ("prediction_time", "label_time", "label", "version_column", "segment")
 _OPTIONS = (*DEFAULTS, *_COLUMN_OPTIONS)
 _CLIP = "1E-15"
+# ROC AUC per window: a JVM aggregate over 10,000 probability buckets (ties within one).
+AUC_FUNCTION = "__mlsql_binned_auc"
+AUC_CLASS = "io.mlsql.metrics.BinnedAuc"
 
 
 @dataclass(frozen=True)
@@ -90,7 +95,7 @@ def delayed_evaluate_subquery(call: ir.AnalysisCall, context: PlanContext) -> st
         f"{lab}.{quote_identifier(plan.key)} AND {lab}.{quote_identifier(plan.label_time)} "
         f"BETWEEN {p}.{quote_identifier(plan.prediction_time)} AND "
         f"{p}.{quote_identifier(plan.prediction_time)} + {delay}")
-    metrics = (_classification(model, output) if task == "classification"
+    metrics = (_classification(model, output, context) if task == "classification"
                else _regression(output))
     return (f"(SELECT {', '.join(groups)}, COUNT(*) AS `predictions`, "
             "COUNT(__mlsql_label) AS `labelled`, "
@@ -100,7 +105,8 @@ def delayed_evaluate_subquery(call: ir.AnalysisCall, context: PlanContext) -> st
             f"GROUP BY {', '.join(groups)})")
 
 
-def _classification(model: ModelVersion, output: list[dict]) -> list[str]:
+def _classification(model: ModelVersion, output: list[dict],
+                    context: PlanContext) -> list[str]:
     classes = json.loads((model.path / PREDICTOR_FILE).read_text()).get("classes") or []
     label_type = output[0]["type"]
     predicted = quote_identifier(output[0]["name"])
@@ -108,8 +114,8 @@ def _classification(model: ModelVersion, output: list[dict]) -> list[str]:
     metrics = [_rate(f"{predicted} = __mlsql_label", labelled) + " AS `accuracy`"]
     if len(classes) != 2:
         return [*metrics, *(f"CAST(NULL AS DOUBLE) AS {name}" for name in
-                          ("`precision`", "`recall`", "`f1_score`", "`log_loss`",
-                           "`mean_predicted`", "`observed_rate`"))]
+                          ("`precision`", "`recall`", "`f1_score`", "`roc_auc`",
+                           "`log_loss`", "`mean_predicted`", "`observed_rate`"))]
     positive = typed_literal(classes[1], label_type)
     truth = f"__mlsql_label = {positive}"
     said = f"{predicted} = {positive}"
@@ -125,10 +131,21 @@ def _classification(model: ModelVersion, output: list[dict]) -> list[str]:
         f"{_ratio(tp, f'{tp} + {fp}')} AS `precision`",
         f"{_ratio(tp, f'{tp} + {fn}')} AS `recall`",
         f"{_ratio(f'2 * {tp}', f'2 * {tp} + {fp} + {fn}')} AS `f1_score`",
+        f"{_auc(context, probability, truth)} AS `roc_auc`",
         f"AVG({loss}) AS `log_loss`",
         f"AVG(CASE WHEN {labelled} THEN CAST({probability} AS DOUBLE) END) AS `mean_predicted`",
         _rate(truth, labelled) + " AS `observed_rate`",
     ]
+
+
+def _auc(context: PlanContext, probability: str, truth: str) -> str:
+    """The binned ROC AUC aggregate, or NULL where no JDK can build mlsql's JVM jar."""
+    try:
+        jar = scorer_jar()
+    except JvmUnavailable:
+        return "CAST(NULL AS DOUBLE)"
+    context.runtime.ensure_java_function(AUC_FUNCTION, AUC_CLASS, jar)
+    return f"{AUC_FUNCTION}(CAST({probability} AS DOUBLE), {truth})"
 
 
 def _regression(output: list[dict]) -> list[str]:

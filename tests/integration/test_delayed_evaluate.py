@@ -82,11 +82,16 @@ def _expected(predictions: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
         fp = ((y == 0) & (said == 1)).sum()
         fn = ((y == 1) & (said == 0)).sum()
         clipped = p.clip(1e-15, 1 - 1e-15)
+        buckets = np.minimum(np.floor(p.clip(0, 1) * 10_000), 9_999).astype(int)
+        positives = np.bincount(buckets[y == 1], minlength=10_000).astype(float)
+        negatives = np.bincount(buckets[y == 0], minlength=10_000).astype(float)
+        below = np.cumsum(negatives) - negatives
+        auc = (positives * (below + 0.5 * negatives)).sum() / (positives.sum() * negatives.sum())
         rows.append({
             "window_start": start, "model_version": version, "predictions": len(group),
             "labelled": len(known), "unlabelled": len(group) - len(known),
             "accuracy": (y == said).mean(), "precision": tp / (tp + fp),
-            "recall": tp / (tp + fn), "f1_score": 2 * tp / (2 * tp + fp + fn),
+            "recall": tp / (tp + fn), "f1_score": 2 * tp / (2 * tp + fp + fn), "roc_auc": auc,
             "log_loss": -np.where(y == 1, np.log(clipped), np.log(1 - clipped)).mean(),
             "mean_predicted": p.mean(), "observed_rate": (y == 1).mean()})
     return pd.DataFrame(rows)
