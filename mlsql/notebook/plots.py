@@ -12,7 +12,12 @@ The columns are the contract with the SQL functions that produce them:
   other_attribution -> the contributions of the first row as a waterfall;
 - ML_TRAINING_INFO: version, iteration, loss, eval_loss, ... -> loss per iteration, a line
   per version (eval loss dashed);
-- ML_RESIDUAL_SUMMARY: one row of mean_residual, p05, p25, median, p75, p95, ... -> a box.
+- ML_RESIDUAL_SUMMARY: one row of mean_residual, p05, p25, median, p75, p95, ... -> a box;
+- ML_EVALUATE_DELAYED: window_start, [model_version], predictions, labelled, unlabelled,
+  metrics -> the main metric (roc_auc, else accuracy, else root_mean_squared_error) per
+  window, a line per version;
+- ML_VALIDATE_DATA_SKEW / _DRIFT: input, metric, threshold, value, is_anomaly -> each
+  column's main statistic against its threshold, anomalies in red.
 """
 
 from __future__ import annotations
@@ -32,6 +37,9 @@ IMPORTANCE = {"feature", "importance", "importance_type"}
 EXPLAIN = {"baseline", "raw_score", "feature_1", "attribution_1"}
 TRAINING = {"version", "iteration", "loss", "eval_loss"}
 RESIDUALS = {"mean_residual", "p05", "p25", "median", "p75", "p95"}
+QUALITY = {"window_start", "predictions", "labelled", "unlabelled"}
+VALIDATION = {"input", "metric", "threshold", "value", "is_anomaly"}
+QUALITY_METRICS = ("roc_auc", "accuracy", "root_mean_squared_error")
 MAX_BARS = 20  # features drawn by the importance bars
 
 
@@ -71,6 +79,10 @@ def plot_kind(frame: pd.DataFrame) -> str | None:
         return "training"
     if columns >= RESIDUALS and len(frame) == 1:
         return "residuals"
+    if columns >= QUALITY and any(m in columns for m in QUALITY_METRICS):
+        return "quality"
+    if columns >= VALIDATION:
+        return "validation"
     return None
 
 
@@ -178,7 +190,35 @@ def _residuals(ax: Axes, frame: pd.DataFrame) -> None:
            title="Residuals")
 
 
+def _quality(ax: Axes, frame: pd.DataFrame) -> None:
+    metric = next(m for m in QUALITY_METRICS if m in frame.columns)
+    frame = frame.assign(window_start=pd.to_datetime(frame["window_start"]))
+    groups = frame.groupby("model_version", sort=True) if "model_version" in frame.columns \
+        else [("all", frame)]
+    for version, rows in groups:
+        rows = rows.sort_values("window_start")
+        ax.plot(rows["window_start"], rows[metric].astype(float), marker="o",
+                label=f"v{version}" if version != "all" else metric)
+    ax.set(xlabel="window (prediction time)", ylabel=metric,
+           title=f"{metric} per window from delayed labels")
+    ax.tick_params(axis="x", labelrotation=30)
+    ax.legend()
+
+
+def _validation(ax: Axes, frame: pd.DataFrame) -> None:
+    main = frame.groupby("input", sort=False).head(1).iloc[:MAX_BARS][::-1]  # first: main
+    values = main["value"].astype(float).fillna(0.0)
+    colors = ["#c0392b" if bool(a) else "#2e86c1" for a in main["is_anomaly"].fillna(False)]
+    ax.barh(main["input"], values, color=colors)
+    ax.scatter(main["threshold"].astype(float), main["input"], marker="|", s=200,
+               color="#333", label="threshold", zorder=3)
+    ax.set(xlabel="statistic (" + ", ".join(sorted(set(main["metric"]))) + ")",
+           title="Distribution shift per column (red: above its threshold)")
+    ax.legend()
+
+
 _DRAW: dict[str, Callable[[Axes, pd.DataFrame], None]] = {
     "roc": _roc, "confusion": _confusion, "importance": _importance,
     "explanation": _explanation, "training": _training, "residuals": _residuals,
+    "quality": _quality, "validation": _validation,
 }

@@ -39,6 +39,19 @@ FRAMES = {
         "duration_ms": 5, "training_seconds": 1.0, "options": "{}"}),
     "residuals": pd.DataFrame({"count": [100], "mean_residual": [0.1], "p05": [-2.0],
                                "p25": [-0.5], "median": [0.05], "p75": [0.6], "p95": [2.2]}),
+    "quality": pd.DataFrame({
+        "window_start": pd.to_datetime(["2026-03-01", "2026-03-02", "2026-03-01",
+                                        "2026-03-02"]),
+        "window_end": pd.to_datetime(["2026-03-02", "2026-03-03", "2026-03-02",
+                                      "2026-03-03"]),
+        "model_version": [1, 1, 2, 2], "predictions": 100, "labelled": 90, "unlabelled": 10,
+        "accuracy": [0.9, 0.8, 0.92, 0.93], "roc_auc": [0.95, 0.85, 0.96, 0.97]}),
+    "validation": pd.DataFrame({
+        "input": ["amount", "amount", "category", "category"],
+        "metric": ["JENSEN_SHANNON_DIVERGENCE", "NULL_RATE_CHANGE", "L_INFTY",
+                   "NULL_RATE_CHANGE"],
+        "threshold": [0.3, 0.1, 0.3, 0.1], "value": [0.05, 0.0, 0.4, 0.0],
+        "is_anomaly": [False, False, True, False]}),
 }
 
 
