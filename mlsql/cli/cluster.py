@@ -20,18 +20,26 @@ def register(commands: argparse._SubParsersAction, progress: Callable[[str], Non
     start.add_argument("--port", type=int, default=DEFAULT_PORT,
                        help=f"the REST API and web UI port (default {DEFAULT_PORT})")
     start.add_argument("--slots", type=int, default=2,
-                       help="the TaskManager's task slots (default 2)")
+                       help="each TaskManager's task slots (default 2)")
+    start.add_argument("--taskmanagers", type=int, default=1,
+                       help="TaskManager processes (default 1); a job survives losing one "
+                            "when the others have the slots")
     start.add_argument("--timeout", type=float, default=60, metavar="SECONDS",
                        help="how long to wait for the TaskManager (default 60)")
     start.add_argument("-D", dest="defines", action="append", default=[],
                        metavar="KEY=VALUE",
                        help="another Flink setting for the cluster's config.yaml (repeatable)")
-    stop = actions.add_parser("stop", help="stop the cluster `mlsql cluster start` started")
+    stop = actions.add_parser("stop", help="stop the cluster `mlsql cluster start` started, "
+                                           "and any Python worker a killed TaskManager left")
+    add = actions.add_parser("add-taskmanager", help="start one more TaskManager, e.g. in "
+                                                     "place of one that died")
+    add.add_argument("--timeout", type=float, default=60, metavar="SECONDS",
+                     help="how long to wait for it to register (default 60)")
     status = actions.add_parser("status", help="is a cluster running; its TaskManagers, slots "
                                                "and running jobs")
     status.add_argument("--port", type=int, default=None,
                         help="the port to look at (default: the last cluster started's)")
-    for parser in (start, stop, status):
+    for parser in (start, stop, status, add):
         parser.set_defaults(handler=lambda args: _cluster(args, progress))
 
 
@@ -51,8 +59,8 @@ def _cluster(args: argparse.Namespace, progress: Callable[[str], None]) -> int:
     cluster = LocalCluster()
     if args.action == "start":
         extra = dict(_setting(text) for text in args.defines)
-        status, started = cluster.start(args.port, args.slots, timeout=args.timeout,
-                                        extra=extra, progress=progress)
+        status, started = cluster.start(args.port, args.slots, taskmanagers=args.taskmanagers,
+                                        timeout=args.timeout, extra=extra, progress=progress)
         if not started:
             print(f"already running: {status.describe()}")
             return 0
@@ -66,6 +74,9 @@ def _cluster(args: argparse.Namespace, progress: Callable[[str], None]) -> int:
         status = cluster.status()
         print(status.describe() + (" (not started by mlsql: stop it with the scripts that "
                                    "started it)" if status.running else ""))
+        return 0
+    if args.action == "add-taskmanager":
+        print(cluster.add_taskmanager(timeout=args.timeout).describe())
         return 0
     status = cluster.status(args.port)
     print(status.describe())

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import time
 import urllib.request
@@ -71,8 +72,13 @@ class Cluster:
         return " ".join(node["description"] for node in
                         self.rest(f"/jobs/{job_id}/plan")["plan"]["nodes"])
 
+    def pids(self, daemon: str) -> list[int]:
+        """Every pid Flink's pid file lists for the daemon, the newest last."""
+        path = next((self.flink / "run").glob(f"flink-*-{daemon}.pid"))
+        return [int(pid) for pid in path.read_text().split()]
+
     def pid(self, daemon: str) -> int:
-        return int(next((self.flink / "run").glob(f"flink-*-{daemon}.pid")).read_text().split()[0])
+        return self.pids(daemon)[-1]
 
     def taskmanager_log(self, suffix: str = "log") -> str:
         return "".join(p.read_text(errors="replace")
@@ -345,11 +351,53 @@ def test_nothing_listening_is_a_plain_error_before_anything_runs(cluster, sessio
         remote.sql(f"STOP JOB '{'0' * 32}'")
 
 
+# Python workers whose TaskManager was killed (the test below), for the stop test after it.
+ORPHANED_WORKERS: list[int] = []
+
+
+def test_a_killed_taskmanager_is_replaced_and_the_job_runs_again(cluster, sessions, models):
+    """SIGKILL the TaskManager under a checkpointed Python-UDF job: `mlsql cluster
+    add-taskmanager` starts another, the job runs again on it, and the dead TaskManager's
+    Python workers, which can outlive it for a while, are gone after `mlsql cluster stop`
+    (the next test; tests/unit/test_cluster_processes.py checks that stop ends them)."""
+    submitted = cluster.run_sql(
+        "SET 'execution.checkpointing.interval' = '2 s';\n"
+        "CREATE TABLE tm_src (a DOUBLE, b DOUBLE, c STRING) WITH ('connector' = 'datagen', "
+        "'rows-per-second' = '20', 'fields.c.length' = '1');\n"
+        "CREATE TABLE tm_sink (p DOUBLE) WITH ('connector' = 'blackhole');\n"
+        "INSERT INTO tm_sink SELECT probability FROM ML_PREDICT(TABLE tm_src, MODEL clf, "
+        "MAP['execution', 'udf']);\n")
+    assert submitted.returncode == 0, submitted.stderr[-3000:]
+    job = re.search(r"submitted job ([0-9a-f]{32})", submitted.stderr).group(1)
+    taskmanager = cluster.pid("taskexecutor")
+    wait_for(lambda: _python_worker_pids(taskmanager), 120, "the job's Python worker")
+    workers = _python_worker_pids(taskmanager)
+    os.kill(taskmanager, signal.SIGKILL)
+    started = time.monotonic()
+    added = cluster.mlsql("cluster", "add-taskmanager")
+    assert added.returncode == 0, added.stdout + added.stderr
+    assert cluster.pid("taskexecutor") != taskmanager and _alive(cluster.pid("taskexecutor"))
+
+    def running() -> bool:
+        vertices = cluster.rest(f"/jobs/{job}")["vertices"]
+        return cluster.state(job) == "RUNNING" and all(v["status"] == "RUNNING"
+                                                       for v in vertices)
+
+    wait_for(running, 180, "the job running again on the new TaskManager")
+    print(f"the job ran again {time.monotonic() - started:.1f} s after the kill")
+    ORPHANED_WORKERS.extend(workers)  # some linger for a while after their TaskManager
+    stopped = cluster.run_sql(f"STOP JOB '{job}';")
+    assert stopped.returncode == 0, stopped.stderr[-3000:]
+
+
 def test_stop_ends_every_process(cluster):
-    pids = [cluster.pid(daemon) for daemon in ("standalonesession", "taskexecutor")]
+    pids = [pid for daemon in ("standalonesession", "taskexecutor")
+            for pid in cluster.pids(daemon)]
     stopped = cluster.mlsql("cluster", "stop")
     assert stopped.returncode == 0 and "Flink cluster stopped" in stopped.stdout
     assert not any(_alive(pid) for pid in pids)
+    # Python workers of a killed TaskManager too (test_a_killed_taskmanager_...).
+    assert not any(_alive(pid) for pid in ORPHANED_WORKERS)
     status = cluster.mlsql("cluster", "status", "--port", str(cluster.port))
     assert status.returncode == 3
     assert f"no Flink cluster is running on {cluster.address}" in status.stdout
@@ -368,8 +416,16 @@ def _printed(cluster: Cluster) -> dict[int, float]:
     return {int(i): float(p) for i, p in _PRINTED.findall(cluster.taskmanager_log("out"))}
 
 
+def _python_worker_pids(parent: int) -> list[int]:
+    return [pid for pid, _ in _python_worker_processes(parent)]
+
+
 def _python_workers(parent: int) -> list[str]:
     """Command lines of PyFlink Python workers below process `parent`."""
+    return [command for _, command in _python_worker_processes(parent)]
+
+
+def _python_worker_processes(parent: int) -> list[tuple[int, str]]:
     children: dict[int, list[int]] = {}
     commands: dict[int, str] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -384,7 +440,7 @@ def _python_workers(parent: int) -> list[str]:
     while todo:
         pid = todo.pop()
         if "pyflink.fn_execution.beam.beam_boot" in commands.get(pid, ""):
-            found.append(commands[pid])
+            found.append((pid, commands[pid]))
         todo += children.get(pid, [])
     return found
 

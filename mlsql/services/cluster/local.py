@@ -1,4 +1,4 @@
-"""A local Flink standalone cluster (one JobManager, one TaskManager) on 127.0.0.1.
+"""A local Flink standalone cluster (one JobManager, one or more TaskManagers) on 127.0.0.1.
 
 `mlsql cluster start` runs PyFlink's own `bin/start-cluster.sh` with a configuration mlsql
 writes into its cache (mlsql.services.flink_dist.FlinkDist "cluster"), so the processes are Flink's
@@ -13,7 +13,9 @@ standalone session cluster exactly as a downloaded distribution starts it; `stop
 
 The TaskManager runs Python UDFs with this interpreter (python.executable), the one that
 has mlsql's `udfs` package installed; flink-python is on its class path, as the Python
-operators of every job need it.
+operators of every job need it. Every process of the cluster, the Python workers its
+TaskManagers start included, inherits FLINK_PID_DIR=<run/>: `stop` ends those that outlived
+their TaskManager (a killed TaskManager leaves its Python workers running).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from mlsql.services.cluster.rest import (
     Overview,
     Unreachable,
     jobs,
+    taskmanager_ids,
 )
 from mlsql.services.flink_dist import FlinkDist, pyflink_home
 from mlsql.services.processes import HOST, alive, free_port, port_in_use
@@ -146,12 +149,15 @@ class LocalCluster:
                              self.log_dir if ours else None)
 
     def start(self, port: int = DEFAULT_PORT, slots: int = DEFAULT_SLOTS, *,
-              timeout: float = 60, extra: Mapping[str, object] | None = None,
+              taskmanagers: int = 1, timeout: float = 60,
+              extra: Mapping[str, object] | None = None,
               progress: Callable[[str], None] | None = None) -> tuple[ClusterStatus, bool]:
-        """Start the cluster unless one runs on `port` already; returns its status once a
-        TaskManager with slots has registered, and whether this call started it."""
+        """Start the cluster unless one runs on `port` already; returns its status once its
+        TaskManagers' slots have registered, and whether this call started it."""
         if slots < 1:
             raise MlsqlError("a TaskManager needs at least one slot")
+        if taskmanagers < 1:
+            raise MlsqlError("a cluster needs at least one TaskManager")
         current = self.status(port)
         if current.running:
             return current, False
@@ -168,14 +174,15 @@ class LocalCluster:
                              "Flink JobManager; choose another with --port")
         settings = cluster_settings(port, slots, free_port(), self.pid_dir)
         settings |= dict(extra or {})
-        dist = self._dist(settings)
-        self._write_state({"port": port, "slots": slots, "settings": settings,
-                           "started_at": time.time()})
+        dist = self._dist(settings, taskmanagers)
+        self._write_state({"port": port, "slots": slots, "taskmanagers": taskmanagers,
+                           "settings": settings, "started_at": time.time()})
         for old in self.log_dir.glob("flink-*"):
             with contextlib.suppress(OSError):
                 old.unlink()
         if progress:
-            progress(f"starting Flink's standalone cluster on {HOST}:{port} ({slots} slots)")
+            progress(f"starting Flink's standalone cluster on {HOST}:{port} ({taskmanagers} "
+                     f"TaskManager{'s' if taskmanagers > 1 else ''}, {slots} slots each)")
         completed = subprocess.run([str(dist.script("start-cluster.sh"))], env=self._env(dist),
                                    capture_output=True, text=True, stdin=subprocess.DEVNULL,
                                    timeout=120)
@@ -185,30 +192,70 @@ class LocalCluster:
             causes = [line for line in lines if "Exception" in line or "[ERROR]" in line]
             raise MlsqlError("bin/start-cluster.sh failed (the cluster is stopped again):\n"
                              + "\n".join((causes or lines)[-6:])[-3000:])
-        return self._await_ready(Address(HOST, port), timeout), True
+        return self._await_ready(Address(HOST, port), timeout, taskmanagers), True
+
+    def add_taskmanager(self, timeout: float = 60) -> ClusterStatus:
+        """Start one more TaskManager (bin/taskmanager.sh), e.g. in place of one that died;
+        returns the status once it has registered."""
+        state = self._read_state()
+        if not state or "standalonesession" not in self._pids():
+            raise MlsqlError("no cluster started by `mlsql cluster start` is running")
+        address = Address(HOST, state["port"])
+        before = taskmanager_ids(address)
+        dist = self._dist(state["settings"], state.get("taskmanagers", 1))
+        completed = subprocess.run([str(dist.script("taskmanager.sh")), "start"],
+                                   env=self._env(dist), capture_output=True, text=True,
+                                   stdin=subprocess.DEVNULL, timeout=120)
+        if completed.returncode != 0:
+            raise MlsqlError("bin/taskmanager.sh start failed:\n"
+                             + (completed.stdout + completed.stderr).strip()[-3000:])
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:  # a new id: a dead one may still be listed
+            with contextlib.suppress(Unreachable):
+                if taskmanager_ids(address) - before:
+                    return self.status(address.port)
+            time.sleep(0.5)
+        raise MlsqlError(f"the new TaskManager did not register within {timeout:.0f} s; "
+                         f"its log is the newest in {self.log_dir}")
 
     def stop(self, timeout: float = 30) -> bool:
         """Stop the cluster this cache started; False when none was running."""
         state = self._read_state()
-        if not state or not self._pids():
+        if not state or not (self._pids() or self._descendants()):
             return False
-        dist = self._dist(state["settings"])
+        dist = self._dist(state["settings"], state.get("taskmanagers", 1))
         subprocess.run([str(dist.script("stop-cluster.sh"))], env=self._env(dist),
                        capture_output=True, text=True, stdin=subprocess.DEVNULL,
                        timeout=timeout + 30)
         self._stop_leftovers(timeout)
+        _end(self._descendants(), timeout)
         return True
+
+    def _descendants(self) -> list[int]:
+        """Live processes that inherited this cluster's FLINK_PID_DIR: its daemons and the
+        Python workers they started, also those whose TaskManager was killed."""
+        marker = f"FLINK_PID_DIR={self.pid_dir}".encode() + b"\0"
+        found = []
+        for environ in Path("/proc").glob("[0-9]*/environ"):
+            pid = int(environ.parent.name)
+            if pid == os.getpid():
+                continue
+            with contextlib.suppress(OSError):
+                if marker in environ.read_bytes() + b"\0" and alive(pid):
+                    found.append(pid)
+        return found
 
     def log_files(self) -> list[Path]:
         return sorted(self.log_dir.glob("flink-*.log"))
 
-    def _dist(self, settings: Mapping[str, object]) -> FlinkDist:
+    def _dist(self, settings: Mapping[str, object], taskmanagers: int = 1) -> FlinkDist:
         # flink-python joins lib/: the Python operators' classes must be on the cluster's
         # class path (shipped as a job's own jar, they would be loaded again for every job).
         dist = FlinkDist(NAME, settings,
                          extra_lib_jars=sorted((pyflink_home() / "opt").glob("flink-python*.jar")))
-        # One TaskManager on this machine (PyFlink's conf/workers says localhost).
-        (dist.conf_dir / "workers").write_text(f"{HOST}\n")
+        # The TaskManagers on this machine, one line each (PyFlink's conf/workers says
+        # localhost).
+        (dist.conf_dir / "workers").write_text(f"{HOST}\n" * taskmanagers)
         (dist.conf_dir / "masters").write_text(f"{HOST}:{settings['rest.port']}\n")
         self.pid_dir.mkdir(parents=True, exist_ok=True)
         return dist
@@ -216,15 +263,17 @@ class LocalCluster:
     def _env(self, dist: FlinkDist) -> dict[str, str]:
         return dist.env() | {"FLINK_PID_DIR": str(self.pid_dir)}
 
-    def _await_ready(self, address: Address, timeout: float) -> ClusterStatus:
+    def _await_ready(self, address: Address, timeout: float,
+                     taskmanagers: int = 1) -> ClusterStatus:
         deadline = time.monotonic() + timeout
         seen = "nothing answers on the port"
         while time.monotonic() < deadline:
             try:
                 overview = Overview.read(address, timeout=2)
-                if overview.taskmanagers and overview.slots_total:
+                if overview.taskmanagers >= taskmanagers and overview.slots_total:
                     return self.status(address.port)
-                seen = "the JobManager answers but no TaskManager has registered"
+                seen = (f"the JobManager answers but {overview.taskmanagers} of "
+                        f"{taskmanagers} TaskManagers have registered")
             except Unreachable:
                 pass
             if not self._pids():
@@ -261,17 +310,7 @@ class LocalCluster:
     def _stop_leftovers(self, timeout: float = 30) -> None:
         """Terminate processes the pid files still name (a cluster whose start failed, or
         one stop-cluster.sh did not end) and clear the files."""
-        pids = list(self._pids().values())
-        for pid in pids:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, 15)
-        deadline = time.monotonic() + timeout
-        while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        for pid in pids:
-            if alive(pid):
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, 9)
+        _end(list(self._pids().values()), timeout)
         for path in self.pid_dir.glob("flink-*.pid"):
             with contextlib.suppress(OSError):
                 path.unlink()
@@ -288,3 +327,17 @@ class LocalCluster:
 
 
 
+
+
+def _end(pids: list[int], timeout: float) -> None:
+    """SIGTERM, then SIGKILL what is still alive after `timeout` seconds."""
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, 15)
+    deadline = time.monotonic() + timeout
+    while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    for pid in pids:
+        if alive(pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, 9)

@@ -109,6 +109,11 @@ def jobs(address: Address, timeout: float = 5.0) -> list[JobSummary]:
     return sorted(found, key=lambda j: (j.state != "RUNNING", -j.start_time))
 
 
+def taskmanager_ids(address: Address, timeout: float = 5.0) -> set[str]:
+    """The ids of the TaskManagers registered with the JobManager."""
+    return {tm["id"] for tm in get(address, "/taskmanagers", timeout)["taskmanagers"]}
+
+
 def check_jobmanager(address: Address, timeout: float = 5.0) -> Overview:
     """The cluster's overview, or an MlsqlError saying that no JobManager answers."""
     try:
