@@ -192,7 +192,9 @@ def _fit_in_python(statement: ir.CreateModel, model_type, options: dict[str, Any
         train_rows, held_out = held_out, train_rows
     kinds = {c.name: c.feature_kind for c in plan.features}
     encoding, standardize = algorithms.encoding_for(model_type.name)
-    spec = features.fit_spec(feature_frame[train_rows], kinds, encoding, standardize)
+    with np.errstate(over="ignore", invalid="ignore"):  # _check_finite says what overflowed
+        spec = features.fit_spec(feature_frame[train_rows], kinds, encoding, standardize)
+    _check_finite(spec, feature_frame[train_rows], statement)
     x = features.encode(spec, [feature_frame[name] for name in kinds])
     context.progress(f"fitting {model_type.name} on {int(train_rows.sum()):,} rows, "
                      f"{x.shape[1]} encoded features")
@@ -229,6 +231,28 @@ def _fit_in_python(statement: ir.CreateModel, model_type, options: dict[str, Any
     return Fit(spec, fitted, int(train_rows.sum()), int(held_out.sum()),
                evaluate=evaluate_on_rows, history=history,
                train_metrics=evaluate_training_rows, profile=profile_training_rows)
+
+
+def _check_finite(spec: dict[str, Any], frame: pd.DataFrame, statement: ir.CreateModel) -> None:
+    """A numeric column with infinities, or values whose mean or spread overflows a double
+    (a datagen DOUBLE without 'min'/'max' spans the whole range), is named before any
+    library meets the NaNs it would cause."""
+    where = Site("the training query", statement.query_position)
+    for column in spec["columns"]:
+        if column["kind"] != "numeric":
+            continue
+        values = frame[column["name"]].to_numpy(dtype=np.float64, na_value=np.nan)
+        infinite = int(np.isinf(values).sum())
+        if infinite:
+            raise SchemaError(f"column {column['name']!r} holds {infinite:,} infinite "
+                              "value(s); filter them out or replace them in the query",
+                              at=where)
+        if not (np.isfinite(column["mean"]) and np.isfinite(column["std"])):
+            largest = float(np.nanmax(np.abs(values)))
+            raise SchemaError(f"column {column['name']!r} has values too large to average in "
+                              f"double precision (largest magnitude {largest:.3g}); scale it "
+                              "in the query (a datagen DOUBLE without 'fields.<name>.min' and "
+                              "'.max' spans the whole double range)", at=where)
 
 
 def _complete_history(fit: Fit, predictor: Predictor, metrics: dict[str, float],

@@ -134,6 +134,21 @@ def test_unsupported_feature_type(trained):
                     "AS ts FROM err_train")
 
 
+@pytest.mark.parametrize(("expression", "message"), [
+    ("amount * 1E307", r"column 'big' has values too large to average in double precision "
+                       r"\(largest magnitude [\d.]+e\+30\d\)"),
+    ("CASE WHEN amount > 1 THEN amount * 1E308 ELSE amount END",
+     r"column 'big' holds [\d,]+ infinite value\(s\)"),
+])
+def test_numbers_that_overflow_are_named_before_fitting(trained, expression, message):
+    """A datagen DOUBLE without bounds spans the whole double range: its mean overflows and
+    scikit-learn used to fail on the NaNs with its own words."""
+    with pytest.raises(SchemaError, match=message) as caught:
+        trained.sql(f"CREATE MODEL m2 WITH ('model_type' = 'logistic_reg', 'label' = 'label') "
+                    f"AS SELECT {expression} AS big, label FROM err_train")
+    assert "the training query at line 1" in str(caught.value)
+
+
 def test_unknown_option(trained):
     with pytest.raises(OptionError, match="did you mean 'max_iter'"):
         trained.sql("CREATE MODEL m2 WITH ('model_type' = 'logistic_reg', 'label' = 'label', "
