@@ -253,10 +253,12 @@ def test_training_info(session):
 
 
 def test_training_info_of_a_version_without_history(session):
+    """As published before mlsql kept histories (and before files.json existed)."""
     path = session.registry.resolve("an_kmeans").path / "metadata.json"
     metadata = json.loads(path.read_text())
     del metadata["training"]
     path.write_text(json.dumps(metadata))
+    (path.parent / "files.json").unlink()
     info = session.sql("SELECT * FROM ML_TRAINING_INFO(MODEL an_kmeans)")
     assert len(info) == 1 and pd.isna(info.loc[0, "loss"])
 
