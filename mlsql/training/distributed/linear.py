@@ -60,28 +60,14 @@ def fit_linear(runtime: FlinkRuntime, query_sql: str, columns: list[Column], lab
 
 def _normal_equations(runtime: FlinkRuntime, source: str, encoded: list[str],
                       label_sql: str, on_jvm: bool) -> tuple[np.ndarray, np.ndarray]:
-    """X^T X and X^T y with an intercept column."""
+    """X^T X and X^T y with an intercept column: moments.py's sums with the label as the one
+    residual and a curvature of 1."""
     d = len(encoded)
     projected = ", ".join(f"{e} AS f{i}" for i, e in enumerate(encoded))
-    rows = (f"SELECT {projected}, CAST({label_sql} AS DOUBLE) AS y FROM {source}")
-    if on_jvm:
-        call = moments.call(["1E0"] + [f"f{i}" for i in range(d)], ["y"], ["1E0"])
-        row = query_row(runtime, f"SELECT {call} AS moments FROM ({rows})")
-        b, a = moments.unpack(row["moments"], d + 1)
-        return a, b
-    sums = [f"SUM(f{i} * f{j}) AS g{i}_{j}" for i in range(d) for j in range(i, d)]
-    sums += [f"SUM(f{i}) AS s{i}" for i in range(d)]
-    sums += [f"SUM(f{i} * y) AS b{i}" for i in range(d)]
-    sums += ["SUM(y) AS sy", "COUNT(*) AS n"]
-    row = query_row(runtime, f"SELECT {', '.join(sums)} FROM ({rows})")
-    a = np.zeros((d + 1, d + 1))
-    b = np.zeros(d + 1)
-    a[0, 0], b[0] = row["n"], row["sy"]
-    for i in range(d):
-        a[0, i + 1] = a[i + 1, 0] = row[f"s{i}"]
-        b[i + 1] = row[f"b{i}"]
-        for j in range(i, d):
-            a[i + 1, j + 1] = a[j + 1, i + 1] = row[f"g{i}_{j}"]
+    rows = f"SELECT {projected}, CAST({label_sql} AS DOUBLE) AS y FROM {source}"
+    items = moments.select_items(["1E0"] + [f"f{i}" for i in range(d)], ["y"], ["1E0"], on_jvm)
+    row = query_row(runtime, f"SELECT {', '.join(items)} FROM ({rows})")
+    b, a = moments.read(row, d + 1, on_jvm)
     return a, b
 
 

@@ -182,44 +182,11 @@ def _pass(runtime: FlinkRuntime, problem: _Problem, theta: np.ndarray,
                   for r in rows for q in range(r, problem.score_rows)]
     sums = [f"SUM(s * ({_row_loss(problem)})) AS loss", "COUNT(*) AS n",
             fingerprint(x[1:] or ["1E0"])]
-    if problem.moments_on_jvm:
-        sums.append(f"{moments.call(x, residuals, curvatures)} AS moments")
-    else:
-        sums += _moment_sums(x, residuals, curvatures, problem.score_rows)
+    sums += moments.select_items(x, residuals, curvatures, problem.moments_on_jvm)
     row = query_row(runtime, f"SELECT {', '.join(sums)} FROM ({_probabilities(problem, theta)})")
     same_rows.check(int(row["n"]), float(row["fingerprint"]))
-    if problem.moments_on_jvm:
-        gradient, hessian = moments.unpack(row["moments"], problem.size)
-    else:
-        gradient, hessian = _unpack_sums(row, problem.size)
+    gradient, hessian = moments.read(row, problem.size, problem.moments_on_jvm)
     return float(row["loss"]), gradient, hessian
-
-
-def _moment_sums(x: list[str], residuals: list[str], curvatures: list[str],
-                 score_rows: int) -> list[str]:
-    """moments.py's sums written as one SUM each: g<a> and h<a>_<b> for a <= b."""
-    params = [(r, j) for r in range(score_rows) for j in range(len(x))]
-    upper = {}
-    at = 0
-    for r in range(score_rows):
-        for q in range(r, score_rows):
-            upper[r, q] = curvatures[at]
-            at += 1
-    sums = [f"SUM(({residuals[r]}) * {x[j]}) AS g{a}" for a, (r, j) in enumerate(params)]
-    for a, (r, j) in enumerate(params):
-        for b in range(a, len(params)):
-            q, k = params[b]
-            sums.append(f"SUM(({upper[r, q]}) * {x[j]} * {x[k]}) AS h{a}_{b}")
-    return sums
-
-
-def _unpack_sums(row: dict, size: int) -> tuple[np.ndarray, np.ndarray]:
-    gradient = np.array([row[f"g{a}"] for a in range(size)], dtype=np.float64)
-    hessian = np.zeros((size, size))
-    for a in range(size):
-        for b in range(a, size):
-            hessian[a, b] = hessian[b, a] = row[f"h{a}_{b}"]
-    return gradient, hessian
 
 
 def _metrics(runtime: FlinkRuntime, problem: _Problem, theta: np.ndarray,
