@@ -342,79 +342,40 @@ LONG_TRAINING = ("WITH ('model_type' = 'boosted_tree_classifier', 'label' = 'noi
                  "FROM train")
 
 
-# Passes alone and with its module, every time here; in CI, with three other workers on two
-# cores, the client never reacted to Ctrl-C (three runs of three): it runs with the other
-# load-sensitive terminal test, in .ci/run's serial second command.
-@pytest.mark.isolated
-def test_ctrl_c_in_the_sql_client_stops_a_training_and_publishes_nothing(gateway, root):
-    """Flink's SQL client closes the operation of a statement interrupted by Ctrl-C: the
-    training stops at its next progress report, no version is published, and the client's
-    session carries on."""
-    client = pexpect.spawn(sql_client_command(gateway)[0], sql_client_command(gateway)[1:],
-                           env=subprocess_env(), encoding="utf-8", timeout=180,
-                           dimensions=(40, 160), cwd=str(root))
-    client.logfile_read = screen = io.StringIO()
-    try:
-        client.expect(PROMPT)
-        for line in (TABLEAU, BATCH, table_ddl(root)):
-            client.send(line)
-            client.expect("Execute statement succeeded")
-        client.send(f"CREATE MODEL gw_ctrl_c {LONG_TRAINING};\n")
-        deadline = time.monotonic() + 120
-        while "training gw_ctrl_c" not in gateway.log.read_text():
-            assert time.monotonic() < deadline, "the training did not start"
-            time.sleep(0.2)
-        # The client turns Ctrl-C into an interrupt of the statement it waits on; one sent
-        # while it is between two polls of the gateway can go unseen (once in CI): again.
-        for _ in range(6):
-            client.sendintr()
-            if client.expect([r"Could not execute SQL statement", pexpect.TIMEOUT],
-                             timeout=10) == 0:
-                break
-        else:
-            pytest.fail("Ctrl-C did not interrupt the statement in 60 s")
-        client.expect(PROMPT)
-        client.send("SHOW MODELS;\n")
-        client.expect(r"\d+ rows? in set|Empty set")
-        client.send("QUIT;\n")
-        client.expect(pexpect.EOF)
-    except pexpect.TIMEOUT:
-        pytest.fail(f"the SQL client did not come back\n"
-                    f"{failure_report(gateway, screen.getvalue())}")
-    finally:
-        client.close(force=True)
-    listing = screen.getvalue().rsplit("SHOW MODELS", 1)[1]
-    assert "gw_ctrl_c" not in listing
-    assert not (root / "registry" / "gw_ctrl_c").exists()
-    log = gateway.log.read_text()
-    assert "cancelled by the client" in log.split("training gw_ctrl_c", 1)[1]
-    assert "published gw_ctrl_c" not in log
-
-
-def test_a_cancelled_training_stops_and_publishes_nothing(gateway, root):
-    """A cancel of a running CREATE MODEL through the REST API: the training stops at its next
-    progress report and no version is published; the session carries on."""
+@pytest.mark.parametrize("request_kind", ["cancel", "close"])
+def test_a_cancelled_training_stops_and_publishes_nothing(gateway, root, request_kind):
+    """A cancel of a running CREATE MODEL through the REST API, or a close of its operation
+    (what Flink's SQL client sends when Ctrl-C interrupts a statement): the training stops at
+    its next progress report and no version is published; the session carries on."""
+    name = f"gw_{request_kind}led"
     status, opened = gateway.request("POST", "/v4/sessions", b"{}")
     session = opened["sessionHandle"]
     for setup in (BATCH, table_ddl(root)):
         assert _wait_until_done(gateway, session, _submit(gateway, session, setup)) == \
             "FINISHED"
-    training = _submit(gateway, session, f"CREATE MODEL gw_cancelled {LONG_TRAINING}")
+    training = _submit(gateway, session, f"CREATE MODEL {name} {LONG_TRAINING}")
     time.sleep(2)
     assert _status(gateway, session, training) == "RUNNING"
-    status, body = gateway.request(
-        "POST", f"/v4/sessions/{session}/operations/{training}/cancel")
-    assert status == 200 and body == {"status": "CANCELED"}
+    if request_kind == "cancel":
+        status, body = gateway.request(
+            "POST", f"/v4/sessions/{session}/operations/{training}/cancel")
+        assert status == 200 and body == {"status": "CANCELED"}
+    else:
+        status, body = gateway.request(
+            "DELETE", f"/v4/sessions/{session}/operations/{training}/close")
+        assert status == 200, body
     # SHOW MODELS runs after the training has ended, whichever way it ended.
     listing = _submit(gateway, session, "SHOW MODELS")
     assert _wait_until_done(gateway, session, listing) == "FINISHED"
     status, page = gateway.request(
         "GET", f"/v4/sessions/{session}/operations/{listing}/result/0?rowFormat=JSON")
     names = [row["fields"][0] for row in page["results"]["data"]]
-    assert "gw_cancelled" not in names
-    assert not (root / "registry" / "gw_cancelled").exists()
-    assert _status(gateway, session, training) == "CANCELED"
+    assert name not in names
+    assert not (root / "registry" / name).exists()
+    if request_kind == "cancel":
+        assert _status(gateway, session, training) == "CANCELED"
     log = gateway.log.read_text()
-    assert "training gw_cancelled" in log and "cancelled by the client" in log
-    assert "published gw_cancelled" not in log
+    assert f"training {name}" in log
+    assert "cancelled by the client" in log.split(f"training {name}", 1)[1]
+    assert f"published {name}" not in log
     gateway.request("DELETE", f"/v4/sessions/{session}")
