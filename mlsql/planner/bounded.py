@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pyflink.java_gateway import get_gateway
 
+from mlsql.errors import SchemaError, Site
 from mlsql.runtime.environment import FlinkRuntime
 
 _SOURCES = ("SourceTransformation", "LegacySourceTransformation")
@@ -27,3 +28,11 @@ def is_bounded(runtime: FlinkRuntime, query_sql: str) -> bool:
                     and str(node.getBoundedness()) != "BOUNDED"):
                 return False
     return True
+
+
+def require_bounded(runtime: FlinkRuntime, table_sql: str, query_sql: str, where: Site) -> None:
+    """SchemaError unless `query_sql` (which reads `table_sql`) is bounded."""
+    if not is_bounded(runtime, query_sql):
+        raise SchemaError(f"{table_sql} is unbounded (a stream); it needs a bounded table, "
+                          "e.g. a Kafka table with 'scan.bounded.mode' or a filesystem table",
+                          at=where)

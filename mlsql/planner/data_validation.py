@@ -24,7 +24,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from mlsql.errors import FlinkError, MlsqlError, SchemaError, Site, did_you_mean
+from mlsql.errors import FlinkError, MlsqlError, SchemaError, Site
 from mlsql.models.registry import ModelVersion
 from mlsql.monitoring import statistics
 from mlsql.monitoring.profile import (
@@ -36,7 +36,8 @@ from mlsql.monitoring.profile import (
     counts_sql,
     width_edges,
 )
-from mlsql.planner.bounded import is_bounded
+from mlsql.planner.bounded import require_bounded
+from mlsql.planner.call_options import call_options
 from mlsql.planner.context import PlanContext, table_query
 from mlsql.planner.predict import predict_subquery, resolve_model
 from mlsql.planner.values import table_subquery
@@ -60,9 +61,10 @@ def skew_subquery(call: ir.AnalysisCall, context: PlanContext) -> str:
     model = resolve_model(call.model, context)
     reference = _training_profile(model, call.where)
     table_position = call.table_position or call.position
-    _require_bounded(call.table_sql, call.where, context)
+    require_bounded(context.runtime, call.table_sql, table_query(call.table_sql), call.where)
     columns = {c.name for c in context.table_argument_columns(call.table_sql, table_position)}
-    inputs = {name: d for name, d in reference["inputs"].items() if name in columns}
+    inputs = {name: Distribution.from_json(d) for name, d in reference["inputs"].items()
+              if name in columns}
     if not inputs:
         raise SchemaError(f"{call.table_sql} has none of the columns model {model.name!r} "
                           f"was trained on ({', '.join(reference['inputs'])})",
@@ -70,7 +72,8 @@ def skew_subquery(call: ir.AnalysisCall, context: PlanContext) -> str:
     pinned = ir.ModelRef(model.name, model.version, call.model.position)
     scored = predict_subquery(ir.PredictCall(0, 0, call.table_sql, table_position, pinned,
                                              None), context)
-    compared = {**inputs, **reference["outputs"]}
+    compared = {**inputs, **{name: Distribution.from_json(d)
+                             for name, d in reference["outputs"].items()}}
     current = _count(context, scored, compared, call.where)
     return _findings_table(context, compared, current, thresholds)
 
@@ -81,7 +84,7 @@ def drift_subquery(call: ir.AnalysisCall, context: PlanContext) -> str:
     base_position = call.base_position or call.position
     table_position = call.table_position or call.position
     for table_sql in (call.base_sql, call.table_sql):
-        _require_bounded(table_sql, call.where, context)
+        require_bounded(context.runtime, table_sql, table_query(table_sql), call.where)
     base = context.table_argument_columns(call.base_sql, base_position)
     current = {c.name: c for c in context.table_argument_columns(call.table_sql,
                                                                   table_position)}
@@ -90,32 +93,29 @@ def drift_subquery(call: ir.AnalysisCall, context: PlanContext) -> str:
         raise SchemaError(f"{call.base_sql} and {call.table_sql} have no column of the same "
                           "name to compare", at=call.where)
     ranges = _numeric_ranges(context, call.base_sql, shared, call.where)
-    reference = {c.name: Distribution(
+    shapes = {c.name: Distribution(
         c.feature_kind or CATEGORICAL,
-        edges=width_edges(*ranges[c.name]) if c.name in ranges else []).to_json()
+        edges=width_edges(*ranges[c.name]) if c.name in ranges else [])
         for c in shared}
-    base_counts = _count(context, call.base_sql, reference, call.where)
-    counted = _count(context, call.table_sql, reference, call.where)
-    filled = {name: base_counts[name].to_json() for name in reference}
-    return _findings_table(context, filled, counted, thresholds)
+    base = _count(context, call.base_sql, shapes, call.where)
+    current = _count(context, call.table_sql, shapes, call.where)
+    return _findings_table(context, base, current, thresholds)
 
 
-def _findings_table(context: PlanContext, reference: Mapping[str, dict],
+def _findings_table(context: PlanContext, reference: Mapping[str, Distribution],
                     current: Mapping[str, Distribution], thresholds: statistics.Thresholds
                     ) -> str:
     rows = []
-    for name, data in reference.items():
-        for finding in statistics.compare(name, Distribution.from_json(data), current[name],
-                                          thresholds):
+    for name, distribution in reference.items():
+        for finding in statistics.compare(name, distribution, current[name], thresholds):
             rows.append([finding.column, finding.metric, finding.threshold, finding.value,
                          finding.is_anomaly])
     return table_subquery(context, "__mlsql_data_validation", COLUMNS, rows)
 
 
-def _count(context: PlanContext, source_sql: str, reference: Mapping[str, dict],
+def _count(context: PlanContext, source_sql: str, shapes: Mapping[str, Distribution],
            where: Site) -> dict[str, Distribution]:
-    """Each column's distribution in `source_sql`, bucketed as `reference` buckets it."""
-    shapes = {name: Distribution.from_json(data) for name, data in reference.items()}
+    """Each column's distribution in `source_sql`, bucketed as `shapes` bucket it."""
     buckets = {name: bucket_sql(quote_identifier(name), shape)
                for name, shape in shapes.items()}
     source = f"({table_query(source_sql)}) AS {quote_identifier('__mlsql_source')}"
@@ -161,13 +161,6 @@ def _query(context: PlanContext, sql: str, where: Site) -> pd.DataFrame:
         raise FlinkError(to_flink_error(error).message, at=where) from None
 
 
-def _require_bounded(table_sql: str, where: Site, context: PlanContext) -> None:
-    if not is_bounded(context.runtime, table_query(table_sql)):
-        raise SchemaError(f"{table_sql} is unbounded (a stream); it needs a bounded table, "
-                          "e.g. a Kafka table with 'scan.bounded.mode' or a filesystem table",
-                          at=where)
-
-
 def _training_profile(model: ModelVersion, where: Site) -> dict:
     path = model.path / PROFILE_FILE
     if not path.exists():
@@ -184,12 +177,7 @@ def _training_profile(model: ModelVersion, where: Site) -> dict:
 
 def _thresholds(call: ir.AnalysisCall) -> statistics.Thresholds:
     values: dict[str, object] = {}
-    for key, text in call.config:
-        option = key.lower()
-        if option not in _OPTIONS:
-            raise MlsqlError(f"unknown {call.function} option {key!r}"
-                             f"{did_you_mean(option, _OPTIONS)}; the options: "
-                             f"{', '.join(_OPTIONS)}", at=call.where)
+    for option, text in call_options(call, _OPTIONS).items():
         if option == "categorical_metric_type":
             metric = text.strip().upper()
             if metric not in (statistics.L_INFTY, statistics.JSD):

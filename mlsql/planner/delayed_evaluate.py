@@ -32,6 +32,7 @@ from mlsql.core.durations import parse_duration, sql_interval
 from mlsql.errors import MlsqlError, SchemaError, Site, did_you_mean
 from mlsql.jvm.build import JvmUnavailable, scorer_jar
 from mlsql.models.registry import ModelVersion
+from mlsql.planner.call_options import call_options
 from mlsql.planner.context import PlanContext
 from mlsql.planner.predict import resolve_model
 from mlsql.runtime.flink_types import Column
@@ -175,14 +176,7 @@ def _rate(condition: str, among: str) -> str:
 
 def _plan(call: ir.AnalysisCall, model: ModelVersion, predictions: list[Column],
           labels: list[Column]) -> _Plan:
-    options = {**DEFAULTS}
-    for key, value in call.config:
-        name = key.lower()
-        if name not in _OPTIONS:
-            raise MlsqlError(f"unknown ML_EVALUATE_DELAYED option {key!r}"
-                             f"{did_you_mean(name, _OPTIONS)}; the options: "
-                             f"{', '.join(_OPTIONS)}", at=call.where)
-        options[name] = value
+    options = {**DEFAULTS, **call_options(call, _OPTIONS)}
     seconds = {}
     for name in DEFAULTS:
         try:

@@ -20,7 +20,7 @@ from mlsql.compiler.sql import double
 from mlsql.errors import SchemaError, Site, did_you_mean
 from mlsql.models.base import ANOMALY
 from mlsql.models.registry import ModelVersion
-from mlsql.planner.bounded import is_bounded
+from mlsql.planner.bounded import require_bounded
 from mlsql.planner.context import PlanContext, table_query
 from mlsql.planner.predict import bind_inputs, resolve_model, transformed_source
 from mlsql.runtime.flink_types import Column, normalize_label_type
@@ -95,11 +95,7 @@ def labelled_rows(function: str, table_sql: str, table_position: ir.Position,
         label_type = normalize_label_type(by_name[label.name])
         arguments.append(label_expression(label.name, meta["task"], label_type))
         extracted.append(Column("__mlsql_label", label_type, ""))
-    query = table_query(table_sql)
-    if not is_bounded(context.runtime, query):
-        raise SchemaError(f"{table_sql} is unbounded (a stream); it needs a bounded table, "
-                          "e.g. a Kafka table with 'scan.bounded.mode' or a filesystem table",
-                          at=where)
+    require_bounded(context.runtime, table_sql, table_query(table_sql), where)
     frame = extract(context.runtime, table_query(source), extracted, arguments,
                     context.progress)
     y = None

@@ -218,13 +218,17 @@ def _named_tables(tokens: Sequence[Token], t_env: Any) -> Iterator[tuple[str, To
             yield name, token
 
 
-def _options(t_env: Any, name: str) -> dict[str, str]:
+def _catalog_table(t_env: Any, name: str) -> Any:
+    """The session's catalog entry for `name`; raises for one the catalog cannot give."""
     from pyflink.table.catalog import ObjectPath
 
+    catalog = t_env.get_catalog(t_env.get_current_catalog())
+    return catalog.get_table(ObjectPath(t_env.get_current_database(), name))
+
+
+def _options(t_env: Any, name: str) -> dict[str, str]:
     try:
-        catalog = t_env.get_catalog(t_env.get_current_catalog())
-        table = catalog.get_table(ObjectPath(t_env.get_current_database(), name))
-        return dict(table.get_options())
+        return dict(_catalog_table(t_env, name).get_options())
     except Exception:  # a view, or a catalog that keeps no options
         return {}
 
@@ -240,11 +244,8 @@ def _columns(t_env: Any, name: str) -> list[Column]:
 
 
 def _physical_names(t_env: Any, name: str) -> set[str] | None:
-    from pyflink.table.catalog import ObjectPath
-
     try:
-        catalog = t_env.get_catalog(t_env.get_current_catalog())
-        table = catalog.get_table(ObjectPath(t_env.get_current_database(), name))
+        table = _catalog_table(t_env, name)
         columns = table._j_catalog_base_table.getUnresolvedSchema().getColumns()
         return {column.getName() for column in columns
                 if column.getClass().getSimpleName() == "UnresolvedPhysicalColumn"}
