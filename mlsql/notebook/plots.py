@@ -13,9 +13,9 @@ The columns are the contract with the SQL functions that produce them:
 - ML_TRAINING_INFO: version, iteration, loss, eval_loss, ... -> loss per iteration, a line
   per version (eval loss dashed);
 - ML_RESIDUAL_SUMMARY: one row of mean_residual, p05, p25, median, p75, p95, ... -> a box;
-- ML_EVALUATE_DELAYED: window_start, [model_version], predictions, labelled, unlabelled,
-  metrics -> the main metric (roc_auc, else accuracy, else root_mean_squared_error) per
-  window, a line per version;
+- ML_EVALUATE_DELAYED: window_start, [model_version], predictions, labelled, late_labels,
+  unlabelled, metrics -> the main metric (roc_auc, else accuracy, else
+  root_mean_squared_error) per window, a line per version;
 - ML_VALIDATE_DATA_SKEW / _DRIFT: input, metric, threshold, value, is_anomaly -> each
   column's main statistic against its threshold, anomalies in red.
 """

@@ -1,23 +1,30 @@
 """ML_EVALUATE_DELAYED: a model's quality from labels that arrive later, per window and version.
 
     ML_EVALUATE_DELAYED(TABLE predictions, TABLE labels, MODEL m, DESCRIPTOR(key)
-                        [, MAP['window', '1 day', 'label_delay', '30 days', ...]])
+                        [, MAP['window', '1 day', 'label_delay', '30 days',
+                               'late_horizon', '1 day', ...]])
 
 `predictions` holds what the model said when it scored (ML_PREDICT's output, written to a
 table or topic, with its `version_column`), `labels` the truth as it comes (a chargeback days
-later). Each prediction is joined to the label of the same key that arrives within
-`label_delay` of it (a left interval join on the two tables' event times), and the joined rows
-are grouped by tumbling windows of prediction time, by model version and, with 'segment', by
-one more column of the predictions. One plain Flink SQL query, batch or streaming alike: on a
-stream a window's row is emitted once the labels' watermark has passed its end plus the delay,
-so late labels can still count; predictions whose label never came within the delay are
-`unlabelled`.
+later). Each prediction is joined to the labels of the same key (a NULL label is no label)
+that arrive within `label_delay + late_horizon` of it (a left interval join on the two
+tables' event times), and the joined rows are grouped by tumbling windows of prediction time,
+by model version and, with 'segment', by one more column of the predictions. One plain Flink
+SQL query, batch or streaming alike: on a stream a window's row is emitted once the labels'
+watermark has passed its end plus `label_delay + late_horizon` (the horizon delays every
+row; '0 s' gives back the emission at end plus delay, late labels then in `unlabelled`).
+
+A label within `label_delay` is `labelled` and only those feed the metrics (a prediction with
+two such labels counts twice, as two rows of the join). A prediction with no label within the
+delay but one within the horizon counts once in `late_labels`, one with none in `unlabelled`:
+predictions = labelled + late_labels + unlabelled. A prediction is told apart from the others
+of its window by its key and its time.
 
 Columns: window_start, window_end, [model_version], [segment], predictions, labelled,
-unlabelled, then for a classifier accuracy, precision, recall, f1_score (the second class
-positive, as ML_EVALUATE), roc_auc (10,000 probability buckets), log_loss, mean_predicted
-and observed_rate (calibration: the mean probability of the positive class against its
-observed rate; binary models only), and for a regressor mean_absolute_error,
+late_labels, unlabelled, then for a classifier accuracy, precision, recall, f1_score (the
+second class positive, as ML_EVALUATE), roc_auc (10,000 probability buckets), log_loss,
+mean_predicted and observed_rate (calibration: the mean probability of the positive class
+against its observed rate; binary models only), and for a regressor mean_absolute_error,
 root_mean_squared_error, r2_score. Rates over labelled rows; NULL where nothing was labelled
 or a denominator is 0.
 """
@@ -25,6 +32,7 @@ or a denominator is 0.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 from mlsql.compiler.sql import typed_literal
@@ -41,8 +49,10 @@ from mlsql.syntax.dialect import quote_identifier
 from udfs.predictors import PREDICTOR_FILE
 
 DEFAULTS = {"window": "1 day", "label_delay": "30 days"}
+_DURATIONS = (*DEFAULTS, "late_horizon")  # late_horizon defaults to the window
 _COLUMN_OPTIONS = ("prediction_time", "label_time", "label", "version_column", "segment")
-_OPTIONS = (*DEFAULTS, *_COLUMN_OPTIONS)
+_OPTIONS = (*_DURATIONS, *_COLUMN_OPTIONS)
+_ZERO = re.compile(r"\s*0+(?:\.0*)?\s*([a-z]*)\s*", re.IGNORECASE)
 _CLIP = "1E-15"
 # ROC AUC per window: a JVM aggregate over 10,000 probability buckets (ties within one).
 AUC_FUNCTION = "__mlsql_binned_auc"
@@ -59,6 +69,7 @@ class _Plan:
     segment: str | None
     window_seconds: float
     delay_seconds: float
+    horizon_seconds: float
 
 
 def delayed_evaluate_subquery(call: ir.AnalysisCall, context: PlanContext) -> str:
@@ -73,37 +84,58 @@ def delayed_evaluate_subquery(call: ir.AnalysisCall, context: PlanContext) -> st
     labels = context.table_argument_columns(call.labels_sql,
                                             call.labels_position or call.position)
     plan = _plan(call, model, predictions, labels)
-    p, lab = quote_identifier("__mlsql_p"), quote_identifier("__mlsql_l")
     output = model.metadata["outputs"]
     for needed in output:
         _column(predictions, needed["name"], call.table_sql, call.where,
                 "the model's output (write ML_PREDICT's rows to this table)")
-    selected = [f"{p}.{quote_identifier(plan.prediction_time)} AS __mlsql_time",
-                *(f"{p}.{quote_identifier(o['name'])} AS {quote_identifier(o['name'])}"
-                  for o in output),
-                f"{lab}.{quote_identifier(plan.label.name)} AS __mlsql_label"]
     groups = ["window_start", "window_end"]
-    if plan.version:
-        selected.append(f"{p}.{quote_identifier(plan.version)} AS `model_version`")
-        groups.append("`model_version`")
-    if plan.segment:
-        selected.append(f"{p}.{quote_identifier(plan.segment)} AS `segment`")
-        groups.append("`segment`")
-    delay = sql_interval(plan.delay_seconds)
-    joined = (
-        f"SELECT {', '.join(selected)} FROM {call.table_sql} AS {p} LEFT JOIN "
-        f"{call.labels_sql} AS {lab} ON {p}.{quote_identifier(plan.key)} = "
-        f"{lab}.{quote_identifier(plan.key)} AND {lab}.{quote_identifier(plan.label_time)} "
-        f"BETWEEN {p}.{quote_identifier(plan.prediction_time)} AND "
-        f"{p}.{quote_identifier(plan.prediction_time)} + {delay}")
+    groups += [name for name, column in (("`model_version`", plan.version),
+                                         ("`segment`", plan.segment)) if column]
     metrics = (_classification(model, output, context) if task == "classification"
                else _regression(output))
-    return (f"(SELECT {', '.join(groups)}, COUNT(*) AS `predictions`, "
-            "COUNT(__mlsql_label) AS `labelled`, "
-            "COUNT(*) - COUNT(__mlsql_label) AS `unlabelled`, "
-            f"{', '.join(metrics)} FROM TABLE(TUMBLE(({joined}), "
+    return (f"(SELECT {', '.join(groups)}, {', '.join(_counts())}, "
+            f"{', '.join(metrics)} FROM TABLE(TUMBLE(({_joined(call, plan, output)}), "
             f"DESCRIPTOR(__mlsql_time), {sql_interval(plan.window_seconds)})) "
             f"GROUP BY {', '.join(groups)})")
+
+
+def _joined(call: ir.AnalysisCall, plan: _Plan, output: list[dict]) -> str:
+    """Each prediction with every label of its key within the delay plus the horizon (one
+    row per label; one row of NULLs where none): __mlsql_label is the label when it came
+    within the delay, __mlsql_found the label within the horizon."""
+    p, lab = quote_identifier("__mlsql_p"), quote_identifier("__mlsql_l")
+    at = f"{p}.{quote_identifier(plan.prediction_time)}"
+    label = f"{lab}.{quote_identifier(plan.label.name)}"
+    label_time = f"{lab}.{quote_identifier(plan.label_time)}"
+    key = quote_identifier(plan.key)
+    in_time = f"{label_time} <= {at} + {sql_interval(plan.delay_seconds)}"
+    identity = f"CONCAT(CAST({p}.{key} AS STRING), '@', CAST({at} AS STRING))"
+    selected = [f"{at} AS __mlsql_time", f"{identity} AS __mlsql_prediction",
+                *(f"{p}.{quote_identifier(o['name'])} AS {quote_identifier(o['name'])}"
+                  for o in output),
+                f"CASE WHEN {in_time} THEN {label} END AS __mlsql_label",
+                f"{label} AS __mlsql_found"]
+    if plan.version:
+        selected.append(f"{p}.{quote_identifier(plan.version)} AS `model_version`")
+    if plan.segment:
+        selected.append(f"{p}.{quote_identifier(plan.segment)} AS `segment`")
+    horizon = sql_interval(plan.delay_seconds + plan.horizon_seconds)
+    return (f"SELECT {', '.join(selected)} FROM {call.table_sql} AS {p} LEFT JOIN "
+            f"{call.labels_sql} AS {lab} ON {p}.{key} = {lab}.{key} AND {label} IS NOT NULL "
+            f"AND {label_time} BETWEEN {at} AND {at} + {horizon}")
+
+
+def _counts() -> list[str]:
+    """predictions = labelled + late_labels + unlabelled. A prediction is late when some
+    label came within the horizon but none within the delay: counted once, by its key and
+    time, however many late labels it has."""
+    labelled = "COUNT(__mlsql_label)"
+    late = ("(COUNT(DISTINCT __mlsql_prediction) FILTER (WHERE __mlsql_found IS NOT NULL) "
+            "- COUNT(DISTINCT __mlsql_prediction) FILTER (WHERE __mlsql_label IS NOT NULL))")
+    unlabelled = "COUNT(*) - COUNT(__mlsql_found)"
+    return [f"{labelled} + {late} + {unlabelled} AS `predictions`",
+            f"{labelled} AS `labelled`", f"{late} AS `late_labels`",
+            f"{unlabelled} AS `unlabelled`"]
 
 
 def _classification(model: ModelVersion, output: list[dict],
@@ -177,12 +209,8 @@ def _rate(condition: str, among: str) -> str:
 def _plan(call: ir.AnalysisCall, model: ModelVersion, predictions: list[Column],
           labels: list[Column]) -> _Plan:
     options = {**DEFAULTS, **call_options(call, _OPTIONS)}
-    seconds = {}
-    for name in DEFAULTS:
-        try:
-            seconds[name] = parse_duration(options[name])
-        except ValueError as error:
-            raise MlsqlError(f"ML_EVALUATE_DELAYED's {name}: {error}", at=call.where) from None
+    options.setdefault("late_horizon", options["window"])
+    seconds = {name: _seconds(name, options[name], call.where) for name in _DURATIONS}
     assert call.key and call.table_sql and call.labels_sql
     key = call.key.name
     for columns, table in ((predictions, call.table_sql), (labels, call.labels_sql)):
@@ -202,7 +230,31 @@ def _plan(call: ir.AnalysisCall, model: ModelVersion, predictions: list[Column],
                  options.get("label_time") or _time(labels, call.labels_sql, call.where,
                                                     "label_time"),
                  label, version, options.get("segment"), seconds["window"],
-                 seconds["label_delay"])
+                 seconds["label_delay"], seconds["late_horizon"])
+
+
+def _seconds(name: str, text: str, where: Site) -> float:
+    """A whole number of seconds; late_horizon may be 0."""
+    try:
+        seconds = 0.0 if name == "late_horizon" and _is_zero(text) else parse_duration(text)
+    except ValueError as error:
+        raise MlsqlError(f"ML_EVALUATE_DELAYED's {name}: {error}", at=where) from None
+    if seconds != int(seconds):
+        raise MlsqlError(f"ML_EVALUATE_DELAYED's {name}: {text!r} is not a whole number of "
+                         "seconds", at=where)
+    return seconds
+
+
+def _is_zero(text: str) -> bool:
+    """'0 s', '0 days', '0': zero in any unit parse_duration knows."""
+    match = _ZERO.fullmatch(text)
+    if not match:
+        return False
+    try:
+        parse_duration(f"1 {match.group(1)}")
+    except ValueError:
+        return False
+    return True
 
 
 def _column(columns: list[Column], name: str, table: str, where: Site, what: str) -> Column:

@@ -44,7 +44,8 @@ FRAMES = {
                                         "2026-03-02"]),
         "window_end": pd.to_datetime(["2026-03-02", "2026-03-03", "2026-03-02",
                                       "2026-03-03"]),
-        "model_version": [1, 1, 2, 2], "predictions": 100, "labelled": 90, "unlabelled": 10,
+        "model_version": [1, 1, 2, 2], "predictions": 100, "labelled": 85, "late_labels": 5,
+        "unlabelled": 10,
         "accuracy": [0.9, 0.8, 0.92, 0.93], "roc_auc": [0.95, 0.85, 0.96, 0.97]}),
     "validation": pd.DataFrame({
         "input": ["amount", "amount", "category", "category"],
