@@ -12,6 +12,7 @@ from mlsql.cli.cluster import leave_running
 from mlsql.cli.cluster import register as register_cluster
 from mlsql.cli.gateway import add_commands as add_gateway_commands
 from mlsql.cli.notebook import register as register_notebook
+from mlsql.cli.retrain import register as register_retrain
 from mlsql.errors import MlsqlError
 from mlsql.export.choices import PREDICT_CHOICES
 from mlsql.frontend.templating import parse_variables, render
@@ -119,6 +120,7 @@ def _parser() -> argparse.ArgumentParser:
     register_cluster(commands, _progress)
     add_gateway_commands(commands, registry_help, _progress, _define)
     register_notebook(commands, _progress)
+    register_retrain(commands, registry_help, _progress, _parse_file, _define)
     return parser
 
 

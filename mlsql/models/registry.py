@@ -136,6 +136,20 @@ class Registry:
         info["default_version"] = version
         write_json_atomic(self._model_dir(name) / MODEL_FILE, info)
 
+    def set_retraining(self, name: str, options: dict[str, str] | None) -> None:
+        """Keep the model's retraining policy (mlsql.monitoring.policy), or drop it."""
+        if not self.versions(name):
+            raise self._not_found(name)
+        info = self.model_info(name)
+        info["retraining"] = options
+        write_json_atomic(self._model_dir(name) / MODEL_FILE, info)
+
+    def model_dir(self, name: str) -> Path:
+        """The model's directory (its versions, model.json, retraining.jsonl)."""
+        if not self.versions(name):
+            raise self._not_found(name)
+        return self._model_dir(name)
+
     def rename(self, name: str, new_name: str) -> None:
         check_model_name(new_name)
         if not self.versions(name):

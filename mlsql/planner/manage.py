@@ -7,7 +7,8 @@ import json
 import pandas as pd
 
 from mlsql.errors import ModelNotFoundError, OptionError, did_you_mean
-from mlsql.models.registry import Registry
+from mlsql.models.registry import ModelVersion, Registry
+from mlsql.monitoring import policy
 from mlsql.planner.context import PlanContext
 from mlsql.planner.predict import resolve_model
 from mlsql.syntax import ir
@@ -64,6 +65,8 @@ def describe_model(statement: ir.DescribeModel, context: PlanContext) -> pd.Data
         marker = " (serving)" if version == model.version else ""
         rows.append(("version", str(version), f"{other['created_at']}{marker}"))
     rows.append(("query", "AS", meta["query"]))
+    retraining = context.registry.model_info(model.name).get("retraining") or {}
+    rows += [("retraining", policy.PREFIX + k, v) for k, v in retraining.items()]
     frame = pd.DataFrame(rows, columns=["section", "name", "value"])
     frame["value"] = frame["value"].astype(str)
     return frame
@@ -75,13 +78,17 @@ def show_create_model(statement: ir.ShowCreateModel, context: PlanContext) -> pd
     meta = model.metadata
     if meta["task"] == "imported":  # the import statement itself recreates it
         return pd.DataFrame({"statement": [meta["query"]]})
-    options = dict(meta["options"])
+    return pd.DataFrame({"statement": [training_statement(model, meta["query"])]})
+
+
+def training_statement(model: ModelVersion, query: str) -> str:
+    """CREATE MODEL for a new version of `model`: its TRANSFORM and options, over `query`."""
+    options = dict(model.metadata["options"])
     ordered = {"model_type": options.pop("model_type"), **options}
     rendered = ",\n      ".join(f"{quote_literal(k)} = {quote_literal(_option_text(v))}"
                                 for k, v in ordered.items())
-    ddl = (f"CREATE MODEL {quote_identifier(model.name)}\n{_transform_clause(meta)}"
-           f"WITH ({rendered})\nAS {meta['query']}")
-    return pd.DataFrame({"statement": [ddl]})
+    return (f"CREATE MODEL {quote_identifier(model.name)}\n{_transform_clause(model.metadata)}"
+            f"WITH ({rendered})\nAS {query}")
 
 
 def _transform_clause(meta: dict) -> str:
@@ -103,18 +110,54 @@ def alter_model(statement: ir.AlterModel, registry: Registry) -> None:
     if statement.rename_to is not None:
         registry.rename(name, statement.rename_to)
         return
-    for key, value in statement.set_options:
-        if key != "default_version":
-            raise OptionError(f"ALTER MODEL cannot set {key!r}{did_you_mean(key, ALTERABLE)}; "
-                              f"settable: {', '.join(ALTERABLE)}")
+    settings = dict(statement.set_options)
+    _check_keys(settings, "set")
+    _check_keys(dict.fromkeys(statement.reset_options, ""), "reset")
+    if "default_version" in settings:
+        value = settings["default_version"]
         if not value.isdigit():
             raise OptionError(f"default_version must be a version number, not {value!r}")
         registry.set_default_version(name, int(value))
-    for key in statement.reset_options:
-        if key != "default_version":
-            raise OptionError(f"ALTER MODEL cannot reset {key!r}; resettable: "
-                              f"{', '.join(ALTERABLE)}")
+    if "default_version" in statement.reset_options:
         registry.set_default_version(name, None)
+    _alter_retraining(name, settings, statement.reset_options, registry)
+
+
+def _check_keys(keys: dict[str, str], verb: str) -> None:
+    for key in keys:
+        if key not in ALTERABLE and not key.startswith(policy.PREFIX) \
+                and key != policy.PREFIX.rstrip("."):
+            known = [*ALTERABLE, *(policy.PREFIX + o for o in policy.OPTIONS)]
+            raise OptionError(f"ALTER MODEL cannot {verb} {key!r}{did_you_mean(key, known)}; "
+                              f"{verb}table: default_version and the retraining policy's "
+                              f"{policy.PREFIX}* options")
+
+
+def _alter_retraining(name: str, settings: dict[str, str], resets: tuple[str, ...],
+                      registry: Registry) -> None:
+    """Merge the statement's retrain.* options into the stored policy; RESET ('retrain')
+    drops the policy, RESET ('retrain.x') one option. The result must be a whole policy."""
+    given = policy.policy_options(settings)
+    dropped = policy.policy_options(dict.fromkeys(resets, ""))
+    if not given and not dropped and policy.PREFIX.rstrip(".") not in resets:
+        return
+    if policy.PREFIX.rstrip(".") in resets:
+        registry.set_retraining(name, None)
+        return
+    stored = registry.model_info(name).get("retraining") or {}
+    merged = {k: v for k, v in {**stored, **given}.items() if k not in dropped}
+    checked = policy.Policy.from_options(merged)
+    _check_gate_metric(checked, registry.resolve(name))
+    registry.set_retraining(name, merged)
+
+
+def _check_gate_metric(checked: policy.Policy, serving: ModelVersion) -> None:
+    metrics = serving.metadata.get("metrics") or {}
+    metric = checked.gate_metric
+    if metric is not None and metric not in metrics:
+        raise policy.PolicyError(
+            f"retrain.gate_metric {metric!r} is not a metric of model {serving.name!r}"
+            f"{did_you_mean(metric, metrics)}; its metrics: {', '.join(metrics)}")
 
 
 def _option_text(value: object) -> str:

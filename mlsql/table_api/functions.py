@@ -19,9 +19,9 @@ from mlsql.table_api.binding import Session, planned_query, session_of, table_vi
 
 # The public functions: mlsql/__init__ and table_api/__init__ export exactly these.
 __all__ = ["ml_confusion_matrix", "ml_evaluate", "ml_evaluate_delayed", "ml_explain_predict",
-           "ml_feature_importance", "ml_predict", "ml_residual_summary", "ml_roc_curve",
-           "ml_training_info", "ml_trial_info", "ml_validate_data_drift",
-           "ml_validate_data_skew"]
+           "ml_feature_importance", "ml_predict", "ml_residual_summary",
+           "ml_retraining_events", "ml_roc_curve", "ml_training_info", "ml_trial_info",
+           "ml_validate_data_drift", "ml_validate_data_skew"]
 
 
 def ml_predict(table: Table, model: str, columns: Sequence[str] | None = None,
@@ -93,7 +93,7 @@ def ml_evaluate_delayed(predictions: Table, labels: Table, model: str, key: str,
                         options: dict[str, str] | None = None) -> Table:
     """ML_EVALUATE_DELAYED: the model's quality per window of prediction time and version,
     each prediction joined to the label of the same `key` arriving within 'label_delay';
-    `options` as its MAP[...] ('window', 'label_delay', 'segment', ...)."""
+    `options` as its MAP[...] ('window', 'label_delay', 'late_horizon', 'segment', ...)."""
     python_name = "ml_evaluate_delayed"
     session = session_of(predictions, python_name)
     with table_views(session, {"predictions": predictions, "labels": labels},
@@ -115,6 +115,11 @@ def ml_training_info(session: Session, model: str) -> Table:
 
 def ml_trial_info(session: Session, model: str) -> Table:
     return _model_call(session, "ML_TRIAL_INFO", model)
+
+
+def ml_retraining_events(session: Session, model: str) -> Table:
+    """What the retraining service did for `model` and why (ML_RETRAINING_EVENTS)."""
+    return _model_call(session, "ML_RETRAINING_EVENTS", model)
 
 
 def _call(function: str, table: Table, model: str, *arguments: str | None) -> Table:
