@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlsql.core.durations import parse_duration
 from mlsql.errors import MlsqlError
+from mlsql.frontend.templating import parse_variables
 
 if TYPE_CHECKING:
     from mlsql.monitoring.events import Event
@@ -28,6 +29,11 @@ def register(commands: argparse._SubParsersAction, registry_help: str,
     retrain.add_argument("file", type=Path,
                          help="a script run first: the tables and views the policies read, "
                               "and the policies themselves (ALTER MODEL m SET ('retrain.*' ...))")
+    retrain.add_argument("-i", "--init", type=Path, action="append", default=[],
+                         metavar="FILE", help="a script to run first (repeatable), as mlsql run")
+    retrain.add_argument("--var", dest="variables", action="append", default=[],
+                         metavar="NAME=VALUE",
+                         help="a value for the script's {{ NAME }} (repeatable), as mlsql run")
     retrain.add_argument("--registry", help=registry_help)
     retrain.add_argument("--interval", default="1 min", metavar="DURATION",
                          help="time between two checks (default: 1 min)")
@@ -47,7 +53,9 @@ def _retrain(args: argparse.Namespace, progress: Callable[[str], None],
         raise MlsqlError(f"--interval: {error}") from None
     if args.passes is not None and args.passes < 1:
         raise MlsqlError("--passes must be at least 1")
-    statements = parse_file(args.file)  # syntax errors before the JVM starts
+    variables = parse_variables(args.variables)
+    statements = [step for path in [*args.init, args.file]  # syntax errors before the JVM
+                  for step in parse_file(path, None, variables)]
     from mlsql.retraining.service import RetrainingService
     from mlsql.session import Session
 
