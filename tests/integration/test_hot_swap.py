@@ -3,7 +3,8 @@
 - hot swap: a scoring job on `swap` picks up versions published by other `mlsql` processes
   (CREATE OR REPLACE MODEL, ALTER MODEL ... default_version) without a restart, scoring
   every event once; a pinned `swap$1` in the same job never changes; a version with other
-  inputs is refused while the job keeps scoring;
+  inputs is refused while the job keeps scoring; a version the retraining service's gate
+  refuses never scores, though it is the newest, and one it promotes takes over;
 - restore: an online-training process killed with SIGKILL and resumed from its checkpoint
   continues from its last update: no window lost, none published twice, counters go on;
 - concurrency: online learning and batch CREATE OR REPLACE MODEL in two processes publish
@@ -156,6 +157,70 @@ def test_a_running_job_scores_with_new_versions_without_a_restart(broker, tmp_pa
     assert {r["model_version"] for r in pinned_rows} == {1}
     assert all(r["predicted_z"] == pytest.approx(first(r["x"], r["y"]), abs=1e-6)
                for r in pinned_rows)
+
+
+def _retrain(registry: Path, tmp_path: Path, training_formula, name: str) -> list[str]:
+    """One pass of `mlsql retrain` over swap: train on rows of `training_formula`, gate on
+    rows of `second`; the events' kinds."""
+    training = _history(tmp_path / f"{name}.csv", training_formula)
+    holdout = _history(tmp_path / "holdout.csv", second)
+    script = tmp_path / f"{name}.sql"
+    tables = "".join(
+        f"CREATE TABLE {table} (x DOUBLE, y DOUBLE, z DOUBLE) WITH ('connector' = "
+        f"'filesystem', 'path' = '{path}', 'format' = 'csv');\n"
+        for table, path in (("fresh", training), ("holdout", holdout)))
+    script.write_text(tables + "ALTER MODEL swap SET ('retrain.when' = 'EVERY ''1 s''', "
+                      "'retrain.training_data' = 'fresh', 'retrain.gate_data' = 'holdout', "
+                      "'retrain.min_interval' = '1 s');\n")
+    log = registry / "swap" / "retraining.jsonl"
+    before = len(log.read_text().splitlines()) if log.exists() else 0
+    service = run_mlsql("retrain", str(script), "--registry", str(registry), "--passes", "1")
+    assert service.returncode == 0, service.stderr[-3000:]
+    return [json.loads(line)["event"] for line in log.read_text().splitlines()[before:]]
+
+
+def test_the_retraining_service_reaches_a_running_job_only_through_its_gate(broker, tmp_path):
+    """A refused version never scores, though it is the newest (the service pins the serving
+    version before it trains); a promoted one takes over the running job."""
+    bootstrap = broker[0]
+    registry = tmp_path / "registry"
+    session = mlsql.Session(registry=registry, options={"parallelism.default": "1"})
+    _mlsql_script(registry, _publisher_sql(_history(tmp_path / "first.csv", first),
+                                           "SELECT x, y, z FROM history"))
+    session.sql(";\n".join([
+        _kafka("gated_ticks", "id BIGINT, x DOUBLE, y DOUBLE", "gated_ticks", bootstrap),
+        _kafka("gated_scored", "id BIGINT, x DOUBLE, y DOUBLE, predicted_z DOUBLE, "
+                               "model_version INT", "gated_scored", bootstrap)]))
+    rng = np.random.default_rng(4)
+    points = rng.normal(size=(100_000, 2))
+    producer = PacedProducer(bootstrap, "gated_ticks", lambda i: {
+        "id": i, "x": float(points[i, 0]), "y": float(points[i, 1])}, rate=200)
+    job = session.sql(
+        "INSERT INTO gated_scored SELECT id, x, y, predicted_z, model_version FROM ML_PREDICT("
+        "TABLE gated_ticks, MODEL swap, MAP['version_column', 'model_version', "
+        "'refresh_interval', '500 ms'])")
+    scored = TopicReader(bootstrap, "gated_scored")
+    try:
+        scored.read_until(lambda r: len(r) >= 100, 120, "rows scored by version 1")
+        refused = _retrain(registry, tmp_path, lambda x, y: 3 * first(x, y), "wrong")
+        assert refused == ["triggered", "trained", "refused"]
+        mark = len(scored.records)
+        scored.read_until(lambda r: len(r) > mark + 600, 60, "rows after the refusal")
+        assert _retrain(registry, tmp_path, second, "right") == \
+            ["triggered", "trained", "promoted"]
+        scored.read_until(lambda r: r[-1]["model_version"] == 3, 60, "version 3")
+        sent = producer.stop()
+        rows = scored.read_until(lambda r: len(r) >= sent, 60, "every event")
+    finally:
+        producer.stop()
+        job.cancel()
+        scored.close()
+    by_id = sorted(rows, key=lambda r: r["id"])
+    assert [r["id"] for r in by_id] == list(range(sent))  # none dropped, none twice
+    assert _runs([r["model_version"] for r in by_id]) == [1, 3]  # never 2, the refused one
+    for r in by_id:
+        formula = second if r["model_version"] == 3 else first
+        assert r["predicted_z"] == pytest.approx(formula(r["x"], r["y"]), abs=1e-6)
 
 
 WINDOW = 60  # events per window: one event per second of event time, 1-minute windows
