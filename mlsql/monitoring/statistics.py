@@ -53,31 +53,50 @@ class Finding:
         return None if self.value is None else self.value > self.threshold
 
 
+def metrics(column: str, reference: Distribution, thresholds: Thresholds
+            ) -> list[tuple[str, float]]:
+    """The statistics reported for one column with their thresholds, its main one first."""
+    categorical = reference.kind == CATEGORICAL
+    main = thresholds.categorical_metric if categorical else JSD
+    threshold = (thresholds.per_column or {}).get(
+        column, thresholds.categorical if categorical else thresholds.numerical)
+    reported = [(main, threshold), (PSI, thresholds.psi), (NULL_RATE, thresholds.null_rate)]
+    if categorical:
+        reported.append((UNSEEN, thresholds.unseen))
+    return reported
+
+
 def compare(column: str, reference: Distribution, current: Distribution,
             thresholds: Thresholds) -> list[Finding]:
     """The findings for one column, its main statistic first."""
     keys = sorted(set(reference.counts) | set(current.counts))
     p = _shares(reference, keys)
     q = _shares(current, keys)
-    categorical = reference.kind == CATEGORICAL
-    main = thresholds.categorical_metric if categorical else JSD
-    threshold = (thresholds.per_column or {}).get(
-        column, thresholds.categorical if categorical else thresholds.numerical)
+    present = current.rows - current.nulls
+    unseen = sum(n for k, n in current.counts.items() if k not in reference.counts)
     values: dict[str, float | None] = {
         JSD: None if p is None or q is None else float(jensenshannon(p, q, base=2) ** 2),
         L_INFTY: None if p is None or q is None else float(np.abs(p - q).max()),
         PSI: None if p is None or q is None else _psi(p, q),
+        NULL_RATE: _null_rate_change(reference, current),
+        UNSEEN: unseen / present if present else None,
     }
-    findings = [Finding(column, main, threshold, values[main]),
-                Finding(column, PSI, thresholds.psi, values[PSI]),
-                Finding(column, NULL_RATE, thresholds.null_rate, _null_rate_change(
-                    reference, current))]
-    if categorical:
-        unseen = sum(n for k, n in current.counts.items() if k not in reference.counts)
-        present = current.rows - current.nulls
-        findings.append(Finding(column, UNSEEN, thresholds.unseen,
-                                unseen / present if present else None))
-    return findings
+    return [Finding(column, metric, threshold, values[metric])
+            for metric, threshold in metrics(column, reference, thresholds)]
+
+
+def reference_shares(reference: Distribution) -> dict[str, float]:
+    """The reference's non-NULL share of each of its buckets (a numeric column: every bucket,
+    empty ones too) or categories, as `compare` computes them; empty without a non-NULL
+    value."""
+    total = sum(reference.counts.values())
+    if total == 0:
+        return {}
+    keys = ([str(i) for i in range(len(reference.edges) + 1)] if reference.kind != CATEGORICAL
+            else list(reference.counts))
+    shares = _shares(reference, keys)
+    assert shares is not None
+    return {key: float(share) for key, share in zip(keys, shares, strict=True)}
 
 
 def _shares(distribution: Distribution, keys: list[str]) -> np.ndarray | None:

@@ -11,22 +11,32 @@ One row per column and statistic (mlsql.monitoring.statistics): input, metric, t
 value, is_anomaly. The bounded tables' buckets are counted by one Flink job each side when the
 statement is planned (as ML_EVALUATE's metrics are); no row leaves Flink.
 
+With MAP['window', '1 hour'] (and 'time', the column; else the table's event-time attribute or
+its one TIMESTAMP column) `live` / `current` may be a stream: the call is one Flink SQL query
+(mlsql.monitoring.windows) with window_start and window_end first, one set of rows per
+tumbling window, batch or streaming alike. The reference side is known when it is planned (the
+profile; `base`, bounded, counted then), so the query counts each window's buckets, joins them
+with the window's totals and the reference's buckets (window joins), and sums the statistics'
+terms (mlsql.monitoring.statistics_sql): window aggregations in cascade, append-only.
+
 MAP options: BigQuery ML's `categorical_default_threshold`, `categorical_metric_type`
 (L_INFTY or JENSEN_SHANNON_DIVERGENCE), `numerical_default_threshold`, `thresholds`
 ('amount:0.1,category:0.2', each column's main statistic), and mlsql's `psi_threshold`,
-`null_rate_threshold`, `unseen_category_threshold`.
+`null_rate_threshold`, `unseen_category_threshold`; and `window`, `time`.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import pandas as pd
 
-from mlsql.errors import FlinkError, MlsqlError, SchemaError, Site
+from mlsql.core.durations import parse_duration
+from mlsql.errors import FlinkError, MlsqlError, SchemaError, Site, did_you_mean
 from mlsql.models.registry import ModelVersion
-from mlsql.monitoring import statistics
+from mlsql.monitoring import statistics, windows
 from mlsql.monitoring.profile import (
     CATEGORICAL,
     NUMERIC,
@@ -52,17 +62,35 @@ COLUMNS = [("input", "STRING"), ("metric", "STRING"), ("threshold", "DOUBLE"),
 _FLOAT_OPTIONS = {"categorical_default_threshold": "categorical",
                   "numerical_default_threshold": "numerical", "psi_threshold": "psi",
                   "null_rate_threshold": "null_rate", "unseen_category_threshold": "unseen"}
-_OPTIONS = (*_FLOAT_OPTIONS, "categorical_metric_type", "thresholds")
+_WINDOW_OPTIONS = ("window", "time")
+_OPTIONS = (*_FLOAT_OPTIONS, "categorical_metric_type", "thresholds", *_WINDOW_OPTIONS)
+
+
+@dataclass(frozen=True)
+class _Window:
+    seconds: int
+    time: str  # the column of each row's time
+
+
+def _options(call: ir.AnalysisCall) -> tuple[statistics.Thresholds, dict[str, str]]:
+    """The call's thresholds, and its window options (window, time) as written."""
+    options = call_options(call, _OPTIONS)
+    window = {name: options.pop(name) for name in _WINDOW_OPTIONS if name in options}
+    return _thresholds(options, call.where), window
 
 
 def skew_subquery(call: ir.AnalysisCall, context: PlanContext) -> str:
     assert call.model is not None and call.table_sql is not None
-    thresholds = _thresholds(call)
+    thresholds, window_options = _options(call)
     model = resolve_model(call.model, context)
     reference = _training_profile(model, call.where)
     table_position = call.table_position or call.position
-    require_bounded(context.runtime, call.table_sql, table_query(call.table_sql), call.where)
-    columns = {c.name for c in context.table_argument_columns(call.table_sql, table_position)}
+    table_columns = context.table_argument_columns(call.table_sql, table_position)
+    window = _window(call, window_options, table_columns, call.table_sql, context)
+    if window is None:
+        require_bounded(context.runtime, call.table_sql, table_query(call.table_sql),
+                        call.where)
+    columns = {c.name for c in table_columns}
     inputs = {name: Distribution.from_json(d) for name, d in reference["inputs"].items()
               if name in columns}
     if not inputs:
@@ -74,20 +102,23 @@ def skew_subquery(call: ir.AnalysisCall, context: PlanContext) -> str:
                                              None), context)
     compared = {**inputs, **{name: Distribution.from_json(d)
                              for name, d in reference["outputs"].items()}}
+    if window is not None:
+        return _windowed_findings(scored, window, compared, thresholds, call.where)
     current = _count(context, scored, compared, call.where)
     return _findings_table(context, compared, current, thresholds)
 
 
 def drift_subquery(call: ir.AnalysisCall, context: PlanContext) -> str:
     assert call.base_sql is not None and call.table_sql is not None
-    thresholds = _thresholds(call)
+    thresholds, window_options = _options(call)
     base_position = call.base_position or call.position
     table_position = call.table_position or call.position
-    for table_sql in (call.base_sql, call.table_sql):
-        require_bounded(context.runtime, table_sql, table_query(table_sql), call.where)
     base = context.table_argument_columns(call.base_sql, base_position)
-    current = {c.name: c for c in context.table_argument_columns(call.table_sql,
-                                                                  table_position)}
+    current_columns = context.table_argument_columns(call.table_sql, table_position)
+    window = _window(call, window_options, current_columns, call.table_sql, context)
+    for table_sql in (call.base_sql, *([] if window else [call.table_sql])):
+        require_bounded(context.runtime, table_sql, table_query(table_sql), call.where)
+    current = {c.name: c for c in current_columns}
     shared = [c for c in base if c.name in current and c.feature_kind is not None]
     if not shared:
         raise SchemaError(f"{call.base_sql} and {call.table_sql} have no column of the same "
@@ -98,6 +129,8 @@ def drift_subquery(call: ir.AnalysisCall, context: PlanContext) -> str:
         edges=width_edges(*ranges[c.name]) if c.name in ranges else [])
         for c in shared}
     base = _count(context, call.base_sql, shapes, call.where)
+    if window is not None:
+        return _windowed_findings(call.table_sql, window, base, thresholds, call.where)
     current = _count(context, call.table_sql, shapes, call.where)
     return _findings_table(context, base, current, thresholds)
 
@@ -175,19 +208,19 @@ def _training_profile(model: ModelVersion, where: Site) -> dict:
                          f"read: {error}", at=where) from None
 
 
-def _thresholds(call: ir.AnalysisCall) -> statistics.Thresholds:
+def _thresholds(options: Mapping[str, str], where: Site) -> statistics.Thresholds:
     values: dict[str, object] = {}
-    for option, text in call_options(call, _OPTIONS).items():
+    for option, text in options.items():
         if option == "categorical_metric_type":
             metric = text.strip().upper()
             if metric not in (statistics.L_INFTY, statistics.JSD):
                 raise MlsqlError(f"categorical_metric_type is {statistics.L_INFTY} or "
-                                 f"{statistics.JSD}, not {text!r}", at=call.where)
+                                 f"{statistics.JSD}, not {text!r}", at=where)
             values["categorical_metric"] = metric
         elif option == "thresholds":
-            values["per_column"] = _per_column(text, call.where)
+            values["per_column"] = _per_column(text, where)
         else:
-            values[_FLOAT_OPTIONS[option]] = _fraction(option, text, call.where)
+            values[_FLOAT_OPTIONS[option]] = _fraction(option, text, where)
     return statistics.Thresholds(**values)  # type: ignore[arg-type]
 
 
@@ -209,6 +242,68 @@ def _fraction(what: str, text: str, where: Site) -> float:
     if not value >= 0:
         raise MlsqlError(f"{what} is a number of at least 0, not {text!r}", at=where)
     return value
+
+
+def _window(call: ir.AnalysisCall, options: Mapping[str, str], columns: list[Column],
+            table_sql: str, context: PlanContext) -> _Window | None:
+    """The tumbling window and time column of a windowed call; None for a bounded one."""
+    if "window" not in options:
+        if "time" in options:
+            raise MlsqlError("the time option goes with a window: MAP['window', '1 hour', "
+                             f"'time', {options['time']!r}]", at=call.where)
+        return None
+    seconds = _window_seconds(options["window"], call.where)
+    time = _time_column(columns, options.get("time"), table_sql, call.where)
+    if not context.runtime.is_batch and "*ROWTIME*" not in time.type:
+        name = quote_identifier(time.name)
+        raise SchemaError(f"{table_sql}'s column {time.name!r} is no event-time attribute, "
+                          f"which a window on a stream needs: declare WATERMARK FOR {name} AS "
+                          f"{name} - INTERVAL '5' SECOND on the table (or run in batch mode)",
+                          at=call.where)
+    return _Window(seconds, time.name)
+
+
+def _window_seconds(text: str, where: Site) -> int:
+    try:
+        seconds = parse_duration(text)
+    except ValueError as error:
+        raise MlsqlError(f"window: {error}", at=where) from None
+    if seconds < 1 or seconds != int(seconds):
+        raise MlsqlError(f"window is a whole number of seconds, not {text!r}", at=where)
+    return int(seconds)
+
+
+def _time_column(columns: list[Column], name: str | None, table_sql: str,
+                 where: Site) -> Column:
+    """The column named `name`, else the table's event-time attribute, else its one TIMESTAMP
+    column."""
+    timestamps = [c for c in columns if c.root.startswith("TIMESTAMP")]
+    if name is not None:
+        named = [c for c in columns if c.name == name]
+        if not named:
+            raise SchemaError(f"{table_sql} has no column {name!r} (the time option)"
+                              f"{did_you_mean(name, [c.name for c in columns])}", at=where)
+        if named[0] not in timestamps:
+            raise SchemaError(f"{table_sql}'s column {name!r} is {named[0].type}, not a "
+                              "TIMESTAMP (the time option)", at=where)
+        return named[0]
+    for found in ([c for c in columns if "*ROWTIME*" in c.type], timestamps):
+        if len(found) == 1:
+            return found[0]
+    raise SchemaError(f"{table_sql} has {'no' if not timestamps else 'several'} TIMESTAMP "
+                      "columns to window by; name the time with MAP['time', '<column>']",
+                      at=where)
+
+
+def _windowed_findings(source_sql: str, window: _Window,
+                      references: Mapping[str, Distribution],
+                      thresholds: statistics.Thresholds, where: Site) -> str:
+    """The windowed call's query (mlsql.monitoring.windows)."""
+    try:
+        return windows.findings_query(source_sql, window.time, window.seconds, references,
+                                      thresholds)
+    except ValueError as error:
+        raise SchemaError(str(error), at=where) from None
 
 
 ANALYSES = {ir.VALIDATE_DATA_SKEW: skew_subquery, ir.VALIDATE_DATA_DRIFT: drift_subquery}
