@@ -17,7 +17,9 @@ The columns are the contract with the SQL functions that produce them:
   unlabelled, metrics -> the main metric (roc_auc, else accuracy, else
   root_mean_squared_error) per window, a line per version;
 - ML_VALIDATE_DATA_SKEW / _DRIFT: input, metric, threshold, value, is_anomaly -> each
-  column's main statistic against its threshold, anomalies in red.
+  column's main statistic against its threshold, anomalies in red; with MAP['window', ...]
+  (window_start, over more than one window) -> each column's main statistic over time, a line
+  per column, anomalies marked red.
 """
 
 from __future__ import annotations
@@ -82,7 +84,8 @@ def plot_kind(frame: pd.DataFrame) -> str | None:
     if columns >= QUALITY and any(m in columns for m in QUALITY_METRICS):
         return "quality"
     if columns >= VALIDATION:
-        return "validation"
+        windows = frame["window_start"].nunique() if "window_start" in columns else 1
+        return "drift" if windows > 1 else "validation"
     return None
 
 
@@ -217,8 +220,24 @@ def _validation(ax: Axes, frame: pd.DataFrame) -> None:
     ax.legend()
 
 
+def _drift(ax: Axes, frame: pd.DataFrame) -> None:
+    frame = frame.assign(window_start=pd.to_datetime(frame["window_start"]))
+    main_metric = frame.groupby("input", sort=False)["metric"].first()  # each column's first
+    shown = list(main_metric.index[:MAX_BARS])
+    for column in shown:
+        rows = frame[(frame["input"] == column) & (frame["metric"] == main_metric[column])]
+        rows = rows.sort_values("window_start")
+        ax.plot(rows["window_start"], rows["value"].astype(float), marker=".", label=column)
+        flagged = rows[rows["is_anomaly"].fillna(False).astype(bool)]
+        ax.scatter(flagged["window_start"], flagged["value"].astype(float), color="#c0392b",
+                   zorder=3)
+    ax.set(xlabel="window", ylabel="statistic (" + ", ".join(sorted(set(main_metric))) + ")",
+           title="Distribution shift per column over time (red: above its threshold)")
+    ax.legend(fontsize="small")
+
+
 _DRAW: dict[str, Callable[[Axes, pd.DataFrame], None]] = {
     "roc": _roc, "confusion": _confusion, "importance": _importance,
     "explanation": _explanation, "training": _training, "residuals": _residuals,
-    "quality": _quality, "validation": _validation,
+    "quality": _quality, "validation": _validation, "drift": _drift,
 }

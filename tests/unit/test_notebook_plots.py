@@ -53,6 +53,15 @@ FRAMES = {
                    "NULL_RATE_CHANGE"],
         "threshold": [0.3, 0.1, 0.3, 0.1], "value": [0.05, 0.0, 0.4, 0.0],
         "is_anomaly": [False, False, True, False]}),
+    "drift": pd.DataFrame({
+        "window_start": pd.to_datetime(["2026-03-01", "2026-03-01", "2026-03-02",
+                                        "2026-03-02"]),
+        "window_end": pd.to_datetime(["2026-03-02", "2026-03-02", "2026-03-03",
+                                      "2026-03-03"]),
+        "input": ["amount", "amount", "amount", "amount"],
+        "metric": ["JENSEN_SHANNON_DIVERGENCE", "NULL_RATE_CHANGE"] * 2,
+        "threshold": [0.3, 0.1, 0.3, 0.1], "value": [0.05, 0.0, 0.4, 0.0],
+        "is_anomaly": [False, False, True, False]}),
 }
 
 
@@ -70,6 +79,16 @@ def test_roc_curve_with_the_auc_in_its_legend():
     assert drawn.kind == "roc" and drawn.png().startswith(PNG)
     legend = [t.get_text() for t in drawn.figure.axes[0].get_legend().get_texts()]
     assert legend[0] == f"ROC (AUC = {expected:.4f})"
+
+
+def test_drift_over_time_draws_each_columns_main_statistic_with_anomalies_marked():
+    drawn = plot(FRAMES["drift"])
+    axes = drawn.figure.axes[0]
+    (line,) = axes.get_lines()
+    assert list(line.get_ydata()) == [0.05, 0.4]  # JENSEN_SHANNON_DIVERGENCE, not null rate
+    assert axes.collections[0].get_offsets()[:, 1].tolist() == [0.4]  # the anomaly
+    one_window = FRAMES["drift"].iloc[:2]
+    assert plot_kind(one_window) == "validation"
 
 
 def test_other_results_get_no_plot():
