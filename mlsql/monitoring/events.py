@@ -11,6 +11,7 @@ refused    it did not; it stays a candidate and the serving version keeps servin
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from dataclasses import asdict, dataclass
@@ -48,6 +49,12 @@ def append(model_dir: Path, event: Event) -> Event:
     finally:
         os.close(descriptor)
     return stamped
+
+
+def utc_text(iso: str) -> str:
+    """An event's time as Flink reads a TIMESTAMP(3) literal, in UTC."""
+    stamp = dt.datetime.fromisoformat(iso).astimezone(dt.timezone.utc)
+    return stamp.strftime("%Y-%m-%d %H:%M:%S.") + f"{stamp.microsecond // 1000:03d}"
 
 
 def read(model_dir: Path) -> list[Event]:

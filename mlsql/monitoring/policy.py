@@ -17,6 +17,9 @@ and model.json keeps it ("retraining"); the retraining service (mlsql.retraining
     retrain.gate_metric    the metric compared (roc_auc for binary classifiers, accuracy for
                            others, r2_score for regressors)
     retrain.gate_margin    by how much the new version must beat the serving one (0)
+    retrain.events_table   a Flink table (a Kafka topic, ...) each event is also written to:
+                           model, event_time, event, serving_version, candidate_version,
+                           serving_score, candidate_score, reason
 
 The condition: terms joined by AND and OR (AND binds tighter), in parentheses as needed.
     <quality metric> <op> <number>     e.g. roc_auc < 0.85, recall <= 0.5
@@ -40,7 +43,7 @@ from mlsql.monitoring.statistics import JSD, L_INFTY, NULL_RATE, PSI, UNSEEN
 
 PREFIX = "retrain."
 OPTIONS = ("when", "training_data", "quality_table", "drift_table", "min_interval",
-           "gate_data", "gate_metric", "gate_margin")
+           "gate_data", "gate_metric", "gate_margin", "events_table")
 DEFAULT_MIN_INTERVAL = "1 h"
 STATISTICS = (JSD, L_INFTY, PSI, NULL_RATE, UNSEEN)
 # Quality metrics where lower is better; every other one is better higher.
@@ -189,6 +192,7 @@ class Policy:
     gate_data: str | None = None
     gate_metric: str | None = None
     gate_margin: float = 0.0
+    events_table: str | None = None
     options: Mapping[str, str] = field(default_factory=dict)  # as written, for the record
 
     @classmethod
@@ -216,7 +220,7 @@ class Policy:
         return cls(condition, options["when"], options["training_data"].strip(),
                    options.get("quality_table"), options.get("drift_table"), interval,
                    options.get("gate_data"), options.get("gate_metric"), margin,
-                   dict(options))
+                   options.get("events_table"), dict(options))
 
 
 def policy_options(set_options: Mapping[str, str]) -> dict[str, str]:

@@ -7,8 +7,6 @@ scores of the gate (serving_score, candidate_score), reason.
 
 from __future__ import annotations
 
-import pandas as pd
-
 from mlsql.monitoring import events
 from mlsql.planner.context import PlanContext
 from mlsql.planner.values import table_subquery
@@ -23,7 +21,7 @@ COLUMNS = [("event_time", "STRING"), ("event", "STRING"), ("serving_version", "I
 def retraining_events_subquery(call: ir.AnalysisCall, context: PlanContext) -> str:
     assert call.model is not None
     directory = context.registry.model_dir(call.model.name)  # raises: no such model
-    rows = [[_utc_text(e.time), e.event, e.serving_version, e.candidate_version,
+    rows = [[events.utc_text(e.time), e.event, e.serving_version, e.candidate_version,
              e.serving_score, e.candidate_score, e.reason] for e in events.read(directory)]
     empty = not rows
     if empty:  # one row of NULLs, filtered out: a VALUES table needs a row
@@ -32,11 +30,6 @@ def retraining_events_subquery(call: ir.AnalysisCall, context: PlanContext) -> s
     names = [quote_identifier(name) for name, _ in COLUMNS[1:]]
     return (f"(SELECT CAST(event_time AS TIMESTAMP(3)) AS event_time, {', '.join(names)} "
             f"FROM {table} AS events{' WHERE 1 = 0' if empty else ''})")
-
-
-def _utc_text(iso: str) -> str:
-    stamp = pd.Timestamp(iso).tz_convert("UTC")
-    return stamp.strftime("%Y-%m-%d %H:%M:%S.") + f"{stamp.microsecond // 1000:03d}"
 
 
 ANALYSES = {ir.RETRAINING_EVENTS: retraining_events_subquery}

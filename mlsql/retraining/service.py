@@ -26,7 +26,7 @@ from mlsql.monitoring.policy import LOWER_IS_BETTER, Policy
 from mlsql.planner.manage import training_statement
 from mlsql.retraining.observe import as_query, evidence, observe
 from mlsql.session import Session
-from mlsql.syntax.dialect import quote_identifier
+from mlsql.syntax.dialect import quote_identifier, quote_literal
 from mlsql.tuning.plan import TASK_METRICS
 
 _TRAINING_EVENTS = ("trained", "failed")
@@ -167,7 +167,30 @@ class RetrainingService:
     def _record(self, name: str, event: Event) -> Event:
         stamped = events.append(self.registry.model_dir(name), event)
         self.report(stamped, name)
+        table = (self.registry.model_info(name).get("retraining") or {}).get("events_table")
+        if table:
+            self._publish(table, name, stamped)
         return stamped
+
+    def _publish(self, table: str, name: str, event: Event) -> None:
+        """The event as a row of the policy's events table; a failure to write it is said
+        and the service goes on (retraining.jsonl has the event)."""
+        values = [quote_literal(name), f"TIMESTAMP {quote_literal(events.utc_text(event.time))}",
+                  quote_literal(event.event), _number(event.serving_version, "INT"),
+                  _number(event.candidate_version, "INT"),
+                  _number(event.serving_score, "DOUBLE"),
+                  _number(event.candidate_score, "DOUBLE"), quote_literal(event.reason)]
+        try:
+            self.session.sql(f"INSERT INTO {table} VALUES ({', '.join(values)})")
+        except MlsqlError as error:
+            self.session.context.progress(
+                f"could not write the {event.event} event to retrain.events_table {table}: "
+                f"{error}")
+
+
+def _number(value: float | None, flink_type: str) -> str:
+    return f"CAST(NULL AS {flink_type})" if value is None else \
+        f"CAST({value!r} AS {flink_type})"
 
 
 def default_gate_metric(model: ModelVersion) -> str:

@@ -105,7 +105,13 @@ def test_a_condition_that_does_not_hold_trains_nothing(data):
 
 def test_falling_quality_trains_a_version_the_gate_promotes(data):
     _model(data, "rt_falls")
-    _policy(data, "rt_falls", when="roc_auc < 0.7 AND POPULATION_STABILITY_INDEX(x1) > 0.25")
+    events_path = data.data_dir / "retraining" / "events"
+    data.sql("CREATE TABLE rt_events (model STRING, event_time TIMESTAMP(3), event STRING, "
+             "serving_version INT, candidate_version INT, serving_score DOUBLE, "
+             "candidate_score DOUBLE, reason STRING) WITH ('connector' = 'filesystem', "
+             f"'path' = '{events_path}', 'format' = 'json')")
+    _policy(data, "rt_falls", when="roc_auc < 0.7 AND POPULATION_STABILITY_INDEX(x1) > 0.25",
+            events_table="rt_events")
     quality = data.sql("SELECT * FROM rt_falls_quality")
     latest = quality[quality["window_end"] == quality["window_end"].max()]
     service = RetrainingService(data)
@@ -129,6 +135,12 @@ def test_falling_quality_trains_a_version_the_gate_promotes(data):
     assert listed["event"].tolist() == ["triggered", "trained", "promoted"]
     assert listed["candidate_version"].tolist()[1:] == [2, 2]
     assert "beats version 1" in listed["reason"].iloc[2]
+    # Each event went to the policy's events table too (any Flink sink: a topic for alerts).
+    written = data.sql("SELECT * FROM rt_events").sort_values("event_time", kind="stable")
+    assert written["model"].tolist() == ["rt_falls"] * 3
+    assert written["event"].tolist() == ["triggered", "trained", "promoted"]
+    assert written["reason"].tolist() == [e.reason for e in events]
+    assert written["candidate_score"].iloc[2] == events[2].candidate_score
 
 
 def test_the_gate_refuses_a_worse_version_and_the_serving_one_stays(data):
