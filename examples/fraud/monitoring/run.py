@@ -235,10 +235,14 @@ def run(args: argparse.Namespace) -> int:
         return summary(watched, registry, args.change_day, clock)
     finally:
         stop.set()
+        began = time.monotonic()
+        print(f"stopping {len(jobs)} process(es) and the broker ...", file=sys.stderr,
+              flush=True)
         stop_all(jobs)
         from mlsql.services.kafka import LocalKafka
 
         LocalKafka(str(DATA / "kafka")).stop()
+        print(f"stopped in {time.monotonic() - began:.1f} s", file=sys.stderr)
 
 
 def create_topics(bootstrap: str) -> None:
