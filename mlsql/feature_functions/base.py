@@ -151,8 +151,17 @@ def as_double(sql: str) -> str:
 
 
 def is_missing(x: str) -> str:
-    """NULL or NaN (NaN is the one value not equal to itself)."""
-    return f"({x} IS NULL OR {x} <> {x})"
+    """NULL or NaN, for a DOUBLE `x`. Not `x <> x`: Flink's planner (Calcite) simplifies that
+    to FALSE, and rewrites NOT over comparisons, which NaN does not obey. NaN times 0 is NaN,
+    as is an infinity times 0; NaN's magnitude is not infinite."""
+    return f"({x} IS NULL OR ({x} * 0 <> 0 AND ABS({x}) <> CAST('Infinity' AS DOUBLE)))"
+
+
+def present_double(sql: str) -> str:
+    """`sql` as a DOUBLE, NULL where it is NaN: what a fitted statistic aggregates (Flink's
+    AVG, MIN, PERCENTILE ... ignore NULL, not NaN)."""
+    x = as_double(sql)
+    return f"CASE WHEN {is_missing(x)} THEN CAST(NULL AS DOUBLE) ELSE {x} END"
 
 
 def number_text(value: float) -> str:

@@ -27,6 +27,7 @@ from mlsql.feature_functions.base import (
     as_double,
     is_missing,
     number_text,
+    present_double,
 )
 from mlsql.syntax import ir
 from mlsql.syntax.dialect import quote_literal
@@ -85,7 +86,7 @@ class QuantileBucketize(Bucketize):
     def requests(self, args: Arguments, options: Params, sql_of: SqlOf) -> FitRequest:
         n = options["buckets"]
         points = ", ".join(number_text(k / n) for k in range(1, n))
-        return FitRequest({"splits": (f"PERCENTILE({as_double(sql_of(args[0]))}, "
+        return FitRequest({"splits": (f"PERCENTILE({present_double(sql_of(args[0]))}, "
                                       f"ARRAY[{points}])", n - 1)})
 
     def fitted_text(self, args: Arguments, options: Params, result: FitResult) -> str:

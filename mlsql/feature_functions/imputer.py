@@ -22,6 +22,7 @@ from mlsql.feature_functions.base import (
     as_double,
     is_missing,
     number_text,
+    present_double,
 )
 from mlsql.feature_functions.encoders import as_string
 from mlsql.syntax import ir
@@ -65,9 +66,9 @@ class Imputer(FeatureFunction):
         x = sql_of(args[0])
         strategy = options["strategy"]
         if strategy == "mean":
-            return FitRequest({"value": f"AVG({as_double(x)})"})
+            return FitRequest({"value": f"AVG({present_double(x)})"})
         if strategy == "median":
-            return FitRequest({"value": f"PERCENTILE({as_double(x)}, 0.5E0)"})
+            return FitRequest({"value": f"PERCENTILE({present_double(x)}, 0.5E0)"})
         return FitRequest(vocabulary=Vocabulary(as_string(x), 1))
 
     def fitted_text(self, args: Arguments, options: Params, result: FitResult) -> str:

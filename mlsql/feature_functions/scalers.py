@@ -24,6 +24,7 @@ from mlsql.feature_functions.base import (
     as_double,
     is_missing,
     number_text,
+    present_double,
 )
 from mlsql.syntax import ir
 
@@ -87,7 +88,7 @@ class StandardScaler(_Scaler):
         return f"({x} - {number_text(params['mean'])}) / {number_text(params['std'])}"
 
     def requests(self, args: Arguments, options: Params, sql_of: SqlOf) -> FitRequest:
-        x = as_double(sql_of(args[0]))
+        x = present_double(sql_of(args[0]))
         return FitRequest({"mean": f"AVG({x})", "std": f"STDDEV_POP({x})"})
 
     def from_aggregates(self, aggregates: dict) -> dict[str, float]:
@@ -113,7 +114,7 @@ class MinMaxScaler(_Scaler):
         return f"LEAST(GREATEST({scaled}, 0E0), 1E0)"
 
     def requests(self, args: Arguments, options: Params, sql_of: SqlOf) -> FitRequest:
-        x = as_double(sql_of(args[0]))
+        x = present_double(sql_of(args[0]))
         return FitRequest({"min": f"MIN({x})", "max": f"MAX({x})"})
 
     def fitted_text(self, args: Arguments, options: Params, result: FitResult) -> str:
@@ -140,7 +141,7 @@ class MaxAbsScaler(_Scaler):
         return f"{x} / {number_text(params['max_abs'])}"
 
     def requests(self, args: Arguments, options: Params, sql_of: SqlOf) -> FitRequest:
-        return FitRequest({"max_abs": f"MAX(ABS({as_double(sql_of(args[0]))}))"})
+        return FitRequest({"max_abs": f"MAX(ABS({present_double(sql_of(args[0]))}))"})
 
     def from_aggregates(self, aggregates: dict) -> dict[str, float]:
         return {"max_abs": self.spread(aggregates["max_abs"])}
@@ -163,7 +164,7 @@ class RobustScaler(_Scaler):
                 f"{number_text(params['q3'] - params['q1'])}")
 
     def requests(self, args: Arguments, options: Params, sql_of: SqlOf) -> FitRequest:
-        x = as_double(sql_of(args[0]))
+        x = present_double(sql_of(args[0]))
         return FitRequest({"quartiles": (f"PERCENTILE({x}, ARRAY[0.25E0, 0.5E0, 0.75E0])", 3)})
 
     def fitted_text(self, args: Arguments, options: Params, result: FitResult) -> str:

@@ -9,6 +9,7 @@ scikit-learn's MurmurHash3, so buckets are checked against that hash.
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pandas as pd
@@ -264,3 +265,41 @@ def test_compile_refuses_a_stored_transform_with_a_pandas_udf(batch_session, mod
         compile_job(batch_session, "SELECT * FROM ML_PREDICT(TABLE tf_tx, MODEL tf_model)",
                     tmp_path / "job")
     assert not (tmp_path / "job").exists()
+
+
+def test_nan_is_missing_as_null_is_in_scoring_and_in_fitting(batch_session):
+    """A NaN reads as missing, like NULL: explicit functions give NULL (the imputer its
+    value, the bucketizer bin_NULL) and fitted statistics leave it out. Before, Flink's
+    planner turned the `x <> x` NaN test into FALSE: ML_IMPUTER passed NaN through, and one
+    NaN made the fitted mean NaN (stored as 0.0)."""
+    path = batch_session.data_dir / "tf_nan.csv"
+    values = [1.0, math.nan, 3.0, None, 10.0, math.nan, 6.0]
+    path.write_text("".join(f"{i},{'' if v is None else repr(v).replace('nan', 'NaN')}\n"
+                            for i, v in enumerate(values)))
+    batch_session.sql(f"CREATE TABLE tf_nan (id BIGINT, x DOUBLE) WITH ('connector' = "
+                      f"'filesystem', 'path' = '{path}', 'format' = 'csv', "
+                      "'csv.null-literal' = '')")
+    out = _by_id(batch_session.sql(
+        "SELECT id, ML_IMPUTER(x, 0) AS im, ML_STANDARD_SCALER(x, 1, 2) AS z, "
+        "ML_BUCKETIZE(x, ARRAY[2, 5]) AS b FROM tf_nan"))
+    assert out["im"].tolist() == [1.0, 0.0, 3.0, 0.0, 10.0, 0.0, 6.0]
+    assert [None if pd.isna(v) else v for v in out["z"]] == [0.0, None, 1.0, None, 4.5, None,
+                                                             2.5]
+    assert out["b"].tolist() == ["bin_1", "bin_NULL", "bin_2", "bin_NULL", "bin_3",
+                                 "bin_NULL", "bin_3"]
+    batch_session.sql(
+        "CREATE OR REPLACE MODEL tf_nan_model TRANSFORM (ML_STANDARD_SCALER(x) OVER () AS z, "
+        "ML_MIN_MAX_SCALER(x) OVER () AS mm, ML_IMPUTER(x, 'mean') OVER () AS mean, "
+        "ML_IMPUTER(x, 'median') OVER () AS median, "
+        "ML_QUANTILE_BUCKETIZE(x, 2) OVER () AS half, id) "
+        "WITH ('model_type' = 'boosted_tree_regressor', 'label' = 'id') "
+        "AS SELECT id, x FROM tf_nan")
+    metadata = json.loads((batch_session.registry.resolve("tf_nan_model").path
+                           / METADATA_FILE).read_text())
+    present = np.array([1.0, 3.0, 10.0, 6.0])
+    assert _constants(metadata, "z") == pytest.approx([present.mean(), present.std()],
+                                                      rel=1e-12)
+    assert _constants(metadata, "mm") == [1.0, 10.0]
+    assert _constants(metadata, "mean") == [5.0]
+    assert _constants(metadata, "median") == [4.5]
+    assert _constants(metadata, "half") == [4.5]

@@ -34,10 +34,10 @@ def _fitted(expression: str, aggregates=None, vocabulary=()) -> str:
 
 
 def test_scalers_are_double_arithmetic_with_null_kept():
+    x = "CAST((amount) AS DOUBLE)"
     assert _sql("ML_STANDARD_SCALER(amount, 10, 2)") == (
-        "CASE WHEN (CAST((amount) AS DOUBLE) IS NULL OR CAST((amount) AS DOUBLE) <> "
-        "CAST((amount) AS DOUBLE)) THEN CAST(NULL AS DOUBLE) ELSE (CAST((amount) AS DOUBLE) - "
-        "10.0E0) / 2.0E0 END")
+        f"CASE WHEN ({x} IS NULL OR ({x} * 0 <> 0 AND ABS({x}) <> CAST('Infinity' AS DOUBLE))) "
+        f"THEN CAST(NULL AS DOUBLE) ELSE ({x} - 10.0E0) / 2.0E0 END")
     assert "LEAST(GREATEST((CAST((x) AS DOUBLE) - 0.0E0) / 100.0E0, 0E0), 1E0)" in _sql(
         "ML_MIN_MAX_SCALER(x, 0, 100)")
     assert "/ 4.0E0" in _sql("ML_MAX_ABS_SCALER(x, -4 + 8)".replace("-4 + 8", "4"))
