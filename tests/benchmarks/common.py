@@ -102,6 +102,15 @@ class JobTracker:
         job.cancel()  # a no-op for a job that ended
         self.jobs.remove(job)
 
+    def run_timed(self, session, statement: str) -> float:
+        """Seconds from submitting `statement` to its job's end."""
+        started = time.perf_counter()
+        job = self.start(session, statement)
+        job.wait()
+        took = time.perf_counter() - started
+        self.finished(job)
+        return took
+
     def stop_jobs(self) -> None:
         for job in self.jobs:
             try:

@@ -354,15 +354,6 @@ ONLINE = {  # name -> (label, the blackhole's columns or None: training, the sta
 }
 
 
-def timed_job(bench: Bench, session: mlsql.Session, statement: str) -> float:
-    started = time.perf_counter()
-    job = bench.start(session, statement)
-    job.wait()
-    took = time.perf_counter() - started
-    bench.finished(job)
-    return took
-
-
 @dataclass
 class Runs:
     """Seconds of each run of one variant over the preloaded topic and over the empty one."""
@@ -382,7 +373,7 @@ def scoring_run(bench: Bench, topic: str, name: str) -> float:
     session = bench.session()
     session.sql(bench.kafka("bulk", "id BIGINT, x DOUBLE, y DOUBLE", topic, BOUNDED))
     session.sql(f"CREATE TABLE sink ({columns}) WITH ('connector' = 'blackhole')")
-    return timed_job(bench, session, f"INSERT INTO sink {query}")
+    return bench.run_timed(session, f"INSERT INTO sink {query}")
 
 
 def measure_scoring(bench: Bench, topic: str, events: int, rounds: int) -> dict[str, Runs]:
@@ -407,10 +398,10 @@ def online_run(bench: Bench, topic: str, name: str, model: str) -> tuple[float, 
     session.sql(bench.kafka("events", "x DOUBLE, y DOUBLE, label INT, ts TIMESTAMP(3), "
                             "WATERMARK FOR ts AS ts", topic, WATERMARKED))
     if columns is None:
-        took = timed_job(bench, session, f"CREATE MODEL {model} {statement}")
+        took = bench.run_timed(session, f"CREATE MODEL {model} {statement}")
         return took, len(session.registry.versions(model))
     session.sql(f"CREATE TABLE sink ({columns}) WITH ('connector' = 'blackhole')")
-    return timed_job(bench, session, f"INSERT INTO sink {statement}"), None
+    return bench.run_timed(session, f"INSERT INTO sink {statement}"), None
 
 
 def measure_online(bench: Bench, topic: str, events: int, rounds: int) -> dict[str, Runs]:

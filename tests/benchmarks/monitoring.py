@@ -193,15 +193,6 @@ def finished_run(job, gross: float) -> Run:
     return Run(gross, (info["end-time"] - started) / 1000, busy)
 
 
-def timed_job(bench: JobTracker, session: mlsql.Session, statement: str) -> float:
-    started = time.perf_counter()
-    job = bench.start(session, statement)
-    job.wait()
-    took = time.perf_counter() - started
-    bench.finished(job)
-    return took
-
-
 def job_graph(job) -> str:
     plan = json.dumps(rest(f"/jobs/{job.job_id}/plan"))
     info = rest(f"/jobs/{job.job_id}")
@@ -226,7 +217,7 @@ def measure_throughput(bench: JobTracker, root: Path, registry: Path, rows: int,
             f"BEGIN STATEMENT SET;\n{scoring};\n{QUALITY.format(scored=view, model=model)};\n"
             f"{DRIFT.format(model=model)};\nEND;")
     for warm_up in (variants["unpinned_without"], variants["unpinned_with"]):
-        took = timed_job(bench, session, warm_up.statement)
+        took = bench.run_timed(session, warm_up.statement)
         print(f"  (warm-up, {warm_up.label}, not counted: {took:.1f} s)")
     for round_ in range(rounds):  # alternated, so drift hits every variant alike
         for name, variant in variants.items():
