@@ -10,6 +10,7 @@ from mlsql.feature_functions.catalog import NAMES as FEATURE_FUNCTIONS
 from mlsql.syntax import ir
 from mlsql.syntax.lexer import Kind, Token, tokenize
 from mlsql.syntax.splitter import Statement, split_statements
+from mlsql.timeseries.calls import find_series_calls
 
 _NAME_KINDS = (Kind.WORD, Kind.QUOTED)
 _QUERY_STARTS = ("SELECT", "WITH", "VALUES", "TABLE")  # and '(': how a Flink query begins
@@ -180,10 +181,11 @@ def flink_statement(statement: Statement) -> ir.FlinkStatement:
     analyses = sorted((call for name in ir.ANALYSIS_FUNCTIONS
                        for call in _find_calls(statement, name, _parse_analysis)),
                       key=lambda call: call.start)
-    features = find_calls(statement.text, statement.tokens, _Cursor(statement)._source_line,
-                          fitted_allowed=False)
+    source_line = _Cursor(statement)._source_line
+    features = find_calls(statement.text, statement.tokens, source_line, fitted_allowed=False)
+    series = find_series_calls(statement.text, statement.tokens, source_line)
     return ir.FlinkStatement(statement.text, predicts, statement.first_words[0], evaluates,
-                             tuple(analyses), features)
+                             tuple(analyses), features, series)
 
 
 def _expect_end(cur: _Cursor) -> None:
@@ -569,7 +571,11 @@ def _option_text(cur: _Cursor, stop: str) -> str:
 
 
 # Every ML function name the parser knows (the gateway completes them too).
-ML_FUNCTIONS = ("ML_PREDICT", "ML_EVALUATE", *ir.ANALYSIS_FUNCTIONS, *FEATURE_FUNCTIONS)
+ML_FUNCTIONS = ("ML_PREDICT", "ML_EVALUATE", *ir.ANALYSIS_FUNCTIONS, *FEATURE_FUNCTIONS,
+                *ir.SERIES_FUNCTIONS)
+# A near miss of these is reported as a typo; the time-series names are left out, being close
+# to names users give their own functions (ML_SCORE).
+_TYPO_CANDIDATES = tuple(name for name in ML_FUNCTIONS if name not in ir.SERIES_FUNCTIONS)
 
 
 def _find_calls(statement: Statement, name: str, parse) -> list:
@@ -578,10 +584,10 @@ def _find_calls(statement: Statement, name: str, parse) -> list:
     for index, token in enumerate(tokens):
         if (token.upper.startswith("ML_") and token.upper not in ML_FUNCTIONS
                 and tokens[index + 1].is_punct("(")
-                and (did_you_mean(token.upper, ML_FUNCTIONS)
+                and (did_you_mean(token.upper, _TYPO_CANDIDATES)
                      or _takes_a_model(tokens, index + 1))):
             cur = _Cursor(statement)
-            hint = did_you_mean(token.upper, ML_FUNCTIONS) or (
+            hint = did_you_mean(token.upper, _TYPO_CANDIDATES) or (
                 "; the functions over a model: " + ", ".join(_MODEL_FUNCTIONS))
             raise cur.error(f"unknown function {token.text}{hint}", token)
         if token.is_word(name) and tokens[index + 1].is_punct("("):

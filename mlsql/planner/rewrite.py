@@ -12,6 +12,7 @@ from mlsql.planner.context import PlanContext
 from mlsql.planner.evaluate import evaluate_subquery
 from mlsql.planner.predict import predict_subquery
 from mlsql.syntax import ir
+from mlsql.timeseries.render import render_series_call
 
 Subquery = Callable[[ir.AnalysisCall, PlanContext], str]
 
@@ -30,14 +31,17 @@ def analysis_handlers() -> dict[str, Subquery]:
 def rewrite(statement: ir.FlinkStatement, context: PlanContext) -> str:
     text = statement.text
     calls = sorted((*statement.predicts, *statement.evaluates, *statement.analyses,
-                    *statement.features), key=lambda c: c.start, reverse=True)
+                    *statement.features, *statement.series), key=lambda c: c.start,
+                   reverse=True)
     for call in calls:
         text = text[: call.start] + _subquery(call, context) + text[call.end :]
     return text
 
 
-def _subquery(call: ir.PredictCall | ir.EvaluateCall | ir.AnalysisCall | ir.FeatureCall,
-              context: PlanContext) -> str:
+def _subquery(call: ir.PredictCall | ir.EvaluateCall | ir.AnalysisCall | ir.FeatureCall
+              | ir.SeriesCall, context: PlanContext) -> str:
+    if isinstance(call, ir.SeriesCall):
+        return render_series_call(call, context.runtime)
     if isinstance(call, ir.FeatureCall):
         return render_call(call, context.runtime)
     if isinstance(call, ir.PredictCall):

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-from pyflink.table import ResultKind, TableResult
+from pyflink.table import ResultKind, Table, TableResult
+from pyflink.table.types import ArrayType, DataType, RowType
 
 from mlsql.errors import FlinkError, MlsqlError
 from mlsql.runtime.bad_data import explain_bad_data
+from mlsql.runtime.collect import collect_rows
 from mlsql.runtime.flink_errors import to_flink_error
 from mlsql.runtime.job_handle import JobHandle
 from mlsql.services.cluster import remote
@@ -47,7 +49,7 @@ def _run(host: Host, statement: Statement, parsed: ir.FlinkStatement,
         return None
     try:
         if is_query(lead) and collect:
-            return host.runtime.sql_query(text).to_pandas()
+            return _frame(host.runtime.sql_query(text))
         result = host.runtime.execute_sql(text, lead)
     except MlsqlError:
         raise
@@ -71,10 +73,25 @@ def _check_jobmanager(host: Host) -> None:
                          f"{reason}") from None
 
 
+def _frame(table: Table) -> pd.DataFrame:
+    """A query's rows through Arrow, or row by row where a column holds an ARRAY of ROWs
+    (ML_FORECAST's result), which PyFlink's Arrow conversion refuses."""
+    if any(_array_of_rows(kind) for kind in table.get_schema().get_field_data_types()):
+        return _content(table.execute())
+    return table.to_pandas()
+
+
+def _array_of_rows(kind: DataType) -> bool:
+    if isinstance(kind, ArrayType):
+        return isinstance(kind.element_type, RowType) or _array_of_rows(kind.element_type)
+    if isinstance(kind, RowType):
+        return any(_array_of_rows(field.data_type) for field in kind.fields)
+    return False
+
+
 def _content(result: TableResult) -> pd.DataFrame | None:
     if result.get_result_kind() != ResultKind.SUCCESS_WITH_CONTENT:
         return None
     names = result.get_table_schema().get_field_names()
-    with result.collect() as rows:
-        data: list[list[Any]] = [list(row) for row in rows]
+    data: list[list[Any]] = [list(row) for row in collect_rows(result)]
     return pd.DataFrame(data, columns=names)

@@ -140,6 +140,42 @@ class FeatureCall:
         return Site(self.function, self.position)
 
 
+# The time-series functions, OVER aggregates as Confluent spells them.
+FORECAST = "ML_FORECAST"
+DETECT_ANOMALIES = "ML_DETECT_ANOMALIES"
+DETECT_ANOMALIES_ROBUST = "ML_DETECT_ANOMALIES_ROBUST"
+SERIES_FUNCTIONS = (FORECAST, DETECT_ANOMALIES, DETECT_ANOMALIES_ROBUST)
+
+
+@dataclass(frozen=True)
+class SeriesOption:
+    """One `'name' VALUE literal` of a time-series call's JSON_OBJECT."""
+
+    name: str
+    value: object  # float, str, bool or None
+    position: Position
+
+
+@dataclass(frozen=True)
+class SeriesCall:
+    """`ML_FORECAST | ML_DETECT_ANOMALIES | ML_DETECT_ANOMALIES_ROBUST(value, ts
+    [, JSON_OBJECT(...)]) OVER (PARTITION BY ... ORDER BY ts ...)`."""
+
+    function: str
+    start: int
+    end: int
+    position: Position
+    values: tuple[str, ...]  # the value expression; ROW(a, b, ...) gives each element
+    time: str
+    options: tuple[SeriesOption, ...]
+    window: str  # the OVER clause's parenthesised specification, as written
+    partition: tuple[str, ...]  # its PARTITION BY expressions
+
+    @property
+    def where(self) -> Site:
+        return Site(self.function, self.position)
+
+
 @dataclass(frozen=True)
 class TransformItem:
     """One TRANSFORM entry: an expression and the column it makes."""
@@ -161,10 +197,12 @@ class FlinkStatement:
     evaluates: tuple[EvaluateCall, ...] = ()
     analyses: tuple[AnalysisCall, ...] = ()
     features: tuple[FeatureCall, ...] = ()  # outermost feature function calls
+    series: tuple[SeriesCall, ...] = ()
 
     @property
     def has_ml(self) -> bool:
-        return bool(self.predicts or self.evaluates or self.analyses or self.features)
+        return bool(self.predicts or self.evaluates or self.analyses or self.features
+                    or self.series)
 
 
 @dataclass(frozen=True)

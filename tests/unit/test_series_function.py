@@ -1,0 +1,77 @@
+"""The workers' side of ML_FORECAST / ML_DETECT_ANOMALIES: a row's result depends on the
+key's history alone, whether the worker carried the model from the previous row or rebuilt
+it (after a restore, on another worker), and the robust detector's z-score."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from udfs.timeseries.arima_track import ArimaSpec
+from udfs.timeseries.robust import robust_z
+from udfs.timeseries.series_function import ANOMALIES, FORECAST, SeriesFunction, SeriesPlan
+
+
+def _histories(values: np.ndarray, capacity: int):
+    """What SERIES_HISTORY hands the function at each row: n and the last rows."""
+    for n in range(1, values.size + 1):
+        first = max(0, n - capacity)
+        times = np.arange(first, n, dtype=np.int64) * 60_000
+        yield pd.DataFrame({"rows": [n], "width": [1], "times": [times],
+                            "history": [values[first:n]]})
+
+
+@pytest.mark.parametrize(("kind", "order"), [(FORECAST, (1, 0, 1)), (ANOMALIES, (0, 1, 1)),
+                                             (ANOMALIES, None)])
+def test_a_carried_model_and_a_rebuilt_one_give_the_same_numbers(kind, order):
+    rng = np.random.default_rng(7)
+    values = np.empty(100)
+    level = 0.0
+    for i in range(100):  # stationary for d = 0, a random walk's increments for d = 1
+        level = (0.6 * level + rng.normal()) if order != (0, 1, 1) else level + rng.normal()
+        values[i] = 20 + level
+    values[60] = math.nan  # a missing value on the way
+    plan = SeriesPlan(kind=kind, spec=ArimaSpec(order, (0, 0, 0), 1, False), min_training=20,
+                      max_training=30, update_interval=7, horizon=3, level=95.0,
+                      eval_window=5)
+    carried = SeriesFunction(plan)
+    produced = 0
+    for history in _histories(values, plan.capacity):
+        keys = pd.Series(["k"])
+        expected = carried.eval(keys, history).iloc[0].tolist()
+        if order is not None or int(history["rows"].iloc[0]) % 4 == 0:  # auto-ARIMA is slow
+            rebuilt = SeriesFunction(plan).eval(keys, history).iloc[0].tolist()
+            assert repr(rebuilt) == repr(expected)
+        produced += expected[2] is not None
+    assert produced >= 100 - 21
+
+
+def test_keys_are_kept_apart_and_results_start_at_min_training():
+    plan = SeriesPlan(kind=FORECAST, spec=ArimaSpec((1, 0, 0), (0, 0, 0), 1, False),
+                      min_training=10, max_training=20, update_interval=5, horizon=1,
+                      level=90.0, eval_window=3)
+    function = SeriesFunction(plan)
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(size=30), 100 + rng.normal(size=30)
+    first = {}
+    for key, values in (("a", a), ("b", b)):
+        for history in _histories(values, plan.capacity):
+            row = function.eval(pd.Series([key]), history).iloc[0]
+            n = int(history["rows"].iloc[0])
+            if row["values"] is not None:
+                first.setdefault(key, n)
+                assert abs(row["values"][0] - values[:n].mean()) < 5 * values.std()
+    assert first == {"a": 10, "b": 10}
+
+
+def test_robust_z_is_the_scaled_distance_from_the_median():
+    baseline = np.array([10.0, 11.0, 9.0, 10.0, 12.0, 8.0, 10.0])
+    mad = np.median(np.abs(baseline - 10.0))  # 1.0
+    assert robust_z(baseline, 13.0) == pytest.approx(3.0 / (1.4826 * mad))
+    flat = np.array([5.0, 5.0, 5.0, 5.0, 6.0])  # MAD 0: the mean absolute deviation instead
+    assert robust_z(flat, 7.0) == pytest.approx(2.0 / (1.2533 * 0.2))
+    assert robust_z(np.full(4, 3.0), 3.0) == 0.0 and robust_z(np.full(4, 3.0), 4.0) == math.inf
+    assert robust_z(baseline, math.nan) is None

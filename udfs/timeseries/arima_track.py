@@ -1,0 +1,121 @@
+"""One key's ARIMA model: fitted by statsforecast on a window of rows, then carried forward
+one row at a time by statsforecast's own Kalman filter (`arima_like`), which updates the
+model's state in place exactly as a refit-free pass over the longer series would.
+
+With STL on, the model is fitted to the series less its seasonal component (statsforecast's
+`mstl`), and the last period of that component is added back to every forecast.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.stats import norm
+from statsforecast.arima import Arima, arima_like, auto_arima_f, mstl, predict_arima
+
+
+@dataclass(frozen=True)
+class ArimaSpec:
+    """The orders (None: chosen by auto-ARIMA at each fit), the seasonal period and STL."""
+
+    order: tuple[int, int, int] | None
+    seasonal_order: tuple[int, int, int]
+    period: int
+    stl: bool
+
+    def fit(self, values: np.ndarray) -> Track | None:
+        """A model fitted on `values` with its state after the last of them; None where the
+        library cannot fit one (too few rows for the orders, a non-stationary AR part)."""
+        values = _interpolated(values)
+        if values is None:
+            return None
+        seasonal = None
+        target = values
+        if self.stl and self.period > 1 and values.size >= 2 * self.period:
+            seasonal = mstl(values, self.period)["seasonal"].to_numpy()
+            target = values - seasonal
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                model = self._fit(target, use_seasonal=seasonal is None)
+            except (ValueError, np.linalg.LinAlgError, ZeroDivisionError, FloatingPointError):
+                return None
+        if model is None or not np.isfinite(model["sigma2"]):
+            return None
+        pattern = seasonal[-self.period:] if seasonal is not None else None
+        return Track(model, pattern)
+
+    def _fit(self, target: np.ndarray, use_seasonal: bool) -> dict:
+        period = self.period if use_seasonal else 1
+        if self.order is None:
+            # No drift: it is a regressor on the row's index, which the one-row update lacks.
+            return auto_arima_f(target, period=max(period, 1), seasonal=period > 1,
+                                allowdrift=False)
+        seasonal_order = self.seasonal_order if period > 1 else (0, 0, 0)
+        return Arima(target, order=self.order,
+                     seasonal={"order": seasonal_order, "period": max(period, 1)},
+                     include_mean=True, method="CSS-ML")
+
+
+def _interpolated(values: np.ndarray) -> np.ndarray | None:
+    """Missing values filled linearly for the fit (statsforecast's ARIMA takes none; the
+    Kalman filter skips them afterwards); None with fewer than 4 present."""
+    present = np.isfinite(values)
+    if present.sum() < 4:
+        return None
+    if present.all():
+        return values
+    index = np.arange(values.size)
+    return np.interp(index, index[present], values[present])
+
+
+@dataclass
+class Track:
+    """A fitted model and its Kalman state after the last row it has seen."""
+
+    model: dict
+    pattern: np.ndarray | None  # STL: the last period of the seasonal component
+    steps: int = 0  # rows seen since the fit (places the seasonal pattern)
+    errors: list[float] = field(default_factory=list)  # one-step errors since the fit
+
+    def __post_init__(self) -> None:
+        self.model = copy.deepcopy(self.model)
+        self.intercept = float(self.model["coef"].get("intercept", 0.0))
+
+    @property
+    def aic(self) -> float | None:
+        aic = self.model.get("aic")
+        return float(aic) if aic is not None and np.isfinite(aic) else None
+
+    def in_sample_errors(self) -> np.ndarray:
+        """The fit's one-step errors (its innovations), then those since."""
+        residuals = np.asarray(self.model.get("residuals", []), dtype=float)
+        return np.concatenate([residuals, np.asarray(self.errors, dtype=float)])
+
+    def forecast(self, horizon: int, level: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The next `horizon` values, and the bounds of the central `level` % interval."""
+        mean, se = predict_arima(self.model, horizon, se_fit=True)
+        mean = np.asarray(mean, dtype=float).ravel() + self._seasonal(horizon)
+        half = norm.ppf(0.5 + level / 200.0) * np.asarray(se, dtype=float).ravel()
+        return mean, mean - half, mean + half
+
+    def update(self, value: float) -> None:
+        """Carry the state over one more row (a missing value only widens the intervals)."""
+        predicted = self.forecast(1, 50.0)[0][0] if math.isfinite(value) else math.nan
+        adjusted = value - self._seasonal(1)[0] - self.intercept
+        state = self.model["model"]
+        arima_like(np.array([adjusted]), state["phi"], state["theta"], state["delta"],
+                   state["a"], state["P"], state["Pn"], 0, False)
+        self.steps += 1
+        if math.isfinite(predicted):
+            self.errors.append(value - predicted)
+
+    def _seasonal(self, horizon: int) -> np.ndarray:
+        if self.pattern is None:
+            return np.zeros(horizon)
+        period = self.pattern.size
+        return self.pattern[(self.steps + np.arange(horizon)) % period]
