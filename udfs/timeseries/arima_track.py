@@ -38,27 +38,37 @@ class ArimaSpec:
         if self.stl and self.period > 1 and values.size >= 2 * self.period:
             seasonal = mstl(values, self.period)["seasonal"].to_numpy()
             target = values - seasonal
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                model = self._fit(target, use_seasonal=seasonal is None)
-            except (ValueError, np.linalg.LinAlgError, ZeroDivisionError, FloatingPointError):
-                return None
-        if model is None or not np.isfinite(model["sigma2"]):
+        model = _attempt(lambda: self._fit(target, seasonal is None, self.order))
+        if model is None and self.order is not None:
+            # The given orders do not fit this window (CSS found a non-stationary AR part, as
+            # R's arima would refuse): auto-ARIMA chooses for this window alone.
+            model = _attempt(lambda: self._fit(target, seasonal is None, None))
+        if model is None:
             return None
         pattern = seasonal[-self.period:] if seasonal is not None else None
         return Track(model, pattern)
 
-    def _fit(self, target: np.ndarray, use_seasonal: bool) -> dict:
+    def _fit(self, target: np.ndarray, use_seasonal: bool,
+             order: tuple[int, int, int] | None) -> dict:
         period = self.period if use_seasonal else 1
-        if self.order is None:
+        if order is None:
             # No drift: it is a regressor on the row's index, which the one-row update lacks.
             return auto_arima_f(target, period=max(period, 1), seasonal=period > 1,
                                 allowdrift=False)
         seasonal_order = self.seasonal_order if period > 1 else (0, 0, 0)
-        return Arima(target, order=self.order,
+        return Arima(target, order=order,
                      seasonal={"order": seasonal_order, "period": max(period, 1)},
                      include_mean=True, method="CSS-ML")
+
+
+def _attempt(fit) -> dict | None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            model = fit()
+        except (ValueError, np.linalg.LinAlgError, ZeroDivisionError, FloatingPointError):
+            return None
+    return model if model is not None and np.isfinite(model["sigma2"]) else None
 
 
 def _interpolated(values: np.ndarray) -> np.ndarray | None:
