@@ -13,15 +13,17 @@ import tests.helpers  # noqa: F401  (sets the JVM flags, snapshots the environme
 # trained models) are set up once. Workers take modules in collection order (xdist would
 # otherwise put the modules with the most tests first, the quick unit modules), so the longest
 # go first (longest-processing-time scheduling): these, slowest first as measured by a parallel
-# run (`pytest --durations`), then the unit modules. (xdist's loadgroup would spread a module's
-# tests, but it marks groups in a node id that pytest 9.2 no longer reads.)
+# run (per-module sums of `pytest --durations=0`), then the unit modules. (xdist's loadgroup
+# would spread a module's tests, but it marks groups in a node id that pytest 9.2 no longer
+# reads.)
 SLOWEST_FIRST = (
-    "test_cluster", "test_kafka", "test_compiled", "test_export",
-    "test_gateway", "test_example", "test_analysis", "test_hot_swap", "test_table_api",
-    "test_notebook", "test_model_types", "test_transform", "test_training", "test_jvm_scoring",
-    "test_model_types_extra", "test_distributed", "test_flink_provider", "test_streaming",
-    "test_model_types_trees", "test_cli", "test_errors", "test_tuning", "test_online",
-    "test_providers", "test_manage", "test_extract",
+    "test_hot_swap", "test_kafka", "test_cluster", "test_gateway", "test_export",
+    "test_example", "test_compiled", "test_notebook", "test_distributed", "test_retraining",
+    "test_analysis", "test_table_api", "test_timeseries", "test_model_types", "test_transform",
+    "test_training", "test_jvm_scoring", "test_model_types_extra", "test_flink_provider",
+    "test_delayed_evaluate", "test_data_validation", "test_streaming", "test_model_types_trees",
+    "test_cli", "test_errors", "test_tuning", "test_online", "test_providers", "test_manage",
+    "test_extract",
 )
 
 

@@ -164,9 +164,13 @@ def run(args: argparse.Namespace) -> int:
         for alert in alerts[-10:]:
             print(f"  ALERT tx {alert['tx_id']:>7} card {alert['card_id']} amount "
                   f"{alert['amount']:>9.2f} p={alert['probability']:.3f} "
-                  f"{alert['model_name']}${alert['model_version']}")
-        print(f"\n{len(alerts):,} alerts over the history and the live stream; the whole "
-              f"demo took {time.monotonic() - started:.0f} s", file=sys.stderr)
+                  f"{alert['model_name']}${alert['model_version']}: {alert['reason']}")
+        by_model = sum("fraud_model p=" in (a["reason"] or "") for a in alerts)
+        by_amount = sum("x the card's median" in (a["reason"] or "") for a in alerts)
+        print(f"\n{len(alerts):,} alerts over the history and the live stream ({by_model:,} "
+              f"from the model, {by_amount:,} from the card's unusual amounts, "
+              f"{by_model + by_amount - len(alerts):,} from both); the whole demo took "
+              f"{time.monotonic() - started:.0f} s", file=sys.stderr)
         if args.online:
             versions = sorted({a["model_version"] for a in alerts})
             published = len(list((DATA / "registry" / "fraud_online").glob("v*")))

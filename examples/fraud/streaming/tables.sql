@@ -56,7 +56,8 @@ CREATE TABLE alerts (
   amount        DOUBLE,
   probability   DOUBLE,
   model_name    STRING,
-  model_version INT
+  model_version INT,
+  reason        STRING  -- the model's score, the amount unusual for the card, or both
 ) WITH (
   'connector' = 'kafka',
   'topic' = 'alerts',
