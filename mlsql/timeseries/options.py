@@ -34,7 +34,7 @@ ARIMA_OPTIONS: dict[str, Option] = {
     "horizon": Option(int, 1, 1, 1000, "steps forecast ahead"),
     "minTrainingSize": Option(int, 128, 4, 100_000, "rows a key needs before its first fit"),
     "maxTrainingSize": Option(int, 512, 4, 100_000, "rows each fit uses, the latest"),
-    "updateInterval": Option(int, 64, 1, 100_000, "rows between refits (the Kalman filter "
+    "updateInterval": Option(int, 128, 1, 100_000, "rows between refits (the Kalman filter "
                              "updates the forecast at every row)"),
     "evalWindowSize": Option(int, 16, 1, 100_000, "latest one-step errors in rmse"),
     "confidencePercentage": Option(float, 99.0, 0.0, 100.0, "the interval's coverage, %"),

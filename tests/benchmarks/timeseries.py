@@ -97,10 +97,8 @@ def replay_values(keys: int, rows: int) -> np.ndarray:
     return np.sin((i // keys).astype(float) / 5) * 3 + ((i * 7919 + 13) % 1009) / 1009
 
 
-def create_series(session: mlsql.Session, name: str, keys: int, rows: int | None,
-                  rate: int) -> None:
-    """`rows` None: a sequence too long to end while the benchmark runs."""
-    end = keys * rows - 1 if rows is not None else 10**12
+def create_series(session: mlsql.Session, name: str, keys: int, rows: int, rate: int) -> None:
+    end = keys * rows - 1
     session.sql(f"DROP TEMPORARY TABLE IF EXISTS {name};"
                 f"CREATE TEMPORARY TABLE {name} (i BIGINT, created TIMESTAMP_LTZ(3), "
                 f"key AS i % {keys}, ts AS TO_TIMESTAMP_LTZ(i * 1000, 3), "
@@ -153,10 +151,8 @@ class Run:
 
 
 def vertex_role(name: str) -> str:
-    if "PythonCalc" in name:
-        return "python"
-    if "OverAggregate" in name:
-        return "over"
+    if "OverAggregate" in name:  # chained with the PythonCalc and the sink
+        return "over + python" if "PythonCalc" in name else "over"
     if name.startswith("Source"):
         return "source"
     return "other"
@@ -239,7 +235,7 @@ class Phases:
         return self.seconds[phase] / max(self.rows[phase], 1) * 1e6
 
 
-PHASES = ("before training", "refit", "carried")
+PHASES = ("before training", "refit", "carried", "batch overhead")
 
 
 def phase_of(plan: SeriesPlan, n: int) -> str:
@@ -249,25 +245,35 @@ def phase_of(plan: SeriesPlan, n: int) -> str:
 
 def replay(plan: SeriesPlan, keys: int, rows: int) -> tuple[Phases, SeriesFunction]:
     """The Python function's eval() over the benchmark's series in BUNDLE-row batches of
-    consecutive rows (as the stream orders them); a batch's time goes to the phase most of
-    its rows are in (the keys move through the phases together)."""
+    consecutive rows (as the stream orders them); each row's own time goes to its phase, the
+    rest of eval() (the frames in and out) to "batch overhead"."""
     function = SeriesFunction(plan)
+    phases = Phases()
+    row = function._row
+
+    def timed_row(key: str, values: tuple) -> tuple:
+        started = time.perf_counter()
+        result = row(key, values)
+        kind = phase_of(plan, int(values[0]))
+        phases.seconds[kind] += time.perf_counter() - started
+        phases.rows[kind] += 1
+        return result
+
+    function._row = timed_row  # type: ignore[method-assign]
     values = replay_values(keys, rows).reshape(rows, keys).T  # [key, row]
     times = np.arange(keys * rows, dtype=np.int64).reshape(rows, keys).T * 1000
-    phases = Phases()
     batch: list[tuple[str, int, np.ndarray, np.ndarray]] = []
 
     def flush() -> None:
         frame = pd.DataFrame({"rows": [b[1] for b in batch], "width": 1,
                               "times": [b[2] for b in batch], "history": [b[3] for b in batch]})
         keys_ = pd.Series([b[0] for b in batch])
+        inside = sum(phases.seconds[k] for k in PHASES[:3])
         started = time.perf_counter()
         function.eval(keys_, frame)
         took = time.perf_counter() - started
-        kinds = [phase_of(plan, b[1]) for b in batch]
-        for kind in PHASES:
-            phases.rows[kind] += kinds.count(kind)
-        phases.seconds[max(PHASES, key=kinds.count)] += took
+        phases.seconds[PHASES[3]] += took - (sum(phases.seconds[k] for k in PHASES[:3]) - inside)
+        phases.rows[PHASES[3]] += len(batch)
         batch.clear()
 
     for i in range(keys * rows):
@@ -284,14 +290,16 @@ def replay(plan: SeriesPlan, keys: int, rows: int) -> tuple[Phases, SeriesFuncti
 def report_python(plan: SeriesPlan, keys: int, rows: int) -> dict[str, float]:
     replay_keys = min(keys, REPLAY_KEYS)
     phases, _ = replay(plan, replay_keys, rows)
-    total_rows = sum(phases.rows.values())
+    total_rows = sum(phases.rows[k] for k in PHASES[:3])
     total = sum(phases.seconds.values())
     print(f"  Python function alone (eval() in this process, {replay_keys} keys x {rows} rows, "
           f"{BUNDLE}-row batches): {total / total_rows * 1e6:.0f} us/row on average; "
           + "; ".join(f"{k} {phases.per_row_us(k):,.0f} us/row ({phases.rows[k]:,} rows)"
                       for k in PHASES))
-    steady = phases.per_row_us("carried") + phases.per_row_us("refit") / plan.update_interval
-    print(f"  steady state (every key trained, a refit every {plan.update_interval} rows): "
+    steady = (phases.per_row_us("carried") + phases.per_row_us("refit") / plan.update_interval
+              + phases.per_row_us("batch overhead"))
+    print(f"  steady state (every key trained, a refit every {plan.update_interval} rows, "
+          "batch overhead included): "
           f"{steady:.0f} us/row -> at most {1e6 / steady:,.0f} events/s per Python worker")
     print(f"  composition of this run's rows per key: "
           f"{min(rows, plan.min_training - 1)} before training, "
@@ -310,9 +318,11 @@ def latency_of(session: mlsql.Session, name: str, select_list: str, keys: int, r
                seconds: int) -> tuple[np.ndarray, int]:
     """Milliseconds from each event's creation to its result; and how many rows there were."""
     create_series(session, "paced", keys, rate * seconds // keys, rate)
+    # `done` depends on the result, so Flink cannot stamp it before the OVER and the function
+    depends = {"plain": "v IS NULL", "over": "n < 0", "detect": "a.`timestamp` IS NULL"}[name]
     trained = ", a.forecast_value AS f" if name == "detect" else ""
-    frame = session.sql(f"SELECT created, CURRENT_ROW_TIMESTAMP() AS done{trained} "
-                        f"FROM ({select_list})")
+    frame = session.sql(f"SELECT created, CASE WHEN {depends} THEN NULL ELSE "
+                        f"CURRENT_ROW_TIMESTAMP() END AS done{trained} FROM ({select_list})")
     latency = (frame["done"] - frame["created"]).dt.total_seconds().to_numpy() * 1000
     keep = np.arange(len(frame)) >= len(frame) // 10  # skip the first 10%: start-up
     if name == "detect":
@@ -348,7 +358,7 @@ def ring_bytes(plan: SeriesPlan, width: int = 1) -> int:
 @dataclass
 class Checkpoint:
     over: int  # bytes of the OVER vertex's state (REST state_size)
-    total: int  # the checkpoint's state_size, all vertices
+    total: int  # the checkpoint's state_size, all vertices (the sequence source's included)
     disk: int  # bytes of its files
 
 
@@ -361,7 +371,8 @@ def checkpoint_of(bench: JobTracker, root: Path, registry: Path, keys: int) -> C
         "execution.checkpointing.incremental": "false",
         "execution.checkpointing.interval": "1 h",  # only the checkpoint triggered below
         "execution.checkpointing.dir": directory.as_uri()})
-    create_series(session, "endless", keys, None, 200_000)
+    rate = max(1_000, keys)  # 2 rows a key in 2 s; the sequence lasts 2 minutes
+    create_series(session, "endless", keys, 2 + 120 * rate // keys, rate)
     create_sinks(session)
     job = bench.start(session, f"INSERT INTO detect_sink {queries('endless', '')['detect']}")
     try:
@@ -392,6 +403,7 @@ def checkpoint_of(bench: JobTracker, root: Path, registry: Path, keys: int) -> C
     path = Path(details["external_path"].removeprefix("file:"))
     disk = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
     return Checkpoint(details["tasks"][over["id"]]["state_size"], details["state_size"], disk)
+
 
 
 def model_cache_bytes(plan: SeriesPlan, keys: int = 20) -> tuple[float, float]:

@@ -34,8 +34,8 @@ def test_the_call_its_window_and_its_keys_are_found():
 def test_defaults_and_auto_arima_without_orders():
     plan = series_plan(_call(f"SELECT ML_DETECT_ANOMALIES(v, ts) {OVER} FROM t"))
     assert plan.spec.order is None  # auto-ARIMA
-    assert (plan.max_training, plan.update_interval, plan.level) == (512, 64, 99.0)
-    assert plan.capacity == 512 + 64
+    assert (plan.max_training, plan.update_interval, plan.level) == (512, 128, 99.0)
+    assert plan.capacity == 512 + 128
 
 
 def test_robust_takes_a_row_of_values():

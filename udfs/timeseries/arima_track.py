@@ -9,6 +9,7 @@ With STL on, the model is fitted to the series less its seasonal component (stat
 from __future__ import annotations
 
 import copy
+import functools
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -61,6 +62,12 @@ class ArimaSpec:
                      include_mean=True, method="CSS-ML")
 
 
+@functools.cache
+def _normal_quantile(level: float) -> float:
+    """z of the central `level` % interval (scipy's ppf costs more than the filter step)."""
+    return float(norm.ppf(0.5 + level / 200.0))
+
+
 def _attempt(fit) -> dict | None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -101,23 +108,28 @@ class Track:
         aic = self.model.get("aic")
         return float(aic) if aic is not None and np.isfinite(aic) else None
 
-    def in_sample_errors(self) -> np.ndarray:
-        """The fit's one-step errors (its innovations), then those since."""
+    def latest_errors(self, count: int) -> np.ndarray:
+        """The last `count` one-step errors: the fit's (its innovations), then those since."""
+        since = np.asarray(self.errors[-count:], dtype=float)
+        if since.size >= count:
+            return since
         residuals = np.asarray(self.model.get("residuals", []), dtype=float)
-        return np.concatenate([residuals, np.asarray(self.errors, dtype=float)])
+        return np.concatenate([residuals[residuals.size - (count - since.size):], since])
 
     def forecast(self, horizon: int, level: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The next `horizon` values, and the bounds of the central `level` % interval."""
         mean, se = predict_arima(self.model, horizon, se_fit=True)
         mean = np.asarray(mean, dtype=float).ravel() + self._seasonal(horizon)
-        half = norm.ppf(0.5 + level / 200.0) * np.asarray(se, dtype=float).ravel()
+        half = _normal_quantile(level) * np.asarray(se, dtype=float).ravel()
         return mean, mean - half, mean + half
 
     def update(self, value: float) -> None:
         """Carry the state over one more row (a missing value only widens the intervals)."""
-        predicted = self.forecast(1, 50.0)[0][0] if math.isfinite(value) else math.nan
-        adjusted = value - self._seasonal(1)[0] - self.intercept
         state = self.model["model"]
+        # The one-step forecast, as predict_arima makes it: Z'(T a), plus the mean and season.
+        predicted = (float(state["Z"] @ (state["T"] @ state["a"])) + self.intercept
+                     + self._seasonal(1)[0]) if math.isfinite(value) else math.nan
+        adjusted = value - self._seasonal(1)[0] - self.intercept
         arima_like(np.array([adjusted]), state["phi"], state["theta"], state["delta"],
                    state["a"], state["P"], state["Pn"], 0, False)
         self.steps += 1

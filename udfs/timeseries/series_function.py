@@ -151,7 +151,7 @@ def _anomaly(time_ms: int, value: float, one_step, rmse, aic) -> tuple:
 
 
 def _rmse(track: Track, window: int) -> float | None:
-    errors = track.in_sample_errors()[-window:]
+    errors = track.latest_errors(window)
     errors = errors[np.isfinite(errors)]
     return float(np.sqrt(np.mean(errors * errors))) if errors.size else None
 
