@@ -178,8 +178,9 @@ def parse_statement(statement: Statement) -> ir.MlsqlStatement:
 def flink_statement(statement: Statement) -> ir.FlinkStatement:
     predicts = tuple(_find_calls(statement, "ML_PREDICT", _parse_predict))
     evaluates = tuple(_find_calls(statement, "ML_EVALUATE", _parse_evaluate))
-    analyses = sorted((call for name in ir.ANALYSIS_FUNCTIONS
-                       for call in _find_calls(statement, name, _parse_analysis)),
+    analyses = sorted((*(call for name in ir.ANALYSIS_FUNCTIONS
+                         for call in _find_calls(statement, name, _parse_analysis)),
+                       *_model_series_calls(statement)),
                       key=lambda call: call.start)
     source_line = _Cursor(statement)._source_line
     features = find_calls(statement.text, statement.tokens, source_line, fitted_allowed=False)
@@ -696,6 +697,48 @@ def _parse_analysis(cur: _Cursor) -> ir.AnalysisCall:
     end = cur.expect_punct(")")
     return ir.AnalysisCall(function, name_token.start, end.end, position, model, table_sql,
                            table_position, label, features, top_k)
+
+
+def _model_series_calls(statement: Statement) -> list[ir.AnalysisCall]:
+    """BigQuery's model form: ML_FORECAST(MODEL m [, MAP[...]]) and
+    ML_DETECT_ANOMALIES(TABLE t, MODEL m [, MAP[...]]) (the OVER aggregates of the same names
+    are mlsql.timeseries.calls')."""
+    calls = []
+    tokens = statement.tokens
+    for index, token in enumerate(tokens[:-2]):
+        if (token.upper in ir.MODEL_SERIES_FUNCTIONS and tokens[index + 1].is_punct("(")
+                and tokens[index + 2].is_word("MODEL", "TABLE")):
+            cur = _Cursor(statement)
+            cur.i = index
+            calls.append(_parse_model_series(cur))
+    return calls
+
+
+def _parse_model_series(cur: _Cursor) -> ir.AnalysisCall:
+    name_token = cur.token
+    function = name_token.upper
+    position = cur.position(name_token)
+    if function == ir.FORECAST:
+        cur.advance()
+        cur.expect_punct("(")
+        if cur.token.is_word("TABLE"):
+            raise cur.error("ML_FORECAST(MODEL m [, MAP['horizon', 'n', 'confidence_level', "
+                            "'p']]) takes no table")
+        cur.expect_word("MODEL")
+        model = cur.model_ref()
+        config = _optional_map(cur)
+        end = cur.expect_punct(")")
+        return ir.AnalysisCall(function, name_token.start, end.end, position, model,
+                               config=config)
+    if cur.peek(2).is_word("MODEL"):
+        raise cur.error("ML_DETECT_ANOMALIES needs the rows to judge: ML_DETECT_ANOMALIES("
+                        "TABLE t, MODEL m [, MAP['anomaly_prob_threshold', 'p']])",
+                        cur.peek(2))
+    _, table_sql, table_position, model = _table_and_model(cur)
+    config = _optional_map(cur)
+    end = cur.expect_punct(")")
+    return ir.AnalysisCall(function, name_token.start, end.end, position, model, table_sql,
+                           table_position, config=config)
 
 
 def _parse_drift(cur: _Cursor) -> ir.AnalysisCall:

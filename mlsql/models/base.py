@@ -25,6 +25,7 @@ REGRESSION = "regression"
 CLUSTERING = "clustering"
 ANOMALY = "anomaly"  # unsupervised: an anomaly score (higher: more anomalous) and a flag
 UNSUPERVISED = (CLUSTERING, ANOMALY)
+TIME_SERIES = "time_series"  # one forecasting model per series (arima_plus): no label
 
 # The algorithm's part of predictor.json ("algorithm" names the scorer). Keys other code reads:
 # "classes" (classifiers), "threshold" (anomaly: flagged when the score is at least it),
@@ -67,7 +68,7 @@ class CompileRequest:
 @dataclass(frozen=True)
 class ModelType:
     name: str
-    task: str  # CLASSIFICATION, REGRESSION, CLUSTERING or ANOMALY
+    task: str  # CLASSIFICATION, REGRESSION, CLUSTERING, ANOMALY or TIME_SERIES
     options: tuple[Option, ...]
     fit: Callable[[FitRequest], Fitted] | None = None  # None: trained only online
     # How string and numeric features are encoded (udfs/features.py).

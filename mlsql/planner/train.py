@@ -13,11 +13,13 @@ import pandas as pd
 
 from mlsql import tuning
 from mlsql.errors import SchemaError, Site, did_you_mean
+from mlsql.models.base import TIME_SERIES
 from mlsql.models.history import LOSS_METRIC, History
 from mlsql.models.registry import METADATA_FILE, check_model_name, now_iso
 from mlsql.monitoring import profile as data_profile
 from mlsql.planner.context import PlanContext
 from mlsql.planner.rewrite import rewrite
+from mlsql.planner.series_model import train_series
 from mlsql.runtime.flink_types import (
     CLASS_LABEL_TYPES,
     NUMERIC_ROOTS,
@@ -86,6 +88,11 @@ def train(statement: ir.CreateModel, context: PlanContext,
     if statement.if_not_exists and registry.exists(statement.name):
         version = registry.resolve(statement.name).version
         return TrainingSummary(statement.name, version, model_type.name, skipped=True)
+    if model_type.task == TIME_SERIES:
+        trained = train_series(statement, context, resolved)
+        return TrainingSummary(statement.name, trained["version"], model_type.name,
+                               trained["rows"], trained["rows"], 0, trained["seconds"],
+                               trained["metrics"])
 
     query_sql = rewrite(statement.query, context)
     fitted_transform = fit_statement(statement, query_sql, context, options["label"])

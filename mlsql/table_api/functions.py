@@ -18,8 +18,9 @@ from mlsql.syntax.dialect import quote_identifier, quote_literal
 from mlsql.table_api.binding import Session, planned_query, session_of, table_views
 
 # The public functions: mlsql/__init__ and table_api/__init__ export exactly these.
-__all__ = ["ml_confusion_matrix", "ml_evaluate", "ml_evaluate_delayed", "ml_explain_predict",
-           "ml_feature_importance", "ml_predict", "ml_residual_summary",
+__all__ = ["ml_confusion_matrix", "ml_detect_anomalies", "ml_evaluate", "ml_evaluate_delayed",
+           "ml_explain_predict", "ml_feature_importance", "ml_forecast", "ml_predict",
+           "ml_residual_summary",
            "ml_retraining_events", "ml_roc_curve", "ml_training_info", "ml_trial_info",
            "ml_validate_data_drift", "ml_validate_data_skew"]
 
@@ -122,6 +123,18 @@ def ml_retraining_events(session: Session, model: str) -> Table:
     return _model_call(session, "ML_RETRAINING_EVENTS", model)
 
 
+def ml_forecast(session: Session, model: str, options: dict[str, str] | None = None) -> Table:
+    """ML_FORECAST(MODEL m): an arima_plus model's forecasts, per series and step; `options`
+    as its MAP[...] ('horizon', 'confidence_level')."""
+    return _model_call(session, "ML_FORECAST", model, _map(dict(options or {})))
+
+
+def ml_detect_anomalies(table: Table, model: str, options: dict[str, str] | None = None) -> Table:
+    """ML_DETECT_ANOMALIES(TABLE t, MODEL m): `table`'s rows judged against an arima_plus
+    model's series; `options` as its MAP[...] ('anomaly_prob_threshold')."""
+    return _call("ML_DETECT_ANOMALIES", table, model, _map(dict(options or {})))
+
+
 def _call(function: str, table: Table, model: str, *arguments: str | None) -> Table:
     python_name = function.lower()
     session = session_of(table, python_name)
@@ -131,12 +144,12 @@ def _call(function: str, table: Table, model: str, *arguments: str | None) -> Ta
         return planned_query(session, f"SELECT * FROM {function}({', '.join(parts)})")
 
 
-def _model_call(session: Session, function: str, model: str) -> Table:
+def _model_call(session: Session, function: str, model: str, *arguments: str | None) -> Table:
     if getattr(getattr(session, "runtime", None), "owner", None) is not session:  # a Session
         raise MlsqlError(f"{function.lower()} takes the mlsql Session first (it reads no "
                          f"table), not a {type(session).__name__}")
-    return planned_query(session,
-                         f"SELECT * FROM {function}(MODEL {_model(model, function.lower())})")
+    parts = [f"MODEL {_model(model, function.lower())}", *(a for a in arguments if a)]
+    return planned_query(session, f"SELECT * FROM {function}({', '.join(parts)})")
 
 
 def _model(name: str, function: str) -> str:

@@ -31,9 +31,14 @@ HISTORY = ("__mlsql_series_history", "io.mlsql.timeseries.SeriesHistory")
 FORECAST_ROWS = ("__mlsql_forecast_rows", "io.mlsql.timeseries.ForecastRows")
 
 
-def render_series_call(call: ir.SeriesCall, runtime: FlinkRuntime) -> str:
+def ensure_history(runtime: FlinkRuntime, where) -> None:
+    """The JVM functions the time-series calls compile to, registered once."""
     for name, class_name in (HISTORY, FORECAST_ROWS):
-        runtime.ensure_java_function(name, class_name, _jar(call))
+        runtime.ensure_java_function(name, class_name, _jar(where))
+
+
+def render_series_call(call: ir.SeriesCall, runtime: FlinkRuntime) -> str:
+    ensure_history(runtime, call.where)
     if call.function == ir.DETECT_ANOMALIES_ROBUST:
         plan = robust_plan(call)
         function = _register(runtime, "robust", plan, lambda: udf(
@@ -60,13 +65,13 @@ def _register(runtime: FlinkRuntime, kind: str, plan: object, build) -> str:
     return name
 
 
-def _jar(call: ir.SeriesCall):
+def _jar(where):
     try:
         return scorer_jar()
     except JvmUnavailable as error:
-        raise MlsqlError(f"{error}; {call.function} keeps each key's history in a JVM "
+        raise MlsqlError(f"{error}; {where.subject} keeps each key's history in a JVM "
                          "aggregate: install a JDK (javac) and run it again",
-                         at=call.where) from None
+                         at=where) from None
 
 
 def _row(*fields: tuple[str, DataType]) -> DataType:

@@ -16,6 +16,7 @@ from mlsql.models.base import (
     CLASSIFICATION,
     CLUSTERING,
     REGRESSION,
+    TIME_SERIES,
     UNSUPERVISED,
     ModelType,
 )
@@ -56,7 +57,11 @@ def parse_options(raw: Mapping[str, str]) -> tuple[ModelType, dict[str, Any]]:
     for option in known.values():
         values.setdefault(option.name, option.default)
     values["model_type"] = type_name
-    if model_type.task in UNSUPERVISED:
+    if model_type.task == TIME_SERIES:
+        if values["label"] is not None:
+            raise OptionError(f"{type_name} forecasts 'time_series_data_col': remove the "
+                              "'label' option")
+    elif model_type.task in UNSUPERVISED:
         if values["label"] is not None:
             raise OptionError(f"{type_name} is unsupervised: remove the 'label' option")
     elif values["label"] is None:

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import mlsql
-from mlsql.errors import OptionError
+from mlsql.errors import OptionError, SchemaError
 
 pytestmark = pytest.mark.slow
 OVER = "OVER (PARTITION BY k ORDER BY ts RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"
@@ -219,3 +219,115 @@ def test_a_bad_option_is_reported_before_any_job(keyed, batch_session):
                        r"'minTrainingSize'\?\)") as error:
         batch_session.sql(QUERY.replace("'minTrainingSize'", "'minTraningSize'", 1))
     assert error.value.position.line == 1
+
+
+# --- BigQuery's model form: CREATE MODEL ... arima_plus, ML_FORECAST(MODEL), ----------------
+# --- ML_DETECT_ANOMALIES(TABLE, MODEL) ------------------------------------------------------
+
+TRAINED_ROWS = 100
+CUTOFF = START + pd.Timedelta(minutes=TRAINED_ROWS)
+CREATE = ("CREATE OR REPLACE MODEL ts_model WITH ('model_type' = 'arima_plus', "
+          "'time_series_timestamp_col' = 'ts', 'time_series_data_col' = 'v', "
+          "'time_series_id_col' = 'k', 'horizon' = '30'{extra}) "
+          f"AS SELECT k, ts, v FROM ts_keys WHERE ts < TIMESTAMP '{CUTOFF}'")
+DETECT = ("SELECT * FROM ML_DETECT_ANOMALIES(TABLE ts_new, MODEL {model}, "
+          "MAP['anomaly_prob_threshold', '0.99'])")
+
+
+@pytest.fixture(scope="module")
+def arima_plus(keyed, batch_session):
+    session = batch_session
+    session.sql(f"CREATE TEMPORARY VIEW ts_new AS SELECT * FROM ts_keys "
+                f"WHERE ts >= TIMESTAMP '{CUTOFF}'")
+    summary = session.sql(CREATE.format(extra=""))
+    fixed = session.sql(CREATE.replace("ts_model", "ts_fixed").format(
+        extra=", 'auto_arima' = 'FALSE', 'non_seasonal_order' = '(1, 0, 0)'"))
+    return summary, fixed
+
+
+def test_arima_plus_trains_one_model_per_series(arima_plus, batch_session):
+    summary, _ = arima_plus
+    # The short key's 20 rows are BigQuery's min_time_series_length: modelled too.
+    assert int(summary["series"].iloc[0]) == KEYS + 1
+    assert int(summary["train_rows"].iloc[0]) == KEYS * TRAINED_ROWS + SHORT_KEY_ROWS
+    info = batch_session.sql("SELECT * FROM ML_TRAINING_INFO(MODEL ts_model)")
+    assert list(info["version"]) == [1]
+    described = batch_session.sql("SHOW MODELS LIKE 'ts_model'")
+    assert described["model_type"].iloc[0] == "arima_plus"
+
+
+def test_ml_forecast_of_the_model_agrees_with_statsmodels(arima_plus, keyed, batch_session):
+    frame = batch_session.sql("SELECT * FROM ML_FORECAST(MODEL ts_fixed, "
+                              "MAP['horizon', '5', 'confidence_level', '0.9'])")
+    assert len(frame) == (KEYS + 1) * 5
+    assert list(frame.columns) == ["k", "forecast_timestamp", "forecast_value",
+                                   "standard_error", "confidence_level",
+                                   "prediction_interval_lower_bound",
+                                   "prediction_interval_upper_bound"]
+    result, _, _ = keyed
+    key0 = frame[frame["k"] == "key0"].sort_values("forecast_timestamp")
+    history = result[(result["k"] == "key0") & (result["n"] <= TRAINED_ROWS)]["v"].to_numpy()
+    mean, lower, upper = _statsmodels_forecast(history, (1, 0, 0), (0, 0, 0), 1, 5, 90.0)
+    relative = np.max(np.abs(key0["forecast_value"].to_numpy() - mean) / np.abs(mean))
+    print(f"arima_plus (1, 0, 0) against statsmodels: largest relative difference {relative:.1e}")
+    assert relative < 2e-3
+    width = (key0["prediction_interval_upper_bound"]
+             - key0["prediction_interval_lower_bound"]).to_numpy()
+    assert np.max(np.abs(width - (upper - lower)) / (upper - lower)) < 0.1
+    assert key0["forecast_timestamp"].iloc[0] == (START + pd.Timedelta(minutes=TRAINED_ROWS))
+
+
+def test_ml_detect_anomalies_flags_the_new_rows_spikes_in_batch_and_on_a_stream(
+        arima_plus, keyed, batch_session):
+    _, injected, directory = keyed
+    detected = batch_session.sql(DETECT.format(model="ts_model"))
+    detected = detected.sort_values(["k", "ts"], ignore_index=True)
+    assert len(detected) == KEYS * (ROWS - TRAINED_ROWS)
+    detected["i"] = detected.groupby("k").cumcount() + TRAINED_ROWS
+    spikes = [(k, i) in injected for k, i in zip(detected["k"], detected["i"], strict=True)]
+    after = [(k, i - 1) in injected for k, i in zip(detected["k"], detected["i"], strict=True)]
+    spikes, after = np.array(spikes), np.array(after)
+    recall = detected["is_anomaly"][spikes].mean()
+    false_positive_rate = detected["is_anomaly"][~spikes & ~after].mean()
+    print(f"arima_plus ML_DETECT_ANOMALIES: recall {recall:.2f} of {spikes.sum()}, "
+          f"false-positive rate {false_positive_rate:.3f}")
+    assert recall >= 0.9 and false_positive_rate <= 0.03
+
+    stream = mlsql.Session(registry=batch_session.registry.root)
+    stream.sql("SET 'parallelism.default' = '2'")
+    _table(stream, "ts_keys", directory / "keys.csv")
+    stream.sql(f"CREATE TEMPORARY VIEW ts_new AS SELECT * FROM ts_keys "
+               f"WHERE ts >= TIMESTAMP '{CUTOFF}'")
+    streamed = stream.sql(DETECT.format(model="ts_model")).sort_values(["k", "ts"],
+                                                                       ignore_index=True)
+    pd.testing.assert_frame_equal(streamed, detected.drop(columns="i"), check_exact=True)
+
+
+def test_model_form_mistakes_are_named(arima_plus, batch_session):
+    with pytest.raises(SchemaError, match=r"time_series_data_col 'value' is not a column "
+                                          r"of the query; its columns: k, ts, v"):
+        batch_session.sql(CREATE.replace("'v'", "'value'").format(extra=""))
+    with pytest.raises(OptionError, match="non_seasonal_order needs 'auto_arima' = 'FALSE'"):
+        batch_session.sql(CREATE.format(extra=", 'non_seasonal_order' = '(1, 0, 0)'"))
+    with pytest.raises(OptionError, match=r"unknown option 'horizn' \(did you mean "
+                                          r"'horizon'\?\)"):
+        batch_session.sql("SELECT * FROM ML_FORECAST(MODEL ts_model, MAP['horizn', '3'])")
+    with pytest.raises(OptionError, match=r"horizon must be from 1 to the model's horizon "
+                                          r"option \(30\)"):
+        batch_session.sql("SELECT * FROM ML_FORECAST(MODEL ts_model, MAP['horizon', '31'])")
+
+
+def test_the_table_api_functions_give_the_sql_rows(arima_plus, batch_session):
+    forecast = mlsql.ml_forecast(batch_session, "ts_model", {"horizon": "2"}).to_pandas()
+    expected = batch_session.sql("SELECT * FROM ML_FORECAST(MODEL ts_model, "
+                                 "MAP['horizon', '2'])")
+    pd.testing.assert_frame_equal(forecast.sort_values(["k", "forecast_timestamp"],
+                                                       ignore_index=True),
+                                  expected.sort_values(["k", "forecast_timestamp"],
+                                                       ignore_index=True))
+    new_rows = batch_session.runtime.t_env.from_path("ts_new")
+    detected = mlsql.ml_detect_anomalies(new_rows, "ts_model",
+                                         {"anomaly_prob_threshold": "0.99"}).to_pandas()
+    assert len(detected) == KEYS * (ROWS - TRAINED_ROWS)
+    assert detected["is_anomaly"].sum() == batch_session.sql(
+        DETECT.format(model="ts_model"))["is_anomaly"].sum()

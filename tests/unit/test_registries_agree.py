@@ -30,8 +30,9 @@ def test_every_feature_function_class_is_in_the_catalog():
 
 
 def test_every_analysis_function_is_planned_and_has_a_table_api_function():
-    assert set(analysis_handlers()) == set(ir.ANALYSIS_FUNCTIONS)
-    for function in (*ir.ANALYSIS_FUNCTIONS, "ML_PREDICT", "ML_EVALUATE"):
+    assert set(analysis_handlers()) == {*ir.ANALYSIS_FUNCTIONS, *ir.MODEL_SERIES_FUNCTIONS}
+    for function in (*ir.ANALYSIS_FUNCTIONS, *ir.MODEL_SERIES_FUNCTIONS, "ML_PREDICT",
+                     "ML_EVALUATE"):
         assert function.lower() in mlsql.__all__, f"mlsql.{function.lower()} is missing"
         assert callable(getattr(mlsql, function.lower()))
 

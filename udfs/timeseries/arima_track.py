@@ -116,11 +116,16 @@ class Track:
         residuals = np.asarray(self.model.get("residuals", []), dtype=float)
         return np.concatenate([residuals[residuals.size - (count - since.size):], since])
 
-    def forecast(self, horizon: int, level: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The next `horizon` values, and the bounds of the central `level` % interval."""
+    def mean_and_se(self, horizon: int) -> tuple[np.ndarray, np.ndarray]:
+        """The next `horizon` values' forecasts and standard errors."""
         mean, se = predict_arima(self.model, horizon, se_fit=True)
         mean = np.asarray(mean, dtype=float).ravel() + self._seasonal(horizon)
-        half = _normal_quantile(level) * np.asarray(se, dtype=float).ravel()
+        return mean, np.asarray(se, dtype=float).ravel()
+
+    def forecast(self, horizon: int, level: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The next `horizon` values, and the bounds of the central `level` % interval."""
+        mean, se = self.mean_and_se(horizon)
+        half = _normal_quantile(level) * se
         return mean, mean - half, mean + half
 
     def update(self, value: float) -> None:
