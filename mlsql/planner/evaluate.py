@@ -22,7 +22,7 @@ from mlsql.models.base import ANOMALY
 from mlsql.models.registry import ModelVersion
 from mlsql.planner.bounded import require_bounded
 from mlsql.planner.context import PlanContext, table_query
-from mlsql.planner.predict import bind_inputs, resolve_model, transformed_source
+from mlsql.planner.predict import bind_inputs, scoring_model, transformed_source
 from mlsql.runtime.flink_types import Column, normalize_label_type
 from mlsql.syntax import ir
 from mlsql.syntax.dialect import quote_identifier
@@ -42,7 +42,7 @@ class LabelledRows:
 
 
 def evaluate_subquery(call: ir.EvaluateCall, context: PlanContext) -> str:
-    model = resolve_model(call.model, context)
+    model = scoring_model(call.model, context, "ML_EVALUATE")
     if model.metadata["task"] == "imported":
         raise SchemaError(f"model {model.name!r} was imported; it has no task to compute "
                           "metrics for", at=Site("ML_EVALUATE", call.model.position))

@@ -80,7 +80,7 @@ def _score(call: ir.PredictCall, ref: ir.ModelRef, columns: list[Column], table_
            prefix: str, version_column: str | None, config: dict[str, str],
            context: PlanContext) -> str:
     """`table_sql`'s columns plus the outputs of model `ref` (named with `prefix`)."""
-    model = resolve_model(ref, context)
+    model = scoring_model(ref, context, "ML_PREDICT")
     descriptor = call.descriptor
     if prefix and descriptor is not None and len(descriptor) != len(model.metadata["inputs"]):
         descriptor = None  # a challenger with other inputs finds them by name
@@ -285,6 +285,18 @@ def resolve_model(ref: ir.ModelRef, context: PlanContext) -> ModelVersion:
     except (OSError, ValueError) as error:  # a registry file unreadable or not JSON
         raise MlsqlError(f"model {ref.name!r} cannot be read from the registry: {error}",
                          position=ref.position) from None
+
+
+def scoring_model(ref: ir.ModelRef, context: PlanContext, function: str) -> ModelVersion:
+    """The model a row-scoring function (ML_PREDICT, ML_EVALUATE) applies; a time-series
+    model (arima_plus) has functions of its own."""
+    model = resolve_model(ref, context)
+    if model.metadata.get("task") == "time_series":
+        raise MlsqlError(f"model {model.name!r} is an arima_plus time-series model: it "
+                         "forecasts with ML_FORECAST(MODEL m) and judges new rows with "
+                         "ML_DETECT_ANOMALIES(TABLE t, MODEL m)", subject=function,
+                         position=ref.position)
+    return model
 
 
 def bind_inputs(table_sql: str, table_position: ir.Position,

@@ -82,7 +82,8 @@ def train_series(statement: ir.CreateModel, context: PlanContext,
         (staged.path / METADATA_FILE).write_text(json.dumps({
             "name": statement.name, "model_type": "arima_plus", "task": "time_series",
             "label": None,
-            "inputs": [{"name": names[part], "type": column.type, "kind": part}
+            "inputs": [{"name": names[part], "type": column.type.replace(" *ROWTIME*", ""),
+                        "kind": part}
                        for part, column in names["columns"].items()],
             "outputs": outputs,
             "options": {k: (list(v) if isinstance(v, tuple) else v)

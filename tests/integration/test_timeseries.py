@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import mlsql
-from mlsql.errors import OptionError, SchemaError
+from mlsql.errors import MlsqlError, OptionError, SchemaError
 
 pytestmark = pytest.mark.slow
 OVER = "OVER (PARTITION BY k ORDER BY ts RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"
@@ -331,3 +331,10 @@ def test_the_table_api_functions_give_the_sql_rows(arima_plus, batch_session):
     assert len(detected) == KEYS * (ROWS - TRAINED_ROWS)
     assert detected["is_anomaly"].sum() == batch_session.sql(
         DETECT.format(model="ts_model"))["is_anomaly"].sum()
+
+
+def test_scoring_functions_point_a_time_series_model_to_its_own(arima_plus, batch_session):
+    for function in ("ML_PREDICT", "ML_EVALUATE"):
+        with pytest.raises(MlsqlError, match=rf"{function} at line 1, column \d+: model "
+                                             r"'ts_model' is an arima_plus time-series model"):
+            batch_session.sql(f"SELECT * FROM {function}(TABLE ts_new, MODEL ts_model)")
