@@ -4,6 +4,7 @@ of ROWs): PyFlink's own iterator, except that a NULL field inside a ROW comes ba
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Iterator
 
 from pyflink.common import Row, RowKind
@@ -37,7 +38,5 @@ def _value(data: bytes | list, kind: DataType) -> object:
         row.set_row_kind(RowKind(int.from_bytes(data[0], byteorder="big", signed=False)))
         return row
     if isinstance(kind, ArrayType) and isinstance(kind.element_type, RowType | ArrayType):
-        import pickle
-
         return [_value(element, kind.element_type) for element in pickle.loads(data)]
     return pickled_bytes_to_python_converter(data, kind)
