@@ -410,10 +410,10 @@ def checkpoint_of(bench: JobTracker, root: Path, registry: Path, keys: int) -> C
             raise RuntimeError(f"the checkpoint failed: {status['operation']}")
         details = rest(f"/jobs/{job.job_id}/checkpoints/details/"
                        f"{status['operation']['checkpointId']}")
+        path = Path(details["external_path"].removeprefix("file:"))  # gone once cancelled
+        disk = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
     finally:
         bench.finished(job)
-    path = Path(details["external_path"].removeprefix("file:"))
-    disk = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
     return Checkpoint(details["tasks"][over["id"]]["state_size"], details["state_size"], disk)
 
 
