@@ -75,3 +75,19 @@ def test_robust_z_is_the_scaled_distance_from_the_median():
     assert robust_z(flat, 7.0) == pytest.approx(2.0 / (1.2533 * 0.2))
     assert robust_z(np.full(4, 3.0), 3.0) == 0.0 and robust_z(np.full(4, 3.0), 4.0) == math.inf
     assert robust_z(baseline, math.nan) is None
+
+
+def test_stl_takes_the_season_out_before_the_fit_and_puts_it_back_in_the_forecast():
+    rng = np.random.default_rng(3)
+    period, rows = 12, 240
+    season = 10 * np.sin(2 * np.pi * np.arange(rows + period) / period)
+    values = 50 + season + rng.normal(size=rows + period)
+    train, future = values[:rows], values[rows:]
+    errors = {}
+    for stl in (False, True):
+        track = ArimaSpec((1, 0, 0), (0, 0, 0), period, stl).fit(train)
+        mean, lower, upper = track.forecast(period, 95.0)
+        errors[stl] = float(np.sqrt(np.mean((mean - future) ** 2)))
+        if stl:
+            assert ((future >= lower) & (future <= upper)).mean() >= 0.75
+    assert errors[True] < 0.3 * errors[False], errors  # the season explains most of it
