@@ -84,6 +84,10 @@ def scored(batch_session):
         rng.uniform(0, 40 * 86400, N).round(), unit="s")
     labels = pd.concat([labels[(rng.uniform(size=N) > 0.1) & ~labels["tx_id"].isin(EDGES)],
                         _edge_labels(frame, predictions)], ignore_index=True)
+    # In the order labels arrive. Unsorted, a stream read of two bounded files races: once
+    # the predictions' file ends (its watermark at the maximum), a label earlier than one
+    # already read is late and dropped, and how many depends on which file is read faster.
+    labels = labels.sort_values("labelled_at", kind="stable", ignore_index=True)
     labels[["tx_id", "labelled_at", "label"]].to_csv(
         directory / "labels.csv", index=False, header=False, date_format="%Y-%m-%d %H:%M:%S")
     batch_session.sql(_ddl(directory))
