@@ -26,7 +26,7 @@ from mlsql.runtime.flink_types import Column
 from mlsql.syntax import ir
 from mlsql.syntax.dialect import quote_identifier
 from mlsql.timeseries.render import HISTORY, ensure_history
-from mlsql.timeseries.series_model import SeriesOptions, fit_series, forecast_rows, orders
+from mlsql.timeseries.series_model import SeriesOptions, fit_series, forecast_rows
 from mlsql.version import __version__
 from udfs.predictors import PREDICTOR_FILE
 from udfs.timeseries.stored import DETECTION_FIELDS, SERIES_FILE, StoredSeriesFunction
@@ -241,12 +241,6 @@ def _number(config: dict[str, str], name: str, kind: type, call: ir.AnalysisCall
     except ValueError:
         raise OptionError(f"{name} must be a number, got {config[name]!r}",
                           at=call.where) from None
-
-
-def series_orders(model) -> list[tuple[str, int, int, int]]:
-    """Each series' chosen (p, d, q)."""
-    series = json.loads((model.path / SERIES_FILE).read_text())["series"]
-    return [(entry["key"], *orders(entry)) for entry in series]
 
 
 ANALYSES = {ir.FORECAST: forecast_subquery, ir.DETECT_ANOMALIES: detect_subquery}

@@ -67,8 +67,3 @@ def forecast_rows(series: list[dict[str, Any]], horizon: int,
                          float(upper[step])))
     return rows
 
-
-def orders(entry: dict[str, Any]) -> tuple[int, int, int]:
-    """(p, d, q) of a stored series: statsforecast's `arma` is (p, q, P, Q, m, d, D)."""
-    arma = entry["arma"]
-    return arma[0], arma[5], arma[1]

@@ -1,12 +1,13 @@
 """ML_DETECT_ANOMALIES as an OVER aggregate: throughput, latency and state per key.
 
     python tests/benchmarks/timeseries.py [--keys 10000] [--rows 64] [--quick]
-                                          [--defaults] [--latency-keys 20] [--seconds 30]
+                                          [--defaults] [--latency-keys 20] [--seconds 60]
+                                          [--rate 500] [--latency-only] [--port 29093]
 
-Everything runs in this process on the embedded mini-cluster, streaming mode. The data is a
-datagen table with a `sequence` field i: key = i % --keys, ts = TO_TIMESTAMP_LTZ(i * 1000, 3)
-with a WATERMARK on it, so every key's rows come in event-time order, and v a deterministic
-per-key series (a slow sine plus hashed noise). The function is
+Everything runs in this process on the embedded mini-cluster, streaming mode. Throughput and
+state read a datagen table with a `sequence` field i: key = i % --keys, ts =
+TO_TIMESTAMP_LTZ(i * 1000, 3) with a WATERMARK on it, so every key's rows come in event-time
+order, and v a deterministic per-key series (a slow sine plus hashed noise). The function is
 ML_DETECT_ANOMALIES(v, ts, JSON_OBJECT('p' VALUE 1, 'd' VALUE 0, 'q' VALUE 1, ...)) OVER
 (PARTITION BY key ORDER BY ts RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW).
 
@@ -22,14 +23,19 @@ ML_DETECT_ANOMALIES(v, ts, JSON_OBJECT('p' VALUE 1, 'd' VALUE 0, 'q' VALUE 1, ..
    per row is measured in this process by replaying the same series through its eval() in
    1,000-row batches (the streaming bundle size), split by phase: before minTrainingSize,
    refit rows, rows carried by the Kalman filter.
-2. Latency: the same three queries at 500 events/s (--rate) over --latency-keys keys with
-   the default options: datagen stamps each event with its creation time (`max-past` 0),
-   as latency.py does, but the result is stamped on arrival in this process (Flink moves
-   CURRENT_ROW_TIMESTAMP() below the OVER aggregate, so latency.py's stamp reads 0 here);
-   p50 / p99 of the difference, the first 10% skipped, for the function only over rows
-   whose key has a model (forecast_value not NULL). The collect path adds its own delay
-   (PyFlink fetches and unpickles the rows one by one through py4j): the plain projection's
-   figure is that floor, and a backlog there inflates all three; read the differences.
+2. Latency, measured as tests/benchmarks/streaming.py does (its helpers imported): a Kafka
+   broker of its own (LocalKafka, --port), --rate events/s (default 500) for --seconds
+   (default 60) over --latency-keys keys (20-100) sent to a topic; one job per pipeline,
+   Kafka -> query -> Kafka (at-least-once sink), parallelism 1, checkpoints every second,
+   mlsql's streaming defaults (buffer timeout 5 ms, 5 ms Python bundles); the same events for
+   both pipelines, one after the other: the rows passed through (no function), and
+   ML_DETECT_ANOMALIES with minTrainingSize 32 / maxTrainingSize 128 (so that every key is
+   fitted early in the run). The source table is the fraud example's: the watermark is each
+   event's own time, emitted on every event. Latency is the output record's Kafka timestamp
+   minus its input record's (each set by its producer at send time); "seen" is when a
+   consumer got it minus the same. Skipped in both: every event up to the one that gave the
+   last key its first forecast. p50 / p99, an event not out 10 s after the last send
+   counting as infinitely late. --latency-only runs this part alone.
 3. State per key: the JVM ring buffer's bytes from the plan (capacity = maxTrainingSize +
    updateInterval rows, 8 bytes per value and per timestamp), a FULL checkpoint (hashmap,
    incremental off, local directory) of the function's job once every key has rows,
@@ -41,6 +47,7 @@ ML_DETECT_ANOMALIES(v, ts, JSON_OBJECT('p' VALUE 1, 'd' VALUE 0, 'q' VALUE 1, ..
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import pickle
 import shutil
@@ -49,15 +56,17 @@ import time
 import tracemalloc
 import urllib.request
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from common import JobTracker, load, summary
+from common import JobTracker, free_port, load, ms, summary
+from streaming import CHECKPOINT_INTERVAL, AlertReader, Bench, percentiles, record_timestamps
 
 import mlsql
 from mlsql.runtime import minicluster
+from mlsql.runtime.environment import STREAMING_NETWORK_OPTIONS, STREAMING_PYTHON_OPTIONS
+from mlsql.services.kafka import LocalKafka
 from mlsql.syntax.lexer import tokenize
 from mlsql.timeseries.calls import find_series_calls
 from mlsql.timeseries.options import series_plan
@@ -318,44 +327,162 @@ def report_python(plan: SeriesPlan, keys: int, rows: int) -> dict[str, float]:
 # -- 2. latency ----------------------------------------------------------------------------
 
 
-def latency_of(session: mlsql.Session, name: str, select_list: str, keys: int, rate: int,
-               seconds: int) -> tuple[np.ndarray, int]:
-    """Milliseconds from each event's creation to its arrival in this process; and how many
-    rows there were. Flink computes CURRENT_ROW_TIMESTAMP() and PROCTIME() before the OVER
-    whatever the query says (it moves them below the aggregate), so the stamp is taken here,
-    as the rows come out of the collect sink (the same path for every variant)."""
-    create_series(session, "paced", keys, rate * seconds // keys, rate)
-    session.sql(f"DROP TEMPORARY VIEW IF EXISTS measured; "
-                f"CREATE TEMPORARY VIEW measured AS {select_list}")
-    trained = ", a.forecast_value" if name == "detect" else ""
-    # PyFlink cannot collect a TIMESTAMP_LTZ: the wall-clock time in the session's zone,
-    # which is this process's local time
-    result = session.table_env.execute_sql(
-        f"SELECT CAST(created AS TIMESTAMP(3)){trained} FROM measured")
-    latency, keep = [], []
-    with result.collect() as rows:
-        for row in rows:
-            arrived = datetime.now()
-            latency.append((arrived - row[0]).total_seconds() * 1000)
-            keep.append(name != "detect" or row[1] is not None)
-    skip = np.arange(len(latency)) >= len(latency) // 10  # the first 10%: start-up
-    return np.asarray(latency)[skip & np.asarray(keep, dtype=bool)], len(latency)
+BASE_SECONDS = 1_000_000  # event time of event i: BASE_SECONDS + i seconds
+PRIMES = (-2, -1)  # tx_ids of the events sent before the paced ones (key -1)
+DRAIN_S = 10
+PACED_LABELS = {"plain": "SELECT tx_id, key, v (no function)",
+                "detect": "ML_DETECT_ANOMALIES OVER"}
 
 
-def measure_latency(registry: Path, keys: int, rate: int, seconds: int) -> dict[str, float]:
+def event(i: int, keys: int, value: float) -> dict:
+    key = -1 if i < 0 else i % keys
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(BASE_SECONDS + i))
+    return {"tx_id": i, "card_id": str(key), "key": key, "ts": stamp, "v": value}
+
+
+def latency_events(keys: int, rate: int, seconds: int) -> list[dict]:
+    """The paced events: i = 0 .. rate x seconds - 1, key i % keys, v as value_expression."""
+    rows = -(-rate * seconds // keys)
+    values = replay_values(keys, rows)
+    return [event(i, keys, float(values[i])) for i in range(rate * seconds)]
+
+
+def output_records(bootstrap: str, topic: str) -> list[dict]:
+    """Every record of `topic` (one partition), decoded."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"bench-{time.time_ns()}",
+                         "enable.auto.commit": False})
+    _, end = consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=30)
+    consumer.assign([TopicPartition(topic, 0, 0)])
+    records, position = [], 0
+    while position < end:
+        for message in consumer.consume(10_000, 1.0):
+            if not message.error():
+                records.append(json.loads(message.value()))
+                position = message.offset() + 1
+    consumer.close()
+    return records
+
+
+@dataclass
+class Paced:
+    ids: list[int]  # the paced events' tx_ids, in sending order
+    sent_per_s: float
+    stamped: dict[int, int]  # tx_id -> output record timestamp (ms)
+    seen: dict[int, float]  # tx_id -> when the consumer got it (ms since the epoch)
+    sent: dict[int, int]  # tx_id -> input record timestamp (ms)
+    duplicates: int
+    load: str  # the load average as the paced events ended
+    first_fit: dict[int, int] = field(default_factory=dict)  # key -> first fitted tx_id
+
+
+def paced_run(bench: Bench, name: str, select: str, columns: str, events: list[dict],
+              rate: int, seconds: int) -> Paced:
+    """Kafka -> `select` -> Kafka at parallelism 1, `events` sent at `rate` once the job has
+    passed two priming events through."""
+    source, sink = f"series_{name}", f"out_{name}"
+    bench.create_topics(source, sink)
+    session = mlsql.Session(registry=bench.registry, mode="streaming")
+    session.sql("SET 'parallelism.default' = '1'")
+    session.sql(f"SET 'execution.checkpointing.interval' = '{CHECKPOINT_INTERVAL}';"
+                "SET 'execution.checkpointing.dir' = "
+                f"'{(bench.root / 'checkpoints' / name).as_uri()}'")
+    # as the fraud example's transactions table: the watermark is each event's own time,
+    # emitted on every event, one source reader for the one partition
+    session.sql(f"CREATE TABLE paced (tx_id BIGINT, key BIGINT, ts TIMESTAMP(3), v DOUBLE, "
+                f"WATERMARK FOR ts AS ts) WITH ('connector' = 'kafka', 'topic' = '{source}', "
+                f"'properties.bootstrap.servers' = '{bench.bootstrap}', "
+                "'properties.group.id' = 'bench', 'scan.startup.mode' = 'earliest-offset', "
+                "'scan.watermark.emit.strategy' = 'on-event', 'scan.parallelism' = '1', "
+                "'format' = 'json', 'json.timestamp-format.standard' = 'ISO-8601')")
+    bench.sink(session, "paced_out", sink, columns, "at-least-once")
+    reader = AlertReader(bench.bootstrap, sink)
+    reader.start()
+    job = bench.start(session, f"INSERT INTO paced_out {select}")
+    try:
+        bench.produce(source, [event(i, 1, 0.0) for i in PRIMES])
+        if not reader.wait_for([PRIMES[0]], 300):
+            raise RuntimeError(f"{name}: the priming event came not through ({job.status()})")
+        ids: list[int] = []
+        started = time.monotonic()
+        deadline = started + seconds * 1.25 + 1  # when the producer cannot keep the rate
+        paced = itertools.takewhile(lambda _: time.monotonic() < deadline, events)
+        sent = bench.produce(source, paced, rate=rate,
+                             on_send=lambda e: ids.append(e["tx_id"]))
+        achieved, during = sent / (time.monotonic() - started), load()
+        reader.wait_for(ids, DRAIN_S)
+        stamps = record_timestamps(bench.bootstrap, source, 0)
+    finally:
+        bench.finished(job)
+        reader.stopping.set()
+        reader.join(10)
+    run = Paced(ids, achieved, dict(reader.stamped), dict(reader.seen), stamps,
+                reader.duplicates, during)
+    for record in output_records(bench.bootstrap, sink):
+        fitted = (record.get("a") or {}).get("forecast_value") is not None
+        if fitted and record["tx_id"] >= 0:
+            key = record["key"]
+            run.first_fit[key] = min(run.first_fit.get(key, record["tx_id"]), record["tx_id"])
+    return run
+
+
+def latency_figures(run: Paced, after: int) -> tuple[int, int, tuple, tuple]:
+    """Events measured (tx_id > `after`), how many never came out, p50/p99 of output minus
+    input record time, and of when the consumer got it minus input record time."""
+    measured = [i for i in run.ids if i > after]
+    got = [i for i in measured if i in run.stamped]
+    inf = [float("inf")] * (len(measured) - len(got))
+    return (len(measured), len(inf),
+            percentiles([run.stamped[i] - run.sent[i] for i in got] + inf),
+            percentiles([run.seen[i] - run.sent[i] for i in got] + inf))
+
+
+def measure_latency(root: Path, port: int, keys: int, rate: int, seconds: int,
+                    training: str, plan: SeriesPlan) -> dict[str, float]:
+    broker = LocalKafka(root / "kafka")
+    bench = Bench(root, broker.start(free_port(port)).port)  # its registry: root / "registry"
+    events = latency_events(keys, rate, seconds)
+    head = "tx_id BIGINT, key BIGINT, v DOUBLE"
+    pipelines = {
+        "plain": ("SELECT tx_id, key, v FROM paced", head),
+        "detect": (f"SELECT tx_id, key, v, {detect(training)} AS a FROM paced",
+                   f"{head}, a {ANOMALY_ROW}")}
+    runs: dict[str, Paced] = {}
+    try:
+        for name, (select, columns) in pipelines.items():
+            runs[name] = paced_run(bench, name, select, columns, events, rate, seconds)
+            print(f"  ({PACED_LABELS[name]}: {len(runs[name].ids):,} events sent at "
+                  f"{runs[name].sent_per_s:,.0f}/s; {runs[name].load} as they ended)")
+    finally:
+        bench.stop_jobs()
+        broker.stop()
+    first_fit = runs["detect"].first_fit
+    unfitted = [k for k in range(keys) if k not in first_fit]
+    planned = (plan.min_training - 1) * keys + keys - 1  # the last key's row minTrainingSize
+    if unfitted:
+        after = len(events)
+        print(f"  {len(unfitted)} of {keys} keys never fitted: nothing measured")
+    else:
+        after = max(first_fit.values())
+        print(f"  warm-up skipped in both pipelines: events 0 .. {after:,}, until every key's "
+              f"first fit (planned: the last key's row {plan.min_training}, event {planned:,})")
+    print(f"  {'':<44}{'events':>8}{'p50 ms':>8}{'p99 ms':>8}{'seen p50':>10}{'seen p99':>10}")
     figures: dict[str, float] = {}
-    for name, select in queries("paced", "").items():
-        session = mlsql.Session(registry=registry, mode="streaming",
-                                options={"parallelism.default": "1"})
-        select = select.replace("SELECT key", "SELECT created, key")
-        latency, total = latency_of(session, name, select, keys, rate, seconds)
-        if latency.size == 0:
-            print(f"  {LABELS[name]:<44} no rows measured ({total} rows)")
-            continue
-        p50, p99 = np.percentile(latency, [50, 99])
-        print(f"  {LABELS[name]:<44} p50 {p50:7.1f} ms  p99 {p99:7.1f} ms  max "
-              f"{latency.max():7.0f} ms  ({latency.size:,} of {total:,} events)")
-        figures[f"{name}_p50_ms"], figures[f"{name}_p99_ms"] = float(p50), float(p99)
+    for name, run in runs.items():
+        events_, late, latency, seen = latency_figures(run, after)
+        line = (f"  {PACED_LABELS[name] + ':':<44}{events_:>8,}{ms(latency[0]):>8}"
+                f"{ms(latency[1]):>8}{ms(seen[0]):>10}{ms(seen[1]):>10}")
+        if late:
+            line += f"   {late:,} not out {DRAIN_S} s after the last send"
+        if run.duplicates:
+            line += f"   {run.duplicates:,} written twice (the job restarted)"
+        print(line)
+        thirds = np.array_split(np.asarray([i for i in run.ids if i > after]), 3)
+        print("    p50 by thirds of the measured events (a backlog grows to the end): " + ", ".join(
+            ms(percentiles([run.stamped.get(i, float("inf")) - run.sent[i] for i in part])[0])
+            for part in thirds) + " ms")
+        figures[f"{name}_p50_ms"], figures[f"{name}_p99_ms"] = latency
     return figures
 
 
@@ -468,13 +595,17 @@ def main() -> None:
                         help="throughput with the default minTrainingSize 128 / "
                              "maxTrainingSize 512 instead of 32 / 128")
     parser.add_argument("--rate", type=int, default=500, help="latency: events/s")
-    parser.add_argument("--seconds", type=int, default=30, help="latency: seconds per query")
-    parser.add_argument("--latency-keys", type=int, default=20)
+    parser.add_argument("--seconds", type=int, default=60,
+                        help="latency: seconds of paced events per pipeline")
+    parser.add_argument("--latency-keys", type=int, default=20, help="latency: keys (20-100)")
+    parser.add_argument("--latency-only", action="store_true",
+                        help="only the latency part (no throughput, no state)")
+    parser.add_argument("--port", type=int, default=29093, help="latency: the broker's port")
     parser.add_argument("--quick", action="store_true",
-                        help="smoke test: 200 keys x 48 rows, 10 s latency runs, 10 keys")
+                        help="smoke test: 200 keys x 48 rows, 10 s latency runs, 20 keys")
     args = parser.parse_args()
     if args.quick:
-        args.keys, args.seconds, args.latency_keys = 200, 10, 10
+        args.keys, args.seconds, args.latency_keys = 200, 10, 20
         args.rows = args.rows or 48
     rows = args.rows or (256 if args.defaults else 64)
     training = (None, None) if args.defaults else SHORT_TRAINING
@@ -493,24 +624,35 @@ def main() -> None:
         which = ("the defaults" if args.defaults else
                  f"minTrainingSize {plan.min_training} / maxTrainingSize {plan.max_training} "
                  "(smaller than the defaults 128 / 512, so that every key is fitted)")
-        print(f"\n1. throughput: {args.keys:,} keys x {rows} rows = {events:,} events, datagen "
-              f"-> blackhole; ARIMA(1,0,1) with {which}, updateInterval "
-              f"{plan.update_interval}")
-        runs = measure_throughput(bench, root / "registry", args.keys, rows, options)
-        throughput = report_throughput(runs, events)
-        python = report_python(plan, args.keys, rows)
+        throughput, python, state = {}, {}, {}
+        if not args.latency_only:
+            print(f"\n1. throughput: {args.keys:,} keys x {rows} rows = {events:,} events, "
+                  f"datagen -> blackhole; ARIMA(1,0,1) with {which}, updateInterval "
+                  f"{plan.update_interval}")
+            runs = measure_throughput(bench, root / "registry", args.keys, rows, options)
+            throughput = report_throughput(runs, events)
+            python = report_python(plan, args.keys, rows)
 
-        print(f"\n2. latency at {args.rate} events/s, {args.seconds} s per query, "
-              f"{args.latency_keys} keys ({args.rate // args.latency_keys} rows/s per key), "
-              "default options (first fit at row 128 of each key), parallelism 1")
-        latency = measure_latency(root / "registry", args.latency_keys, args.rate,
-                                  args.seconds)
-        print("  (stamped on arrival in this process: the plain projection's figure is the "
-              "collect path's own delay, a floor under the others; Flink moves "
-              "CURRENT_ROW_TIMESTAMP() below the OVER, so it cannot stamp the result)")
+        settings = {"parallelism.default": "1", "execution.checkpointing.interval":
+                    CHECKPOINT_INTERVAL, **STREAMING_NETWORK_OPTIONS, **STREAMING_PYTHON_OPTIONS}
+        print(f"\n2. latency at {args.rate} events/s for {args.seconds} s, {args.latency_keys} "
+              f"keys ({args.rate / args.latency_keys:g} rows/s per key): a Kafka broker of its "
+              "own (LocalKafka), events sent at that rate, Kafka -> query -> Kafka "
+              "(at-least-once sink), one job per pipeline, one after the other, same events; "
+              "latency = output record's Kafka timestamp - input record's; \"seen\" = when a "
+              "consumer got it - input record's (as tests/benchmarks/streaming.py). "
+              f"ARIMA(1,0,1) with minTrainingSize {short.min_training} / maxTrainingSize "
+              f"{short.max_training} (not the defaults 128 / 512, so that every key is fitted "
+              f"early in the run), updateInterval {short.update_interval}. Flink settings as "
+              "streaming.py's: " + ", ".join(f"{k} {v}" for k, v in settings.items())
+              + ", checkpoints to a directory; the watermark is each event's own time, "
+              "emitted on every event (scan.watermark.emit.strategy on-event)")
+        latency = measure_latency(root, args.port, args.latency_keys, args.rate, args.seconds,
+                                  training_options(*SHORT_TRAINING), short)
 
-        print("\n3. state per key")
-        state = report_state(bench, root, root / "registry", args.keys, short, defaults)
+        if not args.latency_only:
+            print("\n3. state per key")
+            state = report_state(bench, root, root / "registry", args.keys, short, defaults)
     finally:
         bench.stop_jobs()
         shutil.rmtree(root, ignore_errors=True)
