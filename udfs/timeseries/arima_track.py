@@ -16,7 +16,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.stats import norm
-from statsforecast.arima import Arima, arima_like, auto_arima_f, mstl, predict_arima
+
+
+@functools.cache
+def statsforecast_arima():
+    """statsforecast's ARIMA module, imported on first use: importing it takes about half a
+    second (statsforecast loads fugue and its core), which every mlsql process that plans a
+    statement, and never fits a model, would otherwise pay at start."""
+    from statsforecast import arima
+
+    return arima
 
 
 @dataclass(frozen=True)
@@ -37,7 +46,7 @@ class ArimaSpec:
         seasonal = None
         target = values
         if self.stl and self.period > 1 and values.size >= 2 * self.period:
-            seasonal = mstl(values, self.period)["seasonal"].to_numpy()
+            seasonal = statsforecast_arima().mstl(values, self.period)["seasonal"].to_numpy()
             target = values - seasonal
         model = _attempt(lambda: self._fit(target, seasonal is None, self.order))
         if model is None and self.order is not None:
@@ -54,12 +63,12 @@ class ArimaSpec:
         period = self.period if use_seasonal else 1
         if order is None:
             # No drift: it is a regressor on the row's index, which the one-row update lacks.
-            return auto_arima_f(target, period=max(period, 1), seasonal=period > 1,
-                                allowdrift=False)
+            return statsforecast_arima().auto_arima_f(target, period=max(period, 1),
+                                                      seasonal=period > 1, allowdrift=False)
         seasonal_order = self.seasonal_order if period > 1 else (0, 0, 0)
-        return Arima(target, order=order,
-                     seasonal={"order": seasonal_order, "period": max(period, 1)},
-                     include_mean=True, method="CSS-ML")
+        return statsforecast_arima().Arima(
+            target, order=order, seasonal={"order": seasonal_order, "period": max(period, 1)},
+            include_mean=True, method="CSS-ML")
 
 
 @functools.cache
@@ -118,7 +127,7 @@ class Track:
 
     def mean_and_se(self, horizon: int) -> tuple[np.ndarray, np.ndarray]:
         """The next `horizon` values' forecasts and standard errors."""
-        mean, se = predict_arima(self.model, horizon, se_fit=True)
+        mean, se = statsforecast_arima().predict_arima(self.model, horizon, se_fit=True)
         mean = np.asarray(mean, dtype=float).ravel() + self._seasonal(horizon)
         return mean, np.asarray(se, dtype=float).ravel()
 
@@ -135,8 +144,9 @@ class Track:
         predicted = (float(state["Z"] @ (state["T"] @ state["a"])) + self.intercept
                      + self._seasonal(1)[0]) if math.isfinite(value) else math.nan
         adjusted = value - self._seasonal(1)[0] - self.intercept
-        arima_like(np.array([adjusted]), state["phi"], state["theta"], state["delta"],
-                   state["a"], state["P"], state["Pn"], 0, False)
+        statsforecast_arima().arima_like(np.array([adjusted]), state["phi"], state["theta"],
+                                         state["delta"], state["a"], state["P"], state["Pn"], 0,
+                                         False)
         self.steps += 1
         if math.isfinite(predicted):
             self.errors.append(value - predicted)
