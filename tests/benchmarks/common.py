@@ -1,12 +1,15 @@
-"""Shared pieces of the benchmark scripts: timing, medians, the summary line."""
+"""Shared pieces of the benchmark scripts: timing, medians, the summary line, the mini-cluster's
+REST API (a vertex's progress, a FULL checkpoint and its size)."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import statistics
 import sys
 import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -118,3 +121,65 @@ class JobTracker:
             except Exception as error:  # it ended some other way
                 print(f"  (cancelling job {job.job_id}: {error})", file=sys.stderr)
         self.jobs.clear()
+
+
+def rest(path: str, body: dict | None = None) -> dict:
+    """GET (or POST `body` to) the mini-cluster's REST API."""
+    from mlsql.runtime import minicluster
+
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{minicluster.started_port()}{path}",
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"}, method="GET" if body is None else "POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def vertex_reading(job, name_part: str, rows: int, deadline: float,
+                   what: str) -> tuple[dict, list[dict]]:
+    """Wait until the job's vertex whose name holds `name_part` has read `rows` rows (the REST
+    metrics lag up to 10 s, the fetcher's interval); that vertex, and all of them."""
+    while True:
+        vertices = rest(f"/jobs/{job.job_id}")["vertices"]
+        vertex = next(v for v in vertices if name_part in v["name"])
+        if vertex["metrics"]["read-records"] >= rows:
+            return vertex, vertices
+        if job.done() or time.monotonic() > deadline:
+            raise RuntimeError(f"{what} read {vertex['metrics']['read-records']:,} of "
+                               f"{rows:,} rows ({job.status()})")
+        time.sleep(0.5)
+
+
+def full_checkpoint(job, deadline: float, prefix: str = "") -> tuple[dict, int]:
+    """Trigger a FULL checkpoint of a running job and wait for it: its REST details and the
+    bytes of its files (read now: cancelling the job deletes them). `prefix` starts errors."""
+    trigger = rest(f"/jobs/{job.job_id}/checkpoints", {"checkpointType": "FULL"})
+    while True:
+        status = rest(f"/jobs/{job.job_id}/checkpoints/{trigger['request-id']}")
+        if status["status"]["id"] == "COMPLETED":
+            break
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{prefix}the checkpoint did not complete: {status}")
+        time.sleep(0.2)
+    if "failure-cause" in status.get("operation", {}):
+        raise RuntimeError(f"{prefix}the checkpoint failed: {status['operation']}")
+    details = rest(f"/jobs/{job.job_id}/checkpoints/details/"
+                   f"{status['operation']['checkpointId']}")
+    path = Path(details["external_path"].removeprefix("file:"))
+    return details, sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def finished_job_times(job, role: Callable[[str], str]) -> tuple[float, dict[str, float], list]:
+    """A finished job's running seconds (its end after its last subtask started running), its
+    busy seconds per `role(vertex name)` (Flink's NaN, a vertex it did not measure, as 0) and
+    its vertices (a finished job's graph stays in the REST API)."""
+    info = rest(f"/jobs/{job.job_id}")
+    running_since, busy = 0, {}
+    for vertex in info["vertices"]:
+        times = rest(f"/jobs/{job.job_id}/vertices/{vertex['id']}/subtasktimes")
+        running_since = max([running_since]
+                            + [s["timestamps"]["RUNNING"] for s in times["subtasks"]])
+        seconds = float(vertex["metrics"]["accumulated-busy-time"]) / 1000
+        name = role(vertex["name"])
+        busy[name] = busy.get(name, 0.0) + (0.0 if seconds != seconds else seconds)
+    return (info["end-time"] - running_since) / 1000, busy, info["vertices"]

@@ -65,16 +65,22 @@ import statistics
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from common import JobTracker, load, summary
+from common import (
+    JobTracker,
+    finished_job_times,
+    full_checkpoint,
+    load,
+    rest,
+    summary,
+    vertex_reading,
+)
 
 import mlsql
-from mlsql.runtime import minicluster
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "fraud" / "monitoring"
 sys.path.insert(0, str(EXAMPLE))
@@ -140,16 +146,6 @@ SCORING = {  # name -> (label, the view, the model)
 }
 
 
-def rest(path: str, body: dict | None = None) -> dict:
-    """GET (or POST `body` to) the mini-cluster's REST API."""
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{minicluster.started_port()}{path}",
-        data=None if body is None else json.dumps(body).encode(),
-        headers={"Content-Type": "application/json"}, method="GET" if body is None else "POST")
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())
-
-
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
     frame.to_csv(path, index=False, header=False, date_format=CSV_TIME)
 
@@ -182,15 +178,8 @@ def role(vertex: str) -> str:
 
 
 def finished_run(job, gross: float) -> Run:
-    """The job's figures from the REST API (a finished job's graph stays there)."""
-    info = rest(f"/jobs/{job.job_id}")
-    started, busy = 0, {}
-    for vertex in info["vertices"]:
-        times = rest(f"/jobs/{job.job_id}/vertices/{vertex['id']}/subtasktimes")
-        started = max([started] + [s["timestamps"]["RUNNING"] for s in times["subtasks"]])
-        name = role(vertex["name"])
-        busy[name] = busy.get(name, 0.0) + vertex["metrics"]["accumulated-busy-time"] / 1000
-    return Run(gross, (info["end-time"] - started) / 1000, busy)
+    running, busy, _ = finished_job_times(job, role)
+    return Run(gross, running, busy)
 
 
 def job_graph(job) -> str:
@@ -329,30 +318,9 @@ def held_state(bench: JobTracker, root: Path, registry: Path, held: int, backend
         configured = rest(f"/jobs/{job.job_id}/checkpoints/config")["state_backend"]
         expected = held * (2 if labelled else 1)
         deadline = time.monotonic() + 180
-        while True:  # the REST metrics lag up to 10 s (the fetcher's interval)
-            vertices = rest(f"/jobs/{job.job_id}")["vertices"]
-            join = next(v for v in vertices if "IntervalJoin" in v["name"])
-            if join["metrics"]["read-records"] >= expected:
-                break
-            if job.done() or time.monotonic() > deadline:
-                raise RuntimeError(f"{name}: the join read {join['metrics']['read-records']:,}"
-                                   f" of {expected:,} rows ({job.status()})")
-            time.sleep(0.5)
+        _, vertices = vertex_reading(job, "IntervalJoin", expected, deadline, f"{name}: the join")
         read = time.monotonic() - submitted
-        trigger = rest(f"/jobs/{job.job_id}/checkpoints", {"checkpointType": "FULL"})
-        while True:
-            status = rest(f"/jobs/{job.job_id}/checkpoints/{trigger['request-id']}")
-            if status["status"]["id"] == "COMPLETED":
-                break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{name}: the checkpoint did not complete: {status}")
-            time.sleep(0.2)
-        if "failure-cause" in status.get("operation", {}):
-            raise RuntimeError(f"{name}: the checkpoint failed: {status['operation']}")
-        checkpoint = status["operation"]["checkpointId"]
-        details = rest(f"/jobs/{job.job_id}/checkpoints/details/{checkpoint}")
-        path = Path(details["external_path"].removeprefix("file:"))
-        disk = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+        details, disk = full_checkpoint(job, deadline, f"{name}: ")
         by_vertex = {v["name"]: details["tasks"][v["id"]]["state_size"] for v in vertices}
         before = used_heap()
     finally:

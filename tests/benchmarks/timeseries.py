@@ -54,17 +54,24 @@ import shutil
 import tempfile
 import time
 import tracemalloc
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from common import JobTracker, free_port, load, ms, summary
+from common import (
+    JobTracker,
+    finished_job_times,
+    free_port,
+    full_checkpoint,
+    load,
+    ms,
+    summary,
+    vertex_reading,
+)
 from streaming import CHECKPOINT_INTERVAL, AlertReader, Bench, percentiles, record_timestamps
 
 import mlsql
-from mlsql.runtime import minicluster
 from mlsql.runtime.environment import STREAMING_NETWORK_OPTIONS, STREAMING_PYTHON_OPTIONS
 from mlsql.services.kafka import LocalKafka
 from mlsql.syntax.lexer import tokenize
@@ -143,16 +150,6 @@ LABELS = {"plain": "SELECT key, ts, v (no function)",
           "detect": "ML_DETECT_ANOMALIES OVER"}
 
 
-def rest(path: str, body: dict | None = None) -> dict:
-    """GET (or POST `body` to) the mini-cluster's REST API."""
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{minicluster.started_port()}{path}",
-        data=None if body is None else json.dumps(body).encode(),
-        headers={"Content-Type": "application/json"}, method="GET" if body is None else "POST")
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())
-
-
 # -- 1. throughput -------------------------------------------------------------------------
 
 
@@ -177,19 +174,12 @@ def timed_run(bench: JobTracker, session: mlsql.Session, statement: str,
     job = bench.start(session, statement)
     job.wait()
     gross = time.perf_counter() - started
-    info = rest(f"/jobs/{job.job_id}")
-    running_since, busy = 0, {}
-    for vertex in info["vertices"]:
-        times = rest(f"/jobs/{job.job_id}/vertices/{vertex['id']}/subtasktimes")
-        running_since = max([running_since]
-                            + [s["timestamps"]["RUNNING"] for s in times["subtasks"]])
-        role = vertex_role(vertex["name"])
-        seconds = float(vertex["metrics"]["accumulated-busy-time"]) / 1000
-        busy[role] = busy.get(role, 0.0) + (0.0 if np.isnan(seconds) else seconds)
-        if verbose:
-            print(f"    vertex {role}: {vertex['name'][:150]}")
+    running, busy, vertices = finished_job_times(job, vertex_role)
+    if verbose:
+        for vertex in vertices:
+            print(f"    vertex {vertex_role(vertex['name'])}: {vertex['name'][:150]}")
     bench.finished(job)
-    return Run(gross, (info["end-time"] - running_since) / 1000, busy)
+    return Run(gross, running, busy)
 
 
 def measure_throughput(bench: JobTracker, registry: Path, keys: int, rows: int,
@@ -516,29 +506,8 @@ def checkpoint_of(bench: JobTracker, root: Path, registry: Path, keys: int) -> C
     job = bench.start(session, f"INSERT INTO detect_sink {queries('endless', '')['detect']}")
     try:
         deadline = time.monotonic() + 300
-        while True:  # the REST metrics lag up to 10 s
-            vertices = rest(f"/jobs/{job.job_id}")["vertices"]
-            over = next(v for v in vertices if "OverAggregate" in v["name"])
-            if over["metrics"]["read-records"] >= 2 * keys:
-                break
-            if job.done() or time.monotonic() > deadline:
-                raise RuntimeError(f"the OVER vertex read {over['metrics']['read-records']:,}"
-                                   f" of {2 * keys:,} rows ({job.status()})")
-            time.sleep(0.5)
-        trigger = rest(f"/jobs/{job.job_id}/checkpoints", {"checkpointType": "FULL"})
-        while True:
-            status = rest(f"/jobs/{job.job_id}/checkpoints/{trigger['request-id']}")
-            if status["status"]["id"] == "COMPLETED":
-                break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the checkpoint did not complete: {status}")
-            time.sleep(0.2)
-        if "failure-cause" in status.get("operation", {}):
-            raise RuntimeError(f"the checkpoint failed: {status['operation']}")
-        details = rest(f"/jobs/{job.job_id}/checkpoints/details/"
-                       f"{status['operation']['checkpointId']}")
-        path = Path(details["external_path"].removeprefix("file:"))  # gone once cancelled
-        disk = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+        over, _ = vertex_reading(job, "OverAggregate", 2 * keys, deadline, "the OVER vertex")
+        details, disk = full_checkpoint(job, deadline)
     finally:
         bench.finished(job)
     return Checkpoint(details["tasks"][over["id"]]["state_size"], details["state_size"], disk)
