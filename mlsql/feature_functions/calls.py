@@ -14,7 +14,7 @@ from mlsql.syntax import ir
 from mlsql.syntax.lexer import Kind, Token, tokenize
 
 SourceLine = Callable[[int], str]  # line number -> that line of the script
-_NOT_LITERAL = object()
+NOT_LITERAL = object()  # what literal_value returns for an expression
 
 
 def find_calls(text: str, tokens: Sequence[Token], source_line: SourceLine,
@@ -55,7 +55,7 @@ def _call(text: str, tokens: Sequence[Token], index: int, source_line: SourceLin
     name_token = tokens[index]
     function = FUNCTIONS[name_token.upper]
     position = _position(name_token)
-    groups, close = _split(tokens, index + 1, source_line)
+    groups, close = split_arguments(tokens, index + 1, source_line)
     args = tuple(_argument(text, group, source_line, fitted_allowed) for group in groups)
     end, nxt = tokens[close].end, close + 1
     fitted = False
@@ -95,8 +95,8 @@ def _all_calls(calls: Sequence[ir.FeatureCall]) -> list[ir.FeatureCall]:
     return found
 
 
-def _split(tokens: Sequence[Token], open_index: int,
-           source_line: SourceLine) -> tuple[list[list[Token]], int]:
+def split_arguments(tokens: Sequence[Token], open_index: int,
+                    source_line: SourceLine) -> tuple[list[list[Token]], int]:
     """The top-level comma-separated token groups between the bracket at `open_index` and its
     match, and the index of the match."""
     opener = tokens[open_index]
@@ -143,19 +143,22 @@ def _argument(text: str, group: list[Token], source_line: SourceLine,
     elements = None
     if group[0].is_word("ARRAY") and len(group) > 2 and group[1].is_punct("[") \
             and group[-1].is_punct("]"):
-        inner, close = _split(local, 1, source_line)
+        inner, close = split_arguments(local, 1, source_line)
         if close == len(group) - 1:
             elements = tuple(_argument(body, g, source_line, fitted_allowed) for g in inner)
-    value = _literal(group, elements)
-    return ir.FeatureArgument(body, _position(group[0]), calls, value is not _NOT_LITERAL,
-                              None if value is _NOT_LITERAL else value, elements, start)
+    value = literal_value(group, elements)
+    return ir.FeatureArgument(body, _position(group[0]), calls, value is not NOT_LITERAL,
+                              None if value is NOT_LITERAL else value, elements, start)
 
 
-def _literal(group: list[Token], elements: tuple[ir.FeatureArgument, ...] | None) -> object:
+def literal_value(group: list[Token],
+                  elements: tuple[ir.FeatureArgument, ...] | None = None) -> object:
+    """The literal the tokens spell (a number as float, a string, TRUE/FALSE, NULL as None,
+    ARRAY[...]'s `elements` as a tuple), or NOT_LITERAL."""
     if elements is not None:
         if all(e.is_literal for e in elements):
             return tuple(e.value for e in elements)
-        return _NOT_LITERAL
+        return NOT_LITERAL
     sign = 1.0
     tokens = group
     # A parenthesised number, `(-0.5E0)`: how fitted constants are written.
@@ -165,17 +168,17 @@ def _literal(group: list[Token], elements: tuple[ir.FeatureArgument, ...] | None
         sign = -1.0 if tokens[0].text == "-" else 1.0
         tokens = tokens[1:]
     if len(tokens) != 1:
-        return _NOT_LITERAL
+        return NOT_LITERAL
     token = tokens[0]
     if token.kind is Kind.NUMBER:
         try:
             return sign * float(token.text)
         except ValueError:
-            return _NOT_LITERAL
+            return NOT_LITERAL
     if len(group) == 1 and token.kind is Kind.STRING and token.text.startswith("'"):
         return token.value
     if len(group) == 1 and token.is_word("NULL"):
         return None
     if len(group) == 1 and token.is_word("TRUE", "FALSE"):
         return token.upper == "TRUE"
-    return _NOT_LITERAL
+    return NOT_LITERAL

@@ -10,7 +10,7 @@ from mlsql.feature_functions.catalog import NAMES as FEATURE_FUNCTIONS
 from mlsql.syntax import ir
 from mlsql.syntax.lexer import Kind, Token, tokenize
 from mlsql.syntax.splitter import Statement, split_statements
-from mlsql.timeseries.calls import find_series_calls
+from mlsql.timeseries.calls import find_series_calls, is_model_form
 
 _NAME_KINDS = (Kind.WORD, Kind.QUOTED)
 _QUERY_STARTS = ("SELECT", "WITH", "VALUES", "TABLE")  # and '(': how a Flink query begins
@@ -707,7 +707,7 @@ def _model_series_calls(statement: Statement) -> list[ir.AnalysisCall]:
     tokens = statement.tokens
     for index, token in enumerate(tokens[:-2]):
         if (token.upper in ir.MODEL_SERIES_FUNCTIONS and tokens[index + 1].is_punct("(")
-                and tokens[index + 2].is_word("MODEL", "TABLE")):
+                and is_model_form(tokens, index + 1)):
             cur = _Cursor(statement)
             cur.i = index
             calls.append(_parse_model_series(cur))
