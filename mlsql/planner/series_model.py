@@ -6,20 +6,20 @@ time-series functions, with the models fixed)."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from pyflink.table import DataTypes
 from pyflink.table.udf import udf
 
 from mlsql import tuning
 from mlsql.errors import MlsqlError, OptionError, SchemaError, Site, did_you_mean
-from mlsql.models.registry import METADATA_FILE, check_model_name, now_iso
+from mlsql.models.registry import METADATA_FILE, now_iso
 from mlsql.planner.context import PlanContext
-from mlsql.planner.predict import resolve_model
+from mlsql.planner.predict import function_name, resolve_model
 from mlsql.planner.rewrite import rewrite
 from mlsql.planner.values import table_subquery
 from mlsql.runtime.flink_types import Column
@@ -27,6 +27,7 @@ from mlsql.syntax import ir
 from mlsql.syntax.dialect import quote_identifier
 from mlsql.timeseries.render import HISTORY, ensure_history
 from mlsql.timeseries.series_model import SeriesOptions, fit_series, forecast_rows
+from mlsql.training.extract import extract
 from mlsql.version import __version__
 from udfs.predictors import PREDICTOR_FILE
 from udfs.timeseries.stored import DETECTION_FIELDS, SERIES_FILE, StoredSeriesFunction
@@ -39,13 +40,14 @@ FORECAST_COLUMNS = [("forecast_timestamp", "STRING"), ("forecast_value", "DOUBLE
                     ("prediction_interval_lower_bound", "DOUBLE"),
                     ("prediction_interval_upper_bound", "DOUBLE")]
 HISTORY_ROWS = 512  # new rows per series a worker can rebuild its state from exactly
+EXTRACTED = [Column("k", "STRING", "VARCHAR"), Column("ts", "STRING", "VARCHAR"),
+             Column("v", "DOUBLE", "DOUBLE")]
 
 
 def train_series(statement: ir.CreateModel, context: PlanContext,
                  resolved: tuning.ModelOptions) -> dict[str, Any]:
     """Fit and publish; returns what the summary shows."""
     started = time.monotonic()
-    check_model_name(statement.name)
     options = resolved.values
     if resolved.tuner is not None:
         raise OptionError("arima_plus chooses its orders itself (auto_arima): no tuning "
@@ -55,12 +57,14 @@ def train_series(statement: ir.CreateModel, context: PlanContext,
     columns = context.query_columns(query_sql, statement.query_position)
     names = _columns(columns, options, statement)
     key = f"CAST({quote_identifier(names['id'])} AS STRING)" if names["id"] else "''"
-    extraction = (f"SELECT {key} AS k, CAST({quote_identifier(names['ts'])} AS TIMESTAMP(3)) "
-                  f"AS ts, CAST({quote_identifier(names['data'])} AS DOUBLE) AS v "
-                  f"FROM ({query_sql})")
     context.progress(f"training {statement.name} (arima_plus) from the query at "
                      f"{statement.query_position}")
-    frame = context.runtime.sql_query(extraction).to_pandas()
+    # Times as text: the extraction's CSV carries numbers and strings.
+    expressions = [key, f"CAST(CAST({quote_identifier(names['ts'])} AS TIMESTAMP(3)) AS STRING)",
+                   f"CAST({quote_identifier(names['data'])} AS DOUBLE)"]
+    frame = extract(context.runtime, query_sql, EXTRACTED, expressions, context.progress)
+    frame["k"] = frame["k"].fillna("")  # the one series of a model without an id column
+    frame["ts"] = pd.to_datetime(frame["ts"])
     document = fit_series(frame, series_options, context.progress)
     fitted = document["series"]
     if not fitted:
@@ -203,8 +207,7 @@ def detect_subquery(call: ir.AnalysisCall, context: PlanContext) -> str:
 
 
 def _register_detector(context: PlanContext, model, threshold: float) -> str:
-    digest = hashlib.sha1(f"{model.path}|{model.metadata['created_at']}|{threshold}".encode())
-    name = f"__mlsql_detect_{digest.hexdigest()[:10]}"
+    name = function_name("detect", model, threshold)
     result_type = DataTypes.ROW([
         DataTypes.FIELD("is_anomaly", DataTypes.BOOLEAN()),
         DataTypes.FIELD("lower_bound", DataTypes.DOUBLE()),

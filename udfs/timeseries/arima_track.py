@@ -72,7 +72,7 @@ class ArimaSpec:
 
 
 @functools.cache
-def _normal_quantile(level: float) -> float:
+def normal_quantile(level: float) -> float:
     """z of the central `level` % interval (scipy's ppf costs more than the filter step)."""
     return float(norm.ppf(0.5 + level / 200.0))
 
@@ -134,7 +134,7 @@ class Track:
     def forecast(self, horizon: int, level: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The next `horizon` values, and the bounds of the central `level` % interval."""
         mean, se = self.mean_and_se(horizon)
-        half = _normal_quantile(level) * se
+        half = normal_quantile(level) * se
         return mean, mean - half, mean + half
 
     def update(self, value: float) -> None:

@@ -12,7 +12,6 @@ history, which always reaches back to r - maxTrainingSize, and gets the same num
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,9 +19,9 @@ import pandas as pd
 from pyflink.table.udf import ScalarFunction
 
 from udfs.timeseries.arima_track import ArimaSpec, Track
+from udfs.timeseries.key_cache import KeyCache
 
 FORECAST, ANOMALIES = "forecast", "anomalies"
-CACHED_KEYS = 100_000  # models a worker keeps; the least recently used is dropped first
 
 
 @dataclass(frozen=True)
@@ -58,7 +57,7 @@ class _KeyState:
 class SeriesFunction(ScalarFunction):
     def __init__(self, plan: SeriesPlan) -> None:
         self.plan = plan
-        self._keys: OrderedDict[str, _KeyState] = OrderedDict()
+        self._keys: KeyCache[_KeyState] = KeyCache()
 
     def eval(self, keys: pd.Series, history: pd.DataFrame) -> pd.DataFrame:
         results = [self._row(key, row) for key, row in zip(keys, history.itertuples(index=False),
@@ -80,9 +79,8 @@ class SeriesFunction(ScalarFunction):
         if state is None or state.rows != n - 1:
             state = self._rebuild(n - 1, n, values)
         plan = self.plan
-        before = state.track
-        one_step = before.forecast(1, plan.level) if before is not None else None
-        rmse, aic = (_rmse(before, plan.eval_window), before.aic) if before else (None, None)
+        # ML_DETECT_ANOMALIES judges the row by the model that served the previous one.
+        judged = _judgement(state.track, plan) if plan.kind == ANOMALIES else None
         value = values[-1]
         if plan.refit_point(n) == n:
             state.track = plan.spec.fit(self._window(n, n, values))
@@ -90,10 +88,10 @@ class SeriesFunction(ScalarFunction):
             state.track.update(value)
         state.rows = n
         if plan.kind == ANOMALIES:
-            state.result = _anomaly(times[-1], value, one_step, rmse, aic)
+            state.result = _anomaly(times[-1], value, *judged)
         else:
             state.result = self._forecast(state.track, times)
-        self._remember(key, state)
+        self._keys.put(key, state)
         return state.result
 
     def _rebuild(self, n: int, newest: int, values: np.ndarray) -> _KeyState:
@@ -124,12 +122,6 @@ class SeriesFunction(ScalarFunction):
         return (steps, _floats(mean), _floats(lower), _floats(upper),
                 _rmse(track, plan.eval_window), track.aic)
 
-    def _remember(self, key: str, state: _KeyState) -> None:
-        self._keys[key] = state
-        self._keys.move_to_end(key)
-        if len(self._keys) > CACHED_KEYS:
-            self._keys.popitem(last=False)
-
     def _empty(self) -> tuple:
         return (None,) * len(ANOMALY_FIELDS if self.plan.kind == ANOMALIES
                              else FORECAST_FIELDS)
@@ -138,6 +130,13 @@ class SeriesFunction(ScalarFunction):
 ANOMALY_FIELDS = ["timestamp", "actual_value", "forecast_value", "lower_bound", "upper_bound",
                   "is_anomaly", "rmse", "aic"]
 FORECAST_FIELDS = ["times", "values", "lower", "upper", "rmse", "aic"]
+
+
+def _judgement(track: Track | None, plan: SeriesPlan) -> tuple:
+    """The one-step forecast of the next row (mean, lower, upper), rmse and aic, or Nones."""
+    if track is None:
+        return None, None, None
+    return track.forecast(1, plan.level), _rmse(track, plan.eval_window), track.aic
 
 
 def _anomaly(time_ms: int, value: float, one_step, rmse, aic) -> tuple:

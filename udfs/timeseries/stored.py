@@ -12,16 +12,15 @@ from __future__ import annotations
 
 import json
 import math
-from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from pyflink.table.udf import FunctionContext, ScalarFunction
-from scipy.stats import norm
 
-from udfs.timeseries.arima_track import Track
+from udfs.timeseries.arima_track import Track, normal_quantile
+from udfs.timeseries.key_cache import KeyCache
 
 SERIES_FILE = "series.json"
 STATE_KEYS = ("phi", "theta", "delta", "Z", "a", "P", "T", "V", "Pn")
@@ -67,26 +66,22 @@ def anomaly_probability(value: float, mean: float, se: float) -> float:
     """BigQuery's: the share of the forecast distribution nearer its mean than the value."""
     if se <= 0.0:
         return 0.0 if value == mean else 1.0
-    return float(2.0 * norm.cdf(abs(value - mean) / se) - 1.0)
+    return math.erf(abs(value - mean) / (se * math.sqrt(2.0)))  # 2 Phi(|z|) - 1
 
 
 class StoredSeriesFunction(ScalarFunction):
     """ML_DETECT_ANOMALIES(TABLE t, MODEL m [, MAP['anomaly_prob_threshold', p]])."""
 
-    CACHED_KEYS = 100_000
-
     def __init__(self, directory: str, threshold: float) -> None:
         self.directory = directory
         self.threshold = threshold
         self._series: dict[str, dict[str, Any]] | None = None
-        self._states: OrderedDict[str, tuple[int, Track]] = OrderedDict()
+        self._states: KeyCache[tuple[int, Track]] = KeyCache()
 
     def open(self, function_context: FunctionContext) -> None:
         self._series = load_series(self.directory)
 
     def eval(self, keys: pd.Series, history: pd.DataFrame) -> pd.DataFrame:
-        if self._series is None:
-            self._series = load_series(self.directory)
         rows = [self._row(key, row) for key, row in zip(keys, history.itertuples(index=False),
                                                         strict=True)]
         return pd.DataFrame(rows, columns=DETECTION_FIELDS)
@@ -108,13 +103,10 @@ class StoredSeriesFunction(ScalarFunction):
         mean, se = (float(v[0]) for v in track.mean_and_se(1))
         value = float(values[-1])
         track.update(value)
-        self._states[key] = (n, track)
-        self._states.move_to_end(key)
-        if len(self._states) > self.CACHED_KEYS:
-            self._states.popitem(last=False)
+        self._states.put(key, (n, track))
         if not math.isfinite(value):
             return (None,) * len(DETECTION_FIELDS)
-        half = float(norm.ppf(0.5 + self.threshold / 2.0)) * se
+        half = normal_quantile(self.threshold * 100.0) * se
         probability = anomaly_probability(value, mean, se)
         return (probability > self.threshold, mean - half, mean + half, probability)
 
