@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from mlsql.errors import MlsqlError, did_you_mean
+from mlsql.errors import OptionError, did_you_mean
 from mlsql.syntax import ir
 
 
@@ -15,7 +15,7 @@ def call_options(call: ir.AnalysisCall, known: Sequence[str]) -> dict[str, str]:
     for key, value in call.config:
         name = key.lower()
         if name not in known:
-            raise MlsqlError(f"unknown {call.function} option {key!r}"
+            raise OptionError(f"unknown {call.function} option {key!r}"
                              f"{did_you_mean(name, known)}; the options: {', '.join(known)}",
                              at=call.where)
         options[name] = value

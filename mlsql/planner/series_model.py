@@ -18,6 +18,7 @@ from pyflink.table.udf import udf
 from mlsql import tuning
 from mlsql.errors import MlsqlError, OptionError, SchemaError, Site, did_you_mean
 from mlsql.models.registry import METADATA_FILE, now_iso
+from mlsql.planner.call_options import call_options
 from mlsql.planner.context import PlanContext
 from mlsql.planner.predict import function_name, resolve_model
 from mlsql.planner.rewrite import rewrite
@@ -229,13 +230,7 @@ def _time_series_model(call: ir.AnalysisCall, context: PlanContext):
 
 
 def _config(call: ir.AnalysisCall, defaults: dict[str, str]) -> dict[str, str]:
-    config = dict(defaults)
-    for name, value in call.config:
-        if name not in defaults:
-            raise OptionError(f"unknown option {name!r}{did_you_mean(name, defaults)}; "
-                              f"the options: {', '.join(defaults)}", at=call.where)
-        config[name] = value
-    return config
+    return defaults | call_options(call, list(defaults))
 
 
 def _number(config: dict[str, str], name: str, kind: type, call: ir.AnalysisCall):

@@ -313,8 +313,8 @@ def test_model_form_mistakes_are_named(arima_plus, batch_session):
         batch_session.sql(CREATE.replace("'v'", "'value'").format(extra=""))
     with pytest.raises(OptionError, match="non_seasonal_order needs 'auto_arima' = 'FALSE'"):
         batch_session.sql(CREATE.format(extra=", 'non_seasonal_order' = '(1, 0, 0)'"))
-    with pytest.raises(OptionError, match=r"unknown option 'horizn' \(did you mean "
-                                          r"'horizon'\?\)"):
+    with pytest.raises(OptionError, match=r"unknown ML_FORECAST option 'horizn' \(did you "
+                                          r"mean 'horizon'\?\)"):
         batch_session.sql("SELECT * FROM ML_FORECAST(MODEL ts_model, MAP['horizn', '3'])")
     with pytest.raises(OptionError, match=r"horizon must be from 1 to the model's horizon "
                                           r"option \(30\)"):
