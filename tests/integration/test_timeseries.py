@@ -121,6 +121,8 @@ QUERY = (f"SELECT k, ts, v, "
          f"ML_DETECT_ANOMALIES_ROBUST(ROW(v, w), ts, JSON_OBJECT('window' VALUE 24, "
          f"'threshold' VALUE 4.0)) {OVER} AS r FROM ts_keys")
 KEYS, ROWS, SHORT_KEY_ROWS = 12, 160, 20
+TRAINED_ROWS = 100  # arima_plus is trained on each key's first rows, judges the rest
+CUTOFF = START + pd.Timedelta(minutes=TRAINED_ROWS)
 
 
 def _keys() -> tuple[pd.DataFrame, set[tuple[str, int]]]:
@@ -187,11 +189,20 @@ def test_injected_spikes_are_flagged_with_few_false_alarms(keyed):
         assert false_positive_rate <= 0.03
 
 
-def test_a_stream_gives_the_batch_results(keyed, batch_session):
-    result, _, directory = keyed
-    stream = mlsql.Session(registry=batch_session.registry.root)
-    stream.sql("SET 'parallelism.default' = '2'")
-    _table(stream, "ts_keys", directory / "keys.csv")
+@pytest.fixture(scope="module")
+def stream(keyed, batch_session):
+    """A streaming session at parallelism 2 over the same rows (ts_keys, ts_new)."""
+    _, _, directory = keyed
+    session = mlsql.Session(registry=batch_session.registry.root)
+    session.sql("SET 'parallelism.default' = '2'")
+    _table(session, "ts_keys", directory / "keys.csv")
+    session.sql(f"CREATE TEMPORARY VIEW ts_new AS SELECT * FROM ts_keys "
+                f"WHERE ts >= TIMESTAMP '{CUTOFF}'")
+    return session
+
+
+def test_a_stream_gives_the_batch_results(keyed, stream):
+    result, _, _ = keyed
     streamed = stream.sql(QUERY).sort_values(["k", "ts"], ignore_index=True)
     assert len(streamed) == len(result)
     for column in ("a", "f", "r"):
@@ -223,8 +234,6 @@ def test_a_bad_option_is_reported_before_any_job(keyed, batch_session):
 # --- BigQuery's model form: CREATE MODEL ... arima_plus, ML_FORECAST(MODEL), ----------------
 # --- ML_DETECT_ANOMALIES(TABLE, MODEL) ------------------------------------------------------
 
-TRAINED_ROWS = 100
-CUTOFF = START + pd.Timedelta(minutes=TRAINED_ROWS)
 CREATE = ("CREATE OR REPLACE MODEL ts_model WITH ('model_type' = 'arima_plus', "
           "'time_series_timestamp_col' = 'ts', 'time_series_data_col' = 'v', "
           "'time_series_id_col' = 'k', 'horizon' = '30'{extra}) "
@@ -283,8 +292,8 @@ def detected(arima_plus, batch_session):
 
 
 def test_ml_detect_anomalies_flags_the_new_rows_spikes_in_batch_and_on_a_stream(
-        detected, keyed, batch_session):
-    _, injected, directory = keyed
+        detected, keyed, stream):
+    _, injected, _ = keyed
     detected = detected.copy()
     assert len(detected) == KEYS * (ROWS - TRAINED_ROWS)
     detected["i"] = detected.groupby("k").cumcount() + TRAINED_ROWS
@@ -297,11 +306,6 @@ def test_ml_detect_anomalies_flags_the_new_rows_spikes_in_batch_and_on_a_stream(
           f"false-positive rate {false_positive_rate:.3f}")
     assert recall >= 0.9 and false_positive_rate <= 0.03
 
-    stream = mlsql.Session(registry=batch_session.registry.root)
-    stream.sql("SET 'parallelism.default' = '2'")
-    _table(stream, "ts_keys", directory / "keys.csv")
-    stream.sql(f"CREATE TEMPORARY VIEW ts_new AS SELECT * FROM ts_keys "
-               f"WHERE ts >= TIMESTAMP '{CUTOFF}'")
     streamed = stream.sql(DETECT.format(model="ts_model")).sort_values(["k", "ts"],
                                                                        ignore_index=True)
     pd.testing.assert_frame_equal(streamed, detected.drop(columns="i"), check_exact=True)
