@@ -49,6 +49,22 @@ def test_a_carried_model_and_a_rebuilt_one_give_the_same_numbers(kind, order):
     assert produced >= 100 - 21
 
 
+def test_auto_arima_fits_a_drift_and_the_carried_model_keeps_it():
+    rng = np.random.default_rng(3)
+    values = np.cumsum(rng.normal(0.8, 1.0, 250))  # a random walk with a slope of 0.8 a row
+    track = ArimaSpec(None, (0, 0, 0), 1, False).fit(values[:240])
+    p, q, _, _, _, d, _ = track.model["arma"]
+    assert (d, q) == (1, 0) and track.drift == pytest.approx(0.8, abs=0.15)
+    for value in values[240:]:
+        track.update(value)
+    # ARIMA(p,1,0) with drift c: the next step is y_n + c + sum(phi_i (dy_{n+1-i} - c)).
+    phi = [track.model["coef"][f"ar{i}"] for i in range(1, p + 1)]
+    steps = np.diff(values)[::-1]
+    expected = values[-1] + track.drift + sum(f * (steps[i] - track.drift)
+                                              for i, f in enumerate(phi))
+    assert track.forecast(1, 95.0)[0][0] == pytest.approx(expected, rel=1e-9)
+
+
 def test_keys_are_kept_apart_and_results_start_at_min_training():
     plan = SeriesPlan(kind=FORECAST, spec=ArimaSpec((1, 0, 0), (0, 0, 0), 1, False),
                       min_training=10, max_training=20, update_interval=5, horizon=1,

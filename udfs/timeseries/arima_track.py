@@ -62,9 +62,9 @@ class ArimaSpec:
              order: tuple[int, int, int] | None) -> dict:
         period = self.period if use_seasonal else 1
         if order is None:
-            # No drift: it is a regressor on the row's index, which the one-row update lacks.
+            # Drift (a slope on the row's index, as R's auto.arima allows) where d + D is 1.
             return statsforecast_arima().auto_arima_f(target, period=max(period, 1),
-                                                      seasonal=period > 1, allowdrift=False)
+                                                      seasonal=period > 1)
         seasonal_order = self.seasonal_order if period > 1 else (0, 0, 0)
         return statsforecast_arima().Arima(
             target, order=order, seasonal={"order": seasonal_order, "period": max(period, 1)},
@@ -105,12 +105,20 @@ class Track:
 
     model: dict
     pattern: np.ndarray | None  # STL: the last period of the seasonal component
-    steps: int = 0  # rows seen since the fit (places the seasonal pattern)
+    steps: int = 0  # rows seen since the fit (places the seasonal pattern and the drift)
     errors: list[float] = field(default_factory=list)  # one-step errors since the fit
+    fitted_rows: int = 0  # rows the fit saw: the drift's index of its last row
 
     def __post_init__(self) -> None:
         self.model = copy.deepcopy(self.model)
         self.intercept = float(self.model["coef"].get("intercept", 0.0))
+        self.drift = float(self.model["coef"].get("drift", 0.0))
+        if "x" in self.model:
+            self.fitted_rows = len(self.model["x"])
+        # predict_arima reads regressors other than the intercept from `newxreg`; the drift's
+        # part of each forecast is added here instead, from the row's index.
+        self._without_drift = self.model | {
+            "coef": {k: v for k, v in self.model["coef"].items() if k != "drift"}}
 
     @property
     def aic(self) -> float | None:
@@ -127,8 +135,9 @@ class Track:
 
     def mean_and_se(self, horizon: int) -> tuple[np.ndarray, np.ndarray]:
         """The next `horizon` values' forecasts and standard errors."""
-        mean, se = statsforecast_arima().predict_arima(self.model, horizon, se_fit=True)
-        mean = np.asarray(mean, dtype=float).ravel() + self._seasonal(horizon)
+        mean, se = statsforecast_arima().predict_arima(self._without_drift, horizon, se_fit=True)
+        mean = (np.asarray(mean, dtype=float).ravel() + self._seasonal(horizon)
+                + self._trend(horizon))
         return mean, np.asarray(se, dtype=float).ravel()
 
     def forecast(self, horizon: int, level: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -141,15 +150,22 @@ class Track:
         """Carry the state over one more row (a missing value only widens the intervals)."""
         state = self.model["model"]
         # The one-step forecast, as predict_arima makes it: Z'(T a), plus the mean and season.
-        predicted = (float(state["Z"] @ (state["T"] @ state["a"])) + self.intercept
-                     + self._seasonal(1)[0]) if math.isfinite(value) else math.nan
-        adjusted = value - self._seasonal(1)[0] - self.intercept
+        level = self.intercept + self._seasonal(1)[0] + self._trend(1)[0]
+        predicted = (float(state["Z"] @ (state["T"] @ state["a"])) + level
+                     if math.isfinite(value) else math.nan)
+        adjusted = value - level
         statsforecast_arima().arima_like(np.array([adjusted]), state["phi"], state["theta"],
                                          state["delta"], state["a"], state["P"], state["Pn"], 0,
                                          False)
         self.steps += 1
         if math.isfinite(predicted):
             self.errors.append(value - predicted)
+
+    def _trend(self, horizon: int) -> np.ndarray:
+        """The drift's part of the next `horizon` values (statsforecast indexes rows from 1)."""
+        if not self.drift:
+            return np.zeros(horizon)
+        return self.drift * (self.fitted_rows + self.steps + 1 + np.arange(horizon))
 
     def _seasonal(self, horizon: int) -> np.ndarray:
         if self.pattern is None:

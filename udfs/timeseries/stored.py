@@ -39,7 +39,7 @@ def track_to_json(track: Track) -> dict[str, Any]:
         "state": {key: np.asarray(model["model"][key], dtype=float).tolist()
                   for key in STATE_KEYS} | {"h": float(model["model"]["h"])},
         "pattern": None if track.pattern is None else track.pattern.tolist(),
-        "steps": track.steps,
+        "steps": track.steps, "fitted_rows": track.fitted_rows,
     }
 
 
@@ -53,7 +53,8 @@ def track_from_json(document: dict[str, Any]) -> Track:
                                       for v in document["residuals"]], dtype=float)}
     pattern = document.get("pattern")
     return Track(model, None if pattern is None else np.asarray(pattern, dtype=float),
-                 steps=int(document.get("steps", 0)))
+                 steps=int(document.get("steps", 0)),
+                 fitted_rows=int(document.get("fitted_rows", 0)))
 
 
 def load_series(directory: str | Path) -> dict[str, dict[str, Any]]:
