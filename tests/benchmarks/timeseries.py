@@ -22,7 +22,8 @@ ML_DETECT_ANOMALIES(v, ts, JSON_OBJECT('p' VALUE 1, 'd' VALUE 0, 'q' VALUE 1, ..
    Flink's busy time per vertex shows where the time goes. The Python function's own cost
    per row is measured in this process by replaying the same series through its eval() in
    1,000-row batches (the streaming bundle size), split by phase: before minTrainingSize,
-   refit rows, rows carried by the Kalman filter.
+   refit rows, rows carried by the Kalman filter; and the same for a few keys with no orders
+   given (auto-ARIMA chooses them at every refit).
 2. Latency, measured as tests/benchmarks/streaming.py does (its helpers imported): a Kafka
    broker of its own (LocalKafka, --port), --rate events/s (default 500) for --seconds
    (default 60) over --latency-keys keys (20-100) sent to a topic; one job per pipeline,
@@ -47,6 +48,7 @@ ML_DETECT_ANOMALIES(v, ts, JSON_OBJECT('p' VALUE 1, 'd' VALUE 0, 'q' VALUE 1, ..
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import json
 import pickle
@@ -87,6 +89,7 @@ ANOMALY_ROW = ("ROW<`timestamp` TIMESTAMP(3), actual_value DOUBLE, forecast_valu
 SHORT_TRAINING = (32, 128)  # minTrainingSize, maxTrainingSize unless --defaults
 BUNDLE = 1_000  # rows per pandas batch in the replay (mlsql's streaming bundle size)
 REPLAY_KEYS = 100
+AUTO_REPLAY_KEYS = 10  # auto-ARIMA costs 50-900 ms a fit
 
 
 def detect(options: str) -> str:
@@ -241,8 +244,8 @@ class Phases:
 PHASES = ("before training", "refit", "carried", "batch overhead")
 
 
-def phase_of(plan: SeriesPlan, n: int) -> str:
-    refit = plan.refit_point(n)
+def phase_of(plan: SeriesPlan, n: int, key: str = "") -> str:
+    refit = plan.refit_point(n, plan.offset_of(key) if key else 0)
     return PHASES[0] if refit is None else PHASES[1] if refit == n else PHASES[2]
 
 
@@ -257,7 +260,7 @@ def replay(plan: SeriesPlan, keys: int, rows: int) -> tuple[Phases, SeriesFuncti
     def timed_row(key: str, values: tuple) -> tuple:
         started = time.perf_counter()
         result = row(key, values)
-        kind = phase_of(plan, int(values[0]))
+        kind = phase_of(plan, int(values[0]), key)
         phases.seconds[kind] += time.perf_counter() - started
         phases.rows[kind] += 1
         return result
@@ -308,10 +311,20 @@ def report_python(plan: SeriesPlan, keys: int, rows: int) -> dict[str, float]:
           f"{min(rows, plan.min_training - 1)} before training, "
           f"{sum(plan.refit_point(n) == n for n in range(1, rows + 1))} refit, "
           f"{sum(phase_of(plan, n) == PHASES[2] for n in range(1, rows + 1))} carried")
+    auto = dataclasses.replace(plan, spec=dataclasses.replace(plan.spec, order=None))
+    auto_phases, _ = replay(auto, AUTO_REPLAY_KEYS, rows)
+    auto_steady = (auto_phases.per_row_us("carried") + auto_phases.per_row_us("batch overhead")
+                   + auto_phases.per_row_us("refit") / plan.update_interval)
+    print(f"  the same with no orders given (auto-ARIMA at every refit), {AUTO_REPLAY_KEYS} "
+          f"keys: refit {auto_phases.per_row_us('refit') / 1000:,.0f} ms, steady state "
+          f"{auto_steady:.0f} us/row -> at most {1e6 / auto_steady:,.0f} events/s per Python "
+          "worker")
     return {"python_us_per_row": total / total_rows * 1e6,
             "python_refit_ms": phases.per_row_us("refit") / 1000,
             "python_carried_us": phases.per_row_us("carried"),
-            "python_steady_us": steady}
+            "python_steady_us": steady,
+            "python_auto_refit_ms": auto_phases.per_row_us("refit") / 1000,
+            "python_auto_steady_us": auto_steady}
 
 
 # -- 2. latency ----------------------------------------------------------------------------

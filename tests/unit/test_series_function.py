@@ -4,6 +4,7 @@ it (after a restore, on another worker), and the robust detector's z-score."""
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -107,3 +108,17 @@ def test_stl_takes_the_season_out_before_the_fit_and_puts_it_back_in_the_forecas
         if stl:
             assert ((future >= lower) & (future <= upper)).mean() >= 0.75
     assert errors[True] < 0.3 * errors[False], errors  # the season explains most of it
+
+
+def test_keys_refit_on_rows_of_their_own_after_the_first_fit():
+    plan = SeriesPlan(kind=FORECAST, spec=ArimaSpec((1, 0, 0), (0, 0, 0), 1, False),
+                      min_training=32, max_training=64, update_interval=16, horizon=1,
+                      level=99.0, eval_window=4)
+    schedules = {}
+    for key in (f"card{i}" for i in range(40)):
+        offset = plan.offset_of(key)
+        points = [n for n in range(1, 200) if plan.refit_point(n, offset) == n]
+        assert points[0] == 32 and all(b - a <= 16 for a, b in itertools.pairwise(points))
+        assert all(plan.refit_point(n, offset) >= n - 15 for n in range(32, 200))
+        schedules[key] = points[1] % 16
+    assert len(set(schedules.values())) > 8  # spread over the cycle, not all on one row

@@ -2,16 +2,18 @@
 
 Each call gets, per row, the key, the key's row count `n` and its last rows (the JVM
 aggregate SERIES_HISTORY, in the order of the OVER clause). The model that serves row `n`
-is fixed by `n` alone: it is fitted at the last refit point r <= n (minTrainingSize, then
-every updateInterval rows) on rows (r - maxTrainingSize, r], and carried forward by the
-Kalman filter over rows (r, n]. A worker keeps each key's model between rows, so a row costs
-one filter step; a worker without it (a restart, a rebalanced key) rebuilds it from the
-history, which always reaches back to r - maxTrainingSize, and gets the same numbers.
+is fixed by `n` and the key alone: it is fitted at the last refit point r <= n
+(minTrainingSize, then every updateInterval rows from a row set by a hash of the key) on
+rows (r - maxTrainingSize, r], and carried forward by the Kalman filter over rows (r, n]. A
+worker keeps each key's model between rows, so a row costs one filter step; a worker without
+it (a restart, a rebalanced key) rebuilds it from the history, which always reaches back to
+r - maxTrainingSize, and gets the same numbers.
 """
 
 from __future__ import annotations
 
 import math
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,16 +43,29 @@ class SeriesPlan:
         previous row."""
         return self.max_training + self.update_interval
 
-    def refit_point(self, n: int) -> int | None:
+    def refit_point(self, n: int, offset: int = 0) -> int | None:
+        """The row count whose fit serves row `n`: minTrainingSize, then minTrainingSize +
+        offset + every updateInterval rows."""
         if n < self.min_training:
             return None
-        return n - (n - self.min_training) % self.update_interval
+        regular = self.min_training + offset
+        if n < regular:
+            return self.min_training
+        return n - (n - regular) % self.update_interval
+
+    def offset_of(self, key: str) -> int:
+        """The key's place in the refit cycle: keys that start together (a backfill, a
+        benchmark's round robin) refit on different rows instead of all on the same one,
+        which would stall the worker for one fit per key at once. A stable hash, so that
+        every worker gives a key the same schedule."""
+        return zlib.crc32(key.encode()) % self.update_interval
 
 
 @dataclass
 class _KeyState:
     rows: int  # rows of the key the track has seen
     track: Track | None
+    offset: int  # SeriesPlan.offset_of the key
     result: object = None  # the last row's result (peers of a RANGE frame share it)
 
 
@@ -76,13 +91,13 @@ class SeriesFunction(ScalarFunction):
         state = self._keys.get(key)
         if state is not None and state.rows == n:
             return state.result
-        if state is None or state.rows != n - 1:
-            state = self._rebuild(n - 1, n, values)
         plan = self.plan
+        if state is None or state.rows != n - 1:
+            state = self._rebuild(n - 1, n, values, plan.offset_of(key))
         # ML_DETECT_ANOMALIES judges the row by the model that served the previous one.
         judged = _judgement(state.track, plan) if plan.kind == ANOMALIES else None
         value = values[-1]
-        if plan.refit_point(n) == n:
+        if plan.refit_point(n, state.offset) == n:
             state.track = plan.spec.fit(self._window(n, n, values))
         elif state.track is not None:
             state.track.update(value)
@@ -94,17 +109,17 @@ class SeriesFunction(ScalarFunction):
         self._keys.put(key, state)
         return state.result
 
-    def _rebuild(self, n: int, newest: int, values: np.ndarray) -> _KeyState:
+    def _rebuild(self, n: int, newest: int, values: np.ndarray, offset: int) -> _KeyState:
         """The state after row `n`, from the history that ends at row `newest`."""
-        refit = self.plan.refit_point(n)
+        refit = self.plan.refit_point(n, offset)
         if refit is None:
-            return _KeyState(n, None)
+            return _KeyState(n, None, offset)
         track = self.plan.spec.fit(self._window(refit, newest, values))
         if track is not None:
             first = newest - values.size + 1
             for row in range(refit + 1, n + 1):
                 track.update(values[row - first])
-        return _KeyState(n, track)
+        return _KeyState(n, track, offset)
 
     def _window(self, end: int, newest: int, values: np.ndarray) -> np.ndarray:
         """Rows (end - maxTrainingSize, end] of a history that ends at row `newest`."""
