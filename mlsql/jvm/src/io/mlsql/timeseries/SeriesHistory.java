@@ -2,6 +2,7 @@ package io.mlsql.timeseries;
 
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
+import java.util.Arrays;
 import org.apache.flink.table.annotation.DataTypeHint;
 import org.apache.flink.table.annotation.FunctionHint;
 import org.apache.flink.table.functions.AggregateFunction;
@@ -24,7 +25,12 @@ import org.apache.flink.types.Row;
                 + "`history` ARRAY<DOUBLE NOT NULL>>"))
 public class SeriesHistory extends AggregateFunction<Row, SeriesHistory.Ring> {
 
-    /** The last rows of one key, in a ring; allocated by the first row. */
+    private static final int FIRST_ROWS = 16;
+
+    /**
+     * The last rows of one key, in a ring. It grows with the key's rows (doubling, from
+     * FIRST_ROWS) up to the capacity, so that a key with few rows (most cards) keeps little.
+     */
     public static class Ring {
         public double[] values = new double[0];
         public long[] times = new long[0];
@@ -45,8 +51,9 @@ public class SeriesHistory extends AggregateFunction<Row, SeriesHistory.Ring> {
         if (ring.capacity == 0) {
             ring.capacity = capacity;
             ring.width = values.length;
-            ring.values = new double[capacity * values.length];
-            ring.times = new long[capacity];
+        }
+        if (ring.rows == ring.times.length && ring.rows < ring.capacity) {
+            grow(ring);
         }
         int slot = (int) (ring.rows % ring.capacity);
         ring.times[slot] = ts.toInstant(ZoneOffset.UTC).toEpochMilli();
@@ -55,6 +62,13 @@ public class SeriesHistory extends AggregateFunction<Row, SeriesHistory.Ring> {
             ring.values[slot * ring.width + i] = value == null ? Double.NaN : value;
         }
         ring.rows++;
+    }
+
+    /** A longer buffer for a key that has filled its own; the rows so far are in order. */
+    private static void grow(Ring ring) {
+        int length = (int) Math.min(ring.capacity, Math.max(FIRST_ROWS, 2L * ring.times.length));
+        ring.times = Arrays.copyOf(ring.times, length);
+        ring.values = Arrays.copyOf(ring.values, length * ring.width);
     }
 
     @Override
