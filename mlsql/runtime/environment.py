@@ -21,7 +21,7 @@ from pyflink.table.udf import UserDefinedFunctionWrapper, udf
 
 from mlsql.core.paths import default_checkpoint_dir
 from mlsql.errors import MlsqlError
-from mlsql.runtime import minicluster
+from mlsql.runtime import class_archive, minicluster
 from mlsql.runtime.flink_types import to_data_type
 from mlsql.runtime.planner_thread import pin_current_thread, pinned_connection
 from mlsql.runtime.worker_noise import quiet_cancelled_workers
@@ -225,13 +225,15 @@ class FlinkRuntime:
 
 
 def _clean_environment() -> None:
-    """Before this process starts its JVM: forget a parent's PyFlink variables, and treat an
-    empty JAVA_HOME as unset (PyFlink would run '$JAVA_HOME/bin/java', i.e. 'bin/java')."""
+    """Before this process starts its JVM: forget a parent's PyFlink variables, map mlsql's
+    class archive if `mlsql install` built one, and treat an empty JAVA_HOME as unset (PyFlink
+    would run '$JAVA_HOME/bin/java', i.e. 'bin/java')."""
     from pyflink import java_gateway
 
     if java_gateway._gateway is None:  # no JVM of ours yet: these are a parent's
         for variable in PYFLINK_PROCESS_VARIABLES:
             os.environ.pop(variable, None)
+        class_archive.use_if_built()
     if os.environ.get("JAVA_HOME", None) == "":
         del os.environ["JAVA_HOME"]
 

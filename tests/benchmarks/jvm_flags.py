@@ -3,6 +3,9 @@ script, run as a child process with PyFlink's default JVM and with the flags tes
 gives the children of a test (JVM_ARGS, SUITE_JVM_ARGS).
 
     python tests/benchmarks/jvm_flags.py [--repeats 3] [--flags "-XX:TieredStopAtLevel=1"]
+                                         [--archive]
+
+With --archive: the same flags without and with the class archive `mlsql install` builds.
 
 Side by side, alternating, medians of --repeats: the script's wall time and the CPU time of
 the whole machine while it ran (the JVM is not a reaped child of the script, so the machine's
@@ -46,10 +49,11 @@ assert len(session.sql("SELECT * FROM ML_EVALUATE(TABLE train, MODEL gb)")) == 1
 """
 
 
-def run_once(jvm_args: str | None) -> tuple[float, float]:
+def run_once(jvm_args: str | None, archive: bool = False) -> tuple[float, float]:
     # The script imports tests.helpers, which fills an unset JVM_ARGS with the suite's flags:
     # the default JVM gets a flag that changes nothing instead.
-    env = subprocess_env(PYTHONPATH=str(REPO), JVM_ARGS=jvm_args or "-Xshare:auto")
+    env = subprocess_env(PYTHONPATH=str(REPO), JVM_ARGS=jvm_args or "-Xshare:auto",
+                         MLSQL_CLASS_ARCHIVE="on" if archive else "off")
     cpu, started = busy_cpu_seconds(), time.perf_counter()
     subprocess.run([sys.executable, "-c", SCRIPT], env=env, check=True, cwd=REPO,
                    capture_output=True)
@@ -60,13 +64,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--flags", default=SUITE_JVM_ARGS)
+    parser.add_argument("--archive", action="store_true",
+                        help="compare --flags without and with the class archive `mlsql "
+                             "install` builds (mlsql/runtime/class_archive.py)")
     args = parser.parse_args()
     default: list[tuple[float, float]] = []
     flagged: list[tuple[float, float]] = []
     for _ in range(args.repeats):
-        default.append(run_once(None))
-        flagged.append(run_once(args.flags))
-    for name, runs in (("default JVM", default), (args.flags, flagged)):
+        default.append(run_once(args.flags if args.archive else None))
+        flagged.append(run_once(args.flags, archive=args.archive))
+    names = ((f"{args.flags}, no class archive", f"{args.flags}, class archive")
+             if args.archive else ("default JVM", args.flags))
+    for name, runs in zip(names, (default, flagged), strict=True):
         print(summary(name, wall_s=statistics.median(w for w, _ in runs),
                       cpu_s=statistics.median(c for _, c in runs)))
     pairs = list(zip(flagged, default, strict=True))
