@@ -7,7 +7,7 @@ its JVM to write the classes it loaded (`jcmd <pid> VM.cds dynamic_dump`, JDK 17
 Every later JVM that PyFlink starts maps the archive: about 12,000 classes come from it, and
 a train-and-score script costs 3–5 CPU-seconds less (tests/benchmarks/jvm_flags.py --archive).
 
-The archive is used only where it was built for the same PyFlink and the same java binary.
+The archive is used only where it was built for the same PyFlink jars and java binary.
 A JVM that cannot use it (another JDK, another classpath: a Kafka broker or a SQL client
 inheriting JVM_ARGS) starts as it would without it; its warning is switched off.
 `MLSQL_CLASS_ARCHIVE=off` disables it.
@@ -72,13 +72,25 @@ def _java() -> Path | None:
     return java.resolve() if java else None
 
 
+def _stamp(path: Path) -> str:
+    status = path.stat()
+    return f"{path}:{status.st_size}:{status.st_mtime_ns}"
+
+
 def archive_path() -> Path | None:
-    """Where the archive for this PyFlink and this JDK lives; None without a java."""
+    """Where the archive for this PyFlink and this JDK lives; None without a java.
+
+    The JVM maps an archive only while every jar it was made from has the size and time it
+    had then (a reinstalled PyFlink has new ones), so the name holds a digest of those; the
+    part before it names the PyFlink installation, whose older archives `build` removes."""
     java = _java()
     if java is None:
         return None
-    key = hashlib.sha256(f"{pyflink_home().resolve()}|{java}".encode()).hexdigest()[:12]
-    return cache_root() / "class-archive" / f"pyflink-{key}.jsa"
+    home = pyflink_home().resolve()
+    jars = sorted(home.rglob("*.jar"))
+    installation = hashlib.sha256(str(home).encode()).hexdigest()[:8]
+    files = hashlib.sha256("|".join(_stamp(f) for f in [java, *jars]).encode()).hexdigest()
+    return cache_root() / "class-archive" / f"pyflink-{installation}-{files[:12]}.jsa"
 
 
 def use_if_built() -> None:
@@ -117,4 +129,7 @@ def build(progress: Callable[[str], None]) -> Path:
             raise MlsqlError("building the JVM class archive failed: "
                              + (done.stdout + done.stderr).strip()[-2000:])
         staging.replace(archive)
+    for older in archive.parent.glob(f"{archive.name.rsplit('-', 1)[0]}-*.jsa"):
+        if older != archive:  # made from jars this installation no longer has (130 MB each)
+            older.unlink(missing_ok=True)
     return archive

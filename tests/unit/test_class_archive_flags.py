@@ -62,6 +62,20 @@ def test_another_java_has_an_archive_of_its_own(cache, monkeypatch, tmp_path):
 
 def test_a_jdk_without_jcmd_is_a_clear_error(cache, monkeypatch):
     monkeypatch.setattr(class_archive.shutil, "which", lambda *args, **kwargs: None)
+    (cache / "java").write_text("")
     monkeypatch.setattr(class_archive, "_java", lambda: cache / "java")
     with pytest.raises(MlsqlError, match="no jcmd"):
         class_archive.build(lambda message: None)
+
+
+def test_a_reinstalled_pyflink_has_an_archive_of_its_own(cache, monkeypatch, tmp_path):
+    home = tmp_path / "pyflink"
+    (home / "lib").mkdir(parents=True)
+    jar = home / "lib" / "flink-dist.jar"
+    jar.write_bytes(b"one")
+    monkeypatch.setattr(class_archive, "pyflink_home", lambda: home)
+    first = class_archive.archive_path()
+    jar.write_bytes(b"other")  # the JVM would refuse an archive made from the first jar
+    second = class_archive.archive_path()
+    assert second != first
+    assert first.name.rsplit("-", 1)[0] == second.name.rsplit("-", 1)[0]  # same installation
