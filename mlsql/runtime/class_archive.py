@@ -107,13 +107,12 @@ def use_if_built() -> None:
 def build(progress: Callable[[str], None]) -> Path:
     """The archive, built by running WORKLOAD in a child process (about 40 s) unless it
     exists; MlsqlError if this JDK cannot write one."""
-    archive = archive_path()
-    if archive is None:
+    archive, java = archive_path(), _java()
+    if archive is None or java is None:
         raise MlsqlError("no java found (JAVA_HOME or the PATH) to build a class archive for")
     if archive.exists():
         return archive
-    java = _java()
-    jcmd = (shutil.which("jcmd", path=str(java.parent)) if java else None) or shutil.which("jcmd")
+    jcmd = shutil.which("jcmd", path=str(java.parent)) or shutil.which("jcmd")
     if jcmd is None:
         raise MlsqlError("the JDK has no jcmd, which writes the class archive")
     progress("building the JVM class archive (a short training and scoring run) ...")

@@ -65,7 +65,6 @@ class SeriesPlan:
 class _KeyState:
     rows: int  # rows of the key the track has seen
     track: Track | None
-    offset: int  # SeriesPlan.offset_of the key
     result: object = None  # the last row's result (peers of a RANGE frame share it)
 
 
@@ -92,12 +91,13 @@ class SeriesFunction(ScalarFunction):
         if state is not None and state.rows == n:
             return state.result
         plan = self.plan
+        offset = plan.offset_of(key)
         if state is None or state.rows != n - 1:
-            state = self._rebuild(n - 1, n, values, plan.offset_of(key))
+            state = self._rebuild(n - 1, n, values, offset)
         # ML_DETECT_ANOMALIES judges the row by the model that served the previous one.
         judged = _judgement(state.track, plan) if plan.kind == ANOMALIES else None
         value = values[-1]
-        if plan.refit_point(n, state.offset) == n:
+        if plan.refit_point(n, offset) == n:
             state.track = plan.spec.fit(self._window(n, n, values))
         elif state.track is not None:
             state.track.update(value)
@@ -113,13 +113,13 @@ class SeriesFunction(ScalarFunction):
         """The state after row `n`, from the history that ends at row `newest`."""
         refit = self.plan.refit_point(n, offset)
         if refit is None:
-            return _KeyState(n, None, offset)
+            return _KeyState(n, None)
         track = self.plan.spec.fit(self._window(refit, newest, values))
         if track is not None:
             first = newest - values.size + 1
             for row in range(refit + 1, n + 1):
                 track.update(values[row - first])
-        return _KeyState(n, track, offset)
+        return _KeyState(n, track)
 
     def _window(self, end: int, newest: int, values: np.ndarray) -> np.ndarray:
         """Rows (end - maxTrainingSize, end] of a history that ends at row `newest`."""
