@@ -18,7 +18,13 @@ from mlsql.models.base import (
     ModelType,
 )
 from mlsql.models.classes import class_codes, known_targets, targets
-from mlsql.models.option_spec import Option, non_negative_float, positive_int
+from mlsql.models.option_spec import (
+    DISTRIBUTABLE,
+    NUM_WORKERS,
+    Option,
+    non_negative_float,
+    positive_int,
+)
 from udfs import features
 
 BOOSTER_FILE = "model.txt"
@@ -26,27 +32,37 @@ _LIGHTGBM_LOSS = {"binary": "binary_logloss", "multiclass": "multi_logloss",
                   "regression": "l2"}  # the task's loss (mlsql.models.history)
 
 
-def fit_boosted_trees(request: FitRequest) -> Fitted:
-    import lightgbm
-
-    options, y, history = request.options, request.y, request.history
+def lightgbm_params(options: dict[str, Any], classes: list[Any] | None) -> dict[str, Any]:
+    """LightGBM's training parameters: the options, and the objective for `classes` (None:
+    a regressor). Single-machine and distributed training (udfs/collective_training.py)
+    both train with these."""
     params: dict[str, Any] = {
         "learning_rate": options["learning_rate"], "num_leaves": options["num_leaves"],
         "max_depth": options["max_depth"], "min_data_in_leaf": options["min_data_in_leaf"],
         "seed": options["seed"], "verbosity": -1, "deterministic": True,
     }
+    if classes is None:
+        params["objective"] = "regression"
+    elif len(classes) == 2:
+        params["objective"] = "binary"
+    else:
+        params.update(objective="multiclass", num_class=len(classes))
+    params["metric"] = _LIGHTGBM_LOSS[params["objective"]]
+    return params
+
+
+def fit_boosted_trees(request: FitRequest) -> Fitted:
+    import lightgbm
+
+    options, y, history = request.options, request.y, request.history
     fitted: Fitted = {"algorithm": "lightgbm", "booster_file": BOOSTER_FILE}
+    classes = None
     if y is not None and options["model_type"] == "boosted_tree_classifier":
         classes, target = class_codes(y)
         fitted["classes"] = classes
-        if len(classes) == 2:
-            params["objective"] = "binary"
-        else:
-            params.update(objective="multiclass", num_class=len(classes))
     else:
         target = y.astype(np.float64)
-        params["objective"] = "regression"
-    params["metric"] = _LIGHTGBM_LOSS[params["objective"]]
+    params = lightgbm_params(options, classes)
     rounds = options["num_trees"]
     report_every = max(1, rounds // 5)
 
@@ -103,7 +119,7 @@ _TREES = (
 )
 
 MODEL_TYPES = tuple(
-    ModelType(name, task, _TREES, fit=fit_boosted_trees,
+    ModelType(name, task, _TREES + DISTRIBUTABLE + (NUM_WORKERS,), fit=fit_boosted_trees,
               categorical_encoding=features.ORDINAL, standardize=False,
               compile=compile_boosted_trees)
     for name, task in (("boosted_tree_classifier", CLASSIFICATION),

@@ -125,11 +125,16 @@ def kind(option: Option) -> str:
 DISTRIBUTED_ROWS = 5_000_000
 DISTRIBUTABLE = (
     Option("training_mode", training_mode, "auto",
-           "'single': rows fitted in Python; 'distributed': computed by Flink aggregates; "
-           "'auto': distributed above distributed_above_rows"),
+           "'single': rows fitted in Python; 'distributed': trained inside Flink's tasks "
+           "(aggregates, or a tree library's collective); 'auto': distributed above "
+           "distributed_above_rows"),
     Option("distributed_above_rows", positive_int, DISTRIBUTED_ROWS,
            "row count above which 'auto' trains in Flink"),
 )
+# Boosted trees trained in 'distributed' mode: one Flink task per worker, all at once.
+NUM_WORKERS = Option("num_workers", positive_int, None,
+                     "Flink tasks that train together in 'distributed' mode, each on its "
+                     "share of the rows (default: the session's parallelism)")
 # Online model types: a continuous job updates the model every `update_every` of event time.
 ONLINE = (
     Option("update_every", update_every, 60.0,

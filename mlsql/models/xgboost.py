@@ -15,7 +15,14 @@ import numpy as np
 from mlsql.core.progress import Step
 from mlsql.models.base import CLASSIFICATION, REGRESSION, FitRequest, Fitted, ModelType
 from mlsql.models.classes import class_codes, known_targets, targets
-from mlsql.models.option_spec import Option, non_negative_float, positive_int, unit_interval
+from mlsql.models.option_spec import (
+    DISTRIBUTABLE,
+    NUM_WORKERS,
+    Option,
+    non_negative_float,
+    positive_int,
+    unit_interval,
+)
 from udfs import features
 
 MODEL_FILE = "model.json"
@@ -44,24 +51,32 @@ def matrix(x: np.ndarray, types: list[str], label: np.ndarray | None = None) -> 
                            enable_categorical="c" in types)
 
 
+def training_params(options: dict[str, Any], classes: list[Any] | None) -> dict[str, Any]:
+    """params() with the objective and its metric for `classes` (None: a regressor).
+    Single-machine and distributed training (udfs/collective_training.py) both use it."""
+    booster_params = params(options)
+    if classes is None:
+        booster_params.update(objective="reg:squarederror", eval_metric="rmse")
+    elif len(classes) == 2:
+        booster_params.update(objective="binary:logistic", eval_metric="logloss")
+    else:
+        booster_params.update(objective="multi:softprob", num_class=len(classes),
+                              eval_metric="mlogloss")
+    return booster_params
+
+
 def fit_xgboost(request: FitRequest) -> Fitted:
     import xgboost
 
     options = request.options
-    booster_params = params(options)
     fitted: Fitted = {"algorithm": "xgboost", "model_file": MODEL_FILE}
     classes: list[Any] | None = None
     if options["model_type"] == "xgboost_classifier":
         classes, target = class_codes(request.y)
         fitted["classes"] = classes
-        if len(classes) == 2:
-            booster_params.update(objective="binary:logistic", eval_metric="logloss")
-        else:
-            booster_params.update(objective="multi:softprob", num_class=len(classes),
-                                  eval_metric="mlogloss")
     else:
         target = request.y.astype(np.float64)
-        booster_params.update(objective="reg:squarederror", eval_metric="rmse")
+    booster_params = training_params(options, classes)
     types = feature_types(request.spec)
     train = matrix(request.x, types, target)
     evals = [(train, "train")]
@@ -120,7 +135,7 @@ _OPTIONS = (
 )
 
 MODEL_TYPES = tuple(
-    ModelType(name, task, _OPTIONS, fit=fit_xgboost, categorical_encoding=features.ORDINAL,
-              standardize=False)
+    ModelType(name, task, _OPTIONS + DISTRIBUTABLE + (NUM_WORKERS,), fit=fit_xgboost,
+              categorical_encoding=features.ORDINAL, standardize=False)
     for name, task in (("xgboost_classifier", CLASSIFICATION),
                        ("xgboost_regressor", REGRESSION)))

@@ -39,12 +39,12 @@ from mlsql.training.model_options import (
     CLUSTERING,
     REGRESSION,
 )
-from mlsql.training.split import eval_mask
 from mlsql.transform.fit import fit_statement
 from mlsql.version import __version__
 from udfs import features, model_store
 from udfs.metrics import evaluate
 from udfs.predictors import PREDICTOR_FILE, Predictor
+from udfs.split import eval_mask
 
 
 @dataclass
@@ -106,6 +106,8 @@ def train(statement: ir.CreateModel, context: PlanContext,
     with registry.new_version(statement.name) as staged:
         fit = _fit(statement, model_type, options, plan, query_sql, context, staged.path,
                    tuner)
+        for name, content in fit.files.items():
+            (staged.path / name).write_bytes(content)
         payload = {"format": 1, "task": model_type.task, "features": fit.spec,
                    "outputs": model_outputs(model_type.task, plan), **fit.fitted}
         _write_json(staged.path / PREDICTOR_FILE, payload)

@@ -69,10 +69,13 @@ class FlinkRuntime:
     """`fixed`: options the session keeps through RESET (the JobManager it submits to)."""
 
     def __init__(self, options: dict[str, str] | None = None, *,
-                 fixed: dict[str, str] | None = None) -> None:
+                 fixed: dict[str, str] | None = None, worker_processes: bool = False) -> None:
+        """`worker_processes`: Python UDFs run in processes the TaskManager starts, also on
+        the local mini-cluster (where they otherwise run in this process)."""
         _clean_environment()
         quiet_cancelled_workers()
         self._fixed = dict(fixed or {})
+        self._worker_processes = worker_processes
         self.options = self._defaults() | (options or {})
         self._validate_mode(self.options[RUNTIME_MODE])
         self._catalog_statements: list[str] = []
@@ -142,6 +145,18 @@ class FlinkRuntime:
     def sql_query(self, query: str) -> Table:
         return self.t_env.sql_query(query)
 
+    def batch_twin(self, options: dict[str, str]) -> FlinkRuntime:
+        """A new runtime in batch mode with this session's catalog and functions, `options`
+        on top, whose Python UDFs run in worker processes of their own: for a job whose
+        Python tasks must each be a process (a training collective), holding no rows here."""
+        twin = FlinkRuntime(self.options | options | {RUNTIME_MODE: "batch"},
+                            fixed=self._fixed, worker_processes=True)
+        twin._functions = dict(self._functions)
+        twin._java_functions = dict(self._java_functions)
+        twin._catalog_statements = list(self._catalog_statements)
+        twin._replay()
+        return twin
+
     def ensure_function(self, name: str,
                         build: Callable[[], UserDefinedFunctionWrapper]) -> None:
         self.requested_functions.add(name)
@@ -188,8 +203,8 @@ class FlinkRuntime:
             for key, value in deployment.items():
                 configuration.set_string(key, value)
             builder = builder.with_configuration(configuration)
-        if local:  # Python UDFs run in this process (PyFlink's loopback workers)
-            t_env = TableEnvironment.create(builder.build())
+        if local and not self._worker_processes:  # Python UDFs run in this process
+            t_env = TableEnvironment.create(builder.build())  # (PyFlink's loopback workers)
         else:
             with _python_workers_on_taskmanagers():
                 t_env = TableEnvironment.create(builder.build())
@@ -205,6 +220,10 @@ class FlinkRuntime:
 
     def _rebuild(self) -> None:
         self._t_env = self._create_env()
+        self._replay()
+
+    def _replay(self) -> None:
+        """Register the session's functions and run its catalog statements again."""
         for name, function in self._functions.items():
             self.t_env.create_temporary_function(name, function)
         java_functions, self._java_functions = self._java_functions, {}

@@ -27,3 +27,5 @@ class Fit:
     train_metrics: Callable[[Predictor], dict[str, float]] | None = None
     # The training rows' distributions, inputs and outputs (mlsql.monitoring.profile)
     profile: Callable[[Predictor], dict[str, Any]] | None = None
+    # Files for the version's directory, by name (a model trained where it cannot write one)
+    files: dict[str, bytes] = field(default_factory=dict)

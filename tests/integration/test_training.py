@@ -13,9 +13,9 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from mlsql.training.split import eval_mask
 from tests.helpers import create_csv_table
 from udfs.predictors import load_predictor
+from udfs.split import eval_mask
 
 pytestmark = pytest.mark.slow
 

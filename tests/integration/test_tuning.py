@@ -12,8 +12,8 @@ from sklearn import datasets, metrics
 
 import mlsql
 from mlsql.errors import MlsqlError, OptionError, TrainingError
-from mlsql.training.split import eval_mask
 from tests.helpers import create_csv_table
+from udfs.split import eval_mask
 
 pytestmark = pytest.mark.slow
 

@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
 
-from mlsql.training.split import eval_mask
 from udfs import features
 from udfs.predictors import load_predictor
+from udfs.split import eval_mask
 
 
 def _frame():

@@ -1,0 +1,315 @@
+"""Boosted trees (LightGBM and XGBoost) trained inside Flink tasks by the libraries' own
+distributed training, for 'training_mode' = 'distributed'.
+
+Two small aggregate queries first (the feature encoding, the classes), then one batch job:
+the training rows are spread at random over N groups whose keys land on N different tasks
+(shards.py); each task's pandas UDAF (udfs/collective_training.py) holds its share, and
+the N of them train one model together, in XGBoost's communicator (the library's
+RabitTracker runs here) or LightGBM's data-parallel network (the tasks meet at this
+process's coordinator). Only the model, each task's losses and its metric sums come back: no
+training row passes through this process. The version is the one single-machine training
+publishes (the same files and predictor), so everything that scores it works unchanged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from pyflink.table import DataTypes
+from pyflink.table.udf import udaf
+
+from mlsql.core.progress import Step
+from mlsql.errors import FlinkError, TrainingError
+from mlsql.models import boosted_tree, xgboost
+from mlsql.models.history import History
+from mlsql.runtime import minicluster
+from mlsql.runtime.environment import FlinkRuntime
+from mlsql.runtime.flink_types import Column
+from mlsql.services.cluster import rest
+from mlsql.syntax.dialect import quote_identifier
+from mlsql.training.algorithms import class_codes
+from mlsql.training.distributed.common import feature_inputs, fit_spec, query_frame, row_source
+from mlsql.training.distributed.coordinator import Coordinator
+from mlsql.training.distributed.shards import shard_keys
+from mlsql.training.extract import fetch
+from mlsql.training.fit import DISTRIBUTED, Fit
+from mlsql.training.label_column import label_expression, label_values
+from mlsql.training.model_options import CLASSIFICATION, REGRESSION
+from udfs import features, metric_sums
+from udfs.collective_training import LIGHTGBM, XGBOOST, ShardTrainer
+
+# How long the tasks may take to all arrive, and XGBoost's limit on one collective call.
+TIMEOUT_SECONDS = 600
+_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+@dataclass(frozen=True)
+class _Library:
+    name: str  # udfs.collective_training.XGBOOST or LIGHTGBM
+    model_file: str
+    fitted_file_key: str  # the predictor's key naming the model file
+    threads_key: str
+
+
+_LIBRARIES = {
+    "boosted_tree_classifier": _Library(LIGHTGBM, boosted_tree.BOOSTER_FILE, "booster_file",
+                                        "num_threads"),
+    "boosted_tree_regressor": _Library(LIGHTGBM, boosted_tree.BOOSTER_FILE, "booster_file",
+                                       "num_threads"),
+    "xgboost_classifier": _Library(XGBOOST, xgboost.MODEL_FILE, "model_file", "nthread"),
+    "xgboost_regressor": _Library(XGBOOST, xgboost.MODEL_FILE, "model_file", "nthread"),
+}
+
+
+def fit_trees(runtime: FlinkRuntime, query_sql: str, columns: list[Column], label: Column,
+              label_type: str | None, options: dict[str, Any],
+              progress: Callable[[str], None]) -> Fit:
+    library = _LIBRARIES[options["model_type"]]
+    task = CLASSIFICATION if options["model_type"].endswith("_classifier") else REGRESSION
+    workers = options.get("num_workers") or default_workers(runtime)
+    check_slots(runtime, workers)
+    batch = _batch_twin(runtime, workers)  # every query here is bounded, whatever the session
+
+    source = row_source(query_sql, label)
+    inputs = feature_inputs(columns)
+    progress("distributed training: column statistics")
+    spec, _ = fit_spec(batch, source, columns, inputs)
+    spec.update(encoding=features.ORDINAL, standardize=False)
+    label_sql = label_expression(label.name, task, label_type)
+    classes = _classes(batch, source, label_sql, label_type) if task == CLASSIFICATION \
+        else None
+
+    host = collective_host(runtime)
+    params = (boosted_tree.lightgbm_params(options, classes) if library.name == LIGHTGBM
+              else xgboost.training_params(options, classes))
+    params[library.threads_key] = _threads(runtime, workers)
+    coordinator = Coordinator(workers, host, TIMEOUT_SECONDS)
+    tracker = _start_tracker(workers, host) if library.name == XGBOOST else None
+    payload = {"format": 1, "task": task, "features": spec, "algorithm": library.name,
+               library.fitted_file_key: library.model_file,
+               "outputs": _outputs(task, label, label_type)}
+    if classes is not None:
+        payload["classes"] = classes
+    plan = {
+        "library": library.name, "workers": workers, "shard_keys": shard_keys(workers),
+        "task": task, "classes": classes, "label_type": label_type, "spec": spec,
+        "feature_columns": [c.name for c in columns], "eval_fraction": options["eval_fraction"],
+        "has_eval": options["eval_fraction"] > 0, "seed": options["seed"], "params": params,
+        "rounds": options["num_trees"], "payload": payload, "model_file": library.model_file,
+        "feature_types": xgboost.feature_types(spec),
+        "categorical": features.categorical_indices(spec),
+        "coordinator": list(coordinator.address), "host": host, "timeout": TIMEOUT_SECONDS,
+        "tracker": tracker.worker_args() if tracker is not None else {},
+    }
+    progress(f"distributed training: {workers} Flink tasks train {options['model_type']} "
+             f"together ({library.name}'s collective), each on its share of the rows")
+    try:
+        results = _run(batch, plan, source, inputs, label_sql, coordinator, progress)
+    finally:
+        coordinator.close()
+        if tracker is not None:
+            with contextlib.suppress(Exception):  # a failed training's tracker complains
+                tracker.free()
+    return _fit_from(results, plan, library, options)
+
+
+def default_workers(runtime: FlinkRuntime) -> int:
+    """The session's parallelism: parallelism.default, else Flink's local default (the
+    number of CPUs)."""
+    configured = runtime.options.get("parallelism.default") or \
+        runtime.t_env.get_config().get("parallelism.default", "")
+    return int(configured) if str(configured).strip().isdigit() and int(configured) > 0 \
+        else (os.cpu_count() or 1)
+
+
+def check_slots(runtime: FlinkRuntime, workers: int) -> None:
+    """Every task of the training must run at once: refuse before starting when the cluster
+    has fewer free task slots than workers."""
+    address = _rest_address(runtime)
+    if address is None:  # Flink's per-job local executor sizes its cluster to the job
+        return
+    try:
+        overview = rest.Overview.read(address)
+    except rest.Unreachable as error:
+        raise TrainingError(f"cannot check the cluster's free task slots: {error}") from None
+    if overview.slots_available < workers:
+        raise TrainingError(
+            f"distributed training with {workers} workers needs {workers} free task slots at "
+            f"once (one per worker, all running together); the cluster at {address} has "
+            f"{overview.slots_available} free of {overview.slots_total}. Set 'num_workers' "
+            "to at most the free slots, or add TaskManagers or slots")
+
+
+def collective_host(runtime: FlinkRuntime) -> str:
+    """The address the tasks reach this process at: loopback for a local cluster, else the
+    address this machine uses towards the JobManager."""
+    address = _rest_address(runtime)
+    if address is None or address.host in _LOOPBACK:
+        return "127.0.0.1"
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.connect((address.host, address.port))  # no packet is sent
+        return probe.getsockname()[0]
+
+
+def _rest_address(runtime: FlinkRuntime) -> rest.Address | None:
+    options = runtime.options
+    if options.get("execution.target", "local").lower() not in ("local", "minicluster"):
+        return rest.Address(options["rest.address"], int(options.get("rest.port", 8081)))
+    port = minicluster.started_port()
+    if minicluster.mode() == minicluster.PER_JOB or port is None:
+        return None
+    return rest.Address(minicluster.HOST, port)
+
+
+def _threads(runtime: FlinkRuntime, workers: int) -> int:
+    """Each worker's threads: on a local cluster the CPUs shared among the workers; on a
+    remote one the library's default (0: all of the TaskManager's machine)."""
+    if _rest_address(runtime) is None or collective_host(runtime) == "127.0.0.1":
+        return max(1, (os.cpu_count() or 1) // workers)
+    return 0
+
+
+def _classes(runtime: FlinkRuntime, source: str, label_sql: str,
+             label_type: str | None) -> list[Any]:
+    counts = query_frame(runtime, f"SELECT {label_sql} AS v, COUNT(*) AS n FROM {source} "
+                                  f"GROUP BY {label_sql}")
+    if counts.empty:
+        raise TrainingError("the training query returned no rows with a label")
+    classes, _ = class_codes(label_values(counts["v"], label_type, CLASSIFICATION))
+    return classes
+
+
+def _outputs(task: str, label: Column, label_type: str | None) -> list[dict[str, str]]:
+    predicted = f"predicted_{label.name}"
+    if task == REGRESSION:
+        return [{"name": predicted, "type": "DOUBLE"}]
+    return [{"name": predicted, "type": label_type}, {"name": "probability", "type": "DOUBLE"}]
+
+
+def _start_tracker(workers: int, host: str) -> Any:
+    from xgboost.tracker import RabitTracker
+
+    tracker = RabitTracker(n_workers=workers, host_ip=host, sortby="task",
+                           timeout=TIMEOUT_SECONDS)
+    tracker.start()
+    return tracker
+
+
+def _batch_twin(runtime: FlinkRuntime, workers: int) -> FlinkRuntime:
+    """The session in batch mode, `workers` tasks per operator, and Python workers that are
+    processes of their own (one per task: each joins the collective, none is this one)."""
+    return runtime.batch_twin({
+        "parallelism.default": str(workers),
+        "table.exec.resource.default-parallelism": str(workers),
+        # The adaptive batch scheduler would pick fewer tasks for a small input.
+        "execution.batch.adaptive.auto-parallelism.enabled": "false",
+        # A lost task cannot rejoin a collective that has moved on: fail, do not retry.
+        "restart-strategy.type": "none",
+    })
+
+
+def _run(twin: FlinkRuntime, plan: dict[str, Any], source: str, inputs: list[str],
+         label_sql: str, coordinator: Coordinator,
+         progress: Callable[[str], None]) -> list[dict[str, Any]]:
+    """The training job: one group of rows per task, each aggregated by ShardTrainer."""
+    workers = plan["workers"]
+    function = f"__mlsql_train_shard_{uuid.uuid4().hex[:8]}"
+    twin.t_env.create_temporary_function(
+        function, udaf(ShardTrainer(plan), result_type=DataTypes.STRING(),
+                       func_type="pandas"))
+    keys = ", ".join(str(k) for k in plan["shard_keys"])
+    columns = [f"{e} AS {quote_identifier(f'c{i}')}" for i, e in enumerate(inputs)]
+    names = ", ".join(quote_identifier(f"c{i}") for i in range(len(inputs)))
+    shard, label, result = (quote_identifier(n) for n in ("shard", "label", "result"))
+    query = (f"SELECT {function}({shard}, {names}, {label}) AS {result} FROM ("
+             f"SELECT (ARRAY[{keys}])[RAND_INTEGER({workers}) + 1] AS {shard}, "
+             f"{', '.join(columns)}, {label_sql} AS {label} FROM {source}) GROUP BY {shard}")
+    watcher = _Watcher(coordinator, plan, progress)
+    try:
+        frame = fetch(twin, query, poll=watcher.poll)
+    except FlinkError as error:
+        raise TrainingError(f"distributed training failed, and no version was published: "
+                            f"{watcher.failure or error}") from None
+    watcher.poll()
+    results = [json.loads(text) for text in frame["result"]]
+    if len(results) != workers or not any(r["rank"] == 0 for r in results):
+        raise TrainingError(f"distributed training ended with {len(results)} of {workers} "
+                            "workers' results")
+    return sorted(results, key=lambda r: r["rank"])
+
+
+class _Watcher:
+    """Turns the coordinator's messages into progress while the job runs."""
+
+    def __init__(self, coordinator: Coordinator, plan: dict[str, Any],
+                 progress: Callable[[str], None]) -> None:
+        self.coordinator = coordinator
+        self.rounds = plan["rounds"]
+        self.workers = plan["workers"]
+        self.progress = progress
+        self.failure: str | None = None
+
+    def poll(self) -> None:
+        stalled = self.coordinator.stalled()
+        if stalled is not None:
+            self.failure = stalled
+        while not self.coordinator.messages.empty():
+            message = self.coordinator.messages.get_nowait()
+            if message.get("event") == "hello":
+                self.progress(f"worker {message['rank'] + 1}/{self.workers} (process "
+                              f"{message['pid']}) holds {message['rows']:,} rows, "
+                              f"{message['eval_rows']:,} of them held out")
+            elif message.get("event") == "round":
+                done = message["done"]
+                if done % max(1, self.rounds // 5) == 0 or done == self.rounds:
+                    self.progress(Step(f"boosting: {done}/{self.rounds} trees", "boosting",
+                                       done, self.rounds, "trees"))
+
+
+def _fit_from(results: list[dict[str, Any]], plan: dict[str, Any], library: _Library,
+              options: dict[str, Any]) -> Fit:
+    first = results[0]
+    train_rows = sum(r["train_rows"] for r in results)
+    eval_rows = sum(r["eval_rows"] for r in results)
+    sums_key = "eval_sums" if eval_rows else "train_sums"
+    combine = metric_sums.combine_classification if plan["task"] == CLASSIFICATION \
+        else metric_sums.combine_regression
+    metrics = combine(r[sums_key] for r in results)
+    fitted: dict[str, Any] = {"algorithm": library.name,
+                              library.fitted_file_key: library.model_file,
+                              "feature_importance": first["importance"]}
+    if library.name == XGBOOST:
+        fitted["feature_importance_type"] = "gain"
+    if plan["classes"] is not None:
+        fitted["classes"] = plan["classes"]
+    fitted["distributed"] = {"library": library.name, "workers": plan["workers"],
+                             "rows_per_worker": [r["train_rows"] + r["eval_rows"]
+                                                 for r in results]}
+    return Fit(plan["spec"], fitted, train_rows, eval_rows, DISTRIBUTED, metrics=metrics,
+               history=_history(results), files={library.model_file: first["model"].encode()})
+
+
+def _history(results: list[dict[str, Any]]) -> History:
+    """Each round's losses over all rows: every task's mean weighted by its rows (XGBoost's
+    are global already, and equal; LightGBM's are each task's own)."""
+    history = History()
+    for round_index in range(len(results[0]["history"])):
+        losses = []
+        for position, weight_key in ((0, "train_rows"), (1, "eval_rows")):
+            pairs = [(r["history"][round_index][position], r[weight_key]) for r in results
+                     if r["history"][round_index][position] is not None and r[weight_key]]
+            weight = sum(w for _, w in pairs)
+            losses.append(float(np.dot(*zip(*pairs, strict=True)) / weight) if pairs else None)
+        history.record(round_index + 1, *losses)
+    return history
+
+
+TRAINERS = {name: fit_trees for name in _LIBRARIES}

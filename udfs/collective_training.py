@@ -1,0 +1,243 @@
+"""Boosted trees trained on Flink's workers by the library's own collective.
+
+The planner (mlsql/training/distributed/boosted_trees.py) partitions the training rows into
+one group per Flink task and aggregates each group with ShardTrainer, a pandas UDAF: every
+task holds only its share, encodes it with the version's feature spec, and joins the others
+in XGBoost's communicator (its RabitTracker runs in the planner) or LightGBM's data-parallel
+network. All of them end with the same model. Each returns, as JSON, its rows, its per-round
+losses and metric sums over its own held-out rows (udfs/metric_sums.py); the first also
+returns the model file.
+
+The planner's coordinator (a TCP server of JSON lines) is the rendezvous: a task says hello
+with its process id and listening port, and is answered once every task has arrived (a
+task that waits longer than the plan's timeout fails with the count that came), and the
+first task reports each boosting round there, which the planner shows as progress.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from udfs import features, metric_sums
+from udfs.predictors import Predictor
+from udfs.split import eval_mask
+
+XGBOOST = "xgboost"
+LIGHTGBM = "lightgbm"
+
+
+class WorkerError(RuntimeError):
+    """A training task could not do its part; the message says why."""
+
+
+class Coordinator:
+    """This task's line to the planner's coordinator."""
+
+    def __init__(self, address: tuple[str, int], timeout: float) -> None:
+        self.timeout = timeout
+        try:
+            self._socket = socket.create_connection(address, timeout=timeout)
+        except OSError as error:
+            raise WorkerError(f"cannot reach the planner's coordinator at {address[0]}:"
+                              f"{address[1]}: {error}") from None
+        self._reader = self._socket.makefile("r", encoding="utf-8")
+
+    def send(self, **message: Any) -> None:
+        self._socket.sendall((json.dumps(message) + "\n").encode())
+
+    def receive(self) -> dict[str, Any]:
+        try:
+            line = self._reader.readline()
+        except TimeoutError:
+            raise WorkerError(f"no answer from the planner's coordinator in "
+                              f"{self.timeout:.0f} s") from None
+        if not line:
+            raise WorkerError("the planner's coordinator closed the connection")
+        message = json.loads(line)
+        if "error" in message:
+            raise WorkerError(message["error"])
+        return message
+
+    def close(self) -> None:
+        self._socket.close()
+
+
+class ShardTrainer:
+    """The pandas UDAF: (shard key, feature columns..., label) -> this task's result JSON.
+    `plan` is JSON data (the planner's TrainingPlan.worker_plan)."""
+
+    def __init__(self, plan: dict[str, Any]) -> None:
+        self.plan = plan
+
+    def __call__(self, shard: pd.Series, *columns: pd.Series) -> str:
+        plan = self.plan
+        rank = plan["shard_keys"].index(int(shard.iloc[0]))
+        coordinator = Coordinator(tuple(plan["coordinator"]), plan["timeout"])
+        try:
+            return json.dumps(_train_shard(plan, rank, columns, coordinator))
+        finally:
+            coordinator.close()
+
+
+def _train_shard(plan: dict[str, Any], rank: int, columns: tuple[pd.Series, ...],
+                 coordinator: Coordinator) -> dict[str, Any]:
+    names = plan["feature_columns"]
+    frame = pd.DataFrame({name: column.reset_index(drop=True)
+                          for name, column in zip(names, columns[:-1], strict=True)})
+    y = _targets(columns[-1].reset_index(drop=True), plan)
+    held_out = eval_mask(frame, plan["eval_fraction"], plan["seed"])
+    x = features.encode(plan["spec"], [frame[name] for name in names])
+    del frame
+    train, evaluation = (x[~held_out], y[~held_out]), (x[held_out], y[held_out])
+
+    host = _own_address(plan)
+    port = _free_port(host) if plan["library"] == LIGHTGBM else 0
+    coordinator.send(event="hello", rank=rank, pid=os.getpid(), host=host, port=port,
+                     rows=len(x), eval_rows=int(held_out.sum()))
+    everyone = coordinator.receive()  # once every task has said hello
+    history: list[list[float | None]] = []
+
+    def report(train_loss: float | None, eval_loss: float | None) -> None:
+        history.append([train_loss, eval_loss])
+        if rank == 0:
+            coordinator.send(event="round", done=len(history))
+
+    with tempfile.TemporaryDirectory(prefix="mlsql-shard-") as directory:
+        model_path = Path(directory, plan["model_file"])
+        if plan["library"] == XGBOOST:
+            importance = _train_xgboost(plan, rank, train, evaluation, report, model_path)
+        else:
+            importance = _train_lightgbm(plan, rank, everyone["machines"], port, train,
+                                         evaluation, report, model_path)
+        predictor = Predictor(plan["payload"], directory)
+        result: dict[str, Any] = {
+            "rank": rank, "pid": os.getpid(), "train_rows": len(train[0]),
+            "eval_rows": len(evaluation[0]), "history": history,
+            "eval_sums": _sums(plan["task"], predictor, *evaluation)}
+        if not len(evaluation[0]):
+            result["train_sums"] = _sums(plan["task"], predictor, *train)
+        if rank == 0:
+            result["model"] = model_path.read_text(encoding="utf-8")
+            result["importance"] = importance
+    return result
+
+
+def _targets(label: pd.Series, plan: dict[str, Any]) -> np.ndarray:
+    if plan["task"] == "regression":
+        return label.to_numpy(dtype=np.float64)
+    classes = plan["classes"]
+    if plan["label_type"] == "STRING":
+        label = label.astype(str)
+    codes = pd.Index(classes).get_indexer(label)
+    if (codes < 0).any():  # the planner counted the classes over the same rows
+        raise WorkerError(f"label value {label[codes < 0].iloc[0]!r} is not one of the "
+                          f"{len(classes)} classes counted before training")
+    return codes.astype(np.float64)
+
+
+def _train_xgboost(plan: dict[str, Any], rank: int, train: tuple[np.ndarray, np.ndarray],
+                   evaluation: tuple[np.ndarray, np.ndarray], report, model_path: Path
+                   ) -> dict[str, float]:
+    import xgboost
+    from xgboost import collective
+
+    types = plan["feature_types"]
+
+    def matrix(x: np.ndarray, y: np.ndarray) -> Any:
+        return xgboost.DMatrix(x, label=y, feature_types=types,
+                               enable_categorical="c" in types)
+
+    metric = plan["params"]["eval_metric"]
+
+    class Report(xgboost.callback.TrainingCallback):
+        def after_iteration(self, model: Any, epoch: int, evals_log: Any) -> bool:
+            losses = {name: _squared_if_rmse(log[metric][-1], metric)
+                      for name, log in evals_log.items()}
+            report(losses.get("train"), losses.get("eval"))
+            return False
+
+    arguments = dict(plan["tracker"], dmlc_task_id=f"{rank:06d}",
+                     dmlc_timeout=int(plan["timeout"]))
+    with collective.CommunicatorContext(**arguments):
+        dtrain = matrix(*train)
+        evals = [(dtrain, "train")]
+        if plan["has_eval"]:  # every task lists it, even with no held-out rows of its own
+            evals.append((matrix(*evaluation), "eval"))
+        booster = xgboost.train(plan["params"], dtrain, num_boost_round=plan["rounds"],
+                                evals=evals, verbose_eval=False, callbacks=[Report()])
+    booster.save_model(str(model_path))
+    gains = booster.get_score(importance_type="total_gain")
+    return {name: float(gains.get(f"f{i}", 0.0))
+            for i, name in enumerate(features.feature_names(plan["spec"]))}
+
+
+def _train_lightgbm(plan: dict[str, Any], rank: int, machines: str, port: int,
+                    train: tuple[np.ndarray, np.ndarray],
+                    evaluation: tuple[np.ndarray, np.ndarray], report, model_path: Path
+                    ) -> dict[str, float]:
+    import lightgbm
+
+    params = dict(plan["params"], tree_learner="data", pre_partition=True,
+                  num_machines=plan["workers"], machines=machines, local_listen_port=port,
+                  time_out=max(1, int(plan["timeout"] // 60)))
+    categorical = plan["categorical"] or "auto"
+    dataset = lightgbm.Dataset(train[0], label=train[1], categorical_feature=categorical,
+                               free_raw_data=True)
+    valid_sets, valid_names = [dataset], ["train"]
+    if plan["has_eval"]:
+        valid_sets.append(lightgbm.Dataset(evaluation[0], label=evaluation[1],
+                                           categorical_feature=categorical,
+                                           reference=dataset))
+        valid_names.append("eval")
+
+    def callback(env: Any) -> None:
+        losses = {name: value for name, _, value, _ in env.evaluation_result_list}
+        report(losses.get("train"), losses.get("eval"))
+
+    booster = lightgbm.train(params, dataset, num_boost_round=plan["rounds"],
+                             valid_sets=valid_sets, valid_names=valid_names,
+                             callbacks=[callback])
+    booster.free_network()
+    booster.save_model(str(model_path))
+    gains = booster.feature_importance(importance_type="gain")
+    return dict(zip(features.feature_names(plan["spec"]), (float(g) for g in gains),
+                    strict=True))
+
+
+def _sums(task: str, predictor: Predictor, x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+    if task == "regression":
+        scores = predictor.scores(x) if len(x) else np.zeros(0)
+        return metric_sums.regression_sums(y, scores)
+    classes = len(predictor.classes)
+    proba = predictor.scores(x) if len(x) else np.zeros((0, classes))
+    return metric_sums.classification_sums(y.astype(np.int64), proba)
+
+
+def _squared_if_rmse(value: float, metric: str) -> float:
+    """The history's loss: log-loss as XGBoost reports it, mean squared error from rmse."""
+    return float(value) ** 2 if metric == "rmse" else float(value)
+
+
+def _own_address(plan: dict[str, Any]) -> str:
+    """Where the other tasks reach this one: loopback on a local cluster, else this machine's
+    address towards the planner."""
+    if plan["host"] == "127.0.0.1":
+        return plan["host"]
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.connect(tuple(plan["coordinator"]))  # no packet is sent
+        return probe.getsockname()[0]
+
+
+def _free_port(host: str) -> int:
+    """A port free on this host now, for LightGBM to listen on (it binds it itself)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
