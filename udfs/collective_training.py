@@ -89,20 +89,35 @@ class ShardTrainer:
 
 def _train_shard(plan: dict[str, Any], rank: int, columns: tuple[pd.Series, ...],
                  coordinator: Coordinator) -> dict[str, Any]:
-    names = plan["feature_columns"]
+    kinds: dict[str, str] = plan["kinds"]
     frame = pd.DataFrame({name: column.reset_index(drop=True)
-                          for name, column in zip(names, columns[:-1], strict=True)})
-    y = _targets(columns[-1].reset_index(drop=True), plan)
+                          for name, column in zip(kinds, columns[:-1], strict=True)})
+    label = columns[-1].reset_index(drop=True)
+    if plan["task"] == "classification" and plan["label_type"] == "STRING":
+        label = label.astype(str)
     held_out = eval_mask(frame, plan["eval_fraction"], plan["seed"])
-    x = features.encode(plan["spec"], [frame[name] for name in names])
-    del frame
-    train, evaluation = (x[~held_out], y[~held_out]), (x[held_out], y[held_out])
-
+    # The feature encoding and the classes are fitted on every task's training rows: each
+    # sends its sums, the planner answers with the spec (as single-machine training fits it).
     host = _own_address(plan)
     port = _free_port(host) if plan["library"] == LIGHTGBM else 0
+    label_counts = label[~held_out].value_counts() if plan["task"] == "classification" \
+        else pd.Series(dtype=np.int64)
     coordinator.send(event="hello", rank=rank, pid=os.getpid(), host=host, port=port,
-                     rows=len(x), eval_rows=int(held_out.sum()))
-    everyone = coordinator.receive()  # once every task has said hello
+                     rows=len(frame), eval_rows=int(held_out.sum()),
+                     sums=features.column_sums(frame[~held_out], kinds),
+                     labels=[label_counts.index.tolist(), label_counts.tolist()])
+    answer = coordinator.receive()  # once every task has said hello
+    spec, classes = answer["spec"], answer["classes"]
+    x = features.encode(spec, [frame[name] for name in kinds])
+    del frame
+    if classes is None:
+        y = label.to_numpy(dtype=np.float64)
+        known = np.ones(len(y), dtype=bool)
+    else:  # a held-out label no training row has cannot be scored (known_targets)
+        codes = pd.Index(classes).get_indexer(label)
+        y, known = codes.astype(np.float64), codes >= 0
+    train = (x[~held_out], y[~held_out])
+    evaluation = (x[held_out & known], y[held_out & known])
     history: list[list[float | None]] = []
 
     def report(train_loss: float | None, eval_loss: float | None) -> None:
@@ -110,52 +125,47 @@ def _train_shard(plan: dict[str, Any], rank: int, columns: tuple[pd.Series, ...]
         if rank == 0:
             coordinator.send(event="round", done=len(history))
 
+    payload = dict(plan["payload"], features=spec)
+    if classes is not None:
+        payload["classes"] = classes
     with tempfile.TemporaryDirectory(prefix="mlsql-shard-") as directory:
         model_path = Path(directory, plan["model_file"])
         if plan["library"] == XGBOOST:
-            importance = _train_xgboost(plan, rank, train, evaluation, report, model_path)
+            importance = _train_xgboost(plan, spec, answer["params"], rank, train,
+                                        evaluation, report, model_path)
         else:
-            importance = _train_lightgbm(plan, rank, everyone["machines"], port, train,
-                                         evaluation, report, model_path)
-        predictor = Predictor(plan["payload"], directory)
+            importance = _train_lightgbm(plan, spec, answer["params"], answer["machines"],
+                                         port, train, evaluation, report, model_path)
+        predictor = Predictor(payload, directory)
         result: dict[str, Any] = {
             "rank": rank, "pid": os.getpid(), "train_rows": len(train[0]),
-            "eval_rows": len(evaluation[0]), "history": history,
+            "eval_rows": int(held_out.sum()), "history": history,
             "eval_sums": _sums(plan["task"], predictor, *evaluation)}
         if not len(evaluation[0]):
             result["train_sums"] = _sums(plan["task"], predictor, *train)
         if rank == 0:
             result["model"] = model_path.read_text(encoding="utf-8")
             result["importance"] = importance
+    coordinator.send(event="done", rank=rank)
     return result
 
 
-def _targets(label: pd.Series, plan: dict[str, Any]) -> np.ndarray:
-    if plan["task"] == "regression":
-        return label.to_numpy(dtype=np.float64)
-    classes = plan["classes"]
-    if plan["label_type"] == "STRING":
-        label = label.astype(str)
-    codes = pd.Index(classes).get_indexer(label)
-    if (codes < 0).any():  # the planner counted the classes over the same rows
-        raise WorkerError(f"label value {label[codes < 0].iloc[0]!r} is not one of the "
-                          f"{len(classes)} classes counted before training")
-    return codes.astype(np.float64)
-
-
-def _train_xgboost(plan: dict[str, Any], rank: int, train: tuple[np.ndarray, np.ndarray],
+def _train_xgboost(plan: dict[str, Any], spec: dict[str, Any], params: dict[str, Any],
+                   rank: int,
+                   train: tuple[np.ndarray, np.ndarray],
                    evaluation: tuple[np.ndarray, np.ndarray], report, model_path: Path
                    ) -> dict[str, float]:
     import xgboost
     from xgboost import collective
 
-    types = plan["feature_types"]
+    categorical = set(features.categorical_indices(spec))
+    types = ["c" if i in categorical else "q" for i in range(len(features.feature_names(spec)))]
 
     def matrix(x: np.ndarray, y: np.ndarray) -> Any:
         return xgboost.DMatrix(x, label=y, feature_types=types,
                                enable_categorical="c" in types)
 
-    metric = plan["params"]["eval_metric"]
+    metric = params["eval_metric"]
 
     class Report(xgboost.callback.TrainingCallback):
         def after_iteration(self, model: Any, epoch: int, evals_log: Any) -> bool:
@@ -171,24 +181,25 @@ def _train_xgboost(plan: dict[str, Any], rank: int, train: tuple[np.ndarray, np.
         evals = [(dtrain, "train")]
         if plan["has_eval"]:  # every task lists it, even with no held-out rows of its own
             evals.append((matrix(*evaluation), "eval"))
-        booster = xgboost.train(plan["params"], dtrain, num_boost_round=plan["rounds"],
+        booster = xgboost.train(params, dtrain, num_boost_round=plan["rounds"],
                                 evals=evals, verbose_eval=False, callbacks=[Report()])
     booster.save_model(str(model_path))
     gains = booster.get_score(importance_type="total_gain")
     return {name: float(gains.get(f"f{i}", 0.0))
-            for i, name in enumerate(features.feature_names(plan["spec"]))}
+            for i, name in enumerate(features.feature_names(spec))}
 
 
-def _train_lightgbm(plan: dict[str, Any], rank: int, machines: str, port: int,
+def _train_lightgbm(plan: dict[str, Any], spec: dict[str, Any], params: dict[str, Any],
+                    machines: str, port: int,
                     train: tuple[np.ndarray, np.ndarray],
                     evaluation: tuple[np.ndarray, np.ndarray], report, model_path: Path
                     ) -> dict[str, float]:
     import lightgbm
 
-    params = dict(plan["params"], tree_learner="data", pre_partition=True,
+    params = dict(params, tree_learner="data", pre_partition=True,
                   num_machines=plan["workers"], machines=machines, local_listen_port=port,
                   time_out=max(1, int(plan["timeout"] // 60)))
-    categorical = plan["categorical"] or "auto"
+    categorical = features.categorical_indices(spec) or "auto"
     dataset = lightgbm.Dataset(train[0], label=train[1], categorical_feature=categorical,
                                free_raw_data=True)
     valid_sets, valid_names = [dataset], ["train"]
@@ -208,7 +219,7 @@ def _train_lightgbm(plan: dict[str, Any], rank: int, machines: str, port: int,
     booster.free_network()
     booster.save_model(str(model_path))
     gains = booster.feature_importance(importance_type="gain")
-    return dict(zip(features.feature_names(plan["spec"]), (float(g) for g in gains),
+    return dict(zip(features.feature_names(spec), (float(g) for g in gains),
                     strict=True))
 
 

@@ -41,6 +41,53 @@ def fit_spec(frame: pd.DataFrame, kinds: Mapping[str, str], encoding: str,
     return {"columns": columns, "encoding": encoding, "standardize": standardize}
 
 
+# Distinct values per string column that column_sums reports in full; a column with more
+# reports its most frequent ones only, so merged counts near the cut are approximate.
+SUMMED_CATEGORIES = 10_000
+
+
+def column_sums(frame: pd.DataFrame, kinds: Mapping[str, str]) -> dict[str, Any]:
+    """What fit_spec needs from one share of the rows, as JSON data that adds up across
+    shares (spec_from_sums): each number column's count, sum and sum of squares over its
+    non-missing values, each string column's value counts."""
+    sums: dict[str, Any] = {}
+    for name, kind in kinds.items():
+        values = frame[name]
+        if kind == NUMERIC:
+            numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
+            finite = numbers[~np.isnan(numbers)]
+            sums[name] = [int(finite.size), float(finite.sum()), float((finite**2).sum())]
+        else:
+            counts = values.dropna().astype(str).value_counts()[:SUMMED_CATEGORIES]
+            sums[name] = dict(zip(counts.index.tolist(), counts.tolist(), strict=True))
+    return sums
+
+
+def spec_from_sums(shares: Sequence[Mapping[str, Any]], kinds: Mapping[str, str],
+                   encoding: str, standardize: bool) -> dict[str, Any]:
+    """fit_spec over all the shares whose column_sums these are: the same means and
+    categories (the spread from the sums, not the two-pass formula)."""
+    columns = []
+    for name, kind in kinds.items():
+        if kind == NUMERIC:
+            count = sum(share[name][0] for share in shares)
+            total = sum(share[name][1] for share in shares)
+            squares = sum(share[name][2] for share in shares)
+            mean = total / count if count else 0.0
+            std = float(np.sqrt(max(squares / count - mean**2, 0.0))) if count else 1.0
+            columns.append({"name": name, "kind": NUMERIC, "mean": mean,
+                            "std": std if std > 0 else 1.0})
+        else:
+            counts: dict[str, int] = {}
+            for share in shares:
+                for value, count in share[name].items():
+                    counts[value] = counts.get(value, 0) + count
+            ranked = sorted(counts, key=lambda value: -counts[value])
+            columns.append({"name": name, "kind": CATEGORICAL,
+                            "categories": sorted(ranked[:MAX_CATEGORIES])})
+    return {"columns": columns, "encoding": encoding, "standardize": standardize}
+
+
 def feature_names(spec: Mapping[str, Any]) -> list[str]:
     names = []
     for column in spec["columns"]:

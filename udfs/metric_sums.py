@@ -3,8 +3,10 @@
 A model trained on several Flink tasks is evaluated where its rows are: each task scores its
 own held-out rows and returns these sums; the planner adds them and derives the same metrics
 udfs/metrics.py computes from all the rows at once. Exact for every metric but ROC AUC, which
-is read from a histogram of AUC_BUCKETS probability buckets (two scores in one bucket count
-as a tie: off by at most the share of pairs that close).
+is read from a histogram of the scores' log-odds in AUC_BUCKETS buckets over
+[-LOGIT_RANGE, LOGIT_RANGE] (two scores in one bucket count as a tie: off by at most the share
+of pairs that close). Log-odds, not probabilities: a rare class's scores crowd near 0, where
+equal-width probability buckets would tie most of them.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-AUC_BUCKETS = 100_000
+AUC_BUCKETS = 1 << 18
+LOGIT_RANGE = 40.0
 _CLIP = 1e-15
 
 
@@ -28,7 +31,7 @@ def classification_sums(truth: np.ndarray, proba: np.ndarray) -> dict[str, Any]:
     sums: dict[str, Any] = {"confusion": confusion.tolist(),
                             "log_loss": float(-np.log(np.clip(chosen, _CLIP, 1)).sum())}
     if classes == 2:
-        buckets = np.minimum((proba[:, 1] * AUC_BUCKETS).astype(np.int64), AUC_BUCKETS - 1)
+        buckets = _logit_buckets(proba[:, 1])
         sums["auc"] = [_sparse_counts(buckets[truth == label]) for label in (0, 1)]
     return sums
 
@@ -81,6 +84,13 @@ def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     """numerator / denominator, 0 where the denominator is 0 (zero_division=0)."""
     return np.divide(numerator, denominator, out=np.zeros_like(numerator),
                      where=denominator > 0)
+
+
+def _logit_buckets(probability: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore"):
+        logit = np.log(probability) - np.log1p(-probability)
+    scaled = (np.clip(logit, -LOGIT_RANGE, LOGIT_RANGE) + LOGIT_RANGE) / (2 * LOGIT_RANGE)
+    return np.minimum((scaled * AUC_BUCKETS).astype(np.int64), AUC_BUCKETS - 1)
 
 
 def _sparse_counts(buckets: np.ndarray) -> list[list[int]]:

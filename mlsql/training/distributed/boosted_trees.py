@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from pyflink.table import DataTypes
 from pyflink.table.udf import udaf
 
@@ -36,7 +37,7 @@ from mlsql.runtime.flink_types import Column
 from mlsql.services.cluster import rest
 from mlsql.syntax.dialect import quote_identifier
 from mlsql.training.algorithms import class_codes
-from mlsql.training.distributed.common import feature_inputs, fit_spec, query_frame, row_source
+from mlsql.training.distributed.common import feature_inputs, row_source
 from mlsql.training.distributed.coordinator import Coordinator
 from mlsql.training.distributed.shards import shard_keys
 from mlsql.training.extract import fetch
@@ -76,49 +77,51 @@ def fit_trees(runtime: FlinkRuntime, query_sql: str, columns: list[Column], labe
     task = CLASSIFICATION if options["model_type"].endswith("_classifier") else REGRESSION
     workers = options.get("num_workers") or default_workers(runtime)
     check_slots(runtime, workers)
-    batch = _batch_twin(runtime, workers)  # every query here is bounded, whatever the session
+    batch = _batch_twin(runtime, workers)  # the job is bounded, whatever the session
+    kinds = {c.name: c.feature_kind for c in columns}
 
-    source = row_source(query_sql, label)
-    inputs = feature_inputs(columns)
-    progress("distributed training: column statistics")
-    spec, _ = fit_spec(batch, source, columns, inputs)
-    spec.update(encoding=features.ORDINAL, standardize=False)
-    label_sql = label_expression(label.name, task, label_type)
-    classes = _classes(batch, source, label_sql, label_type) if task == CLASSIFICATION \
-        else None
+    def merge(hellos: list[dict[str, Any]]) -> dict[str, Any]:
+        """The feature encoding and the classes, from every task's training rows."""
+        if not sum(h["rows"] - h["eval_rows"] for h in hellos):
+            raise TrainingError("the training query returned no rows with a label to train on")
+        spec = features.spec_from_sums([h["sums"] for h in hellos], kinds, features.ORDINAL,
+                                       standardize=False)
+        classes = None
+        if task == CLASSIFICATION:
+            values = [v for h in hellos for v in h["labels"][0]]
+            classes, _ = class_codes(label_values(pd.Series(values), label_type, task))
+        params = (boosted_tree.lightgbm_params(options, classes) if library.name == LIGHTGBM
+                  else xgboost.training_params(options, classes))
+        params[library.threads_key] = _threads(runtime, workers)
+        return {"spec": spec, "classes": classes, "params": params}
 
     host = collective_host(runtime)
-    params = (boosted_tree.lightgbm_params(options, classes) if library.name == LIGHTGBM
-              else xgboost.training_params(options, classes))
-    params[library.threads_key] = _threads(runtime, workers)
-    coordinator = Coordinator(workers, host, TIMEOUT_SECONDS)
+    coordinator = Coordinator(workers, host, TIMEOUT_SECONDS, merge)
     tracker = _start_tracker(workers, host) if library.name == XGBOOST else None
-    payload = {"format": 1, "task": task, "features": spec, "algorithm": library.name,
-               library.fitted_file_key: library.model_file,
-               "outputs": _outputs(task, label, label_type)}
-    if classes is not None:
-        payload["classes"] = classes
     plan = {
         "library": library.name, "workers": workers, "shard_keys": shard_keys(workers),
-        "task": task, "classes": classes, "label_type": label_type, "spec": spec,
-        "feature_columns": [c.name for c in columns], "eval_fraction": options["eval_fraction"],
-        "has_eval": options["eval_fraction"] > 0, "seed": options["seed"], "params": params,
-        "rounds": options["num_trees"], "payload": payload, "model_file": library.model_file,
-        "feature_types": xgboost.feature_types(spec),
-        "categorical": features.categorical_indices(spec),
+        "task": task, "label_type": label_type, "kinds": kinds,
+        "eval_fraction": options["eval_fraction"], "has_eval": options["eval_fraction"] > 0,
+        "seed": options["seed"],
+        "rounds": options["num_trees"], "model_file": library.model_file,
+        "payload": {"format": 1, "task": task, "algorithm": library.name,
+                    library.fitted_file_key: library.model_file,
+                    "outputs": _outputs(task, label, label_type)},
         "coordinator": list(coordinator.address), "host": host, "timeout": TIMEOUT_SECONDS,
         "tracker": tracker.worker_args() if tracker is not None else {},
     }
     progress(f"distributed training: {workers} Flink tasks train {options['model_type']} "
              f"together ({library.name}'s collective), each on its share of the rows")
     try:
-        results = _run(batch, plan, source, inputs, label_sql, coordinator, progress)
+        results = _run(batch, plan, row_source(query_sql, label), feature_inputs(columns),
+                       label_expression(label.name, task, label_type), coordinator, progress)
     finally:
         coordinator.close()
         if tracker is not None:
             with contextlib.suppress(Exception):  # a failed training's tracker complains
                 tracker.free()
-    return _fit_from(results, plan, library, options)
+    assert coordinator.answer is not None  # every task had it before training
+    return _fit_from(results, plan, coordinator.answer, library)
 
 
 def default_workers(runtime: FlinkRuntime) -> int:
@@ -177,16 +180,6 @@ def _threads(runtime: FlinkRuntime, workers: int) -> int:
     return 0
 
 
-def _classes(runtime: FlinkRuntime, source: str, label_sql: str,
-             label_type: str | None) -> list[Any]:
-    counts = query_frame(runtime, f"SELECT {label_sql} AS v, COUNT(*) AS n FROM {source} "
-                                  f"GROUP BY {label_sql}")
-    if counts.empty:
-        raise TrainingError("the training query returned no rows with a label")
-    classes, _ = class_codes(label_values(counts["v"], label_type, CLASSIFICATION))
-    return classes
-
-
 def _outputs(task: str, label: Column, label_type: str | None) -> list[dict[str, str]]:
     predicted = f"predicted_{label.name}"
     if task == REGRESSION:
@@ -230,20 +223,33 @@ def _run(twin: FlinkRuntime, plan: dict[str, Any], source: str, inputs: list[str
     names = ", ".join(quote_identifier(f"c{i}") for i in range(len(inputs)))
     shard, label, result = (quote_identifier(n) for n in ("shard", "label", "result"))
     query = (f"SELECT {function}({shard}, {names}, {label}) AS {result} FROM ("
-             f"SELECT (ARRAY[{keys}])[RAND_INTEGER({workers}) + 1] AS {shard}, "
+             f"SELECT (ARRAY[{keys}])[RAND_INTEGER({plan['seed']}, {workers}) + 1] AS {shard}, "
              f"{', '.join(columns)}, {label_sql} AS {label} FROM {source}) GROUP BY {shard}")
     watcher = _Watcher(coordinator, plan, progress)
     try:
         frame = fetch(twin, query, poll=watcher.poll)
     except FlinkError as error:
-        raise TrainingError(f"distributed training failed, and no version was published: "
-                            f"{watcher.failure or error}") from None
+        raise TrainingError("distributed training failed, and no version was published: "
+                            f"{_failure(coordinator, error)}") from None
     watcher.poll()
     results = [json.loads(text) for text in frame["result"]]
     if len(results) != workers or not any(r["rank"] == 0 for r in results):
         raise TrainingError(f"distributed training ended with {len(results)} of {workers} "
                             "workers' results")
     return sorted(results, key=lambda r: r["rank"])
+
+
+def _failure(coordinator: Coordinator, error: FlinkError) -> str:
+    """What went wrong: the coordinator's reason, else the tasks that ended before they
+    finished (a killed or crashed worker shows in Flink only as a cancelled connection)."""
+    if coordinator.failure:
+        return coordinator.failure
+    lost = coordinator.first_lost()
+    if lost is None:
+        return str(error)
+    return (f"worker {lost['rank'] + 1}/{coordinator.workers} (process {lost['pid']}) ended "
+            "before finishing its part (killed, out of memory, or its TaskManager lost), "
+            f"and the others were stopped; Flink reports: {error}")
 
 
 class _Watcher:
@@ -255,12 +261,9 @@ class _Watcher:
         self.rounds = plan["rounds"]
         self.workers = plan["workers"]
         self.progress = progress
-        self.failure: str | None = None
 
     def poll(self) -> None:
-        stalled = self.coordinator.stalled()
-        if stalled is not None:
-            self.failure = stalled
+        self.coordinator.check_stalled()
         while not self.coordinator.messages.empty():
             message = self.coordinator.messages.get_nowait()
             if message.get("event") == "hello":
@@ -274,8 +277,8 @@ class _Watcher:
                                        done, self.rounds, "trees"))
 
 
-def _fit_from(results: list[dict[str, Any]], plan: dict[str, Any], library: _Library,
-              options: dict[str, Any]) -> Fit:
+def _fit_from(results: list[dict[str, Any]], plan: dict[str, Any], answer: dict[str, Any],
+              library: _Library) -> Fit:
     first = results[0]
     train_rows = sum(r["train_rows"] for r in results)
     eval_rows = sum(r["eval_rows"] for r in results)
@@ -288,12 +291,12 @@ def _fit_from(results: list[dict[str, Any]], plan: dict[str, Any], library: _Lib
                               "feature_importance": first["importance"]}
     if library.name == XGBOOST:
         fitted["feature_importance_type"] = "gain"
-    if plan["classes"] is not None:
-        fitted["classes"] = plan["classes"]
+    if answer["classes"] is not None:
+        fitted["classes"] = answer["classes"]
     fitted["distributed"] = {"library": library.name, "workers": plan["workers"],
                              "rows_per_worker": [r["train_rows"] + r["eval_rows"]
                                                  for r in results]}
-    return Fit(plan["spec"], fitted, train_rows, eval_rows, DISTRIBUTED, metrics=metrics,
+    return Fit(answer["spec"], fitted, train_rows, eval_rows, DISTRIBUTED, metrics=metrics,
                history=_history(results), files={library.model_file: first["model"].encode()})
 
 
