@@ -219,4 +219,6 @@ def test_every_distributable_model_type_has_a_distributed_trainer_and_no_other()
 
     distributable = {name for name, model_type in model_types().items()
                      if {o.name for o in DISTRIBUTABLE} <= {o.name for o in model_type.options}}
-    assert distributable == set(trainers()) == {"logistic_reg", "linear_reg", "kmeans"}
+    assert distributable == set(trainers()) == {
+        "logistic_reg", "linear_reg", "kmeans", "boosted_tree_classifier",
+        "boosted_tree_regressor", "xgboost_classifier", "xgboost_regressor"}

@@ -1,0 +1,191 @@
+"""The parts of distributed tree training that need no Flink: metric sums that add up to
+scikit-learn's metrics, the feature spec from per-shard sums, the shard keys, and the
+coordinator where the tasks meet (over real sockets)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn import metrics
+
+from mlsql.training.distributed.coordinator import Coordinator
+from mlsql.training.distributed.shards import flink_murmur_hash, shard_keys
+from udfs import features, metric_sums
+
+
+def _parts(n: int, parts: int) -> list[np.ndarray]:
+    return np.array_split(np.random.default_rng(0).permutation(n), parts)
+
+
+def test_binary_sums_add_up_to_scikit_learns_metrics():
+    rng = np.random.default_rng(3)
+    n = 20_000
+    truth = (rng.random(n) < 0.02).astype(np.int64)  # a rare class, as fraud is
+    p = 1 / (1 + np.exp(-(rng.normal(size=n) * 2 + truth * 5 - 6)))
+    proba = np.column_stack([1 - p, p])
+    ours = metric_sums.combine_classification(
+        metric_sums.classification_sums(truth[i], proba[i]) for i in _parts(n, 3))
+    predicted = (p > 0.5).astype(int)
+    assert ours["accuracy"] == pytest.approx(metrics.accuracy_score(truth, predicted), abs=1e-12)
+    assert ours["precision"] == pytest.approx(metrics.precision_score(truth, predicted),
+                                              abs=1e-12)
+    assert ours["recall"] == pytest.approx(metrics.recall_score(truth, predicted), abs=1e-12)
+    assert ours["f1_score"] == pytest.approx(metrics.f1_score(truth, predicted), abs=1e-12)
+    assert ours["log_loss"] == pytest.approx(metrics.log_loss(truth, proba), rel=1e-9)
+    assert ours["roc_auc"] == pytest.approx(metrics.roc_auc_score(truth, p), abs=1e-5)
+
+
+def test_multiclass_sums_are_macro_averages_over_the_classes_that_occur():
+    rng = np.random.default_rng(4)
+    n = 3_000
+    truth = rng.integers(0, 4, n)
+    truth[truth == 3] = 2  # class 3 never occurs as truth...
+    proba = rng.dirichlet(np.ones(4), n)
+    proba[:, 3] = 0.0  # ...nor as prediction: scikit-learn leaves it out of the average
+    proba /= proba.sum(axis=1, keepdims=True)
+    ours = metric_sums.combine_classification(
+        metric_sums.classification_sums(truth[i], proba[i]) for i in _parts(n, 2))
+    predicted = proba.argmax(axis=1)
+    for name, score in (("precision", metrics.precision_score),
+                        ("recall", metrics.recall_score), ("f1_score", metrics.f1_score)):
+        assert ours[name] == pytest.approx(score(truth, predicted, average="macro"), abs=1e-12)
+    assert ours["log_loss"] == pytest.approx(
+        metrics.log_loss(truth, np.clip(proba, 1e-15, 1), labels=[0, 1, 2, 3]), rel=1e-6)
+    assert "roc_auc" not in ours
+
+
+def test_regression_sums_add_up_to_scikit_learns_metrics():
+    rng = np.random.default_rng(5)
+    truth = rng.normal(size=1_000) * 10
+    predicted = truth + rng.normal(size=1_000)
+    ours = metric_sums.combine_regression(
+        metric_sums.regression_sums(truth[i], predicted[i]) for i in _parts(1_000, 4))
+    assert ours["r2_score"] == pytest.approx(metrics.r2_score(truth, predicted), rel=1e-9)
+    assert ours["mean_absolute_error"] == pytest.approx(
+        metrics.mean_absolute_error(truth, predicted), rel=1e-9)
+    assert ours["mean_squared_error"] == pytest.approx(
+        metrics.mean_squared_error(truth, predicted), rel=1e-9)
+
+
+def test_a_shard_without_rows_adds_nothing():
+    empty = metric_sums.classification_sums(np.zeros(0, dtype=np.int64), np.zeros((0, 2)))
+    full = metric_sums.classification_sums(np.array([0, 1]), np.array([[0.8, 0.2], [0.3, 0.7]]))
+    assert metric_sums.combine_classification([empty, full]) == \
+        metric_sums.combine_classification([full])
+    assert metric_sums.combine_regression(
+        [metric_sums.regression_sums(np.zeros(0), np.zeros(0))]) == {}
+
+
+def test_the_spec_from_shard_sums_is_the_spec_of_all_rows():
+    rng = np.random.default_rng(6)
+    n = 5_000
+    frame = pd.DataFrame({"x": rng.normal(size=n) * 3 + 1,
+                          "s": rng.choice([f"c{i}" for i in range(300)], n)})
+    frame.loc[::7, "x"] = np.nan
+    frame.loc[::11, "s"] = None
+    kinds = {"x": features.NUMERIC, "s": features.CATEGORICAL}
+    whole = features.fit_spec(frame, kinds, features.ORDINAL, standardize=False)
+    shares = [features.column_sums(frame.iloc[i], kinds) for i in _parts(n, 3)]
+    merged = features.spec_from_sums(json.loads(json.dumps(shares)), kinds, features.ORDINAL,
+                                     standardize=False)
+    assert merged["columns"][0]["mean"] == pytest.approx(whole["columns"][0]["mean"],
+                                                         rel=1e-12)
+    assert merged["columns"][0]["std"] == pytest.approx(whole["columns"][0]["std"], rel=1e-9)
+    counts = frame["s"].value_counts()
+    cut = counts.iloc[features.MAX_CATEGORIES - 1]
+    # Categories tied at the cut may be chosen either way; all above it are in both.
+    sure = set(counts[counts > cut].index)
+    assert sure <= set(merged["columns"][1]["categories"])
+    assert len(merged["columns"][1]["categories"]) == features.MAX_CATEGORIES
+    assert merged["columns"][1]["categories"] == sorted(merged["columns"][1]["categories"])
+
+
+def test_shard_keys_reach_every_task_once():
+    for tasks in range(1, 33):
+        keys = shard_keys(tasks)
+        assert sorted(flink_murmur_hash(k) % tasks for k in keys) == list(range(tasks))
+    assert flink_murmur_hash(0) % 2 == flink_murmur_hash(1) % 2  # why keys are not 0..N-1
+
+
+class _Task:
+    """A training task's side of the coordinator protocol."""
+
+    def __init__(self, address: tuple[str, int], rank: int) -> None:
+        self.socket = socket.create_connection(address, timeout=10)
+        self.lines = self.socket.makefile("r")
+        self.rank = rank
+
+    def send(self, **message) -> None:
+        self.socket.sendall((json.dumps(message) + "\n").encode())
+
+    def hello(self) -> None:
+        self.send(event="hello", rank=self.rank, pid=1000 + self.rank, host="127.0.0.1",
+                  port=7000 + self.rank, rows=10)
+
+    def answer(self) -> dict:
+        return json.loads(self.lines.readline())
+
+    def close(self) -> None:
+        self.lines.close()
+        self.socket.close()
+
+
+def test_the_coordinator_answers_once_every_task_has_arrived():
+    seen = []
+
+    def merge(hellos):
+        seen.append([h["rank"] for h in hellos])
+        return {"total": sum(h["rows"] for h in hellos)}
+
+    coordinator = Coordinator(3, "127.0.0.1", 30, merge)
+    try:
+        tasks = [_Task(coordinator.address, rank) for rank in (2, 0, 1)]
+        for task in tasks:
+            task.hello()
+        answers = [task.answer() for task in tasks]
+        assert seen == [[0, 1, 2]]
+        assert all(a == {"total": 30, "machines": "127.0.0.1:7000,127.0.0.1:7001,"
+                                                  "127.0.0.1:7002"} for a in answers)
+        tasks[0].send(event="done", rank=2)
+        tasks[0].close()
+        tasks[1].close()  # rank 0 goes away without saying it is done
+        deadline = time.monotonic() + 10
+        while coordinator.first_lost() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert coordinator.first_lost()["rank"] == 0
+    finally:
+        coordinator.close()
+
+
+def test_tasks_that_do_not_all_arrive_are_told_why():
+    coordinator = Coordinator(2, "127.0.0.1", 0.2, lambda hellos: {})
+    try:
+        task = _Task(coordinator.address, 0)
+        task.hello()
+        deadline = time.monotonic() + 10
+        while coordinator.failure is None and time.monotonic() < deadline:
+            coordinator.check_stalled()
+            time.sleep(0.05)
+        assert "only 1 of 2 training tasks started" in coordinator.failure
+        assert task.answer() == {"error": coordinator.failure}
+    finally:
+        coordinator.close()
+
+
+def test_a_merge_that_fails_stops_every_task_with_its_reason():
+    def merge(hellos):
+        raise ValueError("the training query returned no rows")
+
+    coordinator = Coordinator(1, "127.0.0.1", 30, merge)
+    try:
+        task = _Task(coordinator.address, 0)
+        task.hello()
+        assert task.answer() == {"error": "the training query returned no rows"}
+        assert coordinator.failure == "the training query returned no rows"
+    finally:
+        coordinator.close()
