@@ -208,6 +208,23 @@ def test_training_streaming_preview_and_streaming_insert(kernel):
     assert "CANCELED" in texts(cancelled) and "1 row" in texts(cancelled, "text/html")
 
 
+def test_distributed_tree_training_shows_its_workers_and_rounds(kernel):
+    """Two Flink tasks train together; the notebook shows the rounds as a progress bar."""
+    rows = ", ".join(f"({i / 100}E0, {(i * 37) % 100 / 100}E0)" for i in range(200))
+    trained = kernel.run(
+        "%%mlsql\n"
+        "CREATE MODEL nb_trees WITH ('model_type' = 'xgboost_classifier', 'label' = 'y',\n"
+        "  'training_mode' = 'distributed', 'num_workers' = '2', 'num_trees' = '10')\n"
+        f"AS SELECT x, z, CAST(x > 1 AS INT) AS y FROM (VALUES {rows}) AS t(x, z)")
+    assert not errors(trained), texts(trained)
+    shown = texts(trained)
+    assert re.search(r"worker 2/2 \(process \d+\) holds \d+ rows", shown), shown
+    assert "published nb_trees version 1" in shown
+    bars = [o["data"]["text/html"] for o in trained
+            if "<progress" in o.get("data", {}).get("text/html", "")]
+    assert any('<progress value="10" max="10">' in bar and "boosting" in bar for bar in bars)
+
+
 def test_the_fraud_notebook_runs_top_to_bottom(tmp_path):
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     client = _client(notebook, tmp_path, NOTEBOOK.parent)
