@@ -90,34 +90,40 @@ class ShardTrainer:
 def _train_shard(plan: dict[str, Any], rank: int, columns: tuple[pd.Series, ...],
                  coordinator: Coordinator) -> dict[str, Any]:
     kinds: dict[str, str] = plan["kinds"]
-    frame = pd.DataFrame({name: column.reset_index(drop=True)
-                          for name, column in zip(kinds, columns[:-1], strict=True)})
-    label = columns[-1].reset_index(drop=True)
+    # Arrays, not copies of the Series PyFlink holds: a worker keeps about one copy of its
+    # share besides the encoded matrices.
+    frame = pd.DataFrame({name: column.to_numpy() for name, column in
+                          zip(kinds, columns[:-1], strict=True)}, copy=False)
+    label = columns[-1].to_numpy()
     if plan["task"] == "classification" and plan["label_type"] == "STRING":
-        label = label.astype(str)
+        label = label.astype(str).astype(object)
     held_out = eval_mask(frame, plan["eval_fraction"], plan["seed"])
+    training = ~held_out
     # The feature encoding and the classes are fitted on every task's training rows: each
     # sends its sums, the planner answers with the spec (as single-machine training fits it).
     host = _own_address(plan)
     port = _free_port(host) if plan["library"] == LIGHTGBM else 0
-    label_counts = label[~held_out].value_counts() if plan["task"] == "classification" \
-        else pd.Series(dtype=np.int64)
+    label_counts = pd.Series(label[training]).value_counts() \
+        if plan["task"] == "classification" else pd.Series(dtype=np.int64)
     coordinator.send(event="hello", rank=rank, pid=os.getpid(), host=host, port=port,
                      rows=len(frame), eval_rows=int(held_out.sum()),
-                     sums=features.column_sums(frame[~held_out], kinds),
+                     sums=features.column_sums(frame, kinds, training),
                      labels=[label_counts.index.tolist(), label_counts.tolist()])
     answer = coordinator.receive()  # once every task has said hello
     spec, classes = answer["spec"], answer["classes"]
-    x = features.encode(spec, [frame[name] for name in kinds])
-    del frame
     if classes is None:
-        y = label.to_numpy(dtype=np.float64)
+        y = label.astype(np.float64)
         known = np.ones(len(y), dtype=bool)
     else:  # a held-out label no training row has cannot be scored (known_targets)
         codes = pd.Index(classes).get_indexer(label)
         y, known = codes.astype(np.float64), codes >= 0
-    train = (x[~held_out], y[~held_out])
-    evaluation = (x[held_out & known], y[held_out & known])
+    scored = held_out & known
+
+    train = (features.encode(spec, [frame[n].to_numpy()[training] for n in kinds]),
+             y[training])
+    evaluation = (features.encode(spec, [frame[n].to_numpy()[scored] for n in kinds]),
+                  y[scored])
+    del frame, label, y
     history: list[list[float | None]] = []
 
     def report(train_loss: float | None, eval_loss: float | None) -> None:

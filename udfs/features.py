@@ -46,13 +46,14 @@ def fit_spec(frame: pd.DataFrame, kinds: Mapping[str, str], encoding: str,
 SUMMED_CATEGORIES = 10_000
 
 
-def column_sums(frame: pd.DataFrame, kinds: Mapping[str, str]) -> dict[str, Any]:
-    """What fit_spec needs from one share of the rows, as JSON data that adds up across
-    shares (spec_from_sums): each number column's count, sum and sum of squares over its
-    non-missing values, each string column's value counts."""
+def column_sums(frame: pd.DataFrame, kinds: Mapping[str, str],
+                rows: np.ndarray | None = None) -> dict[str, Any]:
+    """What fit_spec needs from one share of the rows (`rows`: a mask, default all), as JSON
+    data that adds up across shares (spec_from_sums): each number column's count, sum and
+    sum of squares over its non-missing values, each string column's value counts."""
     sums: dict[str, Any] = {}
     for name, kind in kinds.items():
-        values = frame[name]
+        values = frame[name] if rows is None else frame[name][rows]
         if kind == NUMERIC:
             numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
             finite = numbers[~np.isnan(numbers)]
