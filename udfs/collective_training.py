@@ -71,30 +71,69 @@ class Coordinator:
 
 
 class ShardTrainer:
-    """The pandas UDAF: (shard key, feature columns..., label) -> this task's result JSON.
-    `plan` is JSON data (the planner's TrainingPlan.worker_plan)."""
+    """The pandas UDF each training task runs, one instance per task (its Python process):
+    (shard key, is_end, position, feature columns..., label) -> NULL, and this task's result
+    JSON on its end row.
+
+    Flink sorts each task's rows by (shard, is_end), so its share arrives first, in batches
+    that are kept as arrays, and its end row last: that call trains. `position` counts the
+    partition's rows up to each (a window COUNT), so the end row says how many came before
+    it. `plan` is JSON data (boosted_trees.py builds it)."""
 
     def __init__(self, plan: dict[str, Any]) -> None:
         self.plan = plan
+        self._shard: int | None = None
+        self._chunks: list[list[np.ndarray]] = []
+        self._rows = 0
 
-    def __call__(self, shard: pd.Series, *columns: pd.Series) -> str:
+    def __call__(self, shard: pd.Series, is_end: pd.Series, position: pd.Series,
+                 *columns: pd.Series) -> pd.Series:
+        results: list[str | None] = [None] * len(shard)
+        ends = np.flatnonzero(is_end.to_numpy(dtype=bool))
+        rows = len(shard) if not len(ends) else int(ends[0])
+        if rows:
+            self._keep(int(shard.iloc[0]), [c.to_numpy()[:rows] for c in columns])
+        if len(ends):
+            key, expected = int(shard.iloc[rows]), int(position.iloc[rows]) - 1
+            self._keep(key, [])
+            if expected != self._rows:
+                raise WorkerError(f"task for shard {key} received {self._rows:,} rows before "
+                                  f"its end row, which counts {expected:,}")
+            results[rows] = json.dumps(self._train(key))
+        return pd.Series(results, dtype=object)
+
+    def _keep(self, shard: int, arrays: list[np.ndarray]) -> None:
+        if self._shard is None:
+            self._shard = shard
+            self._chunks = [[] for _ in range(len(self.plan["kinds"]) + 1)]
+        elif shard != self._shard:  # two groups on one task: it would wait for itself
+            raise WorkerError(f"one training task received the rows of shards {self._shard} "
+                              f"and {shard}; Flink's hash routing is not what "
+                              "mlsql/training/distributed/shards.py expects")
+        for chunks, array in zip(self._chunks, arrays, strict=False):
+            chunks.append(array)
+        self._rows += len(arrays[0]) if arrays else 0
+
+    def _train(self, shard: int) -> dict[str, Any]:
+        columns = []
+        for index, chunks in enumerate(self._chunks):  # one column at a time: little extra
+            self._chunks[index] = []
+            columns.append(np.concatenate(chunks) if chunks else np.zeros(0))
+            del chunks
         plan = self.plan
-        rank = plan["shard_keys"].index(int(shard.iloc[0]))
         coordinator = Coordinator(tuple(plan["coordinator"]), plan["timeout"])
         try:
-            return json.dumps(_train_shard(plan, rank, columns, coordinator))
+            return _train_shard(plan, plan["shard_keys"].index(shard), columns, coordinator)
         finally:
             coordinator.close()
 
 
-def _train_shard(plan: dict[str, Any], rank: int, columns: tuple[pd.Series, ...],
+def _train_shard(plan: dict[str, Any], rank: int, columns: list[np.ndarray],
                  coordinator: Coordinator) -> dict[str, Any]:
     kinds: dict[str, str] = plan["kinds"]
-    # Arrays, not copies of the Series PyFlink holds: a worker keeps about one copy of its
-    # share besides the encoded matrices.
-    frame = pd.DataFrame({name: column.to_numpy() for name, column in
-                          zip(kinds, columns[:-1], strict=True)}, copy=False)
-    label = columns[-1].to_numpy()
+    frame = pd.DataFrame(dict(zip(kinds, columns[:-1], strict=True)), copy=False)
+    label = columns[-1]
+    del columns
     if plan["task"] == "classification" and plan["label_type"] == "STRING":
         label = label.astype(str).astype(object)
     held_out = eval_mask(frame, plan["eval_fraction"], plan["seed"])

@@ -140,6 +140,19 @@ def test_on_the_fraud_data_the_metrics_match_single_machine_training(session, mo
                                                                abs=0.03), metric
 
 
+def test_auto_trains_inside_flink_above_the_row_threshold(session, progress):
+    """'auto' (the default) extracts until the query passes distributed_above_rows, then
+    trains in Flink instead."""
+    progress.messages.clear()
+    session.sql("CREATE OR REPLACE MODEL cancer_auto WITH ('model_type' = 'xgboost_classifier', "
+                "'label' = 'target', 'num_trees' = '5', 'distributed_above_rows' = '100') "
+                "AS SELECT * FROM cancer")
+    version = session.registry.resolve("cancer_auto")
+    assert version.metadata["training_mode"] == "distributed"
+    assert version.metadata["rows"]["total"] == 569
+    assert any("more than 100 rows" in m for m in progress.messages)
+
+
 def test_more_workers_than_free_slots_is_refused_before_anything_runs(session):
     before = session.registry.versions("cancer_dist")
     with pytest.raises(TrainingError, match=r"needs 64 free task slots at once .* has \d+ "
