@@ -20,6 +20,7 @@ import json
 import os
 import socket
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -80,11 +81,15 @@ class ShardTrainer:
     partition's rows up to each (a window COUNT), so the end row says how many came before
     it. `plan` is JSON data (boosted_trees.py builds it)."""
 
+    REPORT_EVERY_S = 5.0
+
     def __init__(self, plan: dict[str, Any]) -> None:
         self.plan = plan
         self._shard: int | None = None
         self._chunks: list[list[np.ndarray]] = []
         self._rows = 0
+        self._coordinator: Coordinator | None = None
+        self._reported = 0.0
 
     def __call__(self, shard: pd.Series, is_end: pd.Series, position: pd.Series,
                  *columns: pd.Series) -> pd.Series:
@@ -106,6 +111,8 @@ class ShardTrainer:
         if self._shard is None:
             self._shard = shard
             self._chunks = [[] for _ in range(len(self.plan["kinds"]) + 1)]
+            self._coordinator = Coordinator(tuple(self.plan["coordinator"]),
+                                            self.plan["timeout"])
         elif shard != self._shard:  # two groups on one task: it would wait for itself
             raise WorkerError(f"one training task received the rows of shards {self._shard} "
                               f"and {shard}; Flink's hash routing is not what "
@@ -113,6 +120,13 @@ class ShardTrainer:
         for chunks, array in zip(self._chunks, arrays, strict=False):
             chunks.append(array)
         self._rows += len(arrays[0]) if arrays else 0
+        now = time.monotonic()
+        if now - self._reported >= self.REPORT_EVERY_S:
+            self._reported = now
+            self._coordinator.send(event="loading", rank=self._rank(shard), rows=self._rows)
+
+    def _rank(self, shard: int) -> int:
+        return self.plan["shard_keys"].index(shard)
 
     def _train(self, shard: int) -> dict[str, Any]:
         columns = []
@@ -120,12 +134,10 @@ class ShardTrainer:
             self._chunks[index] = []
             columns.append(np.concatenate(chunks) if chunks else np.zeros(0))
             del chunks
-        plan = self.plan
-        coordinator = Coordinator(tuple(plan["coordinator"]), plan["timeout"])
         try:
-            return _train_shard(plan, plan["shard_keys"].index(shard), columns, coordinator)
+            return _train_shard(self.plan, self._rank(shard), columns, self._coordinator)
         finally:
-            coordinator.close()
+            self._coordinator.close()
 
 
 def _train_shard(plan: dict[str, Any], rank: int, columns: list[np.ndarray],

@@ -240,7 +240,7 @@ def _run(twin: FlinkRuntime, plan: dict[str, Any], source: str, inputs: list[str
     query = (f"SELECT {result} FROM (SELECT {function}({shard}, {is_end}, {position}, "
              f"{', '.join(names)}, {label}) AS {result} FROM ({counted})) "
              f"WHERE {result} IS NOT NULL")
-    watcher = _Watcher(coordinator, plan, progress, _rest_address(twin))
+    watcher = _Watcher(coordinator, plan, progress)
     try:
         frame = fetch(twin, query, poll=watcher.poll)
     except FlinkError as error:
@@ -268,48 +268,32 @@ def _failure(coordinator: Coordinator, error: FlinkError) -> str:
 
 
 class _Watcher:
-    """Turns the coordinator's messages into progress while the job runs; before the tasks
-    meet, the rows they have received so far (Flink's REST metrics, which lag a few
-    seconds), since a task hears of its rows only once it has all of them."""
-
-    LOADING_EVERY_S = 5.0
+    """Turns the coordinator's messages into progress while the job runs: the rows the tasks
+    have received so far (each reports every few seconds), then the boosting rounds."""
 
     def __init__(self, coordinator: Coordinator, plan: dict[str, Any],
-                 progress: Callable[[str], None], address: rest.Address | None) -> None:
+                 progress: Callable[[str], None]) -> None:
         self.coordinator = coordinator
         self.rounds = plan["rounds"]
         self.workers = plan["workers"]
         self.progress = progress
-        self.address = address
         self.started = time.monotonic()
-        self.reported = self.started
+        self.received: dict[int, int] = {}
 
     def poll(self, job: JobHandle) -> None:
         self.coordinator.check_stalled()
-        now = time.monotonic()
-        if self.coordinator.arrived() == 0 and now - self.reported >= self.LOADING_EVERY_S:
-            self.reported = now
-            received = self._rows_received(job)
-            if received:
-                self.progress(Step(f"the training tasks have received {received:,} rows "
-                                   f"({now - self.started:.0f} s)", "loading", received, None,
-                                   "rows"))
         self.drain()
-
-    def _rows_received(self, job: JobHandle) -> int:
-        if self.address is None:
-            return 0
-        try:
-            vertices = rest.get(self.address, f"/jobs/{job.job_id}")["vertices"]
-        except (rest.Unreachable, KeyError):
-            return 0
-        return max((int(v.get("metrics", {}).get("read-records", 0)) for v in vertices),
-                   default=0)
 
     def drain(self) -> None:
         while not self.coordinator.messages.empty():
             message = self.coordinator.messages.get_nowait()
-            if message.get("event") == "hello":
+            if message.get("event") == "loading":
+                self.received[message["rank"]] = message["rows"]
+                total = sum(self.received.values())
+                self.progress(Step(f"the training tasks have received {total:,} rows "
+                                   f"({time.monotonic() - self.started:.0f} s)", "loading",
+                                   total, None, "rows"))
+            elif message.get("event") == "hello":
                 self.progress(f"worker {message['rank'] + 1}/{self.workers} (process "
                               f"{message['pid']}) holds {message['rows']:,} rows, "
                               f"{message['eval_rows']:,} of them held out")
