@@ -2,6 +2,11 @@
 
     python tests/benchmarks/distributed_trees.py [--rows 10000000] [--workers 1,2]
         [--model boosted_tree_classifier|xgboost_classifier] [--trees 50] [--no-single]
+        [--jobmanager 127.0.0.1:8081]
+
+On the embedded mini-cluster by default; with --jobmanager the distributed runs go to that
+cluster (`mlsql cluster start --taskmanagers 2 --slots 1`), whose TaskManagers then hold
+the JVM's share of the work (the JVM figure is the planner's own, idle one).
 
 The rows are common.repeatable_table's: 8 hashed features and a noisy label, the same on
 every scan. Each configuration runs in a process of its own, so that its figures are its
@@ -77,7 +82,8 @@ def jvm_pid() -> int | None:
     return None
 
 
-def train_once(rows: int, model_type: str, mode: str, workers: int, trees: int) -> dict:
+def train_once(rows: int, model_type: str, mode: str, workers: int, trees: int,
+               jobmanager: str | None) -> dict:
     import mlsql
 
     peaks = Peaks()
@@ -90,8 +96,9 @@ def train_once(rows: int, model_type: str, mode: str, workers: int, trees: int) 
         print(f"  [{mode} {time.perf_counter() - started:6.1f} s] {line}", file=sys.stderr,
               flush=True)
 
+    remote = {"jobmanager": jobmanager} if jobmanager and mode == "distributed" else {}
     session = mlsql.Session(registry=tempfile.mkdtemp(prefix="mlsql-bench-"), mode="batch",
-                            progress=progress)
+                            progress=progress, **remote)
     repeatable_table(session, "rows_table", rows, FEATURES)
     selected = ", ".join([f"f{i}" for i in range(FEATURES)] + ["label"])
     distributed = f", 'num_workers' = '{workers}'" if mode == "distributed" else ""
@@ -116,15 +123,18 @@ def main() -> None:
     parser.add_argument("--trees", type=int, default=50)
     parser.add_argument("--no-single", action="store_true",
                         help="skip single-machine training (rows that do not fit)")
+    parser.add_argument("--jobmanager", help="train the distributed runs on this cluster")
     parser.add_argument("--child", help=argparse.SUPPRESS)  # mode:workers, in a child
     args = parser.parse_args()
     if args.child:
         mode, workers = args.child.split(":")
-        print(json.dumps(train_once(args.rows, args.model, mode, int(workers), args.trees)))
+        print(json.dumps(train_once(args.rows, args.model, mode, int(workers), args.trees,
+                                    args.jobmanager)))
         return
 
-    print(f"{args.model}, {args.rows:,} rows x {FEATURES} features, {args.trees} trees; "
-          f"load {load()}")
+    where = f"the cluster at {args.jobmanager}" if args.jobmanager else "the mini-cluster"
+    print(f"{args.model}, {args.rows:,} rows x {FEATURES} features, {args.trees} trees, "
+          f"distributed on {where}; load {load()}")
     runs = [("distributed", int(w)) for w in args.workers.split(",")]
     if not args.no_single:
         runs.append(("single", 1))
@@ -132,7 +142,9 @@ def main() -> None:
     for mode, workers in runs:
         child = subprocess.run([sys.executable, __file__, "--rows", str(args.rows), "--model",
                                 args.model, "--trees", str(args.trees), "--child",
-                                f"{mode}:{workers}"], stdout=subprocess.PIPE, text=True)
+                                f"{mode}:{workers}",
+                                *(["--jobmanager", args.jobmanager] if args.jobmanager else [])],
+                               stdout=subprocess.PIPE, text=True)
         if child.returncode != 0:
             sys.exit(f"{mode} training with {workers} worker(s) failed (output above)")
         result = json.loads(child.stdout.strip().splitlines()[-1])
