@@ -16,6 +16,7 @@ first task reports each boosting round there, which the planner shows as progres
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -96,23 +97,37 @@ class ShardTrainer:
         results: list[str | None] = [None] * len(shard)
         ends = np.flatnonzero(is_end.to_numpy(dtype=bool))
         rows = len(shard) if not len(ends) else int(ends[0])
-        if rows:
-            self._keep(int(shard.iloc[0]), [c.to_numpy()[:rows] for c in columns])
-        if len(ends):
-            key, expected = int(shard.iloc[rows]), int(position.iloc[rows]) - 1
-            self._keep(key, [])
-            if expected != self._rows:
-                raise WorkerError(f"task for shard {key} received {self._rows:,} rows before "
-                                  f"its end row, which counts {expected:,}")
-            results[rows] = json.dumps(self._train(key))
+        try:
+            if rows:
+                self._keep(int(shard.iloc[0]), [c.to_numpy()[:rows] for c in columns])
+            if len(ends):
+                key, expected = int(shard.iloc[rows]), int(position.iloc[rows]) - 1
+                self._keep(key, [])
+                if expected != self._rows:
+                    raise WorkerError(f"task for shard {key} received {self._rows:,} rows "
+                                      f"before its end row, which counts {expected:,}")
+                rank = self._rank(key)
+                result = self._train(rank)
+                self._coordinator.send(event="done", rank=rank, result=result)
+                self._coordinator.close()
+                results[rows] = json.dumps({"rank": rank})
+        except Exception as error:  # the planner names this task and its error
+            if self._coordinator is not None and self._shard is not None:
+                with contextlib.suppress(OSError):
+                    self._coordinator.send(event="failed", rank=self._rank(self._shard),
+                                           pid=os.getpid(),
+                                           error=f"{type(error).__name__}: {error}")
+                    self._coordinator.close()
+            raise
         return pd.Series(results, dtype=object)
 
     def _keep(self, shard: int, arrays: list[np.ndarray]) -> None:
         if self._shard is None:
             self._shard = shard
             self._chunks = [[] for _ in range(len(self.plan["kinds"]) + 1)]
+            # A margin over the planner's own limit, so that its reason arrives first.
             self._coordinator = Coordinator(tuple(self.plan["coordinator"]),
-                                            self.plan["timeout"])
+                                            self.plan["timeout"] + 60)
         elif shard != self._shard:  # two groups on one task: it would wait for itself
             raise WorkerError(f"one training task received the rows of shards {self._shard} "
                               f"and {shard}; Flink's hash routing is not what "
@@ -123,21 +138,19 @@ class ShardTrainer:
         now = time.monotonic()
         if now - self._reported >= self.REPORT_EVERY_S:
             self._reported = now
-            self._coordinator.send(event="loading", rank=self._rank(shard), rows=self._rows)
+            self._coordinator.send(event="loading", rank=self._rank(shard), pid=os.getpid(),
+                                   rows=self._rows)
 
     def _rank(self, shard: int) -> int:
         return self.plan["shard_keys"].index(shard)
 
-    def _train(self, shard: int) -> dict[str, Any]:
+    def _train(self, rank: int) -> dict[str, Any]:
         columns = []
         for index, chunks in enumerate(self._chunks):  # one column at a time: little extra
             self._chunks[index] = []
             columns.append(np.concatenate(chunks) if chunks else np.zeros(0))
             del chunks
-        try:
-            return _train_shard(self.plan, self._rank(shard), columns, self._coordinator)
-        finally:
-            self._coordinator.close()
+        return _train_shard(self.plan, rank, columns, self._coordinator)
 
 
 def _train_shard(plan: dict[str, Any], rank: int, columns: list[np.ndarray],
@@ -188,8 +201,8 @@ def _train_shard(plan: dict[str, Any], rank: int, columns: list[np.ndarray],
     with tempfile.TemporaryDirectory(prefix="mlsql-shard-") as directory:
         model_path = Path(directory, plan["model_file"])
         if plan["library"] == XGBOOST:
-            importance = _train_xgboost(plan, spec, answer["params"], rank, train,
-                                        evaluation, report, model_path)
+            importance = _train_xgboost(plan, spec, answer["params"], answer["tracker"],
+                                        rank, train, evaluation, report, model_path)
         else:
             importance = _train_lightgbm(plan, spec, answer["params"], answer["machines"],
                                          port, train, evaluation, report, model_path)
@@ -203,12 +216,11 @@ def _train_shard(plan: dict[str, Any], rank: int, columns: list[np.ndarray],
         if rank == 0:
             result["model"] = model_path.read_text(encoding="utf-8")
             result["importance"] = importance
-    coordinator.send(event="done", rank=rank)
     return result
 
 
 def _train_xgboost(plan: dict[str, Any], spec: dict[str, Any], params: dict[str, Any],
-                   rank: int,
+                   tracker: dict[str, Any], rank: int,
                    train: tuple[np.ndarray, np.ndarray],
                    evaluation: tuple[np.ndarray, np.ndarray], report, model_path: Path
                    ) -> dict[str, float]:
@@ -231,7 +243,7 @@ def _train_xgboost(plan: dict[str, Any], spec: dict[str, Any], params: dict[str,
             report(losses.get("train"), losses.get("eval"))
             return False
 
-    arguments = dict(plan["tracker"], dmlc_task_id=f"{rank:06d}",
+    arguments = dict(tracker, dmlc_task_id=f"{rank:06d}",
                      dmlc_timeout=int(plan["timeout"]))
     with collective.CommunicatorContext(**arguments):
         dtrain = matrix(*train)
@@ -260,7 +272,7 @@ def _train_lightgbm(plan: dict[str, Any], spec: dict[str, Any], params: dict[str
     dataset = lightgbm.Dataset(train[0], label=train[1], categorical_feature=categorical,
                                free_raw_data=True)
     valid_sets, valid_names = [dataset], ["train"]
-    if plan["has_eval"]:
+    if plan["has_eval"] and len(evaluation[0]):  # metrics are each task's own: none is fine
         valid_sets.append(lightgbm.Dataset(evaluation[0], label=evaluation[1],
                                            categorical_feature=categorical,
                                            reference=dataset))

@@ -37,8 +37,12 @@ def classification_sums(truth: np.ndarray, proba: np.ndarray) -> dict[str, Any]:
 
 
 def regression_sums(truth: np.ndarray, predicted: np.ndarray) -> dict[str, Any]:
+    """The label's count, mean and summed squared deviation (merged by Chan's formula: a
+    sum of squares less the squared sum loses every digit when the label has a large
+    offset), and the errors' sums."""
     error = truth - predicted
-    return {"n": len(truth), "sum_y": float(truth.sum()), "sum_y2": float((truth**2).sum()),
+    mean = float(truth.mean()) if len(truth) else 0.0
+    return {"n": len(truth), "mean": mean, "m2": float(((truth - mean) ** 2).sum()),
             "sse": float((error**2).sum()), "sae": float(np.abs(error).sum())}
 
 
@@ -68,16 +72,25 @@ def combine_classification(parts: Iterable[dict[str, Any]]) -> dict[str, float]:
 
 
 def combine_regression(parts: Iterable[dict[str, Any]]) -> dict[str, float]:
-    parts = list(parts)
-    n = sum(p["n"] for p in parts)
+    n, mean, m2, sse, sae = 0, 0.0, 0.0, 0.0, 0.0
+    for part in parts:
+        if not part["n"]:
+            continue
+        total = n + part["n"]
+        delta = part["mean"] - mean
+        m2 += part["m2"] + delta**2 * n * part["n"] / total
+        mean += delta * part["n"] / total
+        n, sse, sae = total, sse + part["sse"], sae + part["sae"]
     if n == 0:
         return {}
-    sse, sum_y = sum(p["sse"] for p in parts), sum(p["sum_y"] for p in parts)
-    total = sum(p["sum_y2"] for p in parts) - sum_y**2 / n
-    mse = sse / n
-    return {"r2_score": float(1 - sse / total) if n > 1 and total > 0 else float("nan"),
-            "mean_absolute_error": float(sum(p["sae"] for p in parts) / n),
-            "mean_squared_error": float(mse), "root_mean_squared_error": float(np.sqrt(mse))}
+    if n < 2:
+        r2 = float("nan")
+    elif m2 > 0:
+        r2 = 1 - sse / m2
+    else:  # a constant label: scikit-learn's force_finite
+        r2 = 1.0 if sse == 0 else 0.0
+    return {"r2_score": float(r2), "mean_absolute_error": sae / n,
+            "mean_squared_error": sse / n, "root_mean_squared_error": float(np.sqrt(sse / n))}
 
 
 def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:

@@ -55,6 +55,7 @@ def session(tmp_path_factory, progress):
     """A streaming session (the default): distributed training runs its own batch job."""
     root = tmp_path_factory.mktemp("trees")
     session = mlsql.Session(registry=root / "registry", progress=progress)
+    session.data_dir = root
     cancer = datasets.load_breast_cancer(as_frame=True).frame
     cancer.columns = [c.replace(" ", "_") for c in cancer.columns]
     create_csv_table(session, "cancer", cancer, root)
@@ -138,6 +139,34 @@ def test_on_the_fraud_data_the_metrics_match_single_machine_training(session, mo
     for metric in ("precision", "recall", "f1_score"):
         assert metrics["distributed"][metric] == pytest.approx(metrics["single"][metric],
                                                                abs=0.03), metric
+
+
+def test_a_ten_class_model_of_megabytes_comes_back_whole(session):
+    """scikit-learn's digits, 10 classes x 100 rounds: an XGBoost model over 1 MiB, returned through
+    the coordinator, equal to single-machine training's."""
+    digits = datasets.load_digits(as_frame=True).frame
+    digits.columns = [c.replace("_", "") for c in digits.columns]
+    create_csv_table(session, "digits", digits, session.data_dir)
+    versions = {mode: train(session, f"digits_{mode}", "xgboost_classifier", mode, "digits",
+                            "target", extra=", 'num_trees' = '100', 'learning_rate' = '0.05'")
+                for mode in ("single", "distributed")}
+    assert (versions["distributed"].path / "model.json").stat().st_size > 1 << 20
+    for metric, value in versions["single"].metadata["metrics"].items():
+        assert versions["distributed"].metadata["metrics"][metric] == pytest.approx(
+            value, abs=1e-9), metric
+    predicted = {mode: session.sql(f"SELECT predicted_target FROM ML_PREDICT(TABLE digits, "
+                                   f"MODEL digits_{mode})")["predicted_target"].tolist()
+                 for mode in versions}
+    assert predicted["distributed"] == predicted["single"]
+
+
+def test_lightgbm_refuses_a_worker_without_training_rows(session):
+    with pytest.raises(TrainingError, match=r"worker \d/2 received no training rows \(1 in "
+                                            r"all\): LightGBM needs rows on every worker"):
+        session.sql("CREATE MODEL one_row WITH ('model_type' = 'boosted_tree_regressor', "
+                    "'label' = 'y', 'training_mode' = 'distributed', 'num_workers' = '2', "
+                    "'eval_fraction' = '0') AS SELECT x, y FROM (VALUES (1E0, 2E0)) AS t(x, y)")
+    assert not session.registry.exists("one_row")
 
 
 def test_auto_trains_inside_flink_above_the_row_threshold(session, progress):

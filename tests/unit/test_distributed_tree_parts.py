@@ -72,6 +72,18 @@ def test_regression_sums_add_up_to_scikit_learns_metrics():
         metrics.mean_squared_error(truth, predicted), rel=1e-9)
 
 
+def test_r2_keeps_its_digits_when_the_label_has_a_large_offset():
+    rng = np.random.default_rng(7)
+    truth = 1e8 + rng.normal(size=100_000)
+    predicted = truth + rng.normal(scale=0.3, size=100_000)
+    ours = metric_sums.combine_regression(
+        metric_sums.regression_sums(truth[i], predicted[i]) for i in _parts(100_000, 3))
+    assert ours["r2_score"] == pytest.approx(metrics.r2_score(truth, predicted), abs=1e-6)
+    constant = np.full(10, 3.0)
+    assert metric_sums.combine_regression(
+        [metric_sums.regression_sums(constant, constant)])["r2_score"] == 1.0
+
+
 def test_a_shard_without_rows_adds_nothing():
     empty = metric_sums.classification_sums(np.zeros(0, dtype=np.int64), np.zeros((0, 2)))
     full = metric_sums.classification_sums(np.array([0, 1]), np.array([[0.8, 0.2], [0.3, 0.7]]))
@@ -151,13 +163,36 @@ def test_the_coordinator_answers_once_every_task_has_arrived():
         assert seen == [[0, 1, 2]]
         assert all(a == {"total": 30, "machines": "127.0.0.1:7000,127.0.0.1:7001,"
                                                   "127.0.0.1:7002"} for a in answers)
-        tasks[0].send(event="done", rank=2)
+        tasks[0].send(event="done", rank=2, result={"rows": 10})
         tasks[0].close()
-        tasks[1].close()  # rank 0 goes away without saying it is done
+        tasks[2].send(event="failed", rank=1, error="XGBoostError: a peer went away")
+        tasks[2].close()
+        tasks[1].close()  # rank 0 goes away without a word: the cause, reported first
         deadline = time.monotonic() + 10
-        while coordinator.first_lost() is None and time.monotonic() < deadline:
+        while len(coordinator._lost) + len(coordinator._failed) < 2 and \
+                time.monotonic() < deadline:
             time.sleep(0.05)
-        assert coordinator.first_lost()["rank"] == 0
+        assert coordinator.results == {2: {"rows": 10}}
+        assert coordinator.what_went_wrong().startswith(
+            "worker 1/3 (process 1000) ended before finishing its part")
+    finally:
+        coordinator.close()
+    with pytest.raises(OSError):  # closed means no longer listening
+        socket.create_connection(coordinator.address, timeout=2)
+
+
+def test_a_task_that_fails_is_named_with_its_error():
+    coordinator = Coordinator(1, "127.0.0.1", 30, lambda hellos: {})
+    try:
+        task = _Task(coordinator.address, 0)
+        task.hello()
+        task.answer()
+        task.send(event="failed", rank=0, error="LightGBMError: bad things")
+        task.close()
+        deadline = time.monotonic() + 10
+        while coordinator.what_went_wrong() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert coordinator.what_went_wrong() == "worker 1/1 failed: LightGBMError: bad things"
     finally:
         coordinator.close()
 

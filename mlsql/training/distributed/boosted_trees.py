@@ -14,7 +14,6 @@ publishes (the same files and predictor), so everything that scores it works unc
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import socket
 import time
@@ -82,12 +81,23 @@ def fit_trees(runtime: FlinkRuntime, query_sql: str, columns: list[Column], labe
     batch = _batch_twin(runtime, workers)  # the job is bounded, whatever the session
     kinds = {c.name: c.feature_kind for c in columns}
 
+    trackers: list[Any] = []  # XGBoost's, started once every task has arrived
+
     def merge(hellos: list[dict[str, Any]]) -> dict[str, Any]:
-        """The feature encoding and the classes, from every task's training rows."""
-        if not sum(h["rows"] - h["eval_rows"] for h in hellos):
+        """The feature encoding, the classes and the library's parameters, from every task's
+        training rows; for XGBoost, its tracker's address."""
+        training_rows = [h["rows"] - h["eval_rows"] for h in hellos]
+        if not sum(training_rows):
             raise TrainingError("the training query returned no rows with a label to train on")
+        if library.name == LIGHTGBM and 0 in training_rows:
+            raise TrainingError(
+                f"worker {training_rows.index(0) + 1}/{workers} received no training rows "
+                f"({sum(training_rows):,} in all): LightGBM needs rows on every worker; set "
+                "a smaller 'num_workers', or train this little data with 'training_mode' = "
+                "'single'")
         spec = features.spec_from_sums([h["sums"] for h in hellos], kinds, features.ORDINAL,
                                        standardize=False)
+        _check_finite(spec)
         classes = None
         if task == CLASSIFICATION:
             values = [v for h in hellos for v in h["labels"][0]]
@@ -95,11 +105,14 @@ def fit_trees(runtime: FlinkRuntime, query_sql: str, columns: list[Column], labe
         params = (boosted_tree.lightgbm_params(options, classes) if library.name == LIGHTGBM
                   else xgboost.training_params(options, classes))
         params[library.threads_key] = _threads(runtime, workers)
-        return {"spec": spec, "classes": classes, "params": params}
+        answer = {"spec": spec, "classes": classes, "params": params, "tracker": {}}
+        if library.name == XGBOOST:
+            trackers.append(_start_tracker(workers, host))
+            answer["tracker"] = trackers[0].worker_args()
+        return answer
 
     host = collective_host(runtime)
     coordinator = Coordinator(workers, host, TIMEOUT_SECONDS, merge)
-    tracker = _start_tracker(workers, host) if library.name == XGBOOST else None
     plan = {
         "library": library.name, "workers": workers, "shard_keys": shard_keys(workers),
         "task": task, "label_type": label_type, "kinds": kinds,
@@ -110,7 +123,6 @@ def fit_trees(runtime: FlinkRuntime, query_sql: str, columns: list[Column], labe
                     library.fitted_file_key: library.model_file,
                     "outputs": _outputs(task, label, label_type)},
         "coordinator": list(coordinator.address), "host": host, "timeout": TIMEOUT_SECONDS,
-        "tracker": tracker.worker_args() if tracker is not None else {},
     }
     progress(f"distributed training: {workers} Flink tasks train {options['model_type']} "
              f"together ({library.name}'s collective), each on its share of the rows")
@@ -119,7 +131,7 @@ def fit_trees(runtime: FlinkRuntime, query_sql: str, columns: list[Column], labe
                        label_expression(label.name, task, label_type), coordinator, progress)
     finally:
         coordinator.close()
-        if tracker is not None:
+        for tracker in trackers:
             with contextlib.suppress(Exception):  # a failed training's tracker complains
                 tracker.free()
     assert coordinator.answer is not None  # every task had it before training
@@ -182,6 +194,17 @@ def _threads(runtime: FlinkRuntime, workers: int) -> int:
     return 0
 
 
+def _check_finite(spec: dict[str, Any]) -> None:
+    """A number column whose values overflow a double when summed (or are infinite) is named,
+    as single-machine training names it, before any library meets the NaNs."""
+    for column in spec["columns"]:
+        if column["kind"] == features.NUMERIC and not (
+                np.isfinite(column["mean"]) and np.isfinite(column["std"])):
+            raise TrainingError(
+                f"column {column['name']!r} has infinite values or values too large to "
+                "average in double precision; filter or scale it in the query")
+
+
 def _outputs(task: str, label: Column, label_type: str | None) -> list[dict[str, str]]:
     predicted = f"predicted_{label.name}"
     if task == REGRESSION:
@@ -242,29 +265,20 @@ def _run(twin: FlinkRuntime, plan: dict[str, Any], source: str, inputs: list[str
              f"WHERE {result} IS NOT NULL")
     watcher = _Watcher(coordinator, plan, progress)
     try:
-        frame = fetch(twin, query, poll=watcher.poll)
+        fetch(twin, query, poll=watcher.poll)
     except FlinkError as error:
+        cause = coordinator.what_went_wrong()
         raise TrainingError("distributed training failed, and no version was published: "
-                            f"{_failure(coordinator, error)}") from None
+                            + (f"{cause}; Flink reports: {error}" if cause else str(error))
+                            ) from None
+    finally:
+        twin.t_env.drop_temporary_function(function)
+    coordinator.wait_for_results(30)  # sent by each task just before it returned
     watcher.drain()
-    results = [json.loads(text) for text in frame["result"]]
-    if len(results) != workers or not any(r["rank"] == 0 for r in results):
-        raise TrainingError(f"distributed training ended with {len(results)} of {workers} "
-                            "workers' results")
-    return sorted(results, key=lambda r: r["rank"])
-
-
-def _failure(coordinator: Coordinator, error: FlinkError) -> str:
-    """What went wrong: the coordinator's reason, else the tasks that ended before they
-    finished (a killed or crashed worker shows in Flink only as a cancelled connection)."""
-    if coordinator.failure:
-        return coordinator.failure
-    lost = coordinator.first_lost()
-    if lost is None:
-        return str(error)
-    return (f"worker {lost['rank'] + 1}/{coordinator.workers} (process {lost['pid']}) ended "
-            "before finishing its part (killed, out of memory, or its TaskManager lost), "
-            f"and the others were stopped; Flink reports: {error}")
+    if sorted(coordinator.results) != list(range(workers)):
+        raise TrainingError(f"distributed training ended with {len(coordinator.results)} of "
+                            f"{workers} workers' results, and no version was published")
+    return [coordinator.results[rank] for rank in range(workers)]
 
 
 class _Watcher:

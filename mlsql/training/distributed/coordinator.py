@@ -1,10 +1,12 @@
 """The planner's end of a training collective: where its Flink tasks meet and report.
 
-A TCP server of JSON lines (udfs/collective_training.py is the other end). Each task says
-hello with its rank and what it knows of its rows; once all have, each is answered with
-`merge` of the hellos (by rank) and the listening address of every rank (LightGBM's machine
-list). Every message is queued for the planner's thread, which turns them into progress and
-fails the training when the tasks do not all arrive in time.
+A TCP server of JSON lines (udfs/collective_training.py is the other end). A task reports the
+rows it receives ("loading"), then says hello with what it knows of its rows; once all have,
+each is answered with `merge` of the hellos (by rank) and the listening address of every rank
+(LightGBM's machine list). A task ends with "done" and its result, or "failed" and its error.
+Every message is queued for the planner's thread, which turns them into progress; results
+are kept here, as is what went wrong: the tasks that did not all arrive in time, a task's own
+error, or a task whose connection ended without either (killed, out of memory).
 """
 
 from __future__ import annotations
@@ -26,17 +28,23 @@ class Coordinator:
         self.timeout = timeout
         self._merge = merge
         self.answer: dict[str, Any] | None = None
-        self.failure: str | None = None
+        self.failure: str | None = None  # the rendezvous failed: why
+        self.results: dict[int, dict[str, Any]] = {}
         self.messages: queue.Queue[dict[str, Any]] = queue.Queue()
         self._server = socket.create_server((host, 0))
         self.address = (host, self._server.getsockname()[1])
         self._lock = threading.Lock()
         self._hellos: dict[int, tuple[dict[str, Any], socket.socket]] = {}
+        self._connections: set[socket.socket] = set()
+        self._pids: dict[int, int] = {}
         self._first_hello: float | None = None
         self._answered = False
         self._closed = False
-        self._lost: list[int] = []  # ranks whose connection ended before "done"
-        threading.Thread(target=self._accept, name="mlsql-coordinator", daemon=True).start()
+        self._lost: list[int] = []  # ranks whose connection ended without done or failed
+        self._failed: list[tuple[int, str]] = []  # (rank, the task's error)
+        self._thread = threading.Thread(target=self._accept, name="mlsql-coordinator",
+                                        daemon=True)
+        self._thread.start()
 
     def arrived(self) -> int:
         with self._lock:
@@ -55,12 +63,38 @@ class Coordinator:
             self._broadcast({"error": self.failure})
             self._answered = True
 
+    def what_went_wrong(self) -> str | None:
+        """The first cause known: the rendezvous's failure, a task that went away without a
+        word (the others fail after it), else the first task's own error."""
+        with self._lock:
+            if self.failure:
+                return self.failure
+            if self._lost:
+                rank = self._lost[0]
+                return (f"worker {rank + 1}/{self.workers} (process "
+                        f"{self._pids.get(rank, '?')}) ended before finishing its part "
+                        "(killed, out of memory, or its TaskManager lost), and the others "
+                        "were stopped")
+            if self._failed:
+                rank, error = self._failed[0]
+                return f"worker {rank + 1}/{self.workers} failed: {error}"
+            return None
+
+    def wait_for_results(self, seconds: float) -> None:
+        """Until every task's result is in (they are sent just before the job ends)."""
+        deadline = time.monotonic() + seconds
+        while len(self.results) < self.workers and time.monotonic() < deadline:
+            time.sleep(0.05)
+
     def close(self) -> None:
         with self._lock:
             self._closed = True
-            for _, connection in self._hellos.values():
-                connection.close()
-        self._server.close()
+            connections = list(self._connections)
+        for connection in [self._server, *connections]:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+            connection.close()
+        self._thread.join(timeout=5)
 
     def _accept(self) -> None:
         while True:
@@ -68,30 +102,39 @@ class Coordinator:
                 connection, _ = self._server.accept()
             except OSError:  # closed
                 return
+            with self._lock:
+                if self._closed:
+                    connection.close()
+                    return
+                self._connections.add(connection)
             threading.Thread(target=self._serve, args=(connection,), daemon=True).start()
 
-    def first_lost(self) -> dict[str, Any] | None:
-        """The hello of the first task that went away before saying it was done (the others
-        are stopped by Flink after it)."""
-        with self._lock:
-            return self._hellos[self._lost[0]][0] if self._lost else None
-
     def _serve(self, connection: socket.socket) -> None:
-        rank = None
+        rank, ended = None, False
         with connection, connection.makefile("r", encoding="utf-8") as lines:
             try:
                 for line in lines:
                     message = json.loads(line)
-                    if message.get("event") == "hello":
+                    event = message.get("event")
+                    if "rank" in message:
                         rank = int(message["rank"])
+                    with self._lock:
+                        if "pid" in message:
+                            self._pids[rank] = int(message["pid"])
+                        if event == "done":
+                            self.results[rank] = message["result"]
+                            ended = True
+                        elif event == "failed":
+                            self._failed.append((rank, str(message["error"])))
+                            ended = True
+                    if event == "hello":
                         self._hello(message, connection)
-                    elif message.get("event") == "done":
-                        rank = None
                     self.messages.put(message)
             except (OSError, ValueError):  # the task went away, or spoke garbage
                 pass
-        if rank is not None:
-            with self._lock:
+        with self._lock:
+            self._connections.discard(connection)
+            if rank is not None and not ended and not self._closed:
                 self._lost.append(rank)
 
     def _hello(self, message: dict[str, Any], connection: socket.socket) -> None:
