@@ -34,7 +34,6 @@ from mlsql.models.history import History
 from mlsql.runtime import minicluster
 from mlsql.runtime.environment import FlinkRuntime
 from mlsql.runtime.flink_types import Column, table_columns
-from mlsql.runtime.job_handle import JobHandle
 from mlsql.services.cluster import rest
 from mlsql.syntax.dialect import quote_identifier
 from mlsql.training.algorithms import class_codes
@@ -294,7 +293,7 @@ class _Watcher:
         self.started = time.monotonic()
         self.received: dict[int, int] = {}
 
-    def poll(self, job: JobHandle) -> None:
+    def poll(self) -> None:
         self.coordinator.check_stalled()
         self.drain()
 

@@ -46,10 +46,6 @@ class Coordinator:
                                         daemon=True)
         self._thread.start()
 
-    def arrived(self) -> int:
-        with self._lock:
-            return len(self._hellos)
-
     def check_stalled(self) -> None:
         """When some tasks arrived and the rest did not in time, the waiting ones are told
         why (and fail with that message), which is kept as `failure`."""
