@@ -41,6 +41,31 @@ def absolute_data(script: str) -> str:
     return script.replace("'data/", f"'{HERE / 'data'}/")
 
 
+def live_table() -> str:
+    """score.sql's CREATE TABLE tx_stream, the live day."""
+    score = (HERE / "score.sql").read_text()
+    return score[score.index("CREATE TABLE tx_stream"):score.index("CREATE TABLE fraud_")]
+
+
+def run_on_cluster(example: str, scripts: dict[str, str], jobmanager: str,
+                   registry: str | None) -> int:
+    """Write each script (name -> text) with its data paths made absolute under
+    data/<example>/, and run them in order with `mlsql run --jobmanager`."""
+    common = ["--jobmanager", jobmanager,
+              "--registry", generate.example_registry(example, registry)]
+    work = HERE / "data" / example
+    work.mkdir(exist_ok=True)
+    for name, text in scripts.items():
+        script = work / name
+        script.write_text(absolute_data(text))
+        started = time.monotonic()
+        if mlsql_main(["run", str(script), *common]) != 0:
+            return 1
+        print(f"{script.name} on the cluster took {time.monotonic() - started:.1f} s",
+              file=sys.stderr)
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobmanager", default="127.0.0.1:8081")
@@ -48,23 +73,9 @@ def main() -> int:
                                            "examples/fraud/data/registries/cluster)")
     args = parser.parse_args()
     generate.write(HERE / "data", 200_000, 50_000)
-    common = ["--jobmanager", args.jobmanager,
-              "--registry", generate.example_registry("cluster", args.registry)]
-    work = HERE / "data" / "cluster"
-    work.mkdir(exist_ok=True)
-    train = work / "train.sql"
-    train.write_text(absolute_data((HERE / "train.sql").read_text()))
-    score = (HERE / "score.sql").read_text()
-    live_table = score[score.index("CREATE TABLE tx_stream"):score.index("CREATE TABLE fraud_")]
-    alerts = work / "alerts.sql"
-    alerts.write_text(absolute_data(ALERTS.format(live_table=live_table)))
-    for script in (train, alerts):
-        started = time.monotonic()
-        if mlsql_main(["run", str(script), *common]) != 0:
-            return 1
-        print(f"{script.name} on the cluster took {time.monotonic() - started:.1f} s",
-              file=sys.stderr)
-    return 0
+    return run_on_cluster("cluster", {
+        "train.sql": (HERE / "train.sql").read_text(),
+        "alerts.sql": ALERTS.format(live_table=live_table())}, args.jobmanager, args.registry)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@
 2. train fraud_model with 'training_mode' = 'distributed' on the cluster: two tasks, one
    under each TaskManager, each holding half of the history, joined by LightGBM's own
    data-parallel training; and the same model in one Python process, for comparison
-   (train_distributed.sql),
+   (train_distributed.sql, run after train.sql's history table),
 3. score the live transactions with the distributed model on the cluster and print how many
    alerts (fraud probability above 0.9) it raises.
 
@@ -16,16 +16,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import generate  # noqa: E402
-from cluster import absolute_data  # noqa: E402
-
-from mlsql.cli.main import main as mlsql_main  # noqa: E402
+from cluster import live_table, run_on_cluster  # noqa: E402
 
 ALERTS = """
 SET 'execution.runtime-mode' = 'batch';
@@ -43,23 +40,11 @@ def main() -> int:
     parser.add_argument("--history", type=int, default=200_000)
     args = parser.parse_args()
     generate.write(HERE / "data", args.history, 50_000)
-    common = ["--jobmanager", args.jobmanager,
-              "--registry", generate.example_registry("distributed", args.registry)]
-    work = HERE / "data" / "distributed"
-    work.mkdir(exist_ok=True)
-    train = work / "train_distributed.sql"
-    train.write_text(absolute_data((HERE / "train_distributed.sql").read_text()))
-    score = (HERE / "score.sql").read_text()
-    live_table = score[score.index("CREATE TABLE tx_stream"):score.index("CREATE TABLE fraud_")]
-    alerts = work / "alerts.sql"
-    alerts.write_text(absolute_data(ALERTS.format(live_table=live_table)))
-    for script in (train, alerts):
-        started = time.monotonic()
-        if mlsql_main(["run", str(script), *common]) != 0:
-            return 1
-        print(f"{script.name} on the cluster took {time.monotonic() - started:.1f} s",
-              file=sys.stderr)
-    return 0
+    train = (HERE / "train.sql").read_text()
+    history_table = train[:train.index("-- A baseline")]  # SET batch mode, tx_history
+    return run_on_cluster("distributed", {
+        "train_distributed.sql": history_table + (HERE / "train_distributed.sql").read_text(),
+        "alerts.sql": ALERTS.format(live_table=live_table())}, args.jobmanager, args.registry)
 
 
 if __name__ == "__main__":

@@ -1,22 +1,7 @@
 -- The fraud model trained inside Flink: the history's rows are split among the job's tasks,
 -- each holds only its share, and LightGBM's data-parallel network joins them into one model.
--- The same model trained in one Python process beside it, for comparison.
-SET 'execution.runtime-mode' = 'batch';
-
-CREATE TABLE tx_history (
-  tx_id                 BIGINT,
-  tx_time               TIMESTAMP(3),
-  card_id               INT,
-  merchant_category     STRING,
-  amount                DOUBLE,
-  hour_of_day           INT,
-  distance_from_home_km DOUBLE,
-  online                BOOLEAN,
-  tx_count_24h          INT,
-  amount_to_card_avg    DOUBLE,
-  is_fraud              INT
-) WITH ('connector' = 'filesystem', 'path' = 'data/history.csv', 'format' = 'csv',
-      'csv.null-literal' = '');
+-- The same model trained in one Python process beside it, for comparison. distributed.py
+-- runs it after train.sql's SET and CREATE TABLE tx_history.
 
 -- Two workers: one task slot each, all running at once (the cluster of
 -- `mlsql cluster start --taskmanagers 2 --slots 1` has exactly two).
