@@ -5,6 +5,8 @@ label. Both paths score the same rows in Flink; every output must agree within 1
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -113,3 +115,56 @@ def test_without_a_jdk_auto_falls_back_with_one_notice(session, monkeypatch, tmp
     finally:
         session.sql("RESET 'mlsql.predict.max-tree-nodes'")
         build.scorer_jar.cache_clear()
+
+
+def _split_thresholds(node: dict, found: dict[int, set[float]]) -> None:
+    if "split_feature" in node:
+        found.setdefault(node["split_feature"], set()).add(float(node["threshold"]))
+        _split_thresholds(node["left_child"], found)
+        _split_thresholds(node["right_child"], found)
+
+
+@pytest.mark.parametrize("label", ["r", "k"])
+def test_the_bit_vector_walk_is_lightgbm_itself_at_its_thresholds(session, tmp_path, label):
+    """Rows whose values sit exactly on the model's split thresholds, or one double either
+    side: the JVM's bit-vector traversal (numerical splits, no missing values) predicts what
+    LightGBM's own predict does, bit for bit, for a regressor and a three-class classifier."""
+    import lightgbm
+
+    rng = np.random.default_rng(3)
+    train = pd.DataFrame({"u": rng.normal(size=600), "v": rng.integers(0, 9, 600) * 1.0,
+                          "w": rng.random(600)})
+    train["r"] = 2 * train["u"] + train["v"] - train["w"]
+    train["k"] = (train["v"].astype(int) + (train["u"] > 0)) % 3
+    create_csv_table(session, f"q_train_{label}", train, tmp_path)
+    kind = "boosted_tree_regressor" if label == "r" else "boosted_tree_classifier"
+    session.sql(f"CREATE OR REPLACE MODEL q_{label} WITH ('model_type' = '{kind}', "
+                f"'label' = '{label}', {TREES}) AS SELECT u, v, w, {label} FROM q_train_{label}")
+    version = session.registry.resolve(f"q_{label}")
+    booster = lightgbm.Booster(model_file=str(version.path / "model.txt"))
+    thresholds: dict[int, set[float]] = {}
+    for tree in booster.dump_model()["tree_info"]:
+        _split_thresholds(tree["tree_structure"], thresholds)
+    columns = []
+    for feature in range(3):
+        at = np.array(sorted(thresholds.get(feature, {0.0})))
+        values = np.concatenate([at, np.nextafter(at, -np.inf), np.nextafter(at, np.inf)])
+        columns.append(values)
+    rows = max(len(c) for c in columns)
+    x = np.column_stack([np.resize(rng.permutation(c), rows) for c in columns])
+    test = pd.DataFrame(x, columns=["u", "v", "w"])
+    test.insert(0, "id", np.arange(rows, dtype=np.int64))
+    create_csv_table(session, f"q_test_{label}", test, tmp_path)
+    outputs = [o["name"] for o in version.metadata["outputs"]]
+    scored = session.sql(f"SELECT id, {', '.join(outputs)} FROM ML_PREDICT(TABLE "
+                         f"q_test_{label}, MODEL q_{label}, MAP['execution', 'jvm'])")
+    scored = scored.sort_values("id").reset_index(drop=True)
+    expected = booster.predict(x)
+    assert len(scored) == rows > 30
+    if label == "r":
+        assert (scored[outputs[0]].to_numpy() == expected).all()
+    else:
+        classes = json.loads((version.path / "predictor.json").read_text())["classes"]
+        assert (scored[outputs[0]].to_numpy() == np.asarray(classes)[expected.argmax(1)]).all()
+        np.testing.assert_allclose(scored[outputs[1]].to_numpy(), expected.max(1),
+                                   rtol=1e-15, atol=0)

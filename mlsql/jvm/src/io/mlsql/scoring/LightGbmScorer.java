@@ -32,11 +32,7 @@ final class LightGbmScorer implements Scorer {
 
     @Override
     public double[] scores(double[] x) {
-        int outputs = trees.outputs();
-        double[] raw = new double[outputs];
-        for (int k = 0; k < outputs; k++) {
-            raw[k] = trees.score(x, k);
-        }
+        double[] raw = trees.scores(x);
         switch (objective) {
             case "binary":
                 double p = 1.0 / (1.0 + Math.exp(-sigmoid * raw[0]));

@@ -25,12 +25,37 @@ public final class LightGbmTrees implements TreeEnsemble {
     private final double divisor;
     private final Tree[] trees;
     private final String objective;
+    // The trees' bit-vector form, where every split is numerical with no zero-as-missing and
+    // no tree has more than 64 leaves: exact for rows without NaN. Null where not.
+    private final FlatForest flat;
 
     private LightGbmTrees(int perIteration, double divisor, Tree[] trees, String objective) {
         this.perIteration = perIteration;
         this.divisor = divisor;
         this.trees = trees;
         this.objective = objective;
+        this.flat = flatForm(trees);
+    }
+
+    private static FlatForest flatForm(Tree[] trees) {
+        FlatForest.Tree[] plain = new FlatForest.Tree[trees.length];
+        int features = 0;
+        for (int t = 0; t < trees.length; t++) {
+            Tree tree = trees[t];
+            if (tree.feature != null) {
+                for (int type : tree.decision) {
+                    if ((type & 1) != 0 || ((type >> 2) & 3) == MISSING_ZERO) {
+                        return null;
+                    }
+                }
+                for (int f : tree.feature) {
+                    features = Math.max(features, f + 1);
+                }
+            }
+            plain[t] = new FlatForest.Tree(tree.feature, tree.threshold, tree.left, tree.right,
+                    tree.leaf);
+        }
+        return FlatForest.of(plain, features);
     }
 
     /** The header's objective line, e.g. "binary sigmoid:1" or "multiclass num_class:3". */
@@ -80,6 +105,43 @@ public final class LightGbmTrees implements TreeEnsemble {
         return perIteration;
     }
 
+    /** Every output's raw score for the row x, as score(x, k) for each k. */
+    public double[] scores(double[] x) {
+        double[] raw = new double[perIteration];
+        if (flat == null || hasNaN(x)) {
+            for (int k = 0; k < perIteration; k++) {
+                raw[k] = score(x, k);
+            }
+            return raw;
+        }
+        double[] leaves = new double[trees.length];
+        flat.leaves(x, leaves);
+        for (int k = 0; k < perIteration; k++) {
+            double sum = 0.0;
+            for (int t = k; t < leaves.length; t += perIteration) {
+                sum += leaves[t];
+            }
+            raw[k] = divisor == 1.0 ? sum : sum / divisor;
+        }
+        return raw;
+    }
+
+    /** Whether the bit-vector form serves rows without NaN (tests/benchmarks/tree_scoring.py). */
+    public boolean flat() {
+        return flat != null;
+    }
+
+    private static boolean hasNaN(double[] x) {
+        for (double v : x) {
+            if (v != v) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Output `output`'s raw score by walking each tree node by node, as LightGBM does:
+     * missing values and categorical splits included. */
     @Override
     public double score(double[] features, int output) {
         double sum = 0.0;
