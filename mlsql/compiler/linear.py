@@ -19,11 +19,19 @@ from mlsql.compiler.sql import (
 )
 
 FOLD_MEAN_TO_STD = 1e3
+# The least logit z whose sigmoid 1 / (1 + exp(-z)) numpy rounds above 0.5: the predicted
+# label is the second class from here on (tests/unit/test_compiler.py checks it with numpy).
+# Deciding the label on z costs no EXP, and no projection shared with the probability.
+SIGMOID_ABOVE_HALF = 1.5612511283791264e-16
 
 
 def numeric_term(column_sql: str, column: dict[str, Any], standardize: bool) -> str:
-    """The encoded value of a numeric feature: imputed, then standardized if asked."""
-    imputed = f"COALESCE({column_sql}, {double(column['mean'])})"
+    """The encoded value of a numeric feature: imputed, then standardized if asked.
+
+    The imputation is a CASE, which Flink generates inline: its COALESCE is a runtime
+    function over boxed Objects, several times slower per call."""
+    mean = double(column["mean"])
+    imputed = f"(CASE WHEN {column_sql} IS NULL THEN {mean} ELSE {column_sql} END)"
     if not standardize:
         return imputed
     return f"({imputed} - {double(column['mean'])}) / {double(column['std'])}"
@@ -80,9 +88,10 @@ def classify(scores: list[str], classes: list[Any], label_type: str,
     literals = [typed_literal(c, label_type) for c in classes]
     if probabilities == "sigmoid":
         (z,) = scores
-        p = f"1E0 / (1E0 + EXP(-({z})))"
-        # argmax over [1 - p, p] picks the first class on a tie, like numpy.
-        return [f"CASE WHEN {p} > 1E0 - {p} THEN {literals[1]} ELSE {literals[0]} END", p]
+        # numpy's argmax over [1 - p, p], which picks the first class on a tie.
+        label = (f"CASE WHEN ({z}) >= {double(SIGMOID_ABOVE_HALF)} THEN {literals[1]} "
+                 f"ELSE {literals[0]} END")
+        return [label, f"1E0 / (1E0 + EXP(-({z})))"]
     top = f"GREATEST({', '.join(scores)})"
     denominator = " + ".join(f"EXP(({z}) - {top})" for z in scores)
     return [first_best(scores, literals, largest=True), f"1E0 / ({denominator})"]
@@ -95,8 +104,9 @@ def compile_linear(payload: dict[str, Any], inputs: list[str],
         return CompiledModel(scores, [score_ref(0)])
     kind = "sigmoid" if len(scores) == 1 else "softmax"
     refs = [score_ref(i) for i in range(len(scores))]
+    # One logit is cheaper to compute twice (label and probability) than to share.
     return CompiledModel(scores, classify(refs, payload["classes"], label_type or "STRING",
-                                          kind))
+                                          kind), inline_scores=kind == "sigmoid")
 
 
 def compile_kmeans(payload: dict[str, Any], inputs: list[str]) -> CompiledModel:

@@ -86,6 +86,9 @@ class CompiledModel:
     # For tree ensembles: the terms (one per tree) each score sums, so the planner can
     # spread a large ensemble over several projections.
     score_terms: list[list[str]] | None = None
+    # True where recomputing each score in every output that reads it costs less than a
+    # projection of its own (a short dot product read twice).
+    inline_scores: bool = False
 
     def substitute(self, replacement: list[str]) -> list[str]:
         return [_SCORE.sub(lambda m: replacement[int(m.group(1))], output)

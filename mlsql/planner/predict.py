@@ -213,7 +213,7 @@ def _compiled_subquery(compiled: CompiledModel, passthrough: list[str], names: l
     terms = compiled.score_terms
     if terms and max(len(t) for t in terms) > STAGE_TREES:
         source, score_columns = _staged_sums(terms, table_sql)
-    elif compiled.reuses_scores:
+    elif compiled.reuses_scores and not compiled.inline_scores:
         score_columns = [quote_identifier(f"__mlsql_score_{i}")
                          for i in range(len(compiled.scores))]
         inner = ", ".join(f"({score}){BARRIER} AS {column}"

@@ -25,7 +25,7 @@ def test_typed_literals(value, flink_type, text):
     assert typed_literal(value, flink_type) == text
 
 
-def test_binary_logistic_shares_one_score():
+def test_binary_logistic_recomputes_its_logit_in_each_output():
     payload = {
         "algorithm": "logistic", "classes": [0, 1], "coef": [[2.0, 0.0, -1.0, 0.5]],
         "intercept": [0.25],
@@ -35,11 +35,28 @@ def test_binary_logistic_shares_one_score():
     }
     compiled = compile_linear(payload, ["`a`", "`c`"], "INT")
     (score,) = compiled.scores
-    assert score == ("0.25E0 + COALESCE(`a`, 1.0E0) * 2.0E0 + "
+    assert score == ("0.25E0 + (CASE WHEN `a` IS NULL THEN 1.0E0 ELSE `a` END) * 2.0E0 + "
                      "(CASE `c` WHEN 'q' THEN (-1.0E0) WHEN 'r' THEN 0.5E0 ELSE 0E0 END)")
-    assert compiled.reuses_scores  # label and probability both read the logit
-    assert all(score_ref(0) in output for output in compiled.outputs)
-    assert compiled.substitute(["s"])[1] == "1E0 / (1E0 + EXP(-(s)))"
+    assert compiled.reuses_scores and compiled.inline_scores  # a dot product, read twice
+    label, probability = compiled.substitute(["s"])
+    assert label == ("CASE WHEN (s) >= 1.5612511283791264E-16 THEN CAST(1 AS INT) "
+                     "ELSE CAST(0 AS INT) END")  # no EXP for the label
+    assert probability == "1E0 / (1E0 + EXP(-(s)))"
+
+
+def test_the_label_threshold_is_where_numpys_sigmoid_passes_one_half():
+    import numpy as np
+
+    from mlsql.compiler.linear import SIGMOID_ABOVE_HALF
+
+    def sigmoid(z: float) -> float:
+        return float(1.0 / (1.0 + np.exp(-np.float64(z))))
+
+    below = float(np.nextafter(SIGMOID_ABOVE_HALF, 0.0))
+    assert sigmoid(SIGMOID_ABOVE_HALF) > 0.5 and sigmoid(below) == 0.5
+    for z in (below, SIGMOID_ABOVE_HALF, -SIGMOID_ABOVE_HALF, 0.0, 1e-3, -1e-3, 40.0, -40.0):
+        p = sigmoid(z)  # udfs' label: argmax over [1 - p, p]
+        assert (z >= SIGMOID_ABOVE_HALF) == (int(np.argmax([1.0 - p, p])) == 1), z
 
 
 def test_standardization_folds_into_the_weights_unless_digits_would_cancel():
@@ -51,9 +68,9 @@ def test_standardization_folds_into_the_weights_unless_digits_would_cancel():
     }
     (score,) = compile_linear(payload, ["`a`", "`ts`"], None).scores
     # 1 + 3 * (a - 4) / 2 = (1 - 6) + a * 1.5; ts keeps (ts - mean) / std
-    assert score == ("(-5.0E0) + COALESCE(`a`, 4.0E0) * 1.5E0 + "
-                     "((COALESCE(`ts`, 1700000000000.0E0) - 1700000000000.0E0) / 1000000.0E0) "
-                     "* 2.0E0")
+    assert score == ("(-5.0E0) + (CASE WHEN `a` IS NULL THEN 4.0E0 ELSE `a` END) * 1.5E0 + "
+                     "(((CASE WHEN `ts` IS NULL THEN 1700000000000.0E0 ELSE `ts` END) "
+                     "- 1700000000000.0E0) / 1000000.0E0) * 2.0E0")
 
 
 def test_single_use_scores_are_not_shared():
