@@ -1,7 +1,10 @@
 """Fitting a TRANSFORM at training: the statistics of every `ML_...(...) OVER ()` from the
-training query's rows, in as few Flink jobs as there are kinds of statistic: one job with all
-the scalar aggregates (AVG, STDDEV_POP, MIN, MAX, PERCENTILE, counts), and one job with every
-vocabulary (GROUP BY value ORDER BY count LIMIT top_k, one UNION ALL branch each)."""
+training query's rows, in one Flink job that reads the rows once (StatisticsQuery): a branch
+with all the scalar aggregates (AVG, STDDEV_POP, MIN, MAX, PERCENTILE, counts) and one branch
+per vocabulary (GROUP BY value ORDER BY count LIMIT top_k), UNION ALL'd.
+
+
+Where its time goes: tests/benchmarks/training.py and the README's performance section."""
 
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ from mlsql.feature_functions.base import FitRequest, FitResult
 from mlsql.feature_functions.catalog import FUNCTIONS
 from mlsql.feature_functions.render import sql_of
 from mlsql.runtime.environment import FlinkRuntime
-from mlsql.runtime.flink_types import Column
+from mlsql.runtime.flink_types import Column, table_columns
 from mlsql.syntax import ir
 from mlsql.syntax.dialect import quote_identifier
 from mlsql.training.extract import fetch
@@ -57,8 +60,7 @@ def fit_transform(items: tuple[ir.TransformItem, ...], query_sql: str,
     if fitted:
         context.progress(f"fitting the TRANSFORM: {len(fitted)} fitted function"
                          f"{'s' if len(fitted) != 1 else ''}")
-    aggregates = _aggregates(requests, query_sql, context)
-    vocabularies = _vocabularies(requests, query_sql, context)
+    aggregates, vocabularies = _statistics(requests, query_sql, context)
     if fitted:
         context.progress(f"fitted the TRANSFORM in {time.monotonic() - started:.1f} s")
     texts = {}
@@ -111,62 +113,110 @@ def _substitute(text: str, calls: tuple[ir.FeatureCall, ...], texts: dict[int, s
     return text
 
 
-def _aggregates(requests: dict[int, tuple[dict, FitRequest]], query_sql: str,
-                context: PlanContext) -> dict[int, dict[str, Any]]:
-    """One job computing every scalar aggregate; an ARRAY result (PERCENTILE at several
-    points) comes back one element per column (Flink computes the aggregate once)."""
+_INTEGERS = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT"}
+_AGGREGATES_ROW = -1  # the `k` of the aggregates' row; a vocabulary's rows have its index
+
+
+@dataclass(frozen=True)
+class StatisticsQuery:
+    """The one query that computes every statistic of a TRANSFORM, and how to read its rows.
+
+    Its rows are (k, v, c, a0, a1, ...): one row with k = -1 holding every scalar aggregate in
+    a0, a1, ... (an ARRAY result, e.g. PERCENTILE at several points, one element per column:
+    Flink computes the aggregate once), and for vocabulary i the rows k = i, v = a value,
+    c = its count. The branches are UNION ALL'd: one Flink job, and Flink's batch optimizer
+    reuses the training query's scan across them (sub-plan and scan reuse, Flink's
+    defaults), so the rows are read once. For that the vocabularies keep the NULL group
+    (a `WHERE v IS NOT NULL` would be pushed into the scan, making it another scan): one
+    more row is fetched per vocabulary and the NULL dropped here."""
+
+    sql: str
+    aggregates: list[tuple[int, str, int | None]]  # (call, key, array length)
+    integer_columns: list[bool]  # per aggregate column: an integer type
+    vocabularies: list[tuple[int, int]]  # (call, top_k), by index k
+
+
+def statistics_query(requests: dict[int, tuple[dict, FitRequest]], query_sql: str,
+                     runtime: FlinkRuntime) -> StatisticsQuery | None:
+    """None when nothing is fitted."""
     columns: list[str] = []
-    where: list[tuple[int, str, int | None]] = []  # (call, key, array length)
+    where: list[tuple[int, str, int | None]] = []
     for key_call, (_, request) in requests.items():
         for key, aggregate in request.aggregates.items():
             sql, length = (aggregate, None) if isinstance(aggregate, str) else aggregate
             where.append((key_call, key, length))
-            parts = [sql] if length is None else [f"({sql})[{i + 1}]" for i in range(length)]
-            columns += parts
-    if not columns:
-        return {}
-    select = ", ".join(f"{sql} AS a{i}" for i, sql in enumerate(columns))
-    row = fetch(context.runtime, f"SELECT {select} FROM ({query_sql}) AS {_ROWS}").iloc[0]
-    values = [_plain(v) for v in row.tolist()]
-    results: dict[int, dict[str, Any]] = {}
-    position = 0
-    for call_id, key, length in where:
-        if length is None:
-            results.setdefault(call_id, {})[key] = values[position]
-            position += 1
-        else:
-            results.setdefault(call_id, {})[key] = values[position : position + length]
-            position += length
-    return results
+            columns += [sql] if length is None else [f"({sql})[{i + 1}]" for i in range(length)]
+    wanted = [(call_id, request.vocabulary) for call_id, (_, request) in requests.items()
+              if request.vocabulary is not None]
+    if not columns and not wanted:
+        return None
+    rows = f"({query_sql}) AS {_ROWS}"
+    aliases = [f"a{i}" for i in range(len(columns))]
+    types = []
+    if columns:
+        select = ", ".join(f"{sql} AS {a}" for sql, a in zip(columns, aliases, strict=True))
+        types = table_columns(runtime.sql_query(f"SELECT {select} FROM {rows}"))
+    # The vocabularies' rows fill an integer aggregate with 0, not NULL: a column with a NULL
+    # would come back as floats (pandas), and a large count would lose its last digits.
+    fillers = [f"CAST({'0' if t.root in _INTEGERS else 'NULL'} AS {t.type}) AS {a}"
+               for t, a in zip(types, aliases, strict=True)]
+    branches = []
+    if columns:
+        branches.append(", ".join([f"SELECT CAST({_AGGREGATES_ROW} AS INT) AS k",
+                                   "CAST(NULL AS STRING) AS v", "CAST(0 AS BIGINT) AS c",
+                                   select]) + f" FROM {rows}")
+    for index, (_, vocabulary) in enumerate(wanted):
+        counted = (f"SELECT v, COUNT(*) AS c FROM (SELECT {vocabulary.expression} AS v FROM "
+                   f"{rows}) GROUP BY v HAVING COUNT(*) >= {vocabulary.min_count}")
+        branches.append(", ".join([f"SELECT CAST({index} AS INT) AS k", "CAST(v AS STRING) AS v",
+                                   "CAST(c AS BIGINT) AS c", *fillers])
+                        + f" FROM ({counted} ORDER BY c DESC, v LIMIT {vocabulary.top_k + 1})")
+    sql = branches[0] if len(branches) == 1 else " UNION ALL ".join(f"({b})" for b in branches)
+    return StatisticsQuery(sql, where, [t.root in _INTEGERS for t in types],
+                           [(call_id, vocabulary.top_k) for call_id, vocabulary in wanted])
 
 
-def _plain(value: Any) -> Any:
+def _statistics(requests: dict[int, tuple[dict, FitRequest]], query_sql: str,
+                context: PlanContext) -> tuple[dict[int, dict[str, Any]],
+                                               dict[int, list[tuple[str, int]]]]:
+    """Every aggregate (call -> key -> value) and vocabulary (call -> [(value, count)], most
+    frequent first, ties by value), from one job."""
+    query = statistics_query(requests, query_sql, context.runtime)
+    if query is None:
+        return {}, {}
+    frame = fetch(context.runtime, query.sql)
+    k = frame["k"].to_numpy()
+    aggregates: dict[int, dict[str, Any]] = {}
+    if query.aggregates:
+        row = frame[k == _AGGREGATES_ROW].iloc[0]
+        values = [_plain(row[f"a{i}"], integer)
+                  for i, integer in enumerate(query.integer_columns)]
+        position = 0
+        for call_id, key, length in query.aggregates:
+            if length is None:
+                aggregates.setdefault(call_id, {})[key] = values[position]
+                position += 1
+            else:
+                aggregates.setdefault(call_id, {})[key] = values[position : position + length]
+                position += length
+    vocabularies: dict[int, list[tuple[str, int]]] = {call_id: []
+                                                       for call_id, _ in query.vocabularies}
+    counted = frame.loc[(k != _AGGREGATES_ROW) & frame["v"].notna(), ["k", "v", "c"]]
+    counted = counted.sort_values(["k", "c", "v"], ascending=[True, False, True])
+    for index, v, c in counted.itertuples(index=False):
+        call_id, top_k = query.vocabularies[int(index)]
+        if len(vocabularies[call_id]) < top_k:
+            vocabularies[call_id].append((str(v), int(c)))
+    return aggregates, vocabularies
+
+
+def _plain(value: Any, integer: bool = False) -> Any:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
     if pd.isna(value):
         return None
-    return value.item() if hasattr(value, "item") else value
-
-
-def _vocabularies(requests: dict[int, tuple[dict, FitRequest]], query_sql: str,
-                  context: PlanContext) -> dict[int, list[tuple[str, int]]]:
-    wanted = [(call_id, request.vocabulary) for call_id, (_, request) in requests.items()
-              if request.vocabulary is not None]
-    if not wanted:
-        return {}
-    branches = []
-    for index, (_, vocabulary) in enumerate(wanted):
-        counted = (f"SELECT v, COUNT(*) AS c FROM (SELECT {vocabulary.expression} AS v FROM "
-                   f"({query_sql}) AS {_ROWS}) WHERE v IS NOT NULL GROUP BY v HAVING "
-                   f"COUNT(*) >= {vocabulary.min_count}")
-        branches.append(f"SELECT CAST({index} AS INT) AS k, v, c FROM ({counted} ORDER BY c "
-                        f"DESC, v LIMIT {vocabulary.top_k})")
-    frame = fetch(context.runtime, " UNION ALL ".join(f"({b})" for b in branches))
-    frame = frame.sort_values(["k", "c", "v"], ascending=[True, False, True])
-    results: dict[int, list[tuple[str, int]]] = {call_id: [] for call_id, _ in wanted}
-    for k, v, c in frame.itertuples(index=False):
-        results[wanted[int(k)][0]].append((str(v), int(c)))
-    return results
+    value = value.item() if hasattr(value, "item") else value
+    return int(value) if integer else value
 
 
 def fit_statement(statement: ir.CreateModel, query_sql: str, context: PlanContext,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import urllib.request
 
 import numpy as np
 import pandas as pd
@@ -303,3 +304,71 @@ def test_nan_is_missing_as_null_is_in_scoring_and_in_fitting(batch_session):
     assert _constants(metadata, "mean") == [5.0]
     assert _constants(metadata, "median") == [4.5]
     assert _constants(metadata, "half") == [4.5]
+
+
+def test_fitting_runs_one_job_that_reads_the_rows_once(batch_session):
+    """Every statistic of a TRANSFORM (aggregates, PERCENTILE, vocabularies) comes from one
+    Flink job whose plan scans the training rows once (before: one job for the aggregates and
+    one for the vocabularies, each reading the rows); the fitted values are the known ones."""
+    from mlsql.feature_functions.calls import parse_expression
+    from mlsql.runtime import minicluster
+    from mlsql.syntax import ir
+    from mlsql.transform.fit import fit_transform
+
+    path = batch_session.data_dir / "tf_once.csv"
+    rows = [("a", 1.0, 0), ("b", 2.0, 1), ("a", 3.0, 2), ("c", 4.0, 3), ("a", 5.0, 4),
+            ("b", 6.0, 5), ("", 7.0, 6), (None, 8.0, 7)]
+    path.write_text("".join(f"{'__null__' if m is None else m},{x},{h}\n" for m, x, h in rows))
+    batch_session.sql(f"CREATE TABLE tf_once (m STRING, x DOUBLE, h INT) WITH ('connector' = "
+                      f"'filesystem', 'path' = '{path}', 'format' = 'csv', "
+                      "'csv.null-literal' = '__null__')")
+    start = ir.Position(1, 1)
+    items = tuple(ir.TransformItem(text, alias, start, parse_expression(text, fitted_allowed=True))
+                  for text, alias in (("ML_STANDARD_SCALER(x) OVER ()", "z"),
+                                      ("ML_QUANTILE_BUCKETIZE(h, 4) OVER ()", "hb"),
+                                      ("ML_ROBUST_SCALER(x) OVER ()", "rb"),
+                                      ("ML_ONE_HOT_ENCODER(m, 2) OVER ()", "mo"),
+                                      ("ML_LABEL_ENCODER(m) OVER ()", "ml"),
+                                      ("ML_IMPUTER(m, 'most_frequent') OVER ()", "mi"),
+                                      ("ML_IDF(ML_HASHING_TF(ML_TOKENIZE(m), 2), 2) OVER ()",
+                                       "mt")))
+
+    def jobs() -> int:
+        port = minicluster.started_port()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/jobs/overview",
+                                    timeout=10) as answer:
+            return len(json.load(answer)["jobs"])
+
+    query = "SELECT m, x, h FROM tf_once"
+    batch_session.sql("SELECT COUNT(*) FROM tf_once")  # the mini-cluster is up
+    before = jobs()
+    fitted = fit_transform(items, query, start, batch_session.context)
+    assert jobs() - before == 1
+    expressions = {i["name"]: i["expression"] for i in fitted.document["items"]}
+    x = np.arange(1.0, 9.0)
+    assert _constants({"transform": fitted.document}, "z") == pytest.approx(
+        [x.mean(), x.std()], rel=1e-12)
+    assert expressions["hb"] == "ML_BUCKETIZE(h, ARRAY[1.75E0, 3.5E0, 5.25E0])"  # np.quantile
+    assert expressions["rb"] == "ML_ROBUST_SCALER(x, 4.5E0, 2.75E0, 6.25E0)"
+    assert expressions["mo"] == "ML_ONE_HOT_ENCODER(m, ARRAY['a', 'b'])"  # NULL is no value
+    assert expressions["ml"] == "ML_LABEL_ENCODER(m, ARRAY['', 'a', 'b', 'c'])"
+    assert expressions["mi"] == "ML_IMPUTER(m, 'a')"
+    # document frequencies of the 2 hashed tokens, and the 7 documents (NULL is none)
+    assert expressions["mt"] == ("ML_IDF(ML_HASHING_TF(ML_TOKENIZE(m), 2), "
+                                 "ARRAY[2.0E0, 4.0E0], 7.0E0)")
+
+    from mlsql.feature_functions.catalog import FUNCTIONS
+    from mlsql.feature_functions.render import sql_of
+    from mlsql.transform.fit import _fitted_calls, statistics_query
+
+    requests = {}
+    for item in items:
+        for call in _fitted_calls(item.calls):
+            function = FUNCTIONS[call.function]
+            options = function.fit_options(call.arguments, call)
+            requests[id(call)] = (options, function.requests(
+                call.arguments, options, sql_of(batch_session.runtime)))
+    plan = batch_session.runtime.t_env.explain_sql(
+        statistics_query(requests, query, batch_session.runtime).sql)
+    optimized = plan.split("== Optimized Execution Plan ==")[1]
+    assert optimized.count("TableSourceScan") == 1, optimized
