@@ -4,6 +4,7 @@ in ML_EVALUATE, and prequentially on the workers that train online models)."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from sklearn import metrics
 
 from udfs.predictors import Predictor
@@ -23,25 +24,35 @@ def evaluate(predictor: Predictor, x: np.ndarray, y: np.ndarray | None) -> dict[
 
 
 def _classification(classes: list, y: np.ndarray, proba: np.ndarray) -> dict[str, float]:
-    index = {c: i for i, c in enumerate(classes)}
-    known = np.array([v in index for v in y.tolist()])
-    truth = np.array([index[v] for v in y[known].tolist()], dtype=np.int64)
+    codes = class_codes(classes, y)
+    known = codes >= 0
+    truth = codes[known]
     proba = proba[known]
     predicted = proba.argmax(axis=1)
     binary = len(classes) == 2
-    average = "binary" if binary else "macro"
+    precision, recall, f1, _ = metrics.precision_recall_fscore_support(
+        truth, predicted, average="binary" if binary else "macro", zero_division=0)
     result = {
         "accuracy": metrics.accuracy_score(truth, predicted),
-        "precision": metrics.precision_score(truth, predicted, average=average,
-                                             zero_division=0),
-        "recall": metrics.recall_score(truth, predicted, average=average, zero_division=0),
-        "f1_score": metrics.f1_score(truth, predicted, average=average, zero_division=0),
+        "precision": precision,
+        "recall": recall,
+        "f1_score": f1,
         "log_loss": metrics.log_loss(truth, np.clip(proba, 1e-15, 1),
                                      labels=list(range(len(classes)))),
     }
     if binary and len(np.unique(truth)) == 2:
         result["roc_auc"] = metrics.roc_auc_score(truth, proba[:, 1])
     return {k: float(v) for k, v in result.items()}
+
+
+def class_codes(classes: list, y: np.ndarray) -> np.ndarray:
+    """Each label's position in `classes`, -1 for a label the model does not know; labels
+    match classes as a dict's keys do (1 == 1.0 == True), in one hash lookup per row."""
+    index = {c: i for i, c in enumerate(classes)}
+    codes = pd.Series(y, dtype=object).map(index).fillna(-1).to_numpy(dtype=np.int64)
+    missed = np.flatnonzero(codes < 0)  # pandas' lookup misses True for a class 1
+    codes[missed] = [index.get(v, -1) if v == v else -1 for v in np.asarray(y)[missed].tolist()]
+    return codes
 
 
 def _regression(y: np.ndarray, predicted: np.ndarray) -> dict[str, float]:

@@ -82,10 +82,9 @@ def describe(column: pd.Series, kind: str, edges: Sequence[float] | None = None
     if kind == NUMERIC:
         values = present.to_numpy(dtype=np.float64)
         distribution.edges = list(quantile_edges(values) if edges is None else edges)
-        indexes, counts = np.unique(bucket_index(values, distribution.edges),
-                                    return_counts=True)
-        distribution.counts = {str(int(i)): int(n) for i, n in zip(indexes, counts,
-                                                                   strict=True)}
+        counts = np.bincount(bucket_index(values, distribution.edges),
+                             minlength=len(distribution.edges) + 1)
+        distribution.counts = {str(i): int(n) for i, n in enumerate(counts) if n}
     else:
         frequencies = present.astype(str).value_counts()
         kept = frequencies.iloc[:MAX_CATEGORIES]
