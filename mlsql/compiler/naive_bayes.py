@@ -22,9 +22,12 @@ def compile_gaussian_nb(payload: dict[str, Any], inputs: list[str],
     scores = [_log_likelihood(payload, inputs, k) for k in range(len(payload["classes"]))]
     refs = [score_ref(k) for k in range(len(scores))]
     if len(refs) == 2:
+        # The two log-likelihoods are recomputed in the label and the probability: cheaper
+        # than a projection of their own (tests/benchmarks/inference.py --types).
         logit = [f"({refs[1]}) - ({refs[0]})"]
         return CompiledModel(scores, classify(logit, payload["classes"],
-                                              label_type or "STRING", "sigmoid"))
+                                              label_type or "STRING", "sigmoid"),
+                             inline_scores=True)
     return CompiledModel(scores, classify(refs, payload["classes"], label_type or "STRING",
                                           "softmax"))
 

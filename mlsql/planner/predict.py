@@ -257,15 +257,19 @@ def _config(call: ir.PredictCall) -> dict[str, str]:
 
 def _paths(execution: str, model: ModelVersion) -> tuple[str, ...]:
     """The paths to try, in order: the one asked for, or for `auto` the fastest measured
-    (tests/benchmarks/inference.py, 1M rows, parallelism 1): tree ensembles on the JVM,
-    which beats their compiled SQL at every size (10 trees of 8 leaves 330k against 318k
-    rows/s, 30 of 31 leaves 229k against 57k), linear models and k-means as compiled SQL
-    (no call at all); then the others; last the pandas UDF, which scores every model."""
+    (tests/benchmarks/inference.py): tree ensembles and k-means on the JVM, which beats their
+    compiled SQL (10 trees of 8 leaves 330k against 318k rows/s, 30 of 31 leaves 229k against
+    57k; k-means with 8 centroids 834k against 734k: its SQL form needs a projection of its
+    own per distance), linear models as compiled SQL (no call at all); then the others; last
+    the pandas UDF, which scores every model."""
     if execution != "auto":
         return (execution,)
-    if model.metadata["model_type"] in TREE_MODEL_TYPES:
+    if model.metadata["model_type"] in JVM_FIRST_MODEL_TYPES:
         return ("jvm", "sql", "udf")
     return ("sql", "jvm", "udf")
+
+
+JVM_FIRST_MODEL_TYPES = TREE_MODEL_TYPES | {"kmeans"}
 
 
 def _execution(config: dict[str, str], call: ir.PredictCall, context: PlanContext) -> str:

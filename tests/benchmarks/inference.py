@@ -2,6 +2,7 @@
 
     python tests/benchmarks/inference.py [--rows 2000000] [--slow-rows 100000] [--repeats 3]
     python tests/benchmarks/inference.py --types [NAME,...] [--rows 200000] [--repeats 1]
+        [--all-paths]
 
 datagen (rows-per-second set high: its default is 10,000) -> [ML_PREDICT] -> blackhole, batch
 mode, parallelism 1, for logistic regression and a 100-tree LightGBM model (default options:
@@ -56,6 +57,8 @@ def main() -> None:
                         help="rows/s per model type: all registered, or NAME,NAME")
     parser.add_argument("--train-rows", type=int, default=2_000,
                         help="with --types: training rows per model type")
+    parser.add_argument("--all-paths", action="store_true",
+                        help="with --types: every path that scores a type, not only auto's")
     args = parser.parse_args()
     if args.types is not None:
         args.rows = args.rows or 200_000
@@ -183,20 +186,31 @@ def per_type(args: argparse.Namespace) -> None:
         session.sql(f"CREATE TABLE sink_{name} ({sink_columns}) "
                     "WITH ('connector' = 'blackhole')")
         selected_outputs = ", ".join(f"`{o['name']}`" for o in outputs)
-        statement = (f"INSERT INTO sink_{name} SELECT {selected_outputs} FROM ML_PREDICT("
-                     f"TABLE source, MODEL m_{name})")
-        seconds = [timed(lambda statement=statement: session.sql(statement))
-                   for _ in range(args.repeats)]
-        rate = median_rate(args.rows, seconds)
-        print(f"{f'{name} ({path}):':<40}{rate:>12,.0f} rows/s  ratio {rate / base_rate:.2f}")
-        figures[f"{name}_rows_per_s"] = rate
+        paths = available_paths(version) if args.all_paths else [path]
+        for each in paths:
+            execution = {v: k for k, v in PATHS.items()}[each]
+            statement = (f"INSERT INTO sink_{name} SELECT {selected_outputs} FROM ML_PREDICT("
+                         f"TABLE source, MODEL m_{name}, MAP['execution', '{execution}'])")
+            seconds = [timed(lambda statement=statement: session.sql(statement))
+                       for _ in range(args.repeats)]
+            rate = median_rate(args.rows, seconds)
+            auto = " (auto)" if each == path else ""
+            print(f"{f'{name} ({each}){auto}:':<44}{rate:>12,.0f} rows/s  "
+                  f"ratio {rate / base_rate:.2f}")
+            suffix = "" if each == path else f"_{execution}"
+            figures[f"{name}{suffix}_rows_per_s"] = rate
     print(summary("inference_types", **figures))
 
 
 def auto_path(version) -> str:
     """The path `auto` takes for this version (mlsql.planner.predict._paths' order)."""
+    return available_paths(version)[0]
+
+
+def available_paths(version) -> list[str]:
+    """The paths that can score this version, in `auto`'s order (mlsql.planner.predict)."""
     from mlsql.jvm.build import JvmUnavailable, scorer_jar
-    from mlsql.jvm.plan import TREE_MODEL_TYPES, NotJvmScorable, jvm_payload
+    from mlsql.jvm.plan import NotJvmScorable, jvm_payload
     from mlsql.models.compile import NotCompilable, compile_model
 
     def jvm() -> bool:
@@ -214,10 +228,10 @@ def auto_path(version) -> str:
             return False
         return True
 
-    order = ((jvm, "JVM scorer"), (sql, "compiled SQL"))
-    if version.metadata["model_type"] not in TREE_MODEL_TYPES:
-        order = order[::-1]
-    return next((name for works, name in order if works()), "pandas UDF")
+    from mlsql.planner.predict import _paths
+
+    works = {"sql": sql, "jvm": jvm, "udf": lambda: True}
+    return [PATHS[p] for p in _paths("auto", version) if works[p]()]
 
 
 if __name__ == "__main__":
