@@ -3,6 +3,7 @@
     python tests/benchmarks/inference.py [--rows 2000000] [--slow-rows 100000] [--repeats 3]
     python tests/benchmarks/inference.py --types [NAME,...] [--rows 200000] [--repeats 1]
         [--all-paths]
+    python tests/benchmarks/inference.py --floors [--rows 10000000]
 
 datagen (rows-per-second set high: its default is 10,000) -> [ML_PREDICT] -> blackhole, batch
 mode, parallelism 1, for logistic regression and a 100-tree LightGBM model (default options:
@@ -59,7 +60,15 @@ def main() -> None:
                         help="with --types: training rows per model type")
     parser.add_argument("--all-paths", action="store_true",
                         help="with --types: every path that scores a type, not only auto's")
+    parser.add_argument("--floors", action="store_true",
+                        help="what a projection costs without a model: the floor under any "
+                             "ML_PREDICT (constant, copied and computed columns)")
     args = parser.parse_args()
+    if args.floors:
+        args.rows = args.rows or 10_000_000
+        args.repeats = args.repeats or 3
+        floors(args)
+        return
     if args.types is not None:
         args.rows = args.rows or 200_000
         args.repeats = args.repeats or 1
@@ -142,6 +151,45 @@ def bare_lightgbm_rate(session, repeats: int, rows: int = 200_000) -> float:
         booster.predict(x, num_threads=1)
         seconds.append(time.perf_counter() - started)
     return rows / statistics.median(seconds)
+
+
+FLOORS = {
+    "two constant columns": "0, 0E0",
+    "a copied column": "0, f0",
+    "f0 * 2": "0, f0 * 2E0",
+    "EXP(f0)": "0, EXP(f0)",
+    "the sum of the 8 features": "0, " + " + ".join(f"f{i}" for i in range(FEATURES)),
+}
+
+
+def floors(args: argparse.Namespace) -> None:
+    """The no-model pipeline (no Calc operator: the source feeds the sink) against the same
+    rows with two more columns, constant or computed, as ML_PREDICT's label and probability:
+    what Flink's projection costs before any model."""
+    session = mlsql.Session(registry=tempfile.mkdtemp(prefix="mlsql-bench-"), mode="batch",
+                            options={"parallelism.default": "1"})
+    datagen_table(session, "source", args.rows, FEATURES, label=False)
+    features = ", ".join(f"f{i}" for i in range(FEATURES))
+    columns = ", ".join(f"f{i} DOUBLE" for i in range(FEATURES))
+    session.sql(f"CREATE TABLE plain_sink ({columns}) WITH ('connector' = 'blackhole');"
+                f"CREATE TABLE wider_sink ({columns}, label INT, p DOUBLE) "
+                "WITH ('connector' = 'blackhole')")
+    plain = f"INSERT INTO plain_sink SELECT {features} FROM source"
+    session.sql(plain)  # warm-up
+    seconds: dict[str, list[float]] = {name: [] for name in ["no model", *FLOORS]}
+    for _ in range(args.repeats):
+        seconds["no model"].append(timed(lambda: session.sql(plain)))
+        for name, added in FLOORS.items():
+            statement = f"INSERT INTO wider_sink SELECT {features}, {added} FROM source"
+            seconds[name].append(timed(lambda statement=statement: session.sql(statement)))
+    base = median_rate(args.rows, seconds["no model"])
+    figures: dict[str, float | int] = {"rows": args.rows}
+    for name, runs in seconds.items():
+        rate = median_rate(args.rows, runs)
+        print(f"{name + ':':<36}{rate:>12,.0f} rows/s  ratio {rate / base:.2f}")
+        figures[name.replace(" ", "_").replace("(", "").replace(")", "").replace("*", "x")
+                ] = rate / base
+    print(summary("inference_floors", **figures))
 
 
 def per_type(args: argparse.Namespace) -> None:
