@@ -79,9 +79,11 @@ def output_expressions(model: ModelVersion, payload: dict[str, Any]) -> list[str
         probability = scores[1] if len(scores) == 2 else f"GREATEST({', '.join(scores)})"
         return [first_best(scores, labels, largest=True), probability]
     if task == "clustering":
-        scores = [_score(k) for k in range(len(payload["centroids"]))]
-        ids = [typed_literal(k, outputs[0]["type"]) for k in range(len(scores))]
-        return [first_best(scores, ids, largest=False), f"LEAST({', '.join(scores)})"]
+        # numpy's argmin (the first nearest centroid) from Flink's array functions: 0.77 of no
+        # model against 0.59 for a CASE over every pair of distances (inference.py --types).
+        nearest = f"ARRAY_MIN({_SCORES})"
+        return [f"CAST(ARRAY_POSITION({_SCORES}, {nearest}) - 1 AS {outputs[0]['type']})",
+                nearest]
     raise NotJvmScorable(f"the JVM scorer has no {task} outputs")
 
 

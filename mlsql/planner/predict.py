@@ -259,7 +259,7 @@ def _paths(execution: str, model: ModelVersion) -> tuple[str, ...]:
     """The paths to try, in order: the one asked for, or for `auto` the fastest measured
     (tests/benchmarks/inference.py): tree ensembles and k-means on the JVM, which beats their
     compiled SQL (10 trees of 8 leaves 330k against 318k rows/s, 30 of 31 leaves 229k against
-    57k; k-means with 8 centroids 834k against 734k: its SQL form needs a projection of its
+    57k; k-means with 8 centroids 1,011k against 661k: its SQL form needs a projection of its
     own per distance), linear models as compiled SQL (no call at all); then the others; last
     the pandas UDF, which scores every model."""
     if execution != "auto":
