@@ -20,7 +20,7 @@ from mlsql.compiler.sql import (
 
 FOLD_MEAN_TO_STD = 1e3
 # The least logit z whose sigmoid 1 / (1 + exp(-z)) numpy rounds above 0.5: the predicted
-# label is the second class from here on (tests/unit/test_compiler.py checks it with numpy).
+# label is the second class from here on (tests/unit/test_compiler_sql.py checks it with numpy).
 # Deciding the label on z costs no EXP, and no projection shared with the probability.
 SIGMOID_ABOVE_HALF = 1.5612511283791264e-16
 
@@ -34,7 +34,7 @@ def numeric_term(column_sql: str, column: dict[str, Any], standardize: bool) -> 
     imputed = f"(CASE WHEN {column_sql} IS NULL THEN {mean} ELSE {column_sql} END)"
     if not standardize:
         return imputed
-    return f"({imputed} - {double(column['mean'])}) / {double(column['std'])}"
+    return f"({imputed} - {mean}) / {double(column['std'])}"
 
 
 def linear_score(payload: dict[str, Any], inputs: list[str], row: int) -> str:

@@ -255,6 +255,9 @@ def _config(call: ir.PredictCall) -> dict[str, str]:
     return config
 
 
+JVM_FIRST_MODEL_TYPES = TREE_MODEL_TYPES | {"kmeans"}
+
+
 def _paths(execution: str, model: ModelVersion) -> tuple[str, ...]:
     """The paths to try, in order: the one asked for, or for `auto` the fastest measured
     (tests/benchmarks/inference.py): tree ensembles and k-means on the JVM, which beats their
@@ -267,9 +270,6 @@ def _paths(execution: str, model: ModelVersion) -> tuple[str, ...]:
     if model.metadata["model_type"] in JVM_FIRST_MODEL_TYPES:
         return ("jvm", "sql", "udf")
     return ("sql", "jvm", "udf")
-
-
-JVM_FIRST_MODEL_TYPES = TREE_MODEL_TYPES | {"kmeans"}
 
 
 def _execution(config: dict[str, str], call: ir.PredictCall, context: PlanContext) -> str:
