@@ -19,10 +19,12 @@ from mlsql.compiler.sql import (
 )
 
 FOLD_MEAN_TO_STD = 1e3
-# The least logit z whose sigmoid 1 / (1 + exp(-z)) numpy rounds above 0.5: the predicted
-# label is the second class from here on (tests/unit/test_compiler_sql.py checks it with numpy).
-# Deciding the label on z costs no EXP, and no projection shared with the probability.
-SIGMOID_ABOVE_HALF = 1.5612511283791264e-16
+# The least logit z whose sigmoid 1 / (1 + exp(-z)) rounds above 0.5 with a correctly rounded
+# exp (Java's Math.exp, which Flink's EXP calls, and glibc's; tests/unit/test_compiler_sql.py):
+# the predicted label is the second class from here on. Deciding the label on z costs no EXP,
+# and no projection shared with the probability. (numpy's AVX-512 exp passes 0.5 from
+# 1.56e-16: a logit between the two is labelled differently by the UDF on such a CPU.)
+SIGMOID_ABOVE_HALF = 1.665334536937735e-16
 
 
 def numeric_term(column_sql: str, column: dict[str, Any], standardize: bool) -> str:
