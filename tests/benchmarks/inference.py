@@ -84,11 +84,7 @@ def main() -> None:
     datagen_table(session, "train", 200_000, FEATURES)
     datagen_table(session, "source", args.rows, FEATURES, label=False)
     datagen_table(session, "slow_source", args.slow_rows, FEATURES, label=False)
-    features = ", ".join(f"f{i}" for i in range(FEATURES))
-    sink_columns = ", ".join(f"f{i} DOUBLE" for i in range(FEATURES))
-    session.sql(f"CREATE TABLE plain_sink ({sink_columns}) WITH ('connector' = 'blackhole');"
-                f"CREATE TABLE scored_sink ({sink_columns}, label INT, p DOUBLE) "
-                "WITH ('connector' = 'blackhole')")
+    features = create_sinks(session)
     for name, options in MODELS.items():
         session.sql(f"CREATE MODEL {name} WITH ({options}, 'label' = 'label') "
                     f"AS SELECT {features}, label FROM train")
@@ -137,6 +133,16 @@ def main() -> None:
     print(summary("inference", **figures))
 
 
+def create_sinks(session) -> str:
+    """Blackhole sinks for the features (`plain_sink`) and for the features with a label and
+    a probability (`scored_sink`); returns the features' column list."""
+    columns = ", ".join(f"f{i} DOUBLE" for i in range(FEATURES))
+    session.sql(f"CREATE TABLE plain_sink ({columns}) WITH ('connector' = 'blackhole');"
+                f"CREATE TABLE scored_sink ({columns}, label INT, p DOUBLE) "
+                "WITH ('connector' = 'blackhole')")
+    return ", ".join(f"f{i}" for i in range(FEATURES))
+
+
 def bare_lightgbm_rate(session, repeats: int, rows: int = 200_000) -> float:
     """The 100-tree model's own rows/s: LightGBM's predict, one thread, on rows in memory."""
     import lightgbm
@@ -169,18 +175,14 @@ def floors(args: argparse.Namespace) -> None:
     session = mlsql.Session(registry=tempfile.mkdtemp(prefix="mlsql-bench-"), mode="batch",
                             options={"parallelism.default": "1"})
     datagen_table(session, "source", args.rows, FEATURES, label=False)
-    features = ", ".join(f"f{i}" for i in range(FEATURES))
-    columns = ", ".join(f"f{i} DOUBLE" for i in range(FEATURES))
-    session.sql(f"CREATE TABLE plain_sink ({columns}) WITH ('connector' = 'blackhole');"
-                f"CREATE TABLE wider_sink ({columns}, label INT, p DOUBLE) "
-                "WITH ('connector' = 'blackhole')")
+    features = create_sinks(session)
     plain = f"INSERT INTO plain_sink SELECT {features} FROM source"
     session.sql(plain)  # warm-up
     seconds: dict[str, list[float]] = {name: [] for name in ["no model", *FLOORS]}
     for _ in range(args.repeats):
         seconds["no model"].append(timed(lambda: session.sql(plain)))
         for name, added in FLOORS.items():
-            statement = f"INSERT INTO wider_sink SELECT {features}, {added} FROM source"
+            statement = f"INSERT INTO scored_sink SELECT {features}, {added} FROM source"
             seconds[name].append(timed(lambda statement=statement: session.sql(statement)))
     base = median_rate(args.rows, seconds["no model"])
     figures: dict[str, float | int] = {"rows": args.rows}
@@ -206,9 +208,8 @@ def per_type(args: argparse.Namespace) -> None:
                             options={"parallelism.default": "1"})
     datagen_table(session, "train", args.train_rows, FEATURES)
     datagen_table(session, "source", args.rows, FEATURES, label=False)
-    features = ", ".join(f"f{i}" for i in range(FEATURES))
-    session.sql("CREATE TABLE plain_sink (" + ", ".join(f"f{i} DOUBLE" for i in range(FEATURES))
-                + ") WITH ('connector' = 'blackhole')")
+    features = create_sinks(session)
+
     def plain() -> float:
         return timed(lambda: session.sql(f"INSERT INTO plain_sink SELECT {features} FROM source"))
 

@@ -122,34 +122,24 @@ LATENCY_VARIANTS = [
     Variant("sql_eo200", "logistic, compiled SQL, exactly-once, checkpoints 200 ms",
             "fraud_model", "sql", "exactly-once", rates=(1_000,),
             options={CHECKPOINT_INTERVAL_KEY: "200 ms"}),
-    Variant("none_bt100", "no model, at-least-once, buffer timeout 100 ms", "", "",
-            "at-least-once", rates=(1_000,), options={BUFFER_TIMEOUT: "100 ms"}),
-    Variant("none_bt0", "no model, at-least-once, buffer timeout 0 ms", "", "",
-            "at-least-once", rates=(1_000,), options={BUFFER_TIMEOUT: "0 ms"}),
-    Variant("none_nockpt", "no model, at-least-once, no checkpoints", "", "",
-            "at-least-once", rates=(1_000,), options={CHECKPOINT_INTERVAL_KEY: "1 h"}),
-    Variant("sql_nockpt", "logistic, compiled SQL, at-least-once, no checkpoints",
-            "fraud_model", "sql", "at-least-once", rates=(1_000,),
-            options={CHECKPOINT_INTERVAL_KEY: "1 h"}),
-    Variant("jvm_bt0", "logistic, JVM scorer, at-least-once, buffer timeout 0 ms",
-            "fraud_model", "jvm", "at-least-once", rates=(1_000,),
-            options={BUFFER_TIMEOUT: "0 ms"}),
-    Variant("trees_jvm_bt0", "100 trees, JVM scorer, at-least-once, buffer timeout 0 ms",
-            "fraud_trees", "jvm", "at-least-once", rates=(1_000,),
-            options={BUFFER_TIMEOUT: "0 ms"}),
-    Variant("udf_bt0", "logistic, pandas UDF, at-least-once, buffer timeout 0 ms",
-            "fraud_model", "udf", "at-least-once", rates=(1_000,),
-            options={BUFFER_TIMEOUT: "0 ms"}),
-    Variant("sql_bt100", "logistic, compiled SQL, at-least-once, buffer timeout 100 ms",
-            "fraud_model", "sql", "at-least-once", rates=(1_000,),
-            options={BUFFER_TIMEOUT: "100 ms"}),
-    Variant("sql_bt0", "logistic, compiled SQL, at-least-once, buffer timeout 0 ms",
-            "fraud_model", "sql", "at-least-once", rates=(1_000,),
-            options={BUFFER_TIMEOUT: "0 ms"}),
-    Variant("trees_bt0", "100 trees, pandas UDF, at-least-once, buffer timeout 0 ms",
-            "fraud_trees", "udf", "at-least-once", rates=(1_000,),
-            options={BUFFER_TIMEOUT: "0 ms"}),
 ]
+
+
+def with_setting(base: Variant, suffix: str, label: str, options: dict[str, str]) -> Variant:
+    """`base` at 1,000 events/s with one Flink setting changed."""
+    return replace(base, key=f"{base.key}_{suffix}", label=f"{base.label}, {label}",
+                   rates=(1_000,), options=options)
+
+
+_BY_KEY = {v.key: v for v in LATENCY_VARIANTS}
+LATENCY_VARIANTS += [
+    with_setting(_BY_KEY[key], suffix, label, options)
+    for suffix, label, options, keys in (
+        ("bt100", "buffer timeout 100 ms", {BUFFER_TIMEOUT: "100 ms"}, ("none", "sql")),
+        ("bt0", "buffer timeout 0 ms", {BUFFER_TIMEOUT: "0 ms"},
+         ("none", "sql", "jvm", "trees_jvm", "udf", "trees")),
+        ("nockpt", "no checkpoints", {CHECKPOINT_INTERVAL_KEY: "1 h"}, ("none", "sql")))
+    for key in keys]
 
 
 @dataclass
