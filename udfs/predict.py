@@ -58,6 +58,11 @@ class ModelPredictFunction(ScalarFunction):
     def open(self, function_context: FunctionContext) -> None:
         self._serving = _Serving(self.version, load_predictor(self.version_dir))
         self._next_check = time.monotonic() + self._refresh_seconds()
+        if self.follow is not None:
+            # A task restarted after a failure scores with the serving version from its first
+            # row: scoring with the planned one until the next refresh went back to an old
+            # version (seen with a TaskManager killed after a hot swap).
+            self._check_for_new_version()
 
     def eval(self, *columns: pd.Series) -> pd.DataFrame:
         if self._serving is None:  # not opened: called outside Flink
@@ -113,7 +118,7 @@ def _incompatibility(metadata: dict[str, Any], follow: FollowVersions) -> str | 
 
 
 def _log(message: str) -> None:
-    print(f"mlsql: {message}", file=sys.stderr, flush=True)
+    print(f"mlsql: {message}", file=sys.stderr)
 
 
 _LOGGED: set[str] = set()

@@ -98,9 +98,11 @@ class OnlineTrainer(AggregateFunction):
         metrics = ", ".join(f"{k} {v:.4f}" for k, v in state["metrics"].items()
                             if k in ("accuracy", "roc_auc", "root_mean_squared_error",
                                      "mean_squared_distance"))
+        # No flush=: PyFlink's workers on a cluster replace print() with one that does not
+        # take it (a TypeError that failed every update); stderr is line-buffered anyway.
         print(f"mlsql: published {self.plan.model} version {version} (window ending "
               f"{state['last_window_end']}, {state['window_rows']:,} rows"
-              f"{'; prequential ' + metrics if metrics else ''})", file=sys.stderr, flush=True)
+              f"{'; prequential ' + metrics if metrics else ''})", file=sys.stderr)
         return version
 
     def __getstate__(self) -> dict:
