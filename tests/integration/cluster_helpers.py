@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import urllib.request
+from contextlib import suppress
 from pathlib import Path
 
 from tests.helpers import subprocess_env
@@ -54,9 +55,38 @@ class Cluster:
     def pid(self, daemon: str) -> int:
         return self.pids(daemon)[-1]
 
+    def job_taskmanagers(self, job_id: str) -> set[str]:
+        """The ids of the TaskManagers running the job's tasks."""
+        return {tm["taskmanager-id"] for vertex in self.rest(f"/jobs/{job_id}")["vertices"]
+                for tm in self.rest(f"/jobs/{job_id}/vertices/{vertex['id']}/taskmanagers")
+                ["taskmanagers"]}
+
+    def taskmanager_pid(self, taskmanager_id: str) -> int:
+        """The pid of a TaskManager by its REST id (`127.0.0.1:<rpc port>-<suffix>`): the
+        TaskManager process that listens on that port."""
+        port = int(taskmanager_id.split("-")[0].rsplit(":", 1)[1])
+        inodes = _listening_inodes(port)
+        for pid in self.pids("taskexecutor"):
+            fds = Path(f"/proc/{pid}/fd")
+            with suppress(OSError):
+                if any(os.readlink(fd) in inodes for fd in fds.iterdir()):
+                    return pid
+        raise AssertionError(f"no TaskManager process listens on port {port}")
+
     def taskmanager_log(self, suffix: str = "log") -> str:
         return "".join(p.read_text(errors="replace")
                        for p in (self.flink / "log").glob(f"flink-*-taskexecutor-*.{suffix}"))
+
+
+def _listening_inodes(port: int) -> set[str]:
+    """The sockets (as /proc/<pid>/fd links spell them) listening on a TCP port."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "0A":  # LISTEN
+                found.add(f"socket:[{fields[9]}]")
+    return found
 
 
 def python_worker_processes(parent: int) -> list[tuple[int, str]]:

@@ -35,63 +35,37 @@ from tests.integration.kafka_helpers import (
     run_mlsql,
     wait_for,
 )
+from tests.integration.stream_models import (
+    START,
+    WINDOW,
+    event,
+    first,
+    history_csv,
+    kafka_table,
+    online_sql,
+    online_versions,
+    publisher_sql,
+    run_script,
+    runs,
+    second,
+)
 from udfs.predictors import load_predictor
 
 pytestmark = [pytest.mark.slow, pytest.mark.kafka]
-
-
-def _kafka(name: str, columns: str, topic: str, bootstrap: str) -> str:
-    return (f"CREATE TABLE {name} ({columns}) WITH ('connector' = 'kafka', 'topic' = '{topic}',"
-            f" 'properties.bootstrap.servers' = '{bootstrap}', 'properties.group.id' = "
-            f"'{name}', 'scan.startup.mode' = 'earliest-offset', 'format' = 'json')")
-
-
-def _history(path: Path, formula) -> Path:
-    rng = np.random.default_rng(1)
-    frame = pd.DataFrame({"x": rng.normal(size=400), "y": rng.normal(size=400)})
-    frame["z"] = formula(frame.x, frame.y)
-    frame.to_csv(path, index=False, header=False)
-    return path
-
-
-def _publisher_sql(path: Path, query: str) -> str:
-    return ("SET 'execution.runtime-mode' = 'batch';\n"
-            f"CREATE TABLE history (x DOUBLE, y DOUBLE, z DOUBLE) WITH ('connector' = "
-            f"'filesystem', 'path' = '{path}', 'format' = 'csv');\n"
-            "CREATE OR REPLACE MODEL swap WITH ('model_type' = 'linear_reg', 'label' = 'z') "
-            f"AS {query};\n")
-
-
-def _mlsql_script(registry: Path, script: str) -> None:
-    done = run_mlsql("run", "--registry", str(registry), "-", input=script)
-    assert done.returncode == 0, done.stderr[-3000:]
-
-
-def _runs(values: list[int]) -> list[int]:
-    """[1, 1, 2, 2, 1] -> [1, 2, 1]"""
-    return [v for i, v in enumerate(values) if i == 0 or values[i - 1] != v]
-
-
-def first(x, y):
-    return 2 * x - y + 0.5
-
-
-def second(x, y):
-    return -x + 3 * y - 1
 
 
 def test_a_running_job_scores_with_new_versions_without_a_restart(broker, tmp_path):
     bootstrap = broker[0]
     registry = tmp_path / "registry"
     session = mlsql.Session(registry=registry, options={"parallelism.default": "1"})
-    first_csv = _history(tmp_path / "first.csv", first)
-    second_csv = _history(tmp_path / "second.csv", second)
-    _mlsql_script(registry, _publisher_sql(first_csv, "SELECT x, y, z FROM history"))
+    first_csv = history_csv(tmp_path / "first.csv", first)
+    second_csv = history_csv(tmp_path / "second.csv", second)
+    run_script(registry, publisher_sql(first_csv, "SELECT x, y, z FROM history"))
     columns = "id BIGINT, x DOUBLE, y DOUBLE, predicted_z DOUBLE, model_version INT"
     session.sql(";\n".join([
-        _kafka("ticks", "id BIGINT, x DOUBLE, y DOUBLE", "ticks", bootstrap),
-        _kafka("scored", columns, "scored", bootstrap),
-        _kafka("scored_pinned", columns, "scored_pinned", bootstrap)]))
+        kafka_table("ticks", "id BIGINT, x DOUBLE, y DOUBLE", "ticks", bootstrap),
+        kafka_table("scored", columns, "scored", bootstrap),
+        kafka_table("scored_pinned", columns, "scored_pinned", bootstrap)]))
     rng = np.random.default_rng(2)
     points = rng.normal(size=(100_000, 2))
     producer = PacedProducer(bootstrap, "ticks", lambda i: {
@@ -108,7 +82,7 @@ def test_a_running_job_scores_with_new_versions_without_a_restart(broker, tmp_pa
     try:
         scored.read_until(lambda r: len(r) >= 100, 120, "rows scored by version 1")
 
-        _mlsql_script(registry, _publisher_sql(second_csv, "SELECT x, y, z FROM history"))
+        run_script(registry, publisher_sql(second_csv, "SELECT x, y, z FROM history"))
         published = time.monotonic()
         scored.read_until(lambda r: r[-1]["model_version"] == 2, 60, "version 2")
         switch_seconds = time.monotonic() - published
@@ -116,7 +90,7 @@ def test_a_running_job_scores_with_new_versions_without_a_restart(broker, tmp_pa
         session.sql("ALTER MODEL swap SET ('default_version' = '1')")  # no job: in-process
         scored.read_until(lambda r: r[-1]["model_version"] == 1, 60, "back to version 1")
         # A version with other inputs cannot replace the running one: refused, logged.
-        _mlsql_script(registry, _publisher_sql(second_csv, "SELECT x, z FROM history")
+        run_script(registry, publisher_sql(second_csv, "SELECT x, z FROM history")
                       + "ALTER MODEL swap RESET ('default_version');")
         assert session.registry.resolve("swap").version == 3
         mark = len(scored.records)
@@ -150,7 +124,7 @@ def test_a_running_job_scores_with_new_versions_without_a_restart(broker, tmp_pa
         ids = [r["id"] for r in output]
         assert sorted(ids) == list(range(sent))  # none dropped, none scored twice
     by_id = sorted(rows, key=lambda r: r["id"])
-    assert _runs([r["model_version"] for r in by_id]) == [1, 2, 1]
+    assert runs([r["model_version"] for r in by_id]) == [1, 2, 1]
     for r in by_id:
         formula = second if r["model_version"] == 2 else first
         assert r["predicted_z"] == pytest.approx(formula(r["x"], r["y"]), abs=1e-6)
@@ -162,8 +136,8 @@ def test_a_running_job_scores_with_new_versions_without_a_restart(broker, tmp_pa
 def _retrain(registry: Path, tmp_path: Path, training_formula, name: str) -> list[str]:
     """One pass of `mlsql retrain` over swap: train on rows of `training_formula`, gate on
     rows of `second`; the events' kinds."""
-    training = _history(tmp_path / f"{name}.csv", training_formula)
-    holdout = _history(tmp_path / "holdout.csv", second)
+    training = history_csv(tmp_path / f"{name}.csv", training_formula)
+    holdout = history_csv(tmp_path / "holdout.csv", second)
     script = tmp_path / f"{name}.sql"
     tables = "".join(
         f"CREATE TABLE {table} (x DOUBLE, y DOUBLE, z DOUBLE) WITH ('connector' = "
@@ -185,11 +159,11 @@ def test_the_retraining_service_reaches_a_running_job_only_through_its_gate(brok
     bootstrap = broker[0]
     registry = tmp_path / "registry"
     session = mlsql.Session(registry=registry, options={"parallelism.default": "1"})
-    _mlsql_script(registry, _publisher_sql(_history(tmp_path / "first.csv", first),
+    run_script(registry, publisher_sql(history_csv(tmp_path / "first.csv", first),
                                            "SELECT x, y, z FROM history"))
     session.sql(";\n".join([
-        _kafka("gated_ticks", "id BIGINT, x DOUBLE, y DOUBLE", "gated_ticks", bootstrap),
-        _kafka("gated_scored", "id BIGINT, x DOUBLE, y DOUBLE, predicted_z DOUBLE, "
+        kafka_table("gated_ticks", "id BIGINT, x DOUBLE, y DOUBLE", "gated_ticks", bootstrap),
+        kafka_table("gated_scored", "id BIGINT, x DOUBLE, y DOUBLE, predicted_z DOUBLE, "
                                "model_version INT", "gated_scored", bootstrap)]))
     rng = np.random.default_rng(4)
     points = rng.normal(size=(100_000, 2))
@@ -217,72 +191,39 @@ def test_the_retraining_service_reaches_a_running_job_only_through_its_gate(brok
         scored.close()
     by_id = sorted(rows, key=lambda r: r["id"])
     assert [r["id"] for r in by_id] == list(range(sent))  # none dropped, none twice
-    assert _runs([r["model_version"] for r in by_id]) == [1, 3]  # never 2, the refused one
+    assert runs([r["model_version"] for r in by_id]) == [1, 3]  # never 2, the refused one
     for r in by_id:
         formula = second if r["model_version"] == 3 else first
         assert r["predicted_z"] == pytest.approx(formula(r["x"], r["y"]), abs=1e-6)
 
 
-WINDOW = 60  # events per window: one event per second of event time, 1-minute windows
-START = dt.datetime(2026, 5, 1)
-
-
-def _event(i: int) -> dict:
-    rng = np.random.default_rng(i)
-    a, b = rng.normal(size=2)
-    return {"a": float(a), "b": float(b), "y": int(a - b + rng.normal() > 0),
-            "ts": (START + dt.timedelta(seconds=i)).strftime("%Y-%m-%d %H:%M:%S")}
-
-
-def _online_sql(bootstrap: str, checkpoint_dir: Path, model: str = "learner") -> str:
-    return f"""
-        SET 'execution.checkpointing.interval' = '1 s';
-        SET 'execution.checkpointing.externalized-checkpoint-retention' = 'RETAIN_ON_CANCELLATION';
-        SET 'execution.checkpointing.dir' = '{checkpoint_dir.as_uri()}';
-        CREATE TABLE events (a DOUBLE, b DOUBLE, y INT, ts TIMESTAMP(3),
-          WATERMARK FOR ts AS ts) WITH ('connector' = 'kafka', 'topic' = 'events_{model}',
-          'properties.bootstrap.servers' = '{bootstrap}', 'scan.startup.mode' =
-          'earliest-offset', 'scan.parallelism' = '1', 'format' = 'json');
-        CREATE MODEL {model} WITH ('model_type' = 'online_logistic_reg', 'label' = 'y',
-          'update_every' = '1 minute') AS SELECT a, b, ts, y FROM events;
-        """
-
-
-def _online_versions(registry: Path, model: str) -> list[dict]:
-    directory = registry / model
-    found = []
-    for path in sorted(directory.glob("v*"), key=lambda p: int(p.name[1:])):
-        meta = json.loads((path / "metadata.json").read_text())
-        if "online" in meta:
-            found.append(meta)
-    return found
 
 
 def test_a_restored_online_job_continues_from_its_last_update(broker, tmp_path):
     bootstrap = broker[0]
     registry, checkpoint_dir = tmp_path / "registry", tmp_path / "checkpoints"
     script = tmp_path / "online.sql"
-    script.write_text(_online_sql(bootstrap, checkpoint_dir))
+    script.write_text(online_sql(bootstrap, checkpoint_dir))
     # A window of event time every 1.5 s of wall time: checkpoints fall between windows.
-    producer = PacedProducer(bootstrap, "events_learner", _event, rate=WINDOW / 1.5)
+    producer = PacedProducer(bootstrap, "events_learner", event, rate=WINDOW / 1.5)
     args = ["run", "--registry", str(registry), str(script)]
     first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
     trainer = mlsql_background(*args, log=first_log)
     try:
-        wait_for(lambda: len(_online_versions(registry, "learner")) >= 5
+        wait_for(lambda: len(online_versions(registry, "learner")) >= 5
                  and checkpoints(checkpoint_dir), 240, "five versions and a checkpoint",
                  trainer, first_log)
         kill_group(trainer)
-        before = len(_online_versions(registry, "learner"))
+        before = len(online_versions(registry, "learner"))
         trainer = mlsql_background(*args[:-1], "--resume-from", str(checkpoint_dir),
                                    args[-1], log=second_log)
-        wait_for(lambda: len(_online_versions(registry, "learner")) >= before + 5, 240,
+        wait_for(lambda: len(online_versions(registry, "learner")) >= before + 5, 240,
                  "five more versions after the restore", trainer, second_log)
     finally:
         producer.stop()
         kill_group(trainer)
     assert "resuming from" in second_log.read_text()
-    versions = _online_versions(registry, "learner")
+    versions = online_versions(registry, "learner")
     ends = [m["online"]["window_end"] for m in versions]
     assert len(set(ends)) == len(ends), "a window was published twice"
     expected = [(START + dt.timedelta(minutes=k + 1)).strftime("%Y-%m-%d %H:%M:%S")
@@ -299,13 +240,13 @@ def test_two_processes_publish_versions_of_one_model_at_once(broker, tmp_path):
     bootstrap = broker[0]
     registry = tmp_path / "registry"
     history = tmp_path / "history.csv"
-    frame = pd.DataFrame([_event(i) for i in range(2000)])
+    frame = pd.DataFrame([event(i) for i in range(2000)])
     frame[["a", "b", "y"]].to_csv(history, index=False, header=False)
-    producer = PacedProducer(bootstrap, "events_shared", _event, rate=5000,
+    producer = PacedProducer(bootstrap, "events_shared", event, rate=5000,
                              limit=WINDOW * 41)
     assert producer.join() == WINDOW * 41  # the 41st window's events close the 40th
     online_script = tmp_path / "online.sql"
-    online_script.write_text(_online_sql(bootstrap, tmp_path / "checkpoints", "shared"))
+    online_script.write_text(online_sql(bootstrap, tmp_path / "checkpoints", "shared"))
     batch_script = tmp_path / "batch.sql"
     batch_script.write_text(
         "SET 'execution.runtime-mode' = 'batch';\n"
