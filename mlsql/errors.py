@@ -111,6 +111,11 @@ class ModelExistsError(MlsqlError):
     pass
 
 
+class RegistryWriteError(MlsqlError):
+    """The model registry's files could not be written (no space left, read-only, no
+    permission); the registry is as it was before the statement."""
+
+
 class SchemaError(MlsqlError):
     """A missing column or a type mismatch, found before any job starts."""
 

@@ -5,23 +5,31 @@ Flink's workers that follows new versions (hot swap) or publishes them (online l
     <root>/<model>/v<N>/metadata.json catalog facts
     <root>/<model>/v<N>/predictor.json + artifact files (udfs.predictors)
     <root>/<model>/v<N>/files.json    every other file's size and SHA-256, written last
-    <root>/.staging/<uuid>/           a version being written (owner: its writer's pid)
+    <root>/<model>/.numbers/<N>       an empty file: number N was handed out (never again)
+    <root>/.staging/<uuid>.<pid>@<host>/  a version being written, named with its writer
+    <root>/.staging/dropped-<uuid>/   a dropped version or model, being deleted
 
 A version is written under .staging and renamed into place in one step: a reader never
-sees half a version, and two writers never get the same number (rename onto an existing,
-non-empty version directory fails, and the loser takes the next number). `check_version`
-refuses a version whose files differ from its manifest (truncated, edited, missing), one
-whose JSON does not parse, and one written by a newer format, naming the file.
+sees half a version. Its number is reserved first by creating .numbers/<N> exclusively, so
+two writers never get the same number and a number is never handed out twice, not after
+its version was dropped nor after its writer was killed (that number is skipped).
+model.json is replaced whole (write a partial file, rename it over). A process killed at
+any step leaves a valid registry; what it leaves behind (staging directories, partial
+files, trash) is removed by the next writer. `check_version` refuses a version whose files
+differ from its manifest (truncated, edited, missing), one whose JSON does not parse, and
+one written by a newer format, naming the file.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
 import os
 import re
 import shutil
+import signal
 import time
 import uuid
 from pathlib import Path
@@ -33,15 +41,63 @@ METADATA_FILE = "metadata.json"
 MODEL_FILE = "model.json"
 STAGING = ".staging"
 MANIFEST_FILE = "files.json"
+NUMBERS = ".numbers"
+TRASH_PREFIX = "dropped-"
 PREDICTOR_JSON = "predictor.json"  # udfs.predictors.PREDICTOR_FILE, which imports this module
 FORMAT = 1  # the newest files.json / predictor.json format this code reads
-_OWNER = ".owner"  # in a staging directory: the writer's host and pid
+_OWNER = ".owner"  # in an older mlsql's staging directory: the writer's host and pid
 _ABANDONED_SECONDS = 3600.0  # a staging directory of another host, untouched this long
 
 
 class DamagedVersion(ValueError):
     """A version's files are not as they were published, or not readable by this code."""
+
+
 _VERSION_DIR = re.compile(r"^v(\d+)$")
+_OWNED = re.compile(r"^(?:\..+\.)?[0-9a-f]{32}\.(\d+)@(.+)$")  # <uuid>.<pid>@<host>
+_CRASH_ENV = "MLSQL_REGISTRY_CRASH_AT"
+_crash: dict[str, Any] | None = None
+
+
+def set_crash_plan(spec: str | None) -> None:
+    """Fault injection for tests: every filesystem step of publishing, ALTER, RENAME and
+    DROP calls `step(name)` just before it. `spec` (or MLSQL_REGISTRY_CRASH_AT, read once at
+    import) says what a step does:
+
+        "<k>"           SIGKILL this process at the k-th step it reaches (1-based)
+        "<name>:<n>"    SIGKILL it the n-th time it reaches step <name>
+        "log:<file>"    append each step's name to <file>, one a line (to enumerate them)
+
+    None or "" (the default): `step` does nothing beyond one comparison.
+    """
+    global _crash
+    _crash = None
+    if not spec:
+        return
+    if spec.startswith("log:"):
+        _crash = {"log": spec[4:]}
+    elif spec.isdigit():
+        _crash = {"at": int(spec), "reached": 0}
+    else:
+        name, _, count = spec.rpartition(":")
+        _crash = {"at": int(count), "reached": 0, "name": name}
+
+
+def step(name: str) -> None:
+    """A filesystem step is about to happen (see set_crash_plan)."""
+    if _crash is None:
+        return
+    if "log" in _crash:
+        with open(_crash["log"], "a", encoding="utf-8") as log:
+            log.write(name + "\n")
+        return
+    if _crash.get("name", name) == name:
+        _crash["reached"] += 1
+        if _crash["reached"] == _crash["at"]:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+set_crash_plan(os.environ.get(_CRASH_ENV))
 
 
 def now_iso() -> str:
@@ -80,32 +136,80 @@ def serving_version(model_dir: Path, latest: bool = False) -> int | None:
 def staging_dir(root: Path) -> Path:
     """A new staging directory, after removing those whose writer died (killed mid-write)."""
     remove_abandoned_staging(root)
-    path = root / STAGING / uuid.uuid4().hex
+    path = root / STAGING / _owned_name()  # named with its writer: never without an owner
+    step("staging.mkdir")
     path.mkdir(parents=True)
-    (path / _OWNER).write_text(f"{os.uname().nodename} {os.getpid()}")
     return path
 
 
+def discard(path: Path, root: Path) -> None:
+    """Delete a staging directory or a dropped version: renamed to trash first (one step),
+    so that a process killed while deleting leaves trash, which any writer removes."""
+    trash = root / STAGING / f"{TRASH_PREFIX}{uuid.uuid4().hex}"
+    try:
+        trash.parent.mkdir(exist_ok=True)
+        step("discard.rename")
+        os.rename(path, trash)
+    except FileNotFoundError:
+        if os.path.lexists(path):
+            raise
+        return  # gone already
+    step("discard.rmtree")
+    shutil.rmtree(trash, ignore_errors=True)
+
+
 def remove_abandoned_staging(root: Path) -> list[Path]:
-    """Remove the staging directories whose writing process no longer runs on this host
-    (or, from another host, untouched for an hour); returns what was removed."""
+    """Remove trash, and the staging directories whose writing process no longer runs on
+    this host (or, from another host, untouched for an hour); returns what was removed."""
     removed = []
     staging = root / STAGING
     if not staging.is_dir():
         return removed
-    here = os.uname().nodename
     for path in staging.iterdir():
-        try:
-            host, _, pid = (path / _OWNER).read_text().partition(" ")
-            alive = _running(int(pid)) if host == here else \
-                time.time() - path.stat().st_mtime < _ABANDONED_SECONDS
-        except (OSError, ValueError):  # no owner: an older writer's, or a dropped version's
-            alive = time.time() - path.stat().st_mtime < _ABANDONED_SECONDS \
-                if path.exists() else True
-        if not alive:
+        if path.name.startswith(TRASH_PREFIX) or _abandoned(path, _owner_of(path)):
             shutil.rmtree(path, ignore_errors=True)
             removed.append(path)
     return removed
+
+
+def remove_abandoned_partials(directory: Path) -> None:
+    """Remove the partial files (write_json_atomic's, create_json_once's) of dead writers."""
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    for name in names:
+        path = directory / name
+        if name.startswith(".") and _OWNED.match(name) and _abandoned(path, _owner_of(path)):
+            _unlink_quietly(path)
+
+
+def _owned_name(prefix: str = "") -> str:
+    return f"{prefix}{uuid.uuid4().hex}.{os.getpid()}@{os.uname().nodename}"
+
+
+def _owner_of(path: Path) -> str | None:
+    """'host pid' of the process writing `path` (from its name, or an older mlsql's owner
+    file); None if unknown."""
+    match = _OWNED.match(path.name)
+    if match:
+        return f"{match.group(2)} {match.group(1)}"
+    try:
+        return (path / _OWNER).read_text()
+    except OSError:
+        return None
+
+
+def _abandoned(path: Path, owner: str | None) -> bool:
+    """Whether `path`'s writer (`owner`: "host pid") is gone: not running on this host, or
+    (of another host, or unknown) `path` untouched for an hour."""
+    host, _, pid = (owner or "").partition(" ")
+    if host == os.uname().nodename and pid.isdigit():
+        return not _running(int(pid))
+    try:
+        return time.time() - path.stat().st_mtime >= _ABANDONED_SECONDS
+    except OSError:
+        return False
 
 
 def _running(pid: int) -> bool:
@@ -192,23 +296,55 @@ def _sha256(path: Path) -> str:
 def publish(root: Path, name: str, staged: Path) -> int:
     """Move a complete staged version into place as the model's next version number."""
     model_dir = root / name
+    step("publish.model_dir")
+    created = not model_dir.exists()
     model_dir.mkdir(exist_ok=True)
+    try:
+        return _publish(model_dir, staged)
+    except BaseException:
+        if created:  # leave no empty model directory (not if another writer's is in it)
+            with contextlib.suppress(OSError):
+                (model_dir / NUMBERS).rmdir()
+                model_dir.rmdir()
+        raise
+
+
+def _publish(model_dir: Path, staged: Path) -> int:
     create_json_once(model_dir / MODEL_FILE, {
-        "name": name, "id": uuid.uuid4().hex, "created_at": now_iso(),
+        "name": model_dir.name, "id": uuid.uuid4().hex, "created_at": now_iso(),
         "default_version": None})
+    remove_abandoned_partials(model_dir)
     while True:
-        version = (versions(model_dir) or [0])[-1] + 1
+        version = reserve_number(model_dir)
         metadata = json.loads((staged / METADATA_FILE).read_text())
         metadata["version"] = version
         write_json_atomic(staged / METADATA_FILE, metadata)
-        (staged / _OWNER).unlink(missing_ok=True)
         write_manifest(staged)
         try:
+            step("publish.rename")
             os.rename(staged, model_dir / f"v{version}")
-            return version
-        except OSError:  # another writer took this number first
+            break
+        except OSError:  # a version of an older mlsql, which reserved no number, has it
             if not (model_dir / f"v{version}").exists():
                 raise
+    return version
+
+
+def reserve_number(model_dir: Path) -> int:
+    """A version number no writer of this model was ever given: .numbers/<N> is created
+    exclusively (one writer wins each N) and stays, so a dropped version's number, or a killed
+    writer's, is skipped. The search starts above the newest version."""
+    numbers = model_dir / NUMBERS
+    step("publish.numbers")
+    numbers.mkdir(exist_ok=True)
+    candidate = (versions(model_dir) or [0])[-1] + 1
+    while True:
+        try:
+            step("publish.reserve")
+            os.close(os.open(numbers / str(candidate), os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+            return candidate
+        except FileExistsError:
+            candidate += 1
 
 
 def json_default(value: Any) -> Any:
@@ -219,20 +355,43 @@ def json_default(value: Any) -> Any:
 
 
 def write_json_atomic(path: Path, payload: dict[str, Any]) -> None:
-    partial = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
-    partial.write_text(json.dumps(payload, indent=2, default=str))
-    os.replace(partial, path)
+    """Replace `path` whole: a reader, or a process killed midway, sees the old or the new."""
+    partial = _write_partial(path, payload)
+    try:
+        step(f"{path.name}.replace")
+        os.replace(partial, path)
+    except BaseException:
+        _unlink_quietly(partial)
+        raise
 
 
 def create_json_once(path: Path, payload: dict[str, Any]) -> None:
     """Write `path` unless it exists; of two concurrent writers exactly one wins, whole."""
     if path.exists():
         return
-    partial = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
-    partial.write_text(json.dumps(payload, indent=2, default=str))
+    partial = _write_partial(path, payload)
     try:
+        step(f"{path.name}.link")
         os.link(partial, path)  # fails if another writer created it first
     except FileExistsError:
         pass
     finally:
-        partial.unlink()
+        step(f"{path.name}.unlink")
+        _unlink_quietly(partial)
+
+
+def _write_partial(path: Path, payload: dict[str, Any]) -> Path:
+    """`payload` in a hidden file beside `path`, named with its writer (for clean-up)."""
+    partial = path.with_name(_owned_name(f".{path.name}."))
+    try:
+        step(f"{path.name}.write")
+        partial.write_text(json.dumps(payload, indent=2, default=str))
+    except BaseException:  # a full disk: leave no partial file
+        _unlink_quietly(partial)
+        raise
+    return partial
+
+
+def _unlink_quietly(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        path.unlink()

@@ -9,24 +9,38 @@ follow the model's serving version while they run (udfs.predict).
 from __future__ import annotations
 
 import contextlib
+import errno
 import fnmatch
 import json
 import os
 import re
 import shutil
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from mlsql.core.paths import user_path
-from mlsql.errors import DamagedModelError, MlsqlError, ModelNotFoundError, did_you_mean
+from mlsql.errors import (
+    DamagedModelError,
+    MlsqlError,
+    ModelNotFoundError,
+    RegistryWriteError,
+    did_you_mean,
+)
 from udfs import model_store
-from udfs.model_store import METADATA_FILE, MODEL_FILE, now_iso, write_json_atomic
+from udfs.model_store import METADATA_FILE, MODEL_FILE, now_iso, step, write_json_atomic
 
 __all__ = ["METADATA_FILE", "MODEL_FILE", "ModelVersion", "Registry", "now_iso"]
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+# Errors of the registry's storage, not of the statement: each a clear RegistryWriteError.
+_STORAGE_ERRORS = {
+    errno.ENOSPC: "no space left on the device of registry {root}",
+    errno.EDQUOT: "disk quota exceeded in registry {root}",
+    errno.EFBIG: "a file in registry {root} exceeds this process's file size limit",
+    errno.EROFS: "registry {root} is read-only",
+    errno.EACCES: "permission denied in registry {root}",
+    errno.EPERM: "permission denied in registry {root}"}
 
 
 def default_registry_path() -> Path:
@@ -69,7 +83,8 @@ class Registry:
         return model_store.versions(self._model_dir(name))
 
     def model_info(self, name: str) -> dict[str, Any]:
-        return json.loads((self._model_dir(name) / MODEL_FILE).read_text())
+        info = json.loads((self._model_dir(name) / MODEL_FILE).read_text())
+        return {**info, "name": name}  # the directory names the model (RENAME: one step)
 
     def resolve(self, name: str, version: int | None = None,
                 latest: bool = False) -> ModelVersion:
@@ -116,12 +131,17 @@ class Registry:
     def new_version(self, name: str) -> Iterator[StagedVersion]:
         """Yield a staging directory; on a clean exit it becomes the model's next version."""
         check_model_name(name)
-        staged = StagedVersion(model_store.staging_dir(self.root))
-        try:
-            yield staged
-            staged.version = self._publish(name, staged.path)
-        finally:
-            shutil.rmtree(staged.path, ignore_errors=True)
+        serving = model_store.serving_version(self._model_dir(name))
+        consequence = "nothing was published" + (
+            f"; version {serving} still serves" if serving is not None else "")
+        with self._writing(f"publish a new version of model {name!r}", consequence):
+            staged = StagedVersion(model_store.staging_dir(self.root))
+            try:
+                yield staged
+                staged.version = self._publish(name, staged.path)
+            finally:
+                if staged.version is None:
+                    _discard_staged(staged.path, self.root)
 
     def _publish(self, name: str, staging: Path) -> int:
         return model_store.publish(self.root, name, staging)
@@ -132,17 +152,21 @@ class Registry:
             self.resolve(name, version)
         elif not self.versions(name):
             raise self._not_found(name)
-        info = self.model_info(name)
-        info["default_version"] = version
-        write_json_atomic(self._model_dir(name) / MODEL_FILE, info)
+        self._update_info(name, "default_version", version)
 
     def set_retraining(self, name: str, options: dict[str, str] | None) -> None:
         """Keep the model's retraining policy (mlsql.monitoring.policy), or drop it."""
         if not self.versions(name):
             raise self._not_found(name)
+        self._update_info(name, "retraining", options)
+
+    def _update_info(self, name: str, key: str, value: Any) -> None:
         info = self.model_info(name)
-        info["retraining"] = options
-        write_json_atomic(self._model_dir(name) / MODEL_FILE, info)
+        info[key] = value
+        model_dir = self._model_dir(name)
+        with self._writing(f"change model {name!r}", "the model is unchanged"):
+            model_store.remove_abandoned_partials(model_dir)
+            write_json_atomic(model_dir / MODEL_FILE, info)
 
     def model_dir(self, name: str) -> Path:
         """The model's directory (its versions, model.json, retraining.jsonl)."""
@@ -154,24 +178,64 @@ class Registry:
         check_model_name(new_name)
         if not self.versions(name):
             raise self._not_found(name)
-        if (self._model_dir(new_name)).exists():
-            raise MlsqlError(f"cannot rename {name!r}: a model named {new_name!r} exists")
-        os.rename(self._model_dir(name), self._model_dir(new_name))  # one step: no half state
-        info = self.model_info(new_name)
-        info["name"] = new_name
-        write_json_atomic(self._model_dir(new_name) / MODEL_FILE, info)
+        target = self._model_dir(new_name)
+        exists = MlsqlError(f"cannot rename {name!r}: a model named {new_name!r} exists")
+        if self.versions(new_name):
+            raise exists
+        with self._writing(f"rename model {name!r}", "the model keeps its name"):
+            if target.exists():  # no version: what a writer killed before its first left
+                model_store.discard(target, self.root)
+            try:
+                step("rename.dir")
+                os.rename(self._model_dir(name), target)  # one step: no half state
+            except OSError as error:
+                if error.errno in (errno.EEXIST, errno.ENOTEMPTY):  # created meanwhile
+                    raise exists from None
+                raise
+            # model.json's name is informational (model_info reads the directory's)
+            with contextlib.suppress(OSError):
+                write_json_atomic(target / MODEL_FILE, self.model_info(new_name))
 
     def drop(self, name: str, version: int | None = None) -> None:
+        """Drop one version, or the whole model. A version's number is never used again."""
         if version is not None:
             if version not in self.versions(name):  # not resolve(): a damaged one may go
                 self.resolve(name, version)  # raises: not found, naming the versions
             if self.model_info(name).get("default_version") == version:
-                self.set_default_version(name, None)
-            _remove_atomic(self._model_dir(name) / f"v{version}", self.root)
+                self.set_default_version(name, None)  # killed here: the latest serves
+            with self._writing(f"drop model {name!r} version {version}",
+                               "the version is still there"):
+                model_store.discard(self._model_dir(name) / f"v{version}", self.root)
             return
         if not self.versions(name):
             raise self._not_found(name)
-        _remove_atomic(self._model_dir(name), self.root)
+        with self._writing(f"drop model {name!r}", "the model is still there"):
+            model_store.discard(self._model_dir(name), self.root)
+
+    @contextlib.contextmanager
+    def _writing(self, action: str, consequence: str) -> Iterator[None]:
+        """A storage error (full disk, read-only registry) as a RegistryWriteError naming
+        the registry; other errors pass through."""
+        try:
+            yield
+        except RegistryWriteError:
+            raise
+        except OSError as error:
+            reason = _STORAGE_ERRORS.get(error.errno or 0)
+            if reason is None or not self._in_registry(error.filename):
+                raise
+            where = f": {error.filename}" if error.filename else ""
+            raise RegistryWriteError(
+                f"cannot {action}: {reason.format(root=self.root)} ({error.strerror}{where}); "
+                f"{consequence}") from error
+
+    def _in_registry(self, filename: Any) -> bool:
+        if filename is None:  # a write() that failed: the staged files' writes
+            return True
+        try:
+            return Path(os.fsdecode(filename)).resolve().is_relative_to(self.root.resolve())
+        except (OSError, TypeError, ValueError):
+            return False
 
     def _model_dir(self, name: str) -> Path:
         # Every path from a name goes through here: a name like `../x` or `/abs` (a quoted
@@ -184,9 +248,9 @@ class Registry:
                                   f"{did_you_mean(name, self.model_names())}")
 
 
-def _remove_atomic(path: Path, root: Path) -> None:
-    """Rename out of sight first, so no reader ever sees a half-deleted version."""
-    trash = root / ".staging" / f"dropped-{uuid.uuid4().hex}"
-    trash.parent.mkdir(exist_ok=True)
-    os.rename(path, trash)
-    shutil.rmtree(trash, ignore_errors=True)
+def _discard_staged(path: Path, root: Path) -> None:
+    """Delete a staging directory that was not published, whatever the storage's state."""
+    try:
+        model_store.discard(path, root)
+    except OSError:
+        shutil.rmtree(path, ignore_errors=True)

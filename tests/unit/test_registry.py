@@ -109,7 +109,8 @@ def test_processes_publishing_at_once_get_distinct_versions(tmp_path):
     notes = {registry.resolve("shared", v).metadata["note"] for v in numbers}
     assert len(notes) == 100  # every version is one writer's whole version
     assert registry.model_info("shared")["name"] == "shared"
-    assert not list((tmp_path / "shared").glob(".*"))  # no partial model.json left behind
+    assert not list((tmp_path / "shared").glob(".model.json*"))  # no partial left behind
+    assert len(list((tmp_path / "shared" / ".numbers").iterdir())) == 100
 
 
 def _resolve_at(registry, name):
