@@ -10,6 +10,7 @@ import pandas as pd
 from pyflink.table import Table, TableResult
 
 from mlsql.core.policy import TRUSTED, SessionPolicy
+from mlsql.errors import MlsqlError
 from mlsql.models.registry import Registry, default_registry_path
 from mlsql.planner.context import PlanContext
 from mlsql.planner.rewrite import rewrite
@@ -21,6 +22,7 @@ from mlsql.services.kafka.tables import KafkaTables
 from mlsql.statements.dispatch import handler_for
 from mlsql.statements.script import steps
 from mlsql.syntax import ir
+from mlsql.syntax.secrets import conceal
 from mlsql.syntax.splitter import Statement
 from mlsql.table_api import training
 
@@ -92,8 +94,12 @@ class Session:
         """Run one parsed statement by its handler (mlsql.statements). `collect=False` (the
         gateway) returns Flink's own TableResult for plain Flink statements and queries
         instead of collecting it into a DataFrame, so an unbounded query can be paged while
-        it runs."""
-        return handler_for(parsed).run(self, statement, parsed, collect)
+        it runs. Its errors never show the statement's sensitive option values."""
+        try:
+            return handler_for(parsed).run(self, statement, parsed, collect)
+        except MlsqlError as error:
+            conceal(error, statement.text)
+            raise
 
     def wait_all(self) -> None:
         for job in self.jobs:

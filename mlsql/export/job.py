@@ -20,6 +20,7 @@ from mlsql.runtime.flink_errors import to_flink_error
 from mlsql.runtime.flink_types import to_data_type
 from mlsql.session import Session
 from mlsql.syntax.dialect import quote_literal
+from mlsql.syntax.secrets import mask_message, mask_sql
 from mlsql.syntax.splitter import split_statements
 from udfs.predict import VERSION_FIELD
 
@@ -32,15 +33,15 @@ def explain(session: Session, script: str) -> str:
         header = f"-- line {item.statement.line}"
         if item.sql is None:
             parts.append(f"{header}: run by mlsql, no Flink SQL form\n"
-                         f"-- {item.statement.text.splitlines()[0]}")
+                         f"-- {mask_sql(item.statement.text).splitlines()[0]}")
             continue
-        parts.append(f"{header}\n{item.sql};")
+        parts.append(f"{header}\n{mask_sql(item.sql)};")  # shown, not run: compile's is whole
         if item.runs_job:
             try:
                 plan = session.table_env.explain_sql(item.sql)
             except Exception as error:
                 raise to_flink_error(error) from None
-            parts.append("\n".join(f"-- {line}" for line in plan.splitlines()))
+            parts.append("\n".join(f"-- {line}" for line in mask_message(plan).splitlines()))
     return "\n\n".join(parts) + "\n"
 
 

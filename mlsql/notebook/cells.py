@@ -22,6 +22,7 @@ from mlsql.runtime.job_handle import JobHandle
 from mlsql.session import Session
 from mlsql.statements.script import Step, steps
 from mlsql.syntax import ir
+from mlsql.syntax.secrets import conceal, mask_sql
 from mlsql.syntax.splitter import Statement
 
 CellResult = ResultFrame | JobHandle | None
@@ -105,9 +106,10 @@ def run_cell(sql: str, namespace: Mapping[str, object], options: CellOptions) ->
 
 def _in_the_cell(error: MlsqlError, bound: Bound | None, sql: str) -> str:
     """The error's text with its positions moved back from the bound text into the cell
-    (a :placeholder's literal may be longer or shorter than the placeholder)."""
+    (a :placeholder's literal may be longer or shorter than the placeholder), sensitive
+    option values masked in it."""
     if bound is None:
-        return str(error)
+        return str(conceal(error, sql))
     moved = error.located(None if error.position is None else
                           Position(*bound.source_position(error.position.line,
                                                           error.position.col)))
@@ -115,7 +117,7 @@ def _in_the_cell(error: MlsqlError, bound: Bound | None, sql: str) -> str:
         moved.source_line = sql.split("\n")[moved.position.line - 1]
     if isinstance(moved, FlinkError):  # Flink's own text holds positions too, as text only
         moved.message = bound.source_message(moved.message)
-    return str(moved)
+    return str(conceal(moved, sql))
 
 
 def _run_statement(session: Session, step: Step, options: CellOptions) -> CellResult:
@@ -170,4 +172,4 @@ def _preview(session: Session, step: Step, options: CellOptions) -> ResultFrame:
 
 def _describe(statement: Statement, words: int = 5) -> str:
     text = " ".join(token.text for token in statement.tokens[:words] if token.text)
-    return text + (" …" if len(statement.tokens) > words + 1 else "")
+    return mask_sql(text) + (" …" if len(statement.tokens) > words + 1 else "")

@@ -13,6 +13,8 @@ from mlsql.planner.context import PlanContext
 from mlsql.planner.predict import resolve_model
 from mlsql.syntax import ir
 from mlsql.syntax.dialect import quote_identifier, quote_literal
+from mlsql.syntax.secrets import mask_sql
+from mlsql.syntax.sensitive import mask_options
 
 ALTERABLE = ("default_version",)
 
@@ -58,13 +60,13 @@ def describe_model(statement: ir.DescribeModel, context: PlanContext) -> pd.Data
     rows += [(f"metric ({meta['metrics_on']})", k, round(v, 6))
              for k, v in meta["metrics"].items()]
     rows += [("option", k, json.dumps(v) if not isinstance(v, str) else v)
-             for k, v in meta["options"].items()]
+             for k, v in mask_options(meta["options"]).items()]
     rows += [("rows", k, v) for k, v in meta["rows"].items()]
     for version in context.registry.versions(model.name):
         other = context.registry.resolve(model.name, version).metadata
         marker = " (serving)" if version == model.version else ""
         rows.append(("version", str(version), f"{other['created_at']}{marker}"))
-    rows.append(("query", "AS", meta["query"]))
+    rows.append(("query", "AS", mask_sql(meta["query"])))  # stored before it was masked
     retraining = context.registry.model_info(model.name).get("retraining") or {}
     rows += [("retraining", policy.PREFIX + k, v) for k, v in retraining.items()]
     frame = pd.DataFrame(rows, columns=["section", "name", "value"])
@@ -73,12 +75,13 @@ def describe_model(statement: ir.DescribeModel, context: PlanContext) -> pd.Data
 
 
 def show_create_model(statement: ir.ShowCreateModel, context: PlanContext) -> pd.DataFrame:
-    """A statement that trains the same model again (a new version, same options)."""
+    """A statement that trains the same model again (a new version, same options), its
+    sensitive option values masked."""
     model = resolve_model(statement.model, context)
     meta = model.metadata
     if meta["task"] == "imported":  # the import statement itself recreates it
-        return pd.DataFrame({"statement": [meta["query"]]})
-    return pd.DataFrame({"statement": [training_statement(model, meta["query"])]})
+        return pd.DataFrame({"statement": [mask_sql(meta["query"])]})
+    return pd.DataFrame({"statement": [mask_sql(training_statement(model, meta["query"]))]})
 
 
 def training_statement(model: ModelVersion, query: str) -> str:

@@ -26,6 +26,7 @@ from mlsql.planner.values import table_subquery
 from mlsql.runtime.flink_types import Column
 from mlsql.syntax import ir
 from mlsql.syntax.dialect import quote_identifier
+from mlsql.syntax.secrets import mask_sql
 from mlsql.timeseries.render import HISTORY, ensure_history
 from mlsql.timeseries.series_model import SeriesOptions, fit_series, forecast_rows
 from mlsql.training.extract import extract
@@ -93,7 +94,7 @@ def train_series(statement: ir.CreateModel, context: PlanContext,
             "outputs": outputs,
             "options": {k: (list(v) if isinstance(v, tuple) else v)
                         for k, v in options.items() if v is not None},
-            "training_mode": "single", "query": statement.query.text, "metrics": metrics,
+            "training_mode": "single", "query": mask_sql(statement.query.text), "metrics": metrics,
             "metrics_on": "train",
             "rows": {"total": len(frame), "train": len(frame), "eval": 0},
             "series": {"modelled": len(fitted), **document["skipped"]},

@@ -29,6 +29,7 @@ from mlsql.runtime.flink_types import (
 )
 from mlsql.syntax import ir
 from mlsql.syntax.dialect import quote_identifier
+from mlsql.syntax.secrets import mask_sql
 from mlsql.training import algorithms, distributed
 from mlsql.training.extract import TooManyRows, extract
 from mlsql.training.fit import DISTRIBUTED, SINGLE, Fit
@@ -127,7 +128,7 @@ def train(statement: ir.CreateModel, context: PlanContext,
             "outputs": payload["outputs"],
             "options": {k: v for k, v in options.items() if v is not None},
             "training_mode": fit.mode,
-            "query": statement.query.text,
+            "query": mask_sql(statement.query.text),
             **({"transform": fitted_transform.document} if fitted_transform else {}),
             "metrics": metrics,
             "metrics_on": "eval" if fit.eval_rows else "train",

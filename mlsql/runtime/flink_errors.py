@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from mlsql.errors import FlinkError, Position
+from mlsql.syntax.secrets import mask_message
 
 _POSITION = re.compile(r"\b((?:[Aa]t|[Ff]rom|to) line )(\d+), column (\d+)")
 _IN_TEXT = re.compile(r"^at line \d+, column \d+: | at line \d+, column \d+")
@@ -65,8 +66,9 @@ _MISSING_CONNECTOR = re.compile(r"Could not find any factory for identifier '((?
 def to_flink_error(error: BaseException, line: int | None = None, col: int | None = None,
                    prefix: int = 0) -> FlinkError:
     """Flink's error as a FlinkError; given where the SQL starts in the user's script (see
-    shift_positions), its positions point there, and one without a position names it."""
-    message = flink_message(error)
+    shift_positions), its positions point there, and one without a position names it.
+    Sensitive option values in Flink's text are masked."""
+    message = mask_message(flink_message(error))
     missing = _MISSING_CONNECTOR.search(message)
     if missing:
         message = (f"Flink's Kafka connector ('{missing.group(1)}') is not on the session's "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -17,6 +18,7 @@ from mlsql.services.cluster import remote
 from mlsql.statements.dispatch import Export, handles
 from mlsql.statements.host import Host
 from mlsql.syntax import ir
+from mlsql.syntax.secrets import mask_message, mask_sql
 from mlsql.syntax.splitter import Statement
 from mlsql.syntax.words import is_job, is_query, leading_word, statement_words
 
@@ -61,6 +63,11 @@ def _run(host: Host, statement: Statement, parsed: ir.FlinkStatement,
             host.context.drop_plan_views()
     if is_job(lead):
         return host.track(JobHandle(result, text))
+    words = statement_words(statement)
+    if words[:2] == ["SHOW", "CREATE"]:  # Flink prints the options verbatim
+        return _masked(_content(result), mask_sql)
+    if words[:1] == ["EXPLAIN"]:  # a plan shows hints' options as {key=value}
+        return _masked(_content(result), lambda text: mask_message(mask_sql(text)))
     return _content(result) if collect else result
 
 
@@ -87,6 +94,13 @@ def _array_of_rows(kind: DataType) -> bool:
     if isinstance(kind, RowType):
         return any(_array_of_rows(field.data_type) for field in kind.fields)
     return False
+
+
+def _masked(frame: pd.DataFrame | None, mask: Callable[[str], str]) -> pd.DataFrame | None:
+    """A result whose text `mask` cleans of sensitive option values; collected always."""
+    if frame is None:
+        return None
+    return frame.map(lambda value: mask(value) if isinstance(value, str) else value)
 
 
 def _content(result: TableResult) -> pd.DataFrame | None:

@@ -7,6 +7,7 @@ import pandas as pd
 from mlsql.statements.dispatch import Export, handles
 from mlsql.statements.host import Host
 from mlsql.syntax import ir
+from mlsql.syntax.sensitive import mask_options
 from mlsql.syntax.splitter import Statement
 
 
@@ -14,7 +15,8 @@ from mlsql.syntax.splitter import Statement
 def set_option(host: Host, statement: Statement, parsed: ir.SetOption,
                collect: bool) -> pd.DataFrame | None:
     if parsed.key is None:  # a bare SET lists them
-        return pd.DataFrame(sorted(host.runtime.options.items()), columns=["key", "value"])
+        shown = mask_options(host.runtime.options)
+        return pd.DataFrame(sorted(shown.items()), columns=["key", "value"])
     host.context.policy.check_option(parsed.key)
     host.runtime.set(parsed.key, parsed.value)
     return None

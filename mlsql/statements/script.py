@@ -5,16 +5,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mlsql.errors import MlsqlError
 from mlsql.frontend.parser import parse_script
 from mlsql.statements.dispatch import Export, handler_for
 from mlsql.syntax import ir
+from mlsql.syntax.secrets import conceal
 from mlsql.syntax.splitter import Statement
 from mlsql.syntax.words import is_job, is_query, leading_word
 
 
 def steps(script: str) -> list[Step]:
-    """Every statement of `script`, parsed; SqlSyntaxError (line, column) before any runs."""
-    return [Step(statement, parsed) for statement, parsed in parse_script(script)]
+    """Every statement of `script`, parsed; SqlSyntaxError (line, column) before any runs,
+    sensitive option values masked in it."""
+    try:
+        return [Step(statement, parsed) for statement, parsed in parse_script(script)]
+    except MlsqlError as error:
+        conceal(error, script)
+        raise
 
 
 @dataclass(frozen=True)

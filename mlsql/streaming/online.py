@@ -38,6 +38,7 @@ from mlsql.runtime.flink_types import Column, extraction_expression
 from mlsql.runtime.job_handle import JobHandle
 from mlsql.syntax import ir
 from mlsql.syntax.dialect import quote_identifier
+from mlsql.syntax.secrets import mask_sql
 from mlsql.version import __version__
 from udfs import features
 from udfs.online.learners import KMeansLearner, LinearLearner, RunningMoments
@@ -165,7 +166,7 @@ def _metadata(statement: ir.CreateModel, model_type: ModelType, options: dict[st
         "outputs": outputs,
         "options": {k: v for k, v in options.items() if v is not None},
         "training_mode": "online", "time_column": time_column.name,
-        "query": statement.query.text, "mlsql_version": __version__,
+        "query": mask_sql(statement.query.text), "mlsql_version": __version__,
     }
 
 

@@ -13,6 +13,7 @@ import enum
 from dataclasses import dataclass
 
 from mlsql.errors import SqlSyntaxError
+from mlsql.syntax.sensitive import HIDDEN, is_sensitive
 
 
 class Kind(enum.Enum):
@@ -105,9 +106,12 @@ def tokenize(sql: str, base_line: int = 1, base_col: int = 1) -> list[Token]:
             start, tok_line, tok_col = i, line, col_of(i)
             i = sql.index("'", i) + 1
             while True:
-                if i >= n:
+                if i >= n:  # its line, up to the quote only where it opens a secret
+                    opened = sql.rfind("\n", 0, start) + 1
+                    shown = (sql[opened:start] + f"'{HIDDEN}" if _is_secret(tokens) else
+                             sql[opened:].split("\n", 1)[0])
                     raise SqlSyntaxError("unterminated string literal", tok_line, tok_col,
-                                         sql[start:].split("\n", 1)[0])
+                                         shown)
                 if sql[i] == "'":
                     if sql.startswith("''", i):
                         i += 2
@@ -132,6 +136,9 @@ def tokenize(sql: str, base_line: int = 1, base_col: int = 1) -> list[Token]:
                 i = end + 1
                 break
             tokens.append(Token(Kind.QUOTED, sql[start:i], start, i, line, tok_col))
+            if "\n" in tokens[-1].text:  # a name across lines: later tokens' lines go on
+                line += tokens[-1].text.count("\n")
+                line_start = sql.rfind("\n", start, i) + 1
         elif ch.isalpha() or ch == "_" or ch == "$":
             start = i
             while i < n and (sql[i].isalnum() or sql[i] in "_$"):
@@ -150,3 +157,14 @@ def tokenize(sql: str, base_line: int = 1, base_col: int = 1) -> list[Token]:
             i += width
     tokens.append(Token(Kind.EOF, "", n, n, line, col_of(n)))
     return tokens
+
+
+def _is_secret(before: list[Token]) -> bool:
+    """Whether the next string is a sensitive option's value: `'password' =` (or
+    `'password'`, and any literals already joined to it) before it."""
+    i = len(before)
+    while i > 0 and before[i - 1].kind is Kind.STRING:
+        i -= 1
+    if i >= 2 and before[i - 1].is_punct("=") and before[i - 2].kind is Kind.STRING:
+        return is_sensitive(before[i - 2].value)
+    return i < len(before) and is_sensitive(before[i].value)
