@@ -36,6 +36,11 @@ def add_commands(commands: argparse._SubParsersAction, registry_help: str,
     gateway.add_argument("--max-sessions", type=int, default=8,
                          help="open sessions at most (each is a JVM of its own)")
     gateway.add_argument("--verbose", action="store_true", help="log every request")
+    gateway.add_argument("--insecure", action="store_true",
+                         help="serve plain HTTP on an address other than loopback (refused "
+                              "otherwise): anyone who reaches it runs statements. Prefer "
+                              "TLS: -D security.ssl.rest.enabled=true and Flink's other "
+                              "security.ssl.rest.* options")
     gateway.set_defaults(handler=lambda args: _gateway(args, progress, define))
 
     client = commands.add_parser(
@@ -54,24 +59,38 @@ def sql_client_args(args: argparse.Namespace) -> list[str]:
 
 def _gateway(args: argparse.Namespace, progress: Progress, define) -> int:
     from mlsql.gateway import GatewayConfig, start_gateway
+    from mlsql.gateway.tls import is_loopback
 
     config = GatewayConfig(
         host=args.host, port=args.port, registry=args.registry, jobmanager=args.jobmanager,
         options=dict(define(text) for text in args.defines),
         allow_code=args.allow_python_provider, model_dirs=tuple(args.model_dirs),
-        idle_timeout_s=args.idle_timeout, max_sessions=args.max_sessions, verbose=args.verbose)
+        idle_timeout_s=args.idle_timeout, max_sessions=args.max_sessions, verbose=args.verbose,
+        insecure=args.insecure)
     gateway = start_gateway(config, progress)
     # SIGTERM (a service manager, `kill`) closes the sessions as Ctrl-C does.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     host, port = gateway.address
     where = f"the cluster at {args.jobmanager}" if args.jobmanager else \
         "an embedded mini-cluster per session"
-    progress(f"mlsql gateway on http://{host}:{port} (Flink SQL Gateway REST API v1-v4; "
-             f"jobs run on {where})")
-    progress(f"connect: mlsql sql-client gateway --endpoint {host}:{port}   "
-             f"or JDBC jdbc:flink://{host}:{port}")
+    if gateway.scheme == "http" and not is_loopback(host):
+        progress(f"warning: --insecure: plain HTTP on {host}, without TLS: anyone who reaches "
+                 "it can run statements")
+    progress(f"mlsql gateway on {gateway.scheme}://{host}:{port} (Flink SQL Gateway REST API "
+             f"v1-v4; jobs run on {where})")
+    progress(_connect_hint(gateway.scheme, host, port))
     gateway.serve_forever()
     return 0
+
+
+def _connect_hint(scheme: str, host: str, port: int) -> str:
+    if scheme == "http":
+        return (f"connect: mlsql sql-client gateway --endpoint {host}:{port}   "
+                f"or JDBC jdbc:flink://{host}:{port}")
+    return (f"connect: mlsql sql-client gateway --endpoint https://{host}:{port} -D "
+            "security.ssl.rest.truststore=... (and its keystore with mutual TLS), or JDBC "
+            f"jdbc:flink://{host}:{port}?security.ssl.rest.enabled=true&"
+            "security.ssl.rest.truststore=...")
 
 
 def _sql_client(args: argparse.Namespace, progress: Progress) -> int:

@@ -8,6 +8,7 @@ from pathlib import Path
 from mlsql.core.policy import SessionPolicy
 from mlsql.gateway.server import make_server
 from mlsql.gateway.sessions import Sessions
+from mlsql.gateway.tls import endpoint_context, session_options
 from mlsql.gateway.worker import SessionSpec
 from mlsql.services.flink_dist import FlinkDist
 from mlsql.services.jars.resolve import resolve
@@ -25,22 +26,25 @@ class GatewayConfig:
     idle_timeout_s: float = 600.0      # Flink's sql-gateway.session.idle-timeout default
     max_sessions: int = 8              # each session is a JVM of its own
     verbose: bool = False
+    insecure: bool = False             # --insecure: plain HTTP on a non-loopback address
 
 
 class RunningGateway:
     def __init__(self, config: GatewayConfig, progress=None) -> None:
+        tls = endpoint_context(config.host, config.options, config.insecure)
         # Workers need Flink's gateway classes (ResultFetcher, the REST serializers) on the
         # JVM's classpath: a lib/ of PyFlink's jars plus flink-sql-gateway.
         dist = FlinkDist("gateway", {}, extra_lib_jars=resolve("sql-gateway", progress))
         env = {key: value for key, value in dist.env().items() if key.startswith("FLINK_")}
         registry = str(Path(config.registry).resolve()) if config.registry else None
         template = SessionSpec(
-            session_id="", registry=registry, options=dict(config.options), properties={},
-            policy=SessionPolicy.restricted(config.allow_code, config.model_dirs),
+            session_id="", registry=registry, options=session_options(config.options),
+            properties={}, policy=SessionPolicy.restricted(config.allow_code, config.model_dirs),
             jobmanager=config.jobmanager, env=env)
         self.sessions = Sessions(template, config.idle_timeout_s, config.max_sessions)
-        self.server = make_server(config.host, config.port, self.sessions, config.verbose)
+        self.server = make_server(config.host, config.port, self.sessions, config.verbose, tls)
         self.address = self.server.server_address[:2]
+        self.scheme = "https" if tls else "http"
 
     def serve_forever(self) -> None:
         try:

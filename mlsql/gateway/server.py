@@ -7,9 +7,13 @@ cannot parse, in the shapes Flink's own gateway uses (see errors.py).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import socket
+import ssl
 import sys
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from mlsql.gateway.errors import RestError, bad_request, not_found, service_error
 from mlsql.gateway.sessions import Sessions
+from mlsql.gateway.tls import session_options
 from mlsql.services.flink_dist import flink_version
 
 API_VERSIONS = ("V1", "V2", "V3", "V4")
@@ -94,7 +99,7 @@ def _body(raw: bytes, body_name: str) -> dict[str, Any]:
         return {}
     try:
         body = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, nested past Python's stack
         body = None
     if not isinstance(body, dict):
         raise bad_request(f"Request did not match expected format {body_name}.")
@@ -125,7 +130,10 @@ def open_session(gateway: Gateway, request: Request) -> Any:
     properties = request.body.get("properties") or {}
     if not isinstance(properties, dict):
         raise bad_request("Request did not match expected format OpenSessionRequestBody.")
-    handle = gateway.sessions.open({str(k): str(v) for k, v in properties.items()})
+    # A client's own TLS keys and passwords (Flink's clients send their whole configuration)
+    # are no session's business.
+    handle = gateway.sessions.open(session_options({str(k): str(v)
+                                                    for k, v in properties.items()}))
     return {"sessionHandle": handle}
 
 
@@ -184,13 +192,13 @@ def close_operation(gateway: Gateway, request: Request) -> Any:
                                     "operation": request.params["operation"]})
 
 
-@route("GET", _OPERATION + r"/result/(?P<token>\d+)")
+@route("GET", _OPERATION + r"/result/(?P<token>[^/]+)")
 def fetch_results(gateway: Gateway, request: Request) -> Any:
     row_format = (request.query.get("rowFormat") or ["JSON"])[0].upper()
     if row_format not in ("JSON", "PLAIN_TEXT"):
         raise bad_request(f"Bad request, could not parse parameters: rowFormat {row_format!r} "
                           "is not JSON or PLAIN_TEXT.")
-    token = int(request.params["token"])
+    token = _token(request.params["token"])
     base = f"/{request.version}/{request.path.rsplit('/', 1)[0]}"
     return _call(gateway, request, {
         "kind": "fetch", "operation": request.params["operation"], "token": token,
@@ -199,38 +207,63 @@ def fetch_results(gateway: Gateway, request: Request) -> Any:
         "next_uri": f"{base}/{token + 1}?rowFormat={row_format}"})
 
 
+def _token(text: str) -> int:
+    """A page token: a Java long, as Flink's gateway parses it."""
+    if not (text.isascii() and text.isdigit() and len(text) <= 18):
+        raise bad_request(f"Bad request, could not parse parameters: Cannot resolve path "
+                          f"parameter (token) from value \"{text[:100]}\".")
+    return int(text)
+
+
 def _call(gateway: Gateway, request: Request, message: dict[str, Any]) -> Any:
     return gateway.sessions.get(request.params["session"]).call(message)
 
 
 # -- HTTP -------------------------------------------------------------------------------------
 
-_MAX_BODY = 16 * 2**20
+_MAX_BODY = 16 * 2**20           # a statement is text: 16 MiB is far more than any needs
+_IO_TIMEOUT_S = 60.0             # a client that stops sending or reading is dropped after it
+_HANDSHAKE_TIMEOUT_S = 10.0
+_MAX_CONNECTIONS = 128           # with _MAX_BODY, what bounds the memory requests take
+_LINGER_S, _LINGER_BYTES = 2.0, 2**20
 _LOOPBACK_NAMES = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 
 class _HttpHandler(BaseHTTPRequestHandler):
     server: _HttpServer
     protocol_version = "HTTP/1.1"
+    # What a request line too garbled to name its version is answered in: HTTP/0.9, the
+    # default, would send the error without a status line.
+    default_request_version = "HTTP/1.1"
+    timeout = _IO_TIMEOUT_S  # each read and write on the connection
 
     def _handle(self) -> None:
         try:
             raw = self._read_body()
             self._check_origin()
         except RestError as error:
+            self.close_connection = True  # an unread body may follow: not a next request
             self._send(error.status, error.body())
-            self.close_connection = True
             return
         self._send(*self.server.gateway.dispatch(self.command, self.path, raw))
 
     def _read_body(self) -> bytes:
+        if self.headers.get("Transfer-Encoding"):
+            raise RestError(411, ["Bad request: a body needs a Content-Length (chunked "
+                                  "transfer encoding is not served)."])
         try:
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
             raise bad_request("Bad request: Content-Length is not a number.") from None
-        if not 0 <= length <= _MAX_BODY:
-            raise bad_request(f"Bad request: a body of {length} bytes (at most {_MAX_BODY}).")
+        if length < 0:
+            raise bad_request(f"Bad request: Content-Length {length}.")
+        if length > _MAX_BODY:  # refused unread
+            raise RestError(413, [f"Request entity too large: a body of {length} bytes, at "
+                                  f"most {_MAX_BODY}."])
         raw = self.rfile.read(length) if length else b""
+        if len(raw) < length:
+            raise bad_request(f"Bad request: the body ended after {len(raw)} of {length} "
+                              "bytes.")
         kind = self.headers.get("Content-Type", "application/json").split(";")[0].strip()
         if raw.strip() and kind.lower() != "application/json":
             # What a web page can send without asking (text/plain, forms) is refused.
@@ -250,8 +283,19 @@ class _HttpHandler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=UTF-8")
         self.send_header("Content-Length", str(len(data)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self.end_headers()
-        self.wfile.write(data)
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    def send_error(self, code: int, message: str | None = None,
+                   explain: str | None = None) -> None:
+        """What the HTTP layer refuses (a bad request line, an unknown method, an overlong
+        header) in Flink's error shape too, not as an HTML page."""
+        self.log_error("code %d, message %s", code, message)
+        self.close_connection = True
+        self._send(code, {"errors": [message or self.responses.get(code, ("Error",))[0]]})
 
     do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = _handle
 
@@ -261,14 +305,76 @@ class _HttpHandler(BaseHTTPRequestHandler):
 
 
 class _HttpServer(ThreadingHTTPServer):
+    """A thread per connection: a client that stops reading or sending holds only its own
+    thread, until _IO_TIMEOUT_S drops it. With TLS, the handshake runs there too, never in
+    the accepting thread."""
+
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], gateway: Gateway, verbose: bool) -> None:
+    def __init__(self, address: tuple[str, int], gateway: Gateway, verbose: bool,
+                 tls: ssl.SSLContext | None = None) -> None:
+        self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         super().__init__(address, _HttpHandler)
         self.gateway = gateway
         self.verbose = verbose
+        self.tls = tls
+        self._connections = threading.BoundedSemaphore(_MAX_CONNECTIONS)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._connections.acquire(blocking=False):
+            sys.stderr.write(f"[mlsql gateway] {client_address[0]} refused: "
+                             f"{_MAX_CONNECTIONS} connections open\n")
+            self.close_request(request)  # at once: this is the accepting thread
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._connections.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._connections.release()
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        if self.tls is None:
+            super().finish_request(request, client_address)
+            return
+        request.settimeout(_HANDSHAKE_TIMEOUT_S)
+        try:
+            secured = self.tls.wrap_socket(request, server_side=True)
+        except OSError as error:  # SSLError too: no certificate, plain HTTP, a port scan
+            if self.verbose:
+                sys.stderr.write(f"[mlsql gateway] {client_address[0]} TLS refused: {error}\n")
+            return
+        try:
+            super().finish_request(secured, client_address)
+        finally:
+            self.shutdown_request(secured)
+
+    def shutdown_request(self, request: Any) -> None:
+        """Close after reading what the client still sends (a refused body, the rest of an
+        overlong line), a little: closing on unread data resets the connection, and the
+        client may lose the answer sent just before."""
+        with contextlib.suppress(OSError):
+            request.shutdown(socket.SHUT_WR)
+            request.settimeout(_LINGER_S)
+            drained = 0
+            while drained < _LINGER_BYTES and (chunk := request.recv(65536)):
+                drained += len(chunk)
+        self.close_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        error = sys.exc_info()[1]
+        if isinstance(error, OSError):  # the client went away mid-answer
+            if self.verbose:
+                sys.stderr.write(f"[mlsql gateway] {client_address[0]} {error}\n")
+            return
+        super().handle_error(request, client_address)
 
 
-def make_server(host: str, port: int, sessions: Sessions,
-                verbose: bool = False) -> _HttpServer:
-    return _HttpServer((host, port), Gateway(sessions), verbose)
+def make_server(host: str, port: int, sessions: Sessions, verbose: bool = False,
+                tls: ssl.SSLContext | None = None) -> _HttpServer:
+    return _HttpServer((host, port), Gateway(sessions), verbose, tls)

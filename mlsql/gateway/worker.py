@@ -25,9 +25,10 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from mlsql.core.policy import SessionPolicy
-from mlsql.errors import Cancelled
+from mlsql.errors import Cancelled, MlsqlError
 from mlsql.frontend.parser import ML_FUNCTIONS
 from mlsql.gateway.errors import RestError, service_error
+from mlsql.syntax.secrets import mask_message, secret_values
 
 # Client properties (from the SQL client's or JDBC driver's own configuration) that a session
 # applies; deployment settings such as execution.target or rest.* stay the gateway's.
@@ -57,7 +58,7 @@ class Operation:
     handle: str
     statement: str
     state: str = "RUNNING"  # RUNNING, FINISHED, ERROR, CANCELED
-    error: BaseException | None = None
+    error: BaseException | str | None = None  # a str: an error's text, secrets masked
     fetcher: Any = None
 
 
@@ -251,7 +252,7 @@ class SessionWorker:
             if isinstance(error, KeyboardInterrupt | SystemExit):
                 raise
             with self._state:
-                operation.error = error
+                operation.error = _shown(error, operation.statement)
                 if operation.state != "CANCELED":
                     operation.state = "ERROR"
                 self._executing = None
@@ -297,3 +298,13 @@ def complete(statement: str, position: int) -> list[str]:
     if not word:
         return []
     return [keyword for keyword in _KEYWORDS if keyword.startswith(word)]
+
+
+def _shown(error: BaseException, statement: str) -> BaseException | str:
+    """The error as the client will see it: mlsql's own are masked already (Session.execute);
+    any other (a py4j error quoting the statement) as its class and masked text."""
+    if isinstance(error, MlsqlError):
+        return error
+    kind = type(error)
+    return (f"{kind.__module__}.{kind.__qualname__}: "
+            f"{mask_message(str(error), secret_values(statement))}")

@@ -142,3 +142,12 @@ def test_a_notebook_cell_shows_its_line_masked():
 def test_a_notebook_names_a_running_statement_masked():
     statement = split_statements("SET 'token' = 'pw1234'")[0]
     assert _describe(statement) == "SET 'token' = '******'"
+
+
+def test_the_gateway_masks_an_error_that_is_not_mlsqls():
+    from mlsql.gateway.worker import _shown
+
+    statement = "CREATE TABLE t (a INT) WITH ('connector' = 'x', 'password' = 'Pw7f3a91')"
+    shown = _shown(RuntimeError(f"py4j: could not run {statement}"), statement)
+    assert shown.startswith("builtins.RuntimeError: py4j: could not run")
+    assert "Pw7f3a91" not in shown and "******" in shown
