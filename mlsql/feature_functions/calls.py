@@ -6,6 +6,8 @@ any job runs."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
+from itertools import pairwise
 
 from mlsql.errors import SqlSyntaxError
 from mlsql.feature_functions.base import FeatureArgumentError
@@ -15,11 +17,15 @@ from mlsql.syntax.lexer import Kind, Token, tokenize
 
 SourceLine = Callable[[int], str]  # line number -> that line of the script
 NOT_LITERAL = object()  # what literal_value returns for an expression
+# How deep feature calls and ARRAY[...]s may nest in one another: each level is parsed
+# recursively over a copy of its tokens (1,000 levels was a RecursionError after seconds).
+MAX_NESTING = 64
 
 
 def find_calls(text: str, tokens: Sequence[Token], source_line: SourceLine,
                fitted_allowed: bool) -> tuple[ir.FeatureCall, ...]:
     """The outermost feature calls in `tokens` (offsets relative to `text`)."""
+    _check_nesting(tokens, source_line)
     calls = []
     i = 0
     while i < len(tokens):
@@ -32,6 +38,23 @@ def find_calls(text: str, tokens: Sequence[Token], source_line: SourceLine,
         else:
             i += 1
     return tuple(calls)
+
+
+def _check_nesting(tokens: Sequence[Token], source_line: SourceLine) -> None:
+    """At most MAX_NESTING feature calls and arrays open at once, checked in one pass."""
+    opened: list[bool] = []  # per open bracket: whether a call or an array opened it
+    levels = 0
+    for before, token in pairwise(tokens):
+        if token.is_punct("(", "["):
+            nests = (before.kind is Kind.WORD and before.upper in FUNCTIONS
+                     and token.text == "(") or (before.is_word("ARRAY") and token.text == "[")
+            opened.append(nests)
+            levels += nests
+            if levels > MAX_NESTING:
+                raise _error(f"feature function calls and arrays nest more than {MAX_NESTING} "
+                             "deep", _position(before), source_line)
+        elif token.is_punct(")", "]") and opened:
+            levels -= opened.pop()
 
 
 def parse_expression(text: str, fitted_allowed: bool = False) -> tuple[ir.FeatureCall, ...]:
@@ -132,23 +155,39 @@ def _shift(token: Token, delta: int) -> Token:
                  token.col)
 
 
-def _argument(text: str, group: list[Token], source_line: SourceLine,
-              fitted_allowed: bool) -> ir.FeatureArgument:
+def _argument(text: str, group: list[Token], source_line: SourceLine, fitted_allowed: bool,
+              found: Sequence[ir.FeatureCall] | None = None) -> ir.FeatureArgument:
+    """`found`: the argument's calls when they are known (an ARRAY[...] element's, from the
+    array's), offsets relative to the argument."""
     start = group[0].start
     body = text[start : group[-1].end]
     last = group[-1]
     local = [_shift(t, -start) for t in group] + [
         Token(Kind.EOF, "", len(body), len(body), last.line, last.col + len(last.text))]
-    calls = find_calls(body, local, source_line, fitted_allowed)
+    calls = tuple(found) if found is not None else find_calls(body, local, source_line,
+                                                              fitted_allowed)
     elements = None
     if group[0].is_word("ARRAY") and len(group) > 2 and group[1].is_punct("[") \
             and group[-1].is_punct("]"):
         inner, close = split_arguments(local, 1, source_line)
         if close == len(group) - 1:
-            elements = tuple(_argument(body, g, source_line, fitted_allowed) for g in inner)
+            # Each element's calls are the array's, not found again: parsing them once per
+            # enclosing array took 2^depth time for nested ARRAY[ML_...(ARRAY[...])].
+            elements = tuple(_argument(body, g, source_line, fitted_allowed,
+                                       _calls_within(calls, g[0].start, g[-1].end))
+                             for g in inner)
     value = literal_value(group, elements)
     return ir.FeatureArgument(body, _position(group[0]), calls, value is not NOT_LITERAL,
                               None if value is NOT_LITERAL else value, elements, start)
+
+
+def _calls_within(calls: Sequence[ir.FeatureCall], start: int,
+                  end: int) -> list[ir.FeatureCall]:
+    """The calls between offsets `start` and `end`, their offsets (and their arguments')
+    made relative to `start`."""
+    return [replace(c, start=c.start - start, end=c.end - start,
+                    arguments=tuple(replace(a, start=a.start - start) for a in c.arguments))
+            for c in calls if start <= c.start and c.end <= end]
 
 
 def literal_value(group: list[Token],

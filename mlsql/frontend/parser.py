@@ -476,9 +476,8 @@ def _hparam_number(cur: _Cursor) -> str:
 def _quoted_hparam(cur: _Cursor, token: Token, value: str) -> str:
     """'HPARAM_RANGE(0.01,0.3)' as a string option: the same canonical text as unquoted;
     errors point at the string."""
-    inner = Statement(value, tuple(tokenize(value)), token.line, token.col)
-    inner_cur = _Cursor(inner)
     try:
+        inner_cur = _Cursor(Statement(value, tuple(tokenize(value)), token.line, token.col))
         canonical = _hparam(inner_cur)
         _expect_end(inner_cur)
     except SqlSyntaxError as error:

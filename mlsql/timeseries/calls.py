@@ -114,8 +114,16 @@ def _partition(text: str, window: list[Token], source_line: SourceLine) -> tuple
                 if t.is_word("ORDER"):
                     break
                 body.append(t)
-            bracketed = [Token(Kind.PUNCT, "(", 0, 0, 0, 0), *body,
-                         Token(Kind.PUNCT, ")", 0, 0, 0, 0), _EOF]
+            # Brackets of its own around the list, placed where errors can point: an
+            # unclosed '(' at PARTITION, an empty last expression at the word after it.
+            after = window[i + 2 + len(body)] if i + 2 + len(body) < len(window) \
+                else (body or window)[-1]
+            bracketed = [_punct("(", token), *body, _punct(")", after), _EOF]
             groups, _ = split_arguments(bracketed, 0, source_line)
             return tuple(_text(text, g) for g in groups)
     return ()
+
+
+def _punct(symbol: str, at: Token) -> Token:
+    """A bracket mlsql adds, at `at`'s position."""
+    return Token(Kind.PUNCT, symbol, at.start, at.start, at.line, at.col)
