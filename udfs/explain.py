@@ -121,7 +121,7 @@ class ModelExplainFunction(ScalarFunction):
     def eval(self, *columns: pd.Series) -> pd.DataFrame:
         if self._predictor is None:  # not opened: called outside Flink
             self.open(None)
-        return explain(self._predictor, columns, self.top_k)
+        return explain(self._predictor, features.as_series(columns), self.top_k)
 
     def __getstate__(self) -> dict:
         return {"version_dir": self.version_dir, "top_k": self.top_k, "_predictor": None}

@@ -113,6 +113,17 @@ def categorical_indices(spec: Mapping[str, Any]) -> list[int]:
     return [i for i, c in enumerate(spec["columns"]) if c["kind"] == CATEGORICAL]
 
 
+def as_series(columns: Sequence[Any]) -> tuple[pd.Series, ...]:
+    """A pandas UDF's arguments as Series of one length: Flink passes an argument that its
+    planner folded to a constant (a view's `CAST(NULL AS DOUBLE)`, a VALUES row) as that one
+    Python value, not a column. (With every argument constant, Flink's Arrow writer fails
+    before the UDF runs: a PyFlink limitation.)"""
+    length = next((len(c) for c in columns if isinstance(c, pd.Series | np.ndarray)), 1)
+    return tuple(c if isinstance(c, pd.Series) else pd.Series(np.asarray(c))
+                 if isinstance(c, np.ndarray) else pd.Series([c] * length, dtype=object)
+                 for c in columns)
+
+
 def encode(spec: Mapping[str, Any], columns: Sequence[pd.Series | np.ndarray]) -> np.ndarray:
     """Encode one array per spec column (in spec order) into a float64 matrix."""
     parts: list[np.ndarray] = []

@@ -21,6 +21,7 @@ import pandas as pd
 from pyflink.table.udf import FunctionContext, ScalarFunction
 
 from udfs import model_store
+from udfs.features import as_series
 from udfs.predictors import Predictor, load_predictor
 
 VERSION_FIELD = "__mlsql_version"
@@ -70,7 +71,7 @@ class ModelPredictFunction(ScalarFunction):
         if self.follow is not None and time.monotonic() >= self._next_check:
             self._check_for_new_version()
         serving = self._serving
-        frame = serving.predictor.predict(columns)
+        frame = serving.predictor.predict(as_series(columns))
         frame[VERSION_FIELD] = np.full(len(frame), serving.version, dtype=np.int32)
         return frame
 

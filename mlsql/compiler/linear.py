@@ -28,15 +28,23 @@ SIGMOID_ABOVE_HALF = 1.665334536937735e-16
 
 
 def numeric_term(column_sql: str, column: dict[str, Any], standardize: bool) -> str:
-    """The encoded value of a numeric feature: imputed, then standardized if asked.
+    """The encoded value of a numeric feature: NULL and NaN imputed, then standardized if
+    asked.
 
     The imputation is a CASE, which Flink generates inline: its COALESCE is a runtime
     function over boxed Objects, several times slower per call."""
     mean = double(column["mean"])
-    imputed = f"(CASE WHEN {column_sql} IS NULL THEN {mean} ELSE {column_sql} END)"
+    imputed = f"(CASE WHEN {is_present(column_sql)} THEN {column_sql} ELSE {mean} END)"
     if not standardize:
         return imputed
     return f"({imputed} - {mean}) / {double(column['std'])}"
+
+
+def is_present(x: str) -> str:
+    """True where the DOUBLE `x` is neither NULL nor NaN (the UDF's np.isnan), as SQL. Not
+    `x = x`, which Flink's planner simplifies to `x IS NOT NULL`: x * 0 is 0 for a finite x,
+    NaN for NaN and the infinities, NULL for NULL."""
+    return f"({x} * 0E0 = 0E0 OR ABS({x}) = CAST('Infinity' AS DOUBLE))"
 
 
 def linear_score(payload: dict[str, Any], inputs: list[str], row: int) -> str:

@@ -81,9 +81,10 @@ def output_expressions(model: ModelVersion, payload: dict[str, Any]) -> list[str
     if task == "clustering":
         # numpy's argmin (the first nearest centroid) from Flink's array functions: 0.77 of no
         # model against 0.59 for a CASE over every pair of distances (inference.py --types).
+        # A NaN minimum is not found (position 0): cluster 0, as numpy's argmin of NaNs.
         nearest = f"ARRAY_MIN({_SCORES})"
-        return [f"CAST(ARRAY_POSITION({_SCORES}, {nearest}) - 1 AS {outputs[0]['type']})",
-                nearest]
+        position = f"GREATEST(ARRAY_POSITION({_SCORES}, {nearest}), 1)"
+        return [f"CAST({position} - 1 AS {outputs[0]['type']})", nearest]
     raise NotJvmScorable(f"the JVM scorer has no {task} outputs")
 
 

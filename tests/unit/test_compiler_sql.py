@@ -1,6 +1,6 @@
 import pytest
 
-from mlsql.compiler.linear import compile_linear
+from mlsql.compiler.linear import compile_linear, is_present
 from mlsql.compiler.sql import CompiledModel, double, score_ref, typed_literal
 
 
@@ -35,7 +35,7 @@ def test_binary_logistic_recomputes_its_logit_in_each_output():
     }
     compiled = compile_linear(payload, ["`a`", "`c`"], "INT")
     (score,) = compiled.scores
-    assert score == ("0.25E0 + (CASE WHEN `a` IS NULL THEN 1.0E0 ELSE `a` END) * 2.0E0 + "
+    assert score == (f"0.25E0 + (CASE WHEN {is_present('`a`')} THEN `a` ELSE 1.0E0 END) * 2.0E0 + "
                      "(CASE `c` WHEN 'q' THEN (-1.0E0) WHEN 'r' THEN 0.5E0 ELSE 0E0 END)")
     assert compiled.reuses_scores and compiled.inline_scores  # a dot product, read twice
     label, probability = compiled.substitute(["s"])
@@ -70,8 +70,9 @@ def test_standardization_folds_into_the_weights_unless_digits_would_cancel():
     }
     (score,) = compile_linear(payload, ["`a`", "`ts`"], None).scores
     # 1 + 3 * (a - 4) / 2 = (1 - 6) + a * 1.5; ts keeps (ts - mean) / std
-    assert score == ("(-5.0E0) + (CASE WHEN `a` IS NULL THEN 4.0E0 ELSE `a` END) * 1.5E0 + "
-                     "(((CASE WHEN `ts` IS NULL THEN 1700000000000.0E0 ELSE `ts` END) "
+    assert score == (f"(-5.0E0) + (CASE WHEN {is_present('`a`')} THEN `a` ELSE 4.0E0 END) "
+                     "* 1.5E0 + "
+                     f"(((CASE WHEN {is_present('`ts`')} THEN `ts` ELSE 1700000000000.0E0 END) "
                      "- 1700000000000.0E0) / 1000000.0E0) * 2.0E0")
 
 
