@@ -57,13 +57,16 @@ class ModelPredictFunction(ScalarFunction):
         self._rejected: set[int] = set()
 
     def open(self, function_context: FunctionContext) -> None:
-        self._serving = _Serving(self.version, load_predictor(self.version_dir))
-        self._next_check = time.monotonic() + self._refresh_seconds()
+        self._serving = None
         if self.follow is not None:
             # A task restarted after a failure scores with the serving version from its first
-            # row: scoring with the planned one until the next refresh went back to an old
-            # version (seen with a TaskManager killed after a hot swap).
+            # row, and loads only that one: scoring with the planned version until the next
+            # refresh went back to an old version (a TaskManager killed after a hot swap),
+            # and the planned version may have been dropped since.
             self._check_for_new_version()
+        if self._serving is None:
+            self._serving = _Serving(self.version, load_predictor(self.version_dir))
+        self._next_check = time.monotonic() + self._refresh_seconds()
 
     def eval(self, *columns: pd.Series) -> pd.DataFrame:
         if self._serving is None:  # not opened: called outside Flink
@@ -79,6 +82,8 @@ class ModelPredictFunction(ScalarFunction):
         return self.follow.refresh_seconds if self.follow else float("inf")
 
     def _check_for_new_version(self) -> None:
+        """Score with the serving version from now on, when it is another compatible one;
+        with none yet (in `open`), leave `_serving` unset where it cannot be used."""
         follow = self.follow
         self._next_check = time.monotonic() + follow.refresh_seconds
         model_dir = Path(follow.model_dir)
@@ -86,7 +91,8 @@ class ModelPredictFunction(ScalarFunction):
             version = model_store.serving_version(model_dir, follow.latest)
         except (OSError, ValueError):  # a writer mid-rename; look again next time
             return
-        if version is None or version == self._serving.version or version in self._rejected:
+        current = self._serving.version if self._serving else None
+        if version is None or version == current or version in self._rejected:
             return
         directory = model_dir / f"v{version}"
         try:
@@ -94,13 +100,15 @@ class ModelPredictFunction(ScalarFunction):
             problem = _incompatibility(metadata, follow)
             if problem is None:
                 self._serving = _Serving(version, load_predictor(str(directory)))
-                _log_once(f"{model_dir.name}: now scoring with version {version}")
+                if current is not None:
+                    _log_once(f"{model_dir.name}: now scoring with version {version}")
                 return
         except (OSError, ValueError, KeyError) as error:  # dropped meanwhile, or unreadable
             problem = f"cannot be loaded ({error})"
         self._rejected.add(version)
         _log_once(f"{model_dir.name}: version {version} {problem}; still scoring with version "
-                  f"{self._serving.version} (restart the job to change the schema)")
+                  f"{current if current is not None else self.version} (restart the job to "
+                  "change the schema)")
 
     def __getstate__(self) -> dict:
         return {"version_dir": self.version_dir, "version": self.version,
