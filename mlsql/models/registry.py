@@ -14,8 +14,9 @@ import fnmatch
 import json
 import os
 import re
+import resource
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,7 @@ _STORAGE_ERRORS = {
     errno.EROFS: "registry {root} is read-only",
     errno.EACCES: "permission denied in registry {root}",
     errno.EPERM: "permission denied in registry {root}"}
+_NEARLY_FULL = 1 << 20  # bytes free: a device this full explains a write's ENOSPC
 
 
 def default_registry_path() -> Path:
@@ -131,17 +133,23 @@ class Registry:
     def new_version(self, name: str) -> Iterator[StagedVersion]:
         """Yield a staging directory; on a clean exit it becomes the model's next version."""
         check_model_name(name)
-        serving = model_store.serving_version(self._model_dir(name))
-        consequence = "nothing was published" + (
-            f"; version {serving} still serves" if serving is not None else "")
-        with self._writing(f"publish a new version of model {name!r}", consequence):
+        action = f"publish a new version of model {name!r}"
+
+        def consequence() -> str:  # at the error: a training may have run for hours
+            serving = model_store.serving_version(self._model_dir(name))
+            return "nothing was published" + (
+                f"; version {serving} still serves" if serving is not None else "")
+
+        with self._writing(action, consequence):
             staged = StagedVersion(model_store.staging_dir(self.root))
-            try:
+        try:
+            with self._writing(action, consequence, within=staged.path):  # the training
                 yield staged
+            with self._writing(action, consequence):
                 staged.version = self._publish(name, staged.path)
-            finally:
-                if staged.version is None:
-                    _discard_staged(staged.path, self.root)
+        finally:
+            if staged.version is None:
+                _discard_staged(staged.path, self.root)
 
     def _publish(self, name: str, staging: Path) -> int:
         return model_store.publish(self.root, name, staging)
@@ -213,29 +221,31 @@ class Registry:
             model_store.discard(self._model_dir(name), self.root)
 
     @contextlib.contextmanager
-    def _writing(self, action: str, consequence: str) -> Iterator[None]:
+    def _writing(self, action: str, consequence: str | Callable[[], str],
+                 within: Path | None = None) -> Iterator[None]:
         """A storage error (full disk, read-only registry) as a RegistryWriteError naming
-        the registry; other errors pass through."""
+        the registry; other errors pass through. `within`: only errors of the files under
+        it count (a training's own, e.g. a full /tmp, are not the registry's)."""
         try:
             yield
         except RegistryWriteError:
             raise
         except OSError as error:
             reason = _STORAGE_ERRORS.get(error.errno or 0)
-            if reason is None or not self._in_registry(error.filename):
+            if reason is None or not self._caused_by_storage(error, within):
                 raise
             where = f": {error.filename}" if error.filename else ""
+            said = consequence() if callable(consequence) else consequence
             raise RegistryWriteError(
                 f"cannot {action}: {reason.format(root=self.root)} ({error.strerror}{where}); "
-                f"{consequence}") from error
+                f"{said}") from error
 
-    def _in_registry(self, filename: Any) -> bool:
-        if filename is None:  # a write() that failed: the staged files' writes
+    def _caused_by_storage(self, error: OSError, within: Path | None) -> bool:
+        if error.filename is not None:
+            return _under(error.filename, within or self.root)
+        if within is None:  # a write() of the registry's own files
             return True
-        try:
-            return Path(os.fsdecode(filename)).resolve().is_relative_to(self.root.resolve())
-        except (OSError, TypeError, ValueError):
-            return False
+        return _storage_explains(error.errno, within)
 
     def _model_dir(self, name: str) -> Path:
         # Every path from a name goes through here: a name like `../x` or `/abs` (a quoted
@@ -246,6 +256,32 @@ class Registry:
     def _not_found(self, name: str) -> ModelNotFoundError:
         return ModelNotFoundError(f"model {name!r} not found in registry {self.root}"
                                   f"{did_you_mean(name, self.model_names())}")
+
+
+def _under(filename: Any, directory: Path) -> bool:
+    try:
+        return Path(os.fsdecode(filename)).resolve().is_relative_to(directory.resolve())
+    except (OSError, TypeError, ValueError):
+        return False
+
+
+def _storage_explains(number: int | None, directory: Path) -> bool:
+    """Whether the state of `directory`'s storage explains an error that names no file (a
+    failed write() of a file there): its device full or read-only, or a file there at this
+    process's file size limit."""
+    try:
+        device = os.statvfs(directory)
+        if number in (errno.ENOSPC, errno.EDQUOT):
+            return device.f_bavail * device.f_frsize < _NEARLY_FULL
+        if number == errno.EROFS:
+            return bool(device.f_flag & os.ST_RDONLY)
+        if number == errno.EFBIG:
+            limit = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+            return limit != resource.RLIM_INFINITY and any(
+                p.is_file() and p.stat().st_size >= limit for p in directory.rglob("*"))
+    except OSError:
+        return False
+    return False
 
 
 def _discard_staged(path: Path, root: Path) -> None:

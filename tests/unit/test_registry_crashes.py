@@ -11,11 +11,13 @@ k-th step), in a forked child (a fork costs milliseconds, a new interpreter a se
 from __future__ import annotations
 
 import contextlib
+import errno
 import itertools
 import json
 import os
 import random
 import resource
+import select
 import shutil
 import signal
 import subprocess
@@ -119,6 +121,24 @@ def leftovers(root: Path) -> list[Path]:
     return found + [p for p in root.glob("*/.*") if p.name != model_store.NUMBERS]
 
 
+CHILD_TIMEOUT = 60.0
+
+
+def reap(pid: int, timeout: float = CHILD_TIMEOUT) -> int:
+    """The child's wait status. A child that hangs (a fork of a threaded process can block
+    on a lock another thread held) is killed and fails the test instead of hanging it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            raise AssertionError(f"the child process hung for {timeout:.0f} s")
+        time.sleep(0.002)
+
+
 def run_child(action: Callable[[], None], plan: str | None = None,
               kill_after: float | None = None) -> bool:
     """Run `action` in a forked child under the crash plan (or SIGKILLed by this process
@@ -138,7 +158,7 @@ def run_child(action: Callable[[], None], plan: str | None = None,
         time.sleep(kill_after)
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-    _, status = os.waitpid(pid, 0)  # reaped: its staging directory's owner is gone
+    status = reap(pid)  # reaped: its staging directory's owner is gone
     if os.WIFSIGNALED(status):
         assert os.WTERMSIG(status) == signal.SIGKILL
         return True
@@ -472,8 +492,9 @@ def in_child(action: Callable[[], object], uid: int | None = None,
             os._exit(0)
     os.close(write)
     with os.fdopen(read, "rb") as pipe:
-        text = pipe.read().decode()
-    os.waitpid(pid, 0)
+        ready, _, _ = select.select([pipe], [], [], CHILD_TIMEOUT)
+        text = pipe.read().decode() if ready else ""
+    reap(pid)
     return text
 
 
@@ -609,3 +630,16 @@ def test_the_crash_hook_is_read_from_the_environment(tmp_path):
     env["MLSQL_REGISTRY_CRASH_AT"] = ""
     subprocess.run([sys.executable, "-c", code, str(tmp_path)], env=env, check=True)
     assert model_store.versions(tmp_path / "m") == [2]  # 1: reserved by the killed writer
+
+
+def test_a_trainings_own_storage_error_is_not_called_the_registrys(tmp_path):
+    """A full /tmp under a training (a file elsewhere, or a write() naming no file while the
+    registry has room) passes through as it is, not as 'no space left ... registry'."""
+    registry = Registry(tmp_path / "registry")
+    publish(registry, "m", 1)
+    for error in (OSError(errno.ENOSPC, "No space left on device", "/tmp/elsewhere/rows.csv"),
+                  OSError(errno.ENOSPC, "No space left on device")):
+        with pytest.raises(OSError) as raised, registry.new_version("m"):
+            raise error
+        assert raised.value is error
+    assert registry.versions("m") == [1] and leftovers(registry.root) == []
