@@ -20,7 +20,7 @@ from mlsql.runtime.flink_errors import to_flink_error
 from mlsql.runtime.flink_types import to_data_type
 from mlsql.session import Session
 from mlsql.syntax.dialect import quote_literal
-from mlsql.syntax.secrets import mask_message, mask_sql
+from mlsql.syntax.secrets import mask_message, mask_sql, secret_values
 from mlsql.syntax.splitter import split_statements
 from udfs.predict import VERSION_FIELD
 
@@ -41,7 +41,8 @@ def explain(session: Session, script: str) -> str:
                 plan = session.table_env.explain_sql(item.sql)
             except Exception as error:
                 raise to_flink_error(error) from None
-            parts.append("\n".join(f"-- {line}" for line in mask_message(plan).splitlines()))
+            shown = mask_message(plan, secret_values(item.sql))
+            parts.append("\n".join(f"-- {line}" for line in shown.splitlines()))
     return "\n\n".join(parts) + "\n"
 
 

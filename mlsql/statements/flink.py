@@ -18,7 +18,7 @@ from mlsql.services.cluster import remote
 from mlsql.statements.dispatch import Export, handles
 from mlsql.statements.host import Host
 from mlsql.syntax import ir
-from mlsql.syntax.secrets import mask_message, mask_sql
+from mlsql.syntax.secrets import mask_message, mask_sql, secret_values
 from mlsql.syntax.splitter import Statement
 from mlsql.syntax.words import is_job, is_query, leading_word, statement_words
 
@@ -67,7 +67,8 @@ def _run(host: Host, statement: Statement, parsed: ir.FlinkStatement,
     if words[:2] == ["SHOW", "CREATE"]:  # Flink prints the options verbatim
         return _masked(_content(result), mask_sql)
     if words[:1] == ["EXPLAIN"]:  # a plan shows hints' options as {key=value}
-        return _masked(_content(result), lambda text: mask_message(mask_sql(text)))
+        values = secret_values(text)  # a value with spaces or commas outruns key=value
+        return _masked(_content(result), lambda shown: mask_message(mask_sql(shown), values))
     return _content(result) if collect else result
 
 

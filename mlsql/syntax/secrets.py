@@ -49,15 +49,15 @@ def secret_values(text: str) -> set[str]:
 def mask_message(text: str, values: Iterable[str] = ()) -> str:
     """A message with sensitive pairs masked ('key'='value', key=value) and every one of
     `values` (see secret_values) replaced by ******."""
-    text = _QUOTED_PAIR.sub(
-        lambda m: f"'{m[1]}'{m[2]}'{HIDDEN}'" if is_sensitive(m[1]) else m[0], text)
-    text = _JAVA_PAIR.sub(lambda m: f"{m[1]}={HIDDEN}" if is_sensitive(m[1]) else m[0], text)
+    # The known values first: a pattern below stops a value at a space or a comma.
     for value in sorted(set(values), key=len, reverse=True):
         if len(value) >= MIN_VALUE_LENGTH:
             text = text.replace(value, HIDDEN).replace(value.replace("'", "''"), HIDDEN)
         else:  # only where it stands alone: Encountered "pw"
             text = text.replace(f'"{value}"', f'"{HIDDEN}"')
-    return text
+    text = _QUOTED_PAIR.sub(
+        lambda m: f"'{m[1]}'{m[2]}'{HIDDEN}'" if is_sensitive(m[1]) else m[0], text)
+    return _JAVA_PAIR.sub(lambda m: f"{m[1]}={HIDDEN}" if is_sensitive(m[1]) else m[0], text)
 
 
 def conceal(error: MlsqlError, sql: str = "") -> MlsqlError:

@@ -151,3 +151,9 @@ def test_the_gateway_masks_an_error_that_is_not_mlsqls():
     shown = _shown(RuntimeError(f"py4j: could not run {statement}"), statement)
     assert shown.startswith("builtins.RuntimeError: py4j: could not run")
     assert "Pw7f3a91" not in shown and "******" in shown
+
+
+def test_a_value_with_spaces_and_commas_is_masked_whole_in_a_plan():
+    sql = "SELECT * FROM t /*+ OPTIONS('password' = 'ab cd,ef') */"
+    shown = mask_message("options:{password=ab cd,ef, connector=x}", secret_values(sql))
+    assert shown == "options:{password=******, connector=x}"
