@@ -281,7 +281,7 @@ def test_an_oversized_body_is_refused_unread(gateway, live):
         body = json.loads(response.read())
     _assert_flink_error(response.status, body)
     assert response.status == 413 and "too large" in body["errors"][0]
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < 25  # within TIMEOUT_S, loaded CI included
     assert _rss_kib(pid) - before < 16 * 1024
     _assert_live(gateway, live)
 
@@ -311,7 +311,7 @@ def test_clients_that_stop_reading_or_sending_hold_no_one_else(gateway, live):
         status, body = gateway.request("GET", page)
         assert status == 200 and body["resultType"] == "PAYLOAD", body
         assert len(json.dumps(body)) > 2**20  # what the stuck reader was sent: it fills buffers
-        assert time.monotonic() - started < 10
+        assert time.monotonic() - started < 25  # within TIMEOUT_S, loaded CI included
     finally:
         for connection in stuck:
             connection.close()

@@ -85,10 +85,10 @@ def test_random_text(text):
 ])
 def test_deep_feature_calls_are_a_syntax_error_not_a_recursion_error(nest):
     parse_script(nest(MAX_NESTING - 2))  # deep, but within the limit
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: 4 test workers share 2 cores
     with pytest.raises(SqlSyntaxError, match=f"nest more than {MAX_NESTING} deep") as raised:
         parse_script(nest(3000))  # was a RecursionError after 3 to 39 s
-    assert time.perf_counter() - started < 5
+    assert time.process_time() - started < 5
     assert raised.value.line == 1 and raised.value.col > 1
 
 
@@ -96,9 +96,9 @@ def test_nested_arrays_of_calls_parse_in_linear_time():
     """Each ARRAY[...] element's calls were parsed again per enclosing array: 2^depth work
     (20 levels of ML_NORMALIZER(ARRAY[...]) took over a second)."""
     text = "SELECT " + "ML_NORMALIZER(ARRAY[" * 25 + "ML_IMPUTER(x, 1)" + "])" * 25 + " FROM t"
-    started = time.perf_counter()
+    started = time.process_time()
     (_, statement), = parse_script(text)
-    assert time.perf_counter() - started < 2
+    assert time.process_time() - started < 5  # 2^25 steps: hours
     call = statement.features[0]
     for _ in range(24):  # the nesting is all there, each element's call rebased to it
         (element,) = call.arguments[0].elements
