@@ -10,9 +10,7 @@ embedded mini-cluster.
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
 import time
 from pathlib import Path
 
@@ -311,61 +309,12 @@ def test_nothing_listening_is_a_plain_error_before_anything_runs(cluster, sessio
         remote.sql(f"STOP JOB '{'0' * 32}'")
 
 
-# Python workers whose TaskManager was killed (the test below), for the stop test after it.
-ORPHANED_WORKERS: list[int] = []
-
-
-def test_a_killed_taskmanager_is_replaced_and_the_job_runs_again(cluster, sessions, models):
-    """SIGKILL the TaskManager under a checkpointed Python-UDF job: `mlsql cluster
-    add-taskmanager` starts another, the job runs again on it, and the dead TaskManager's
-    Python workers, which can outlive it for a while, are gone after `mlsql cluster stop`
-    (the next test; tests/unit/test_cluster_processes.py checks that stop ends them)."""
-    # Cancelling a Python-UDF task mid-bundle can kill the TaskManager (PyFlink: "FATAL -
-    # exception in exception handler ... Reference count must not be negative"), seen once in
-    # CI after the gateway test's STOP JOB: this test then waited for a worker on no
-    # TaskManager. Its subject is the kill below, so it starts from a live one.
-    if cluster.rest("/overview")["taskmanagers"] == 0:
-        print("no TaskManager left by the tests before: adding one")
-        added = cluster.mlsql("cluster", "add-taskmanager")
-        assert added.returncode == 0, added.stdout + added.stderr
-    submitted = cluster.run_sql(
-        "SET 'execution.checkpointing.interval' = '2 s';\n"
-        "CREATE TABLE tm_src (a DOUBLE, b DOUBLE, c STRING) WITH ('connector' = 'datagen', "
-        "'rows-per-second' = '20', 'fields.c.length' = '1');\n"
-        "CREATE TABLE tm_sink (p DOUBLE) WITH ('connector' = 'blackhole');\n"
-        "INSERT INTO tm_sink SELECT probability FROM ML_PREDICT(TABLE tm_src, MODEL clf, "
-        "MAP['execution', 'udf']);\n")
-    assert submitted.returncode == 0, submitted.stderr[-3000:]
-    job = re.search(r"submitted job ([0-9a-f]{32})", submitted.stderr).group(1)
-    taskmanager = cluster.pid("taskexecutor")
-    wait_for(lambda: _python_worker_pids(taskmanager), 120, "the job's Python worker")
-    workers = _python_worker_pids(taskmanager)
-    os.kill(taskmanager, signal.SIGKILL)
-    started = time.monotonic()
-    added = cluster.mlsql("cluster", "add-taskmanager")
-    assert added.returncode == 0, added.stdout + added.stderr
-    assert cluster.pid("taskexecutor") != taskmanager and _alive(cluster.pid("taskexecutor"))
-
-    def running() -> bool:
-        vertices = cluster.rest(f"/jobs/{job}")["vertices"]
-        return cluster.state(job) == "RUNNING" and all(v["status"] == "RUNNING"
-                                                       for v in vertices)
-
-    wait_for(running, 180, "the job running again on the new TaskManager")
-    print(f"the job ran again {time.monotonic() - started:.1f} s after the kill")
-    ORPHANED_WORKERS.extend(workers)  # some linger for a while after their TaskManager
-    stopped = cluster.run_sql(f"STOP JOB '{job}';")
-    assert stopped.returncode == 0, stopped.stderr[-3000:]
-
-
 def test_stop_ends_every_process(cluster):
     pids = [pid for daemon in ("standalonesession", "taskexecutor")
             for pid in cluster.pids(daemon)]
     stopped = cluster.mlsql("cluster", "stop")
     assert stopped.returncode == 0 and "Flink cluster stopped" in stopped.stdout
     assert not any(_alive(pid) for pid in pids)
-    # Python workers of a killed TaskManager too (test_a_killed_taskmanager_...).
-    assert not any(_alive(pid) for pid in ORPHANED_WORKERS)
     status = cluster.mlsql("cluster", "status", "--port", str(cluster.port))
     assert status.returncode == 3
     assert f"no Flink cluster is running on {cluster.address}" in status.stdout
@@ -382,10 +331,6 @@ def _scored(cluster: Cluster, session, query: str) -> tuple[pd.DataFrame, str]:
 
 def _printed(cluster: Cluster) -> dict[int, float]:
     return {int(i): float(p) for i, p in _PRINTED.findall(cluster.taskmanager_log("out"))}
-
-
-def _python_worker_pids(parent: int) -> list[int]:
-    return [pid for pid, _ in _python_worker_processes(parent)]
 
 
 def _python_workers(parent: int) -> list[str]:

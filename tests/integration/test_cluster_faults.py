@@ -26,7 +26,7 @@ import pytest
 
 import mlsql
 from mlsql.services.processes import free_port
-from tests.integration.cluster_helpers import Cluster
+from tests.integration.cluster_helpers import Cluster, alive, python_worker_processes
 from tests.integration.kafka_helpers import (
     PacedProducer,
     TopicReader,
@@ -44,7 +44,6 @@ from tests.integration.stream_models import (
     online_sql,
     online_versions,
     publisher_sql,
-    run_script,
     runs,
     second,
 )
@@ -60,12 +59,13 @@ class Pipeline:
     cluster: Cluster
     bootstrap: str
     broker: tuple[int, Path]  # port, data directory
-    points: np.ndarray
+    local: mlsql.Session  # on the mini-cluster: training, and the bounded check at the end
     ticks: PacedProducer
     events: PacedProducer
     scored: TopicReader
     jobs: dict[str, str] = field(default_factory=dict)  # scoring/online -> job id
     recovery: dict[str, float] = field(default_factory=dict)  # fault -> seconds
+    orphans: list[int] = field(default_factory=list)  # Python workers of killed TaskManagers
 
     @property
     def registry(self) -> Path:
@@ -81,12 +81,19 @@ class Pipeline:
         assert submitted.returncode == 0, submitted.stderr[-3000:]
         self.jobs[job] = re.findall(r"submitted job ([0-9a-f]{32})", submitted.stderr)[-1]
 
-    def kill_taskmanager_of(self, job: str) -> int:
-        """SIGKILL the TaskManager running the job's tasks; its pid."""
+    def kill_taskmanager_of(self, job: str) -> None:
+        """SIGKILL the TaskManager running the job's tasks (its Python workers may outlive
+        it until `mlsql cluster stop`)."""
         taskmanager = self.cluster.job_taskmanagers(self.jobs[job]).pop()
         pid = self.cluster.taskmanager_pid(taskmanager)
+        self.orphans += [worker for worker, _ in python_worker_processes(pid)]
         os.kill(pid, signal.SIGKILL)
-        return pid
+
+    def publish(self, formula, name: str) -> None:
+        """A version of `swap` that follows `formula` exactly."""
+        self.local.sql(publisher_sql(history_csv(self.cluster.root / f"{name}.csv", formula),
+                                     "SELECT x, y, z FROM history"))
+        self.local.sql("DROP TABLE history")  # the next version's is another file
 
     def results_after(self, fault: str, started: float) -> None:
         """Wait until events sent after the fault are scored and visible (read_committed),
@@ -135,16 +142,16 @@ def pipeline(broker, tmp_path_factory):
                             "--taskmanagers", "2")
     assert started.returncode == 0, started.stdout + started.stderr
     assert "TaskManagers: 2, slots: 4" in started.stdout, started.stdout
-    points = np.random.default_rng(3).normal(size=(200_000, 2))
+    points = np.random.default_rng(3).normal(size=(200_000, 2))  # x, y of event `id`
     ticks = PacedProducer(bootstrap, "ticks", lambda i: {
         "id": i, "x": float(points[i, 0]), "y": float(points[i, 1])}, rate=TICKS_PER_SECOND)
     # A window of event time every 1.5 s: checkpoints fall inside windows and between them.
     events = PacedProducer(bootstrap, "events_learner", event, rate=WINDOW / 1.5)
     scored = TopicReader(bootstrap, "scored", committed=True)
-    pipeline = Pipeline(cluster, bootstrap, (port, data), points, ticks, events, scored)
+    local = mlsql.Session(registry=cluster.registry)
+    pipeline = Pipeline(cluster, bootstrap, (port, data), local, ticks, events, scored)
     try:
-        run_script(cluster.registry, publisher_sql(history_csv(root / "first.csv", first),
-                                                   "SELECT x, y, z FROM history"))
+        pipeline.publish(first, "first")
         pipeline.submit("scoring")
         pipeline.submit("online")
         wait_for(lambda: len(online_versions(cluster.registry, "learner")) >= 3
@@ -173,8 +180,7 @@ def test_a_taskmanager_killed_as_a_hot_swap_commits_its_first_results(pipeline):
     """Killed once the first results of version 2 are committed, while more of them are in
     flight: the restored task scores the replayed events with version 2 too (it went back to
     the version it was planned with, 1, until its next refresh)."""
-    run_script(pipeline.registry, publisher_sql(
-        history_csv(pipeline.cluster.root / "second.csv", second), "SELECT x, y, z FROM history"))
+    pipeline.publish(second, "second")
     pipeline.scored.read_until(lambda r: r[-1]["model_version"] == 2, RECOVERY_TIMEOUT,
                                "version 2's first committed results")
     pipeline.kill_taskmanager_of("scoring")
@@ -201,6 +207,8 @@ def test_a_lost_jobmanager_is_recovered_by_resuming_from_the_last_checkpoint(pip
     started = time.monotonic()
     stopped = cluster.mlsql("cluster", "stop")  # the orphaned TaskManagers and workers
     assert stopped.returncode == 0, stopped.stdout + stopped.stderr
+    # the Python workers of the TaskManagers killed above, which outlived them, end too
+    assert pipeline.orphans and not any(alive(pid) for pid in pipeline.orphans)
     restarted = cluster.mlsql("cluster", "start", "--port", str(cluster.port), "--slots", "2",
                               "--taskmanagers", "2")
     assert restarted.returncode == 0, restarted.stdout + restarted.stderr
@@ -223,7 +231,7 @@ def test_every_event_was_scored_once_and_every_update_published_once(pipeline):
         assert r["predicted_z"] == pytest.approx(formula(r["x"], r["y"]), abs=1e-6)
 
     # The same events, scored by a bounded ML_PREDICT of each version.
-    session = mlsql.Session(registry=pipeline.registry)
+    session = pipeline.local
     session.sql(kafka_table("ticks", "id BIGINT, x DOUBLE, y DOUBLE", "ticks",
                             pipeline.bootstrap)[:-1] + ", 'scan.bounded.mode' = 'latest-offset')")
     bounded = session.sql(

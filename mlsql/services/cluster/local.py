@@ -192,7 +192,7 @@ class LocalCluster:
             causes = [line for line in lines if "Exception" in line or "[ERROR]" in line]
             raise MlsqlError("bin/start-cluster.sh failed (the cluster is stopped again):\n"
                              + "\n".join((causes or lines)[-6:])[-3000:])
-        return self._await_ready(Address(HOST, port), timeout, taskmanagers), True
+        return self._await_ready(Address(HOST, port), timeout, taskmanagers, slots), True
 
     def add_taskmanager(self, timeout: float = 60) -> ClusterStatus:
         """Start one more TaskManager (bin/taskmanager.sh), e.g. in place of one that died;
@@ -264,16 +264,20 @@ class LocalCluster:
         return dist.env() | {"FLINK_PID_DIR": str(self.pid_dir)}
 
     def _await_ready(self, address: Address, timeout: float,
-                     taskmanagers: int = 1) -> ClusterStatus:
+                     taskmanagers: int = 1, slots: int = 1) -> ClusterStatus:
         deadline = time.monotonic() + timeout
         seen = "nothing answers on the port"
         while time.monotonic() < deadline:
             try:
                 overview = Overview.read(address, timeout=2)
-                if overview.taskmanagers >= taskmanagers and overview.slots_total:
+                # Every slot: a TaskManager is listed before its slots are (a loaded machine
+                # returned "TaskManagers: 2, slots: 1" with one slot each).
+                if overview.taskmanagers >= taskmanagers and \
+                        overview.slots_total >= taskmanagers * slots:
                     return self.status(address.port)
                 seen = (f"the JobManager answers but {overview.taskmanagers} of "
-                        f"{taskmanagers} TaskManagers have registered")
+                        f"{taskmanagers} TaskManagers and {overview.slots_total} of "
+                        f"{taskmanagers * slots} slots have registered")
             except Unreachable:
                 pass
             if not self._pids():
