@@ -209,8 +209,7 @@ def test_a_lost_jobmanager_is_recovered_by_resuming_from_the_last_checkpoint(pip
     assert stopped.returncode == 0, stopped.stdout + stopped.stderr
     # the Python workers of the TaskManagers killed above, which outlived them, end too
     assert pipeline.orphans and not any(alive(pid) for pid in pipeline.orphans)
-    restarted = cluster.mlsql("cluster", "start", "--port", str(cluster.port), "--slots", "2",
-                              "--taskmanagers", "2")
+    restarted = cluster.mlsql("cluster", "start", "--port", str(cluster.port), "--slots", "2")
     assert restarted.returncode == 0, restarted.stdout + restarted.stderr
     for job in ("scoring", "online"):
         pipeline.submit(job, "--resume-from", str(pipeline.checkpoint_dir(job)))
@@ -248,6 +247,7 @@ def test_every_event_was_scored_once_and_every_update_published_once(pipeline):
     assert ends == [(START + dt.timedelta(minutes=k + 1)).strftime("%Y-%m-%d %H:%M:%S")
                     for k in range(len(ends))], "a window was lost"
     assert [m["online"]["update"] for m in updates] == list(range(1, len(updates) + 1))
+    assert len({m["online"]["stream"] for m in updates}) == 1  # one stream, resumed
     assert [m["rows"]["total"] for m in updates] == [WINDOW * (k + 1)
                                                      for k in range(len(updates))], \
         "a window was lost or counted twice"

@@ -5,15 +5,14 @@
   every event once; a pinned `swap$1` in the same job never changes; a version with other
   inputs is refused while the job keeps scoring; a version the retraining service's gate
   refuses never scores, though it is the newest, and one it promotes takes over;
-- restore: an online-training process killed with SIGKILL and resumed from its checkpoint
-  continues from its last update: no window lost, none published twice, counters go on;
+- (an online-training job resumed from its checkpoint, with no window lost or published twice,
+  is in test_cluster_faults.py);
 - concurrency: online learning and batch CREATE OR REPLACE MODEL in two processes publish
   versions of one model at once, while this process reads every version as it appears.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import shutil
@@ -29,21 +28,18 @@ from mlsql.errors import DamagedModelError
 from tests.integration.kafka_helpers import (
     PacedProducer,
     TopicReader,
-    checkpoints,
     kill_group,
     mlsql_background,
     run_mlsql,
     wait_for,
 )
 from tests.integration.stream_models import (
-    START,
     WINDOW,
     event,
     first,
     history_csv,
     kafka_table,
     online_sql,
-    online_versions,
     publisher_sql,
     run_script,
     runs,
@@ -197,43 +193,6 @@ def test_the_retraining_service_reaches_a_running_job_only_through_its_gate(brok
         assert r["predicted_z"] == pytest.approx(formula(r["x"], r["y"]), abs=1e-6)
 
 
-
-
-def test_a_restored_online_job_continues_from_its_last_update(broker, tmp_path):
-    bootstrap = broker[0]
-    registry, checkpoint_dir = tmp_path / "registry", tmp_path / "checkpoints"
-    script = tmp_path / "online.sql"
-    script.write_text(online_sql(bootstrap, checkpoint_dir))
-    # A window of event time every 1.5 s of wall time: checkpoints fall between windows.
-    producer = PacedProducer(bootstrap, "events_learner", event, rate=WINDOW / 1.5)
-    args = ["run", "--registry", str(registry), str(script)]
-    first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
-    trainer = mlsql_background(*args, log=first_log)
-    try:
-        wait_for(lambda: len(online_versions(registry, "learner")) >= 5
-                 and checkpoints(checkpoint_dir), 240, "five versions and a checkpoint",
-                 trainer, first_log)
-        kill_group(trainer)
-        before = len(online_versions(registry, "learner"))
-        trainer = mlsql_background(*args[:-1], "--resume-from", str(checkpoint_dir),
-                                   args[-1], log=second_log)
-        wait_for(lambda: len(online_versions(registry, "learner")) >= before + 5, 240,
-                 "five more versions after the restore", trainer, second_log)
-    finally:
-        producer.stop()
-        kill_group(trainer)
-    assert "resuming from" in second_log.read_text()
-    versions = online_versions(registry, "learner")
-    ends = [m["online"]["window_end"] for m in versions]
-    assert len(set(ends)) == len(ends), "a window was published twice"
-    expected = [(START + dt.timedelta(minutes=k + 1)).strftime("%Y-%m-%d %H:%M:%S")
-                for k in range(len(ends))]
-    assert ends == expected, "a window was lost"
-    assert [m["online"]["update"] for m in versions] == list(range(1, len(versions) + 1))
-    assert len({m["online"]["stream"] for m in versions}) == 1
-    assert [m["rows"]["total"] for m in versions] == [
-        WINDOW * (k + 1) for k in range(len(versions))]
-    assert all(m["metrics"]["accuracy"] > 0.6 for m in versions[3:])
 
 
 def test_two_processes_publish_versions_of_one_model_at_once(broker, tmp_path):
