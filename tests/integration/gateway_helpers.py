@@ -255,3 +255,11 @@ def make_tls_stores(directory: Path) -> TlsStores:
                         "-storepass", "trust-pass"], check=True, capture_output=True,
                        timeout=60)
     return stores
+
+
+def submit_statement(gateway, session: str, statement: str) -> str:
+    """POST a statement to a session over the REST API; its operation handle."""
+    status, body = gateway.request("POST", f"/v4/sessions/{session}/statements",
+                                   json.dumps({"statement": statement}).encode())
+    assert status == 200, body
+    return body["operationHandle"]

@@ -5,7 +5,6 @@ session get Flink's REST errors while the server and other sessions carry on."""
 from __future__ import annotations
 
 import io
-import json
 import os
 import re
 import signal
@@ -28,6 +27,7 @@ from tests.integration.gateway_helpers import (
     sql_client_command,
     start_gateway,
     stop_gateway,
+    submit_statement,
     tableau_rows,
 )
 
@@ -328,13 +328,6 @@ def test_a_crashed_session_leaves_the_others_serving(gateway):
     assert gateway.request("DELETE", f"/v4/sessions/{survivor}")[1] == {"status": "CLOSED"}
 
 
-def _submit(gateway, session: str, statement: str) -> str:
-    status, body = gateway.request("POST", f"/v4/sessions/{session}/statements",
-                                   json.dumps({"statement": statement}).encode())
-    assert status == 200, body
-    return body["operationHandle"]
-
-
 def _status(gateway, session: str, operation: str) -> str:
     return gateway.request("GET", f"/v4/sessions/{session}/operations/{operation}/status"
                            )[1].get("status", "")
@@ -366,9 +359,9 @@ def test_a_cancelled_training_stops_and_publishes_nothing(gateway, root, request
     status, opened = gateway.request("POST", "/v4/sessions", b"{}")
     session = opened["sessionHandle"]
     for setup in (BATCH, table_ddl(root)):
-        assert _wait_until_done(gateway, session, _submit(gateway, session, setup)) == \
+        assert _wait_until_done(gateway, session, submit_statement(gateway, session, setup)) == \
             "FINISHED"
-    training = _submit(gateway, session, f"CREATE MODEL {name} {LONG_TRAINING}")
+    training = submit_statement(gateway, session, f"CREATE MODEL {name} {LONG_TRAINING}")
     time.sleep(2)
     assert _status(gateway, session, training) == "RUNNING"
     if request_kind == "cancel":
@@ -380,7 +373,7 @@ def test_a_cancelled_training_stops_and_publishes_nothing(gateway, root, request
             "DELETE", f"/v4/sessions/{session}/operations/{training}/close")
         assert status == 200, body
     # SHOW MODELS runs after the training has ended, whichever way it ended.
-    listing = _submit(gateway, session, "SHOW MODELS")
+    listing = submit_statement(gateway, session, "SHOW MODELS")
     assert _wait_until_done(gateway, session, listing) == "FINISHED"
     status, page = gateway.request(
         "GET", f"/v4/sessions/{session}/operations/{listing}/result/0?rowFormat=JSON")

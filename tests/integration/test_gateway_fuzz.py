@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.integration.gateway_helpers import start_gateway, stop_gateway
+from tests.integration.gateway_helpers import start_gateway, stop_gateway, submit_statement
 
 pytestmark = [pytest.mark.slow, pytest.mark.gateway]
 TIMEOUT_S = 30  # a request unanswered this long is a hang
@@ -45,17 +45,10 @@ def live(gateway):
     status, opened = gateway.request("POST", "/v4/sessions", b"{}")
     assert status == 200, opened
     session = opened["sessionHandle"]
-    _finish(gateway, session, _submit(gateway, session, BIG_TABLE))
-    operation = _submit(gateway, session, "SELECT s FROM big")
+    _finish(gateway, session, submit_statement(gateway, session, BIG_TABLE))
+    operation = submit_statement(gateway, session, "SELECT s FROM big")
     _finish(gateway, session, operation)
     return session, operation
-
-
-def _submit(gateway, session: str, statement: str) -> str:
-    status, body = gateway.request("POST", f"/v4/sessions/{session}/statements",
-                                   json.dumps({"statement": statement}).encode())
-    assert status == 200, body
-    return body["operationHandle"]
 
 
 def _finish(gateway, session: str, operation: str) -> None:
