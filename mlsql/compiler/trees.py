@@ -3,6 +3,11 @@
 Numbers reach the trees imputed with the training mean (udfs/features.py), so a numeric
 split never sees NULL; a categorical feature is compared by its category names, and NULL or
 unseen categories go right, as LightGBM sends negative and missing codes.
+
+A numeric split does not spell the imputation out: whether the mean goes left is known here,
+so the split is written as the comparison whose false side is the mean's, and NULL (unknown)
+and NaN (false in every comparison) fall to it. The imputing CASE with its NaN test, inlined
+into every node, made Flink plan a 25-tree model in 13 s instead of 3.
 """
 
 from __future__ import annotations
@@ -46,13 +51,7 @@ def compile_trees(model: dict[str, Any], payload: dict[str, Any], inputs: list[s
 
 
 def _feature_sql(spec: dict[str, Any], inputs: list[str]) -> list[tuple[str, dict]]:
-    result = []
-    for column, column_sql in zip(spec["columns"], inputs, strict=True):
-        if column["kind"] == "numeric":
-            result.append((numeric_term(column_sql, column, standardize=False), column))
-        else:
-            result.append((column_sql, column))
-    return result
+    return list(zip(inputs, spec["columns"], strict=True))
 
 
 def _node(node: dict[str, Any], features: list[tuple[str, dict]]) -> str:
@@ -71,8 +70,13 @@ def _node(node: dict[str, Any], features: list[tuple[str, dict]]) -> str:
             known = f"{value} IN ({string_list(categories)})" if categories else "FALSE"
             condition = f"({condition} OR {value} IS NULL OR NOT ({known}))"
         return f"CASE WHEN {condition} THEN {left} ELSE {right} END"
-    condition = f"{value} <= {double(node['threshold'])}"
+    threshold = node["threshold"]
     if node.get("missing_type") == "Zero":  # zero counts as missing: the default side
+        imputed = numeric_term(value, column, standardize=False)
         side = "TRUE" if node["default_left"] else "FALSE"
-        condition = f"(CASE WHEN ABS({value}) <= {double(_ZERO)} THEN {side} ELSE {condition} END)"
-    return f"CASE WHEN {condition} THEN {left} ELSE {right} END"
+        condition = (f"(CASE WHEN ABS({imputed}) <= {double(_ZERO)} THEN {side} "
+                     f"ELSE {imputed} <= {double(threshold)} END)")
+        return f"CASE WHEN {condition} THEN {left} ELSE {right} END"
+    if column["mean"] <= threshold:  # a missing value goes left, as its imputed mean would
+        return f"CASE WHEN {value} > {double(threshold)} THEN {right} ELSE {left} END"
+    return f"CASE WHEN {value} <= {double(threshold)} THEN {left} ELSE {right} END"
