@@ -8,22 +8,29 @@ import pytest
 
 import tests.helpers  # noqa: F401  (sets the JVM flags, snapshots the environment before any Flink)
 
+pytest_plugins = ["tests.timeline"]
+
 # Parallel runs (pyproject's addopts: pytest-xdist, --dist loadfile --no-loadscope-reorder):
 # a module is one unit of work, so its module-scoped fixtures (a broker, a cluster, a gateway,
 # trained models) are set up once. Workers take modules in collection order (xdist would
 # otherwise put the modules with the most tests first, the quick unit modules), so the longest
 # go first (longest-processing-time scheduling): these, slowest first as measured by a parallel
-# run (per-module sums of `pytest --durations=0`), then the unit modules. (xdist's loadgroup
-# would spread a module's tests, but it marks groups in a node id that pytest 9.2 no longer
-# reads.)
+# run (MLSQL_TEST_TIMELINE, tests/timeline.py), then the modules under 5 s. A module missing
+# here runs last, after the unit modules: put a new slow module in its place. (xdist's
+# loadgroup would spread a module's tests, but it marks groups in a node id that pytest 9.2 no
+# longer reads.)
 SLOWEST_FIRST = (
-    "test_hot_swap", "test_kafka", "test_cluster", "test_gateway", "test_export",
-    "test_example", "test_compiled", "test_notebook", "test_distributed", "test_retraining",
-    "test_analysis", "test_table_api", "test_timeseries", "test_model_types", "test_transform",
-    "test_training", "test_jvm_scoring", "test_model_types_extra", "test_flink_provider",
-    "test_delayed_evaluate", "test_data_validation", "test_streaming", "test_model_types_trees",
-    "test_cli", "test_errors", "test_tuning", "test_online", "test_providers", "test_manage",
-    "test_extract",
+    "test_gateway", "test_kafka", "test_cluster_faults", "test_cluster", "test_hot_swap",
+    "test_retraining", "test_distributed_trees", "test_timeseries", "test_model_types",
+    "test_distributed", "test_export", "test_example", "test_transform", "test_notebook",
+    "test_delayed_evaluate", "test_data_validation", "test_jvm_scoring", "test_analysis",
+    "test_compiled", "test_gateway_tls", "test_table_api", "test_model_types_extra",
+    "test_training", "test_flink_provider", "test_streaming", "test_cli", "test_cluster_trees",
+    "test_minicluster", "test_model_types_trees", "test_edge_values", "test_class_archive",
+    "test_errors", "test_parser_fuzz", "test_registry_crashes", "test_gateway_fuzz",
+    "test_providers", "test_tuning", "test_online", "test_series_function",
+    "test_cluster_processes", "test_tuning_plan", "test_notebook_command", "test_manage",
+    "test_models_forest_xgboost", "test_gateway_tls_settings",
 )
 
 
