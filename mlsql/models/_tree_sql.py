@@ -5,16 +5,23 @@ isolation forests.
 The features are encoded as the scorer encodes them (udfs/features.py, one-hot, not
 standardized): a number imputed with the training mean and rounded to FLOAT (scikit-learn
 compares float32 features with float64 thresholds), a category's indicator as a test of the
-string (NULL or unseen: every indicator 0).
+string (NULL or unseen: every indicator 0). As in mlsql/compiler/trees.py, a numeric split
+is written as the comparison whose false side the imputed mean takes, so that NULL and NaN
+fall to it with no imputing CASE in every node.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from mlsql.models.base import CompileRequest
 from udfs import features
 from udfs.models.tree_arrays import TreeArrays
+
+# (SQL, the one-hot indicator's category or None for a number, a number's imputed FLOAT)
+_Encoded = tuple[str, str | None, float | None]
 
 
 def load(request: CompileRequest) -> TreeArrays:
@@ -38,36 +45,35 @@ def tree_terms(trees: TreeArrays, request: CompileRequest) -> list[list[str]]:
             for output in range(trees.value.shape[1])]
 
 
-def _encoded_columns(spec: dict[str, Any], inputs: list[str]) -> list[tuple[str, str | None]]:
-    """Each encoded column as (SQL, category): a number's FLOAT value, or a one-hot
-    indicator's string column and category."""
-    from mlsql.compiler.linear import numeric_term
-
+def _encoded_columns(spec: dict[str, Any], inputs: list[str]) -> list[_Encoded]:
+    """Each encoded column: a number's FLOAT value and the FLOAT its missing values are
+    imputed with, or a one-hot indicator's string column and category."""
     if spec["encoding"] != features.ONE_HOT or spec["standardize"]:
         raise ValueError("compiled trees need one-hot, unstandardized features")
-    result: list[tuple[str, str | None]] = []
+    result: list[_Encoded] = []
     for column, column_sql in zip(spec["columns"], inputs, strict=True):
         if column["kind"] == features.NUMERIC:
-            value = numeric_term(column_sql, column, standardize=False)
-            result.append((f"CAST({value} AS FLOAT)", None))
+            result.append((f"CAST({column_sql} AS FLOAT)", None,
+                           float(np.float32(column["mean"]))))
         else:
-            result.extend((column_sql, category) for category in column["categories"])
+            result.extend((column_sql, category, None) for category in column["categories"])
     return result
 
 
-def _node(trees: TreeArrays, node: int, output: int,
-          columns: list[tuple[str, str | None]]) -> str:
+def _node(trees: TreeArrays, node: int, output: int, columns: list[_Encoded]) -> str:
     from mlsql.compiler.sql import double, string_list
 
     left, right = int(trees.left[node]), int(trees.right[node])
     if left == node:  # a leaf points to itself
         return double(float(trees.value[node, output]))
     threshold = float(trees.threshold[node])
-    value, category = columns[int(trees.feature[node])]
+    value, category, missing = columns[int(trees.feature[node])]
     if category is None:
-        return (f"CASE WHEN {value} <= {double(threshold)} THEN "
-                f"{_node(trees, left, output, columns)} ELSE "
-                f"{_node(trees, right, output, columns)} END")
+        left_sql = _node(trees, left, output, columns)
+        right_sql = _node(trees, right, output, columns)
+        if missing is not None and missing <= threshold:
+            return f"CASE WHEN {value} > {double(threshold)} THEN {right_sql} ELSE {left_sql} END"
+        return f"CASE WHEN {value} <= {double(threshold)} THEN {left_sql} ELSE {right_sql} END"
     # An indicator is 1 for its category, else 0 (NULL and unseen strings included).
     one_left, zero_left = threshold >= 1.0, threshold >= 0.0
     if one_left == zero_left:
