@@ -2,8 +2,11 @@
 variances widened by var_smoothing times the largest feature variance), compiled to one SQL
 log-likelihood per class. Scored on the workers by udfs/models/naive_bayes.py.
 
-Features are encoded as for the linear models (numbers imputed and standardized, strings
-one-hot), so a one-hot indicator is one more Gaussian feature, as GaussianNB would see it.
+Numbers are imputed but not standardized, so that the model is GaussianNB fitted on the
+columns themselves: var_smoothing is a share of the largest variance of the data as it is
+(standardized, every variance is 1, and on scikit-learn's digits the accuracy fell from
+GaussianNB's 0.856 to 0.794). A string's one-hot indicators are Gaussian features too, as
+GaussianNB would see them.
 """
 
 from __future__ import annotations
@@ -46,5 +49,5 @@ MODEL_TYPES = (
         Option("var_smoothing", non_negative_float, 1e-9,
                "share of the largest feature variance added to every variance "
                "(scikit-learn's var_smoothing)"),
-    ), fit=fit_naive_bayes, compile=compile_naive_bayes),
+    ), fit=fit_naive_bayes, compile=compile_naive_bayes, standardize=False),
 )

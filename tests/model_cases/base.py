@@ -23,7 +23,8 @@ Reference = Callable[[np.ndarray, np.ndarray | None, np.ndarray], np.ndarray]
 @dataclass(frozen=True)
 class Case:
     model_type: str
-    # A scikit-learn bundled dataset: breast_cancer, iris, wine or diabetes (no download).
+    # A scikit-learn bundled dataset: breast_cancer, iris, wine, diabetes or digits (no
+    # download).
     dataset: str
     # The library this model type wraps, fitted directly on the same training rows with the
     # same hyperparameters (and the same preprocessing mlsql applies, e.g. standardizing).

@@ -37,7 +37,7 @@ def test_every_batch_model_type_has_a_case_in_the_shared_suite():
 
 def test_every_case_names_a_known_dataset_and_metric():
     for case in all_cases():
-        assert case.dataset in ("breast_cancer", "iris", "wine", "diabetes"), case.name
+        assert case.dataset in ("breast_cancer", "iris", "wine", "diabetes", "digits"), case.name
         assert case.metric in ("accuracy", "r2_score", "roc_auc", "adjusted_rand_index")
     names = [case.name for case in all_cases()]
     assert len(names) == len(set(names)), "two cases with one name: give one an id"
