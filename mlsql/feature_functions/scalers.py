@@ -5,6 +5,10 @@
     ML_MAX_ABS_SCALER(x, max_abs)             x / max_abs               max_abs > 0
     ML_ROBUST_SCALER(x, median, q1, q3)       (x - median) / (q3 - q1)  q3 > q1
 
+A parameter is a number or any numeric expression (`CAST(0 AS DOUBLE)`, a column, a scalar
+subquery's column after a join): numbers are checked before the job (std > 0, min < max,
+...); where an expression breaks the rule on a row, that row's result is NULL.
+
 Fitted (`ML_..._SCALER(x) OVER ()`): the mean and the population standard deviation
 (scikit-learn's StandardScaler), MIN/MAX, MAX(ABS(x)), and PERCENTILE at 0.25/0.5/0.75 (linear
 interpolation, as numpy) over the training rows, NULLs ignored. A constant column (zero
@@ -34,14 +38,26 @@ class _Scaler(FeatureFunction):
     parameters: tuple[str, ...] = ()
 
     def explicit(self, args: Arguments, call: ir.FeatureCall) -> Params:
+        """Each parameter's number, or None where it is an expression, read on each row."""
         self.count(args, call, 1 + len(self.parameters), 1 + len(self.parameters))
-        params = {name: self.number(arg, name)
+        params = {name: self._number(arg, name) if arg.is_literal else None
                   for name, arg in zip(self.parameters, args[1:], strict=True)}
-        self.check(params, args, call)
+        if None not in params.values():
+            self.check(params, args, call)
         return params
+
+    def _number(self, arg: ir.FeatureArgument, what: str) -> float:
+        if isinstance(arg.value, bool) or not isinstance(arg.value, (int, float)):
+            raise FeatureArgumentError(f"{self.name}'s {what} must be a number or a numeric "
+                                       f"expression, found {arg.text!r}", arg.position)
+        return float(arg.value)
 
     def check(self, params: Params, args: Arguments, call: ir.FeatureCall) -> None:
         pass
+
+    def valid(self, sql: dict[str, str]) -> str | None:
+        """The rule `check` applies to numbers, as SQL over the parameters' SQL."""
+        return None
 
     def fit_options(self, args: Arguments, call: ir.FeatureCall) -> Params:
         self.count(args, call, 1, 1, self.fitted_usage)
@@ -49,10 +65,16 @@ class _Scaler(FeatureFunction):
 
     def elements(self, args: Arguments, params: Params, sql_of: SqlOf) -> list[str]:
         x = as_double(sql_of(args[0]))
-        return [f"CASE WHEN {is_missing(x)} THEN CAST(NULL AS DOUBLE) "
-                f"ELSE {self.formula(x, params)} END"]
+        sql = {name: number_text(params[name]) if params[name] is not None else sql_of(arg)
+               for name, arg in zip(self.parameters, args[1:], strict=True)}
+        missing = is_missing(x)
+        if None in params.values() and (rule := self.valid(sql)) is not None:
+            missing = f"{missing} OR NOT ({rule})"
+        return [f"CASE WHEN {missing} THEN CAST(NULL AS DOUBLE) "
+                f"ELSE {self.formula(x, params, sql)} END"]
 
-    def formula(self, x: str, params: Params) -> str:
+    def formula(self, x: str, params: Params, sql: dict[str, str]) -> str:
+        """The scaled value of x; `params` holds the numbers, `sql` every parameter's SQL."""
         raise NotImplementedError
 
     def fitted_text(self, args: Arguments, options: Params, result: FitResult) -> str:
@@ -66,6 +88,13 @@ class _Scaler(FeatureFunction):
     @staticmethod
     def spread(value: float | None) -> float:
         return 1.0 if value is None or value == 0 else float(value)
+
+
+def _difference(params: Params, sql: dict[str, str], high: str, low: str) -> str:
+    """high - low: computed here for two numbers (the stored constant as before), else SQL."""
+    if params[high] is not None and params[low] is not None:
+        return number_text(params[high] - params[low])
+    return f"({sql[high]} - {sql[low]})"
 
 
 def _value(aggregates: dict, key: str) -> float:
@@ -84,8 +113,11 @@ class StandardScaler(_Scaler):
             raise FeatureArgumentError(f"{self.name}'s std must be > 0, found {args[2].text}",
                                        args[2].position)
 
-    def formula(self, x: str, params: Params) -> str:
-        return f"({x} - {number_text(params['mean'])}) / {number_text(params['std'])}"
+    def valid(self, sql: dict[str, str]) -> str:
+        return f"{sql['std']} > 0"
+
+    def formula(self, x: str, params: Params, sql: dict[str, str]) -> str:
+        return f"({x} - {sql['mean']}) / {sql['std']}"
 
     def requests(self, args: Arguments, options: Params, sql_of: SqlOf) -> FitRequest:
         x = present_double(sql_of(args[0]))
@@ -108,9 +140,11 @@ class MinMaxScaler(_Scaler):
                 f"{self.name} needs min < max, found {args[1].text} and {args[2].text}",
                 args[1].position)
 
-    def formula(self, x: str, params: Params) -> str:
-        low, high = params["min"], params["max"]
-        scaled = f"({x} - {number_text(low)}) / {number_text(high - low)}"
+    def valid(self, sql: dict[str, str]) -> str:
+        return f"{sql['max']} > {sql['min']}"
+
+    def formula(self, x: str, params: Params, sql: dict[str, str]) -> str:
+        scaled = f"({x} - {sql['min']}) / {_difference(params, sql, 'max', 'min')}"
         return f"LEAST(GREATEST({scaled}, 0E0), 1E0)"
 
     def requests(self, args: Arguments, options: Params, sql_of: SqlOf) -> FitRequest:
@@ -137,8 +171,11 @@ class MaxAbsScaler(_Scaler):
             raise FeatureArgumentError(
                 f"{self.name}'s max_abs must be > 0, found {args[1].text}", args[1].position)
 
-    def formula(self, x: str, params: Params) -> str:
-        return f"{x} / {number_text(params['max_abs'])}"
+    def valid(self, sql: dict[str, str]) -> str:
+        return f"{sql['max_abs']} > 0"
+
+    def formula(self, x: str, params: Params, sql: dict[str, str]) -> str:
+        return f"{x} / {sql['max_abs']}"
 
     def requests(self, args: Arguments, options: Params, sql_of: SqlOf) -> FitRequest:
         return FitRequest({"max_abs": f"MAX(ABS({present_double(sql_of(args[0]))}))"})
@@ -159,9 +196,11 @@ class RobustScaler(_Scaler):
                 f"{self.name} needs q1 < q3, found {args[2].text} and {args[3].text}",
                 args[2].position)
 
-    def formula(self, x: str, params: Params) -> str:
-        return (f"({x} - {number_text(params['median'])}) / "
-                f"{number_text(params['q3'] - params['q1'])}")
+    def valid(self, sql: dict[str, str]) -> str:
+        return f"{sql['q3']} > {sql['q1']}"
+
+    def formula(self, x: str, params: Params, sql: dict[str, str]) -> str:
+        return f"({x} - {sql['median']}) / {_difference(params, sql, 'q3', 'q1')}"
 
     def requests(self, args: Arguments, options: Params, sql_of: SqlOf) -> FitRequest:
         x = present_double(sql_of(args[0]))

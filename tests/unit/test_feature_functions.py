@@ -51,6 +51,19 @@ def test_arguments_may_be_any_sql_and_calls_nest():
     assert "ML_IMPUTER" not in nested and "THEN 0.0E0 ELSE" in nested
 
 
+def test_scaler_parameters_may_be_expressions_checked_on_each_row():
+    # Issue 28: "min must be a number" refused CAST(0.0 AS DOUBLE) and columns.
+    sql = _sql("ML_MIN_MAX_SCALER(x, CAST(0.0 AS DOUBLE), 10.0)")
+    assert "(CAST((x) AS DOUBLE) - (CAST(0.0 AS DOUBLE))) / (10.0E0 - (CAST(0.0 AS DOUBLE)))" \
+        in sql
+    assert "OR NOT (10.0E0 > (CAST(0.0 AS DOUBLE))) THEN CAST(NULL AS DOUBLE)" in sql
+    standard = _sql("ML_STANDARD_SCALER(x, mu, sigma)")
+    assert "OR NOT ((sigma) > 0) THEN CAST(NULL AS DOUBLE)" in standard
+    assert standard.endswith("ELSE (CAST((x) AS DOUBLE) - (mu)) / (sigma) END")
+    assert "NOT" not in _sql("ML_STANDARD_SCALER(x, 1, 2)")  # numbers: checked before the job
+    assert "/ ((q3) - 1.0E0)" in _sql("ML_ROBUST_SCALER(x, 2, 1, q3)")
+
+
 def test_bucketize_follows_confluent_names():
     sql = _sql("ML_BUCKETIZE(x, ARRAY[1, 4, 7])")
     assert "THEN 'bin_NULL'" in sql and "< 1.0E0 THEN 'bin_1'" in sql
@@ -143,7 +156,7 @@ def test_negative_fitted_constants_read_back_as_literals():
 @pytest.mark.parametrize("sql, col, message", [
     ("SELECT ML_MIN_MAX_SCALER(x, 5, 5) FROM t", 29, "min < max"),
     ("SELECT ML_MIN_MAX_SCALER(x, 0) FROM t", 8, "takes 3 arguments, found 2"),
-    ("SELECT ML_STANDARD_SCALER(x, m, 1) FROM t", 30, "mean must be a number literal"),
+    ("SELECT ML_STANDARD_SCALER(x, 'm', 1) FROM t", 30, "mean must be a number or a numeric"),
     ("SELECT ML_STANDARD_SCALER(x, 0, 0) FROM t", 33, "std must be > 0"),
     ("SELECT ML_BUCKETIZE(x, ARRAY[3, 1]) FROM t", 24, "ascending"),
     ("SELECT ML_BUCKETIZE(x, ARRAY[1], ARRAY['a']) FROM t", 34, "needs 3 bucket names"),
