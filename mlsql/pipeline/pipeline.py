@@ -180,11 +180,16 @@ class PipelineModel:
                 and i["expression"] != quote_identifier(i["name"])]
 
     def transform(self, table: Table) -> Table:
-        """`table` with each stage's columns: an output named as its input replaces it,
+        """`table` with each stage's columns, then the model's outputs (as Flink ML's and
+        Spark ML's fitted pipelines give them): an output named as its input replaces it,
         array-valued outputs become one column per element (as the model reads them). A
         stage whose input columns the table lacks is left out if it makes the label."""
         session = self._session_of(table, "PipelineModel.transform")
         names = list(table.get_schema().get_field_names())
+        predictions: list[str] = []
+        if self.model is not None:  # ML_PREDICT reads the raw columns and keeps them
+            table = self.predict(table)
+            predictions = [c for c in table.get_schema().get_field_names() if c not in names]
         label = (self.model.metadata.get("label") or {}).get("name") if self.model else None
         made: dict[str, list[tuple[str, str]]] = {}
         for stage in self.stages:
@@ -204,6 +209,7 @@ class PipelineModel:
                        [f"{sql} AS {quote_identifier(out)}" for out, sql in parts])
         select += [f"{sql} AS {quote_identifier(out)}" for parts in made.values()
                    for out, sql in parts]
+        select += [quote_identifier(column) for column in predictions]
         with table_views(session, {"input": table}, "PipelineModel.transform") as views:
             return planned_query(session, f"SELECT {', '.join(select)} FROM {views['input']}")
 

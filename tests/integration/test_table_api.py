@@ -296,6 +296,10 @@ def test_a_pipeline_model_loads_back_without_pickle(batch_session, pipeline_mode
     transformed = loaded.transform(table.drop_columns(col("is_fraud"))).to_pandas()
     assert {"merchant_1", "merchant_other", "amount_z", "hour_bucket"} <= set(transformed)
     assert "merchant" not in transformed  # an output named as its input replaces it
+    predictions = [c for c in again.columns if c not in table.get_schema().get_field_names()]
+    assert predictions and list(transformed.columns[-len(predictions):]) == predictions
+    pd.testing.assert_frame_equal(_sorted(transformed, ["tx_id"])[predictions],
+                                  again[predictions], check_dtype=False)
     amount = pd.read_csv(batch_session.data_dir / "ta_tx.csv", header=None)[2]
     np.testing.assert_allclose(_sorted(transformed, ["tx_id"])["amount_z"],
                                (amount - amount.mean()) / amount.std(ddof=0), atol=1e-9)
