@@ -126,12 +126,10 @@ def test_a_record_that_does_not_read_is_named_by_partition_and_offset(broker, tm
 
 
 def test_the_same_view_trains_and_scores(trained):
-    described = run_mlsql("run", "--registry", str(trained["registry"]), "-",
-                          input="DESCRIBE MODEL fraud_model;")
-    assert described.returncode == 0, described.stderr
-    assert "tx_count_10m" in described.stdout and "km_from_previous" in described.stdout
-    metrics = mlsql.Session(registry=trained["registry"]).registry.resolve(
-        "fraud_model").metadata["metrics"]
+    session = mlsql.Session(registry=trained["registry"])
+    described = session.sql("DESCRIBE MODEL fraud_model").to_string()
+    assert "tx_count_10m" in described and "km_from_previous" in described
+    metrics = session.registry.resolve("fraud_model").metadata["metrics"]
     assert metrics["roc_auc"] > 0.9  # the fraud is visible only through the features
 
 

@@ -10,6 +10,9 @@ detached from the command that started it. Everything lives in one data director
     <data>/broker.log          what it prints
     <data>/broker.json         pid and ports of the running broker
     <data>/logs/               the topics (formatted once, kept across restarts)
+
+The JVM's heap and its collector and compiler flags come from KAFKA_HEAP_OPTS and
+KAFKA_JVM_PERFORMANCE_OPTS where set, as Kafka's own bin/ scripts read them.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from mlsql.services.processes import HOST, alive, free_port, port_in_use
 DEFAULT_PORT = 9092
 _STARTED = "Kafka Server started"
 _HEAP = "-Xmx512m"
+_PERFORMANCE = "-XX:+UseG1GC"
 
 _SERVER_PROPERTIES = """\
 process.roles=broker,controller
@@ -138,7 +142,7 @@ class LocalKafka:
         self.log_file.write_text("")
         with self.log_file.open("ab") as log:
             process = subprocess.Popen(
-                [java, _HEAP, *self._jvm_flags(jars), "kafka.Kafka", str(config)],
+                [java, *self._jvm_flags(jars), "kafka.Kafka", str(config)],
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 start_new_session=True)  # outlives the command that started it
         self._write_state({"pid": process.pid, "port": port,
@@ -166,9 +170,11 @@ class LocalKafka:
         return True
 
     def _jvm_flags(self, jars: list[Path]) -> list[str]:
-        return ["-cp", os.pathsep.join(map(str, jars)),
+        return [*os.environ.get("KAFKA_HEAP_OPTS", _HEAP).split(),
+                *os.environ.get("KAFKA_JVM_PERFORMANCE_OPTS", _PERFORMANCE).split(),
+                "-cp", os.pathsep.join(map(str, jars)),
                 f"-Dlog4j2.configurationFile={self.data_dir / 'log4j2.properties'}",
-                "-Djava.awt.headless=true", "-XX:+UseG1GC"]
+                "-Djava.awt.headless=true"]
 
     def _write_config(self, port: int, controller_port: int) -> Path:
         config = self.data_dir / "server.properties"
@@ -182,7 +188,7 @@ class LocalKafka:
     def _format(self, jars: list[Path], config: Path) -> None:
         cluster_id = _cluster_id()
         completed = subprocess.run(
-            [_java(), _HEAP, *self._jvm_flags(jars), "kafka.tools.StorageTool", "format",
+            [_java(), *self._jvm_flags(jars), "kafka.tools.StorageTool", "format",
              "--cluster-id", cluster_id, "--config", str(config)],
             capture_output=True, text=True)
         if completed.returncode != 0:
