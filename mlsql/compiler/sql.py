@@ -55,6 +55,16 @@ def string_list(values: list[str]) -> str:
 BARRIER = " + 0E0 * RAND()"
 
 
+def numeric_split(value: str, threshold: float, missing: float, left: str, right: str) -> str:
+    """A tree split, `left` where `value <= threshold`, for a value whose NULL and NaN the
+    scorer imputes with `missing` (the training mean). Whether `missing` goes left is known
+    here, so the split is the comparison whose false side is `missing`'s: NULL (unknown) and
+    NaN (false in every comparison) fall to it with no imputing CASE in the node."""
+    if missing <= threshold:
+        return f"CASE WHEN {value} > {double(threshold)} THEN {right} ELSE {left} END"
+    return f"CASE WHEN {value} <= {double(threshold)} THEN {left} ELSE {right} END"
+
+
 def first_best(values: list[str], results: list[str], largest: bool) -> str:
     """A CASE giving results[i] for the first i whose value is the largest (or smallest):
     numpy's argmax/argmin, ties included."""

@@ -5,9 +5,8 @@ isolation forests.
 The features are encoded as the scorer encodes them (udfs/features.py, one-hot, not
 standardized): a number imputed with the training mean and rounded to FLOAT (scikit-learn
 compares float32 features with float64 thresholds), a category's indicator as a test of the
-string (NULL or unseen: every indicator 0). As in mlsql/compiler/trees.py, a numeric split
-is written as the comparison whose false side the imputed mean takes, so that NULL and NaN
-fall to it with no imputing CASE in every node.
+string (NULL or unseen: every indicator 0). A numeric split does not spell the imputation
+out (mlsql.compiler.sql.numeric_split).
 """
 
 from __future__ import annotations
@@ -61,19 +60,16 @@ def _encoded_columns(spec: dict[str, Any], inputs: list[str]) -> list[_Encoded]:
 
 
 def _node(trees: TreeArrays, node: int, output: int, columns: list[_Encoded]) -> str:
-    from mlsql.compiler.sql import double, string_list
+    from mlsql.compiler.sql import double, numeric_split, string_list
 
     left, right = int(trees.left[node]), int(trees.right[node])
     if left == node:  # a leaf points to itself
         return double(float(trees.value[node, output]))
     threshold = float(trees.threshold[node])
     value, category, missing = columns[int(trees.feature[node])]
-    if category is None:
-        left_sql = _node(trees, left, output, columns)
-        right_sql = _node(trees, right, output, columns)
-        if missing is not None and missing <= threshold:
-            return f"CASE WHEN {value} > {double(threshold)} THEN {right_sql} ELSE {left_sql} END"
-        return f"CASE WHEN {value} <= {double(threshold)} THEN {left_sql} ELSE {right_sql} END"
+    if missing is not None:  # a number
+        return numeric_split(value, threshold, missing, _node(trees, left, output, columns),
+                             _node(trees, right, output, columns))
     # An indicator is 1 for its category, else 0 (NULL and unseen strings included).
     one_left, zero_left = threshold >= 1.0, threshold >= 0.0
     if one_left == zero_left:
