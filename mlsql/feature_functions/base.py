@@ -105,12 +105,12 @@ class FeatureFunction:
                 f"{self.name} takes {wanted} arguments, found {len(args)}: "
                 f"{usage or self.usage}", call.position)
 
-    def number(self, arg: ir.FeatureArgument, what: str) -> float:
+    def number(self, arg: ir.FeatureArgument, what: str,
+               expected: str = "a number literal") -> float:
         if not arg.is_literal or isinstance(arg.value, bool) or not isinstance(
                 arg.value, (int, float)):
             raise FeatureArgumentError(
-                f"{self.name}'s {what} must be a number literal, found {arg.text!r}",
-                arg.position)
+                f"{self.name}'s {what} must be {expected}, found {arg.text!r}", arg.position)
         return float(arg.value)
 
     def integer(self, arg: ir.FeatureArgument, what: str, low: int = 1) -> int:

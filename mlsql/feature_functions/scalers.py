@@ -40,17 +40,12 @@ class _Scaler(FeatureFunction):
     def explicit(self, args: Arguments, call: ir.FeatureCall) -> Params:
         """Each parameter's number, or None where it is an expression, read on each row."""
         self.count(args, call, 1 + len(self.parameters), 1 + len(self.parameters))
-        params = {name: self._number(arg, name) if arg.is_literal else None
+        params = {name: self.number(arg, name, "a number or a numeric expression")
+                  if arg.is_literal else None
                   for name, arg in zip(self.parameters, args[1:], strict=True)}
         if None not in params.values():
             self.check(params, args, call)
         return params
-
-    def _number(self, arg: ir.FeatureArgument, what: str) -> float:
-        if isinstance(arg.value, bool) or not isinstance(arg.value, (int, float)):
-            raise FeatureArgumentError(f"{self.name}'s {what} must be a number or a numeric "
-                                       f"expression, found {arg.text!r}", arg.position)
-        return float(arg.value)
 
     def check(self, params: Params, args: Arguments, call: ir.FeatureCall) -> None:
         pass
