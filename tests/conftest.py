@@ -39,6 +39,19 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: rank.get(item.module.__name__.rsplit(".", 1)[-1], len(rank)))
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed test whose module defines `failure_context(item)` (say, the Flink log of a
+    process it started) gets that text in its report, where CI's output shows it."""
+    report = yield
+    context = getattr(item.module, "failure_context", None)
+    if report.failed and call.when == "call" and context is not None:
+        text = context(item)
+        if text:
+            report.sections.append(("context", text))
+    return report
+
+
 @pytest.fixture(scope="module", autouse=True)
 def no_job_left_running(request):
     """A job that a module leaves running on the worker's shared mini-cluster

@@ -46,10 +46,23 @@ def _client(notebook: nbformat.NotebookNode, tmp: Path, cwd: Path,
                           **options)
 
 
-def _kernel_env(**extra: str) -> dict[str, str]:
+def _kernel_env(log_dir: Path, **extra: str) -> dict[str, str]:
     """The test run's starting environment, without PyFlink's loopback marks (see
-    tests.helpers.subprocess_env): the kernel starts a Flink of its own."""
-    return subprocess_env(MPLBACKEND="agg", **extra)
+    tests.helpers.subprocess_env): the kernel starts a Flink of its own, which logs to
+    `log_dir` (every PyFlink JVM otherwise rewrites the same file under pyflink/log)."""
+    return subprocess_env(MPLBACKEND="agg", FLINK_LOG_DIR=str(log_dir), **extra)
+
+
+def failure_context(item: pytest.Item) -> str:
+    """The warnings and errors of the kernel's Flink log (tests/conftest.py adds them to a
+    failed test's report)."""
+    lines = [line[:300] for log in sorted(_LOG_DIRS) for path in log.glob("*.log")
+             for line in path.read_text(errors="replace").splitlines()
+             if " WARN " in line or " ERROR " in line]
+    return "\n".join(["the kernel's Flink log, warnings and errors, last 40:", *lines[-40:]])
+
+
+_LOG_DIRS: set[Path] = set()
 
 
 class Kernel:
@@ -91,7 +104,8 @@ def images(outputs: list[dict]) -> list[str]:
 def kernel(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("kernel")
     client = _client(nbformat.v4.new_notebook(), tmp, tmp, allow_errors=True)
-    with client.setup_kernel(env=_kernel_env()):
+    _LOG_DIRS.add(tmp / "flink-log")
+    with client.setup_kernel(env=_kernel_env(tmp / "flink-log")):
         session = Kernel(client)
         outputs = session.run(
             f"%load_ext mlsql\nimport mlsql.notebook\n"
@@ -204,7 +218,8 @@ def test_training_streaming_preview_and_streaming_insert(kernel):
         texts(inserted, "text/html")
     assert re.search(r"submitted job [0-9a-f]{32}: (CREATED|INITIALIZING|RUNNING)",
                      texts(inserted))
-    cancelled = kernel.run("job.cancel()\nprint(job.status())\n%mlsql SELECT 1 AS ok")
+    # a streaming preview's default limit is 10 s from submission: too short on a loaded CI
+    cancelled = kernel.run("job.cancel()\nprint(job.status())\n%mlsql --timeout 60 SELECT 1 AS ok")
     assert "CANCELED" in texts(cancelled) and "1 row" in texts(cancelled, "text/html")
 
 
@@ -230,7 +245,9 @@ def test_the_fraud_notebook_runs_top_to_bottom(tmp_path):
     client = _client(notebook, tmp_path, NOTEBOOK.parent)
     started = time.monotonic()
     # raises CellExecutionError on the first error output
-    client.execute(env=_kernel_env(MLSQL_NOTEBOOK_WORK=str(tmp_path / "work")))
+    _LOG_DIRS.add(tmp_path / "flink-log")
+    client.execute(env=_kernel_env(tmp_path / "flink-log",
+                                   MLSQL_NOTEBOOK_WORK=str(tmp_path / "work")))
     seconds = time.monotonic() - started
     print(f"fraud.ipynb ran in {seconds:.1f} s")
     cells = [cell for cell in notebook.cells if cell.cell_type == "code"]

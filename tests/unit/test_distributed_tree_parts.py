@@ -1,11 +1,13 @@
 """The parts of distributed tree training that need no Flink: metric sums that add up to
-scikit-learn's metrics, the feature spec from per-shard sums, the shard keys, and the
-coordinator where the tasks meet (over real sockets)."""
+scikit-learn's metrics, the feature spec from per-shard sums, the shard keys, the
+coordinator where the tasks meet (over real sockets), and the wait for free task slots."""
 
 from __future__ import annotations
 
+import http.server
 import json
 import socket
+import threading
 import time
 
 import numpy as np
@@ -13,6 +15,9 @@ import pandas as pd
 import pytest
 from sklearn import metrics
 
+from mlsql.errors import TrainingError
+from mlsql.services.cluster import rest
+from mlsql.training.distributed import boosted_trees
 from mlsql.training.distributed.coordinator import Coordinator
 from mlsql.training.distributed.shards import flink_murmur_hash, shard_keys
 from udfs import features, metric_sums
@@ -224,3 +229,72 @@ def test_a_merge_that_fails_stops_every_task_with_its_reason():
         assert coordinator.failure == "the training query returned no rows"
     finally:
         coordinator.close()
+
+
+class _Overviews:
+    """A JobManager's /overview, answering each request with the next of `slots` (free,
+    total) and then the last one, over a real HTTP socket."""
+
+    def __init__(self, slots: list[tuple[int, int]]) -> None:
+        self.slots, self.asked = slots, 0
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                free, total = outer.slots[min(outer.asked, len(outer.slots) - 1)]
+                outer.asked += 1
+                body = json.dumps({"taskmanagers": int(total > 0), "slots-total": total,
+                                   "slots-available": free, "jobs-running": 0}).encode()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.address = rest.Address("127.0.0.1", self.server.server_address[1])
+
+
+@pytest.fixture
+def overviews(monkeypatch):
+    made: list[_Overviews] = []
+
+    def make(slots: list[tuple[int, int]]) -> _Overviews:
+        made.append(_Overviews(slots))
+        monkeypatch.setattr(boosted_trees, "_rest_address", lambda runtime: made[-1].address)
+        return made[-1]
+
+    yield make
+    for server in made:
+        server.server.shutdown()
+
+
+def test_slots_on_their_way_are_waited_for(overviews):
+    """No TaskManager registered yet (0 of 0), then a busy one: training starts once enough
+    slots are free, and says that it waits."""
+    cluster = overviews([(0, 0), (0, 0), (1, 4), (3, 4)])
+    said: list[str] = []
+    boosted_trees.check_slots(None, 2, said.append)
+    assert cluster.asked == 4
+    assert said == [f"waiting up to {boosted_trees.SLOT_WAIT_SECONDS} s for 2 free task slots "
+                    f"(the cluster at {cluster.address} has 0 free of 0)"]
+
+
+def test_a_cluster_too_small_is_refused_at_once(overviews):
+    cluster = overviews([(2, 2)])
+    with pytest.raises(TrainingError, match=r"needs 3 free task slots at once .* has 2 free "
+                                            r"of 2\. Set 'num_workers'"):
+        boosted_trees.check_slots(None, 3)
+    assert cluster.asked == 1
+
+
+def test_slots_that_stay_busy_are_refused_after_the_wait(overviews, monkeypatch):
+    monkeypatch.setattr(boosted_trees, "SLOT_WAIT_SECONDS", 1)
+    overviews([(1, 8)])
+    started = time.monotonic()
+    with pytest.raises(TrainingError, match=r"has 1 free of 8 after 1 s\. Set 'num_workers'"):
+        boosted_trees.check_slots(None, 2)
+    assert 1 <= time.monotonic() - started < 5

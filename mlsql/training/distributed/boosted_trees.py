@@ -49,6 +49,9 @@ from udfs.collective_training import LIGHTGBM, XGBOOST, ShardTrainer
 
 # How long the tasks may take to all arrive, and XGBoost's limit on one collective call.
 TIMEOUT_SECONDS = 600
+# Slots a cancelled job still holds, or a TaskManager that is (re)registering, come back
+# within seconds; a cluster that is simply too small is refused after this.
+SLOT_WAIT_SECONDS = 30
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
@@ -76,7 +79,7 @@ def fit_trees(runtime: FlinkRuntime, query_sql: str, columns: list[Column], labe
     library = _LIBRARIES[options["model_type"]]
     task = CLASSIFICATION if options["model_type"].endswith("_classifier") else REGRESSION
     workers = options.get("num_workers") or default_workers(runtime)
-    check_slots(runtime, workers)
+    check_slots(runtime, workers, progress)
     batch = _batch_twin(runtime, workers)  # the job is bounded, whatever the session
     kinds = {c.name: c.feature_kind for c in columns}
 
@@ -146,22 +149,39 @@ def default_workers(runtime: FlinkRuntime) -> int:
         else (os.cpu_count() or 1)
 
 
-def check_slots(runtime: FlinkRuntime, workers: int) -> None:
+def check_slots(runtime: FlinkRuntime, workers: int,
+                progress: Callable[[str], None] = lambda _: None) -> None:
     """Every task of the training must run at once: refuse before starting when the cluster
-    has fewer free task slots than workers."""
+    has fewer free task slots than workers. Slots that may come (a cancelled job's, or a
+    TaskManager's while none is registered) are waited for, up to SLOT_WAIT_SECONDS; a
+    cluster with fewer slots in all than workers is refused at once."""
     address = _rest_address(runtime)
     if address is None:  # Flink's per-job local executor sizes its cluster to the job
         return
-    try:
-        overview = rest.Overview.read(address)
-    except rest.Unreachable as error:
-        raise TrainingError(f"cannot check the cluster's free task slots: {error}") from None
-    if overview.slots_available < workers:
-        raise TrainingError(
-            f"distributed training with {workers} workers needs {workers} free task slots at "
-            f"once (one per worker, all running together); the cluster at {address} has "
-            f"{overview.slots_available} free of {overview.slots_total}. Set 'num_workers' "
-            "to at most the free slots, or add TaskManagers or slots")
+    deadline = time.monotonic() + SLOT_WAIT_SECONDS
+    waiting = False
+    while True:
+        try:
+            overview = rest.Overview.read(address)
+        except rest.Unreachable as error:
+            raise TrainingError(f"cannot check the cluster's free task slots: {error}") from None
+        if overview.slots_available >= workers:
+            return
+        too_small = 0 < overview.slots_total < workers
+        if too_small or time.monotonic() >= deadline:
+            break
+        if not waiting:
+            progress(f"waiting up to {SLOT_WAIT_SECONDS} s for {workers} free task slots "
+                     f"(the cluster at {address} has {overview.slots_available} free of "
+                     f"{overview.slots_total})")
+            waiting = True
+        time.sleep(0.5)
+    raise TrainingError(
+        f"distributed training with {workers} workers needs {workers} free task slots at "
+        f"once (one per worker, all running together); the cluster at {address} has "
+        f"{overview.slots_available} free of {overview.slots_total}"
+        f"{'' if too_small else f' after {SLOT_WAIT_SECONDS} s'}. Set 'num_workers' to at "
+        "most the free slots, or add TaskManagers or slots")
 
 
 def collective_host(runtime: FlinkRuntime) -> str:
