@@ -43,9 +43,10 @@ FEATURES = ["amount_z", "hour_bucket", "distance", "merchant", "online", "tx_cou
 
 
 def fraud_pipeline() -> Pipeline:
-    """train.sql's fraud_baseline: the same TRANSFORM items, the same model options."""
+    """train.sql's fraud_baseline: the same TRANSFORM items, the same model options (the
+    amount standardized by Flink ML's StandardScaler: its sample standard deviation)."""
     return Pipeline([
-        StandardScaler(columns=["amount"], output_cols=["amount_z"]),
+        StandardScaler(columns=["amount"], output_cols=["amount_z"], with_mean=True),
         KBinsDiscretizer(columns=["hour_of_day"], num_bins=6, output_cols=["hour_bucket"]),
         RobustScaler(columns=["distance_from_home_km"], output_cols=["distance"]),
         OneHotEncoder(columns=["merchant_category"], output_cols=["merchant"]),

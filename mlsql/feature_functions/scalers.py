@@ -13,6 +13,14 @@ Fitted (`ML_..._SCALER(x) OVER ()`): the mean and the population standard deviat
 (scikit-learn's StandardScaler), MIN/MAX, MAX(ABS(x)), and PERCENTILE at 0.25/0.5/0.75 (linear
 interpolation, as numpy) over the training rows, NULLs ignored. A constant column (zero
 spread) gets a divisor of 1, as scikit-learn does, so it scales to 0 (min-max: to 0).
+
+The standard scaler's fitted form takes scikit-learn's with_mean and with_std, and the rule:
+
+    ML_STANDARD_SCALER(x [, with_mean, with_std [, 'scikit-learn' | 'flink-ml']]) OVER ()
+
+'scikit-learn' (the default): the population standard deviation, and a zero one divides by 1.
+'flink-ml' (Flink ML's StandardScaler, which mlsql.pipeline's follows): the sample standard
+deviation (0 for one row), and a zero one scales every value to 0.
 """
 
 from __future__ import annotations
@@ -101,7 +109,9 @@ class StandardScaler(_Scaler):
     name = "ML_STANDARD_SCALER"
     parameters = ("mean", "std")
     usage = "ML_STANDARD_SCALER(x, mean, std)"
-    fitted_usage = "ML_STANDARD_SCALER(x) OVER ()"
+    fitted_usage = ("ML_STANDARD_SCALER(x [, with_mean, with_std [, 'scikit-learn' | "
+                    "'flink-ml']]) OVER ()")
+    RULES = ("scikit-learn", "flink-ml")
 
     def check(self, params: Params, args: Arguments, call: ir.FeatureCall) -> None:
         if params["std"] <= 0:
@@ -114,13 +124,40 @@ class StandardScaler(_Scaler):
     def formula(self, x: str, params: Params, sql: dict[str, str]) -> str:
         return f"({x} - {sql['mean']}) / {sql['std']}"
 
+    def fit_options(self, args: Arguments, call: ir.FeatureCall) -> Params:
+        if len(args) not in (1, 3, 4):
+            raise FeatureArgumentError(f"{self.name} OVER () takes 1, 3 or 4 arguments, "
+                                       f"found {len(args)}: {self.fitted_usage}", call.position)
+        options: Params = {"with_mean": True, "with_std": True, "rule": "scikit-learn"}
+        for name, arg in zip(("with_mean", "with_std"), args[1:3], strict=False):
+            if not arg.is_literal or not isinstance(arg.value, bool):
+                raise FeatureArgumentError(
+                    f"{self.name}'s {name} must be TRUE or FALSE, found {arg.text!r}",
+                    arg.position)
+            options[name] = arg.value
+        if len(args) == 4:
+            options["rule"] = self.string(args[3], "rule")
+            if options["rule"] not in self.RULES:
+                raise FeatureArgumentError(
+                    f"{self.name}'s rule must be 'scikit-learn' or 'flink-ml', found "
+                    f"{args[3].text}", args[3].position)
+        return options
+
     def requests(self, args: Arguments, options: Params, sql_of: SqlOf) -> FitRequest:
         x = present_double(sql_of(args[0]))
-        return FitRequest({"mean": f"AVG({x})", "std": f"STDDEV_POP({x})"})
+        deviation = "STDDEV_SAMP" if options.get("rule") == "flink-ml" else "STDDEV_POP"
+        return FitRequest({"mean": f"AVG({x})", "std": f"{deviation}({x})"})
 
-    def from_aggregates(self, aggregates: dict) -> dict[str, float]:
-        return {"mean": _value(aggregates, "mean"),
-                "std": self.spread(aggregates["std"])}
+    def fitted_text(self, args: Arguments, options: Params, result: FitResult) -> str:
+        mean = _value(result.aggregates, "mean") if options.get("with_mean", True) else 0.0
+        std = result.aggregates["std"]
+        if not options.get("with_std", True):
+            std = 1.0
+        elif options.get("rule") == "flink-ml" and not std:  # Flink ML scales by 1/std or 0
+            return (f"CASE WHEN {is_missing(as_double(args[0].text))} THEN CAST(NULL AS "
+                    "DOUBLE) ELSE 0E0 END")
+        return (f"{self.name}({args[0].text}, {number_text(mean)}, "
+                f"{number_text(self.spread(std))})")
 
 
 class MinMaxScaler(_Scaler):

@@ -66,9 +66,25 @@ class Transformer:
 
 
 class StandardScaler(Transformer):
-    """(x - mean) / std, both fitted."""
+    """Flink ML's StandardScaler: x / std, or (x - mean) / std with `with_mean=True`, or
+    x - mean with `with_std=False`; std is the sample standard deviation, and a column
+    whose std is 0 (or that has one row) scales to 0. Defaults as Flink ML's:
+    with_mean=False, with_std=True. (The SQL function's default rule is scikit-learn's:
+    `ML_STANDARD_SCALER(x, with_mean, with_std, 'flink-ml') OVER ()` is this stage.)"""
 
     function, fitted = "ML_STANDARD_SCALER", True
+
+    def __init__(self, columns: Sequence[str], output_cols: Sequence[str] | None = None, *,
+                 with_mean: bool = False, with_std: bool = True) -> None:
+        super().__init__(columns, output_cols)
+        for name, value in (("with_mean", with_mean), ("with_std", with_std)):
+            if not isinstance(value, bool):
+                raise OptionError(f"StandardScaler: {name} must be True or False, not "
+                                  f"{value!r}")
+        self.with_mean, self.with_std = with_mean, with_std
+
+    def parameters(self) -> list[str]:
+        return [str(self.with_mean).upper(), str(self.with_std).upper(), "'flink-ml'"]
 
 
 class MinMaxScaler(Transformer):

@@ -115,6 +115,7 @@ def _substitute(text: str, calls: tuple[ir.FeatureCall, ...], texts: dict[int, s
 
 _INTEGERS = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT"}
 _AGGREGATES_ROW = -1  # the `k` of the aggregates' row; a vocabulary's rows have its index
+_COUNT_CALL = -1  # the row count's place among the calls' aggregates
 
 
 @dataclass(frozen=True)
@@ -139,8 +140,8 @@ class StatisticsQuery:
 def statistics_query(requests: dict[int, tuple[dict, FitRequest]], query_sql: str,
                      runtime: FlinkRuntime) -> StatisticsQuery | None:
     """None when nothing is fitted."""
-    columns: list[str] = []
-    where: list[tuple[int, str, int | None]] = []
+    columns: list[str] = ["COUNT(*)"]  # the training rows: none leaves nothing to fit
+    where: list[tuple[int, str, int | None]] = [(_COUNT_CALL, "rows", None)]
     for key_call, (_, request) in requests.items():
         for key, aggregate in request.aggregates.items():
             sql, length = (aggregate, None) if isinstance(aggregate, str) else aggregate
@@ -148,23 +149,20 @@ def statistics_query(requests: dict[int, tuple[dict, FitRequest]], query_sql: st
             columns += [sql] if length is None else [f"({sql})[{i + 1}]" for i in range(length)]
     wanted = [(call_id, request.vocabulary) for call_id, (_, request) in requests.items()
               if request.vocabulary is not None]
-    if not columns and not wanted:
+    if len(columns) == 1 and not wanted:
         return None
     rows = f"({query_sql}) AS {_ROWS}"
     aliases = [f"a{i}" for i in range(len(columns))]
     types = []
-    if columns:
-        select = ", ".join(f"{sql} AS {a}" for sql, a in zip(columns, aliases, strict=True))
-        types = table_columns(runtime.sql_query(f"SELECT {select} FROM {rows}"))
+    select = ", ".join(f"{sql} AS {a}" for sql, a in zip(columns, aliases, strict=True))
+    types = table_columns(runtime.sql_query(f"SELECT {select} FROM {rows}"))
     # The vocabularies' rows fill an integer aggregate with 0, not NULL: a column with a NULL
     # would come back as floats (pandas), and a large count would lose its last digits.
     fillers = [f"CAST({'0' if t.root in _INTEGERS else 'NULL'} AS {t.type}) AS {a}"
                for t, a in zip(types, aliases, strict=True)]
-    branches = []
-    if columns:
-        branches.append(", ".join([f"SELECT CAST({_AGGREGATES_ROW} AS INT) AS k",
-                                   "CAST(NULL AS STRING) AS v", "CAST(0 AS BIGINT) AS c",
-                                   select]) + f" FROM {rows}")
+    branches = [", ".join([f"SELECT CAST({_AGGREGATES_ROW} AS INT) AS k",
+                           "CAST(NULL AS STRING) AS v", "CAST(0 AS BIGINT) AS c",
+                           select]) + f" FROM {rows}"]
     for index, (_, vocabulary) in enumerate(wanted):
         counted = (f"SELECT v, COUNT(*) AS c FROM (SELECT {vocabulary.expression} AS v FROM "
                    f"{rows}) GROUP BY v HAVING COUNT(*) >= {vocabulary.min_count}")
@@ -187,18 +185,19 @@ def _statistics(requests: dict[int, tuple[dict, FitRequest]], query_sql: str,
     frame = fetch(context.runtime, query.sql)
     k = frame["k"].to_numpy()
     aggregates: dict[int, dict[str, Any]] = {}
-    if query.aggregates:
-        row = frame[k == _AGGREGATES_ROW].iloc[0]
-        values = [_plain(row[f"a{i}"], integer)
-                  for i, integer in enumerate(query.integer_columns)]
-        position = 0
-        for call_id, key, length in query.aggregates:
-            if length is None:
-                aggregates.setdefault(call_id, {})[key] = values[position]
-                position += 1
-            else:
-                aggregates.setdefault(call_id, {})[key] = values[position : position + length]
-                position += length
+    row = frame[k == _AGGREGATES_ROW].iloc[0]
+    values = [_plain(row[f"a{i}"], integer) for i, integer in enumerate(query.integer_columns)]
+    position = 0
+    for call_id, key, length in query.aggregates:
+        if length is None:
+            aggregates.setdefault(call_id, {})[key] = values[position]
+            position += 1
+        else:
+            aggregates.setdefault(call_id, {})[key] = values[position : position + length]
+            position += length
+    if not aggregates.pop(_COUNT_CALL)["rows"]:
+        raise SchemaError("it returned no rows: the TRANSFORM's fitted functions have nothing "
+                          "to be fitted on", at=Site("the training query"))
     vocabularies: dict[int, list[tuple[str, int]]] = {call_id: []
                                                        for call_id, _ in query.vocabularies}
     counted = frame.loc[(k != _AGGREGATES_ROW) & frame["v"].notna(), ["k", "v", "c"]]

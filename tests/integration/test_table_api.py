@@ -207,7 +207,7 @@ def test_table_functions_report_errors_before_any_job(batch_session, trained):
 
 PIPELINE_SQL = """
 CREATE MODEL {name}
-TRANSFORM (ML_STANDARD_SCALER(amount) OVER () AS amount_z,
+TRANSFORM (ML_STANDARD_SCALER(amount, TRUE, TRUE, 'flink-ml') OVER () AS amount_z,
            ML_ROBUST_SCALER(balance) OVER () AS balance,
            ML_QUANTILE_BUCKETIZE(hour_of_day, 4) OVER () AS hour_bucket,
            ML_ONE_HOT_ENCODER(merchant) OVER () AS merchant,
@@ -219,7 +219,7 @@ AS SELECT * FROM ta_tx
 
 def _fraud_pipeline() -> Pipeline:
     return Pipeline([
-        StandardScaler(columns=["amount"], output_cols=["amount_z"]),
+        StandardScaler(columns=["amount"], output_cols=["amount_z"], with_mean=True),
         RobustScaler(columns=["balance"]),
         KBinsDiscretizer(columns=["hour_of_day"], num_bins=4, output_cols=["hour_bucket"]),
         OneHotEncoder(columns=["merchant"]),
@@ -300,9 +300,10 @@ def test_a_pipeline_model_loads_back_without_pickle(batch_session, pipeline_mode
     assert predictions and list(transformed.columns[-len(predictions):]) == predictions
     pd.testing.assert_frame_equal(_sorted(transformed, ["tx_id"])[predictions],
                                   again[predictions], check_dtype=False)
+    # Flink ML's StandardScaler: the sample standard deviation
     amount = pd.read_csv(batch_session.data_dir / "ta_tx.csv", header=None)[2]
     np.testing.assert_allclose(_sorted(transformed, ["tx_id"])["amount_z"],
-                               (amount - amount.mean()) / amount.std(ddof=0), atol=1e-9)
+                               (amount - amount.mean()) / amount.std(ddof=1), atol=1e-9)
     with pytest.raises(mlsql.MlsqlError, match="was loaded from registry"):
         PipelineModel.load("ta_pipe", registry=root).predict(
             mlsql.Session(registry=root / "other", mode="batch").table_env.from_pandas(
@@ -322,7 +323,7 @@ def test_chained_fitted_stages_fit_in_order(batch_session, data):
     got = _sorted(fitted.transform(batch_session.table_env.from_path("ta_gaps")).to_pandas(),
                   ["tx_id"])
     imputed = frame["amount"].fillna(frame["amount"].median())
-    scaled = (imputed - imputed.mean()) / imputed.std(ddof=0)
+    scaled = imputed / imputed.std(ddof=1)  # Flink ML's defaults: not centred, sample std
     np.testing.assert_allclose(got["amount"], scaled, atol=1e-9)
     np.testing.assert_allclose(got["mixed"], scaled * 2 + frame["balance"], atol=1e-9)
     with pytest.raises(OptionError, match="not saved"):

@@ -1,6 +1,8 @@
 """The feature functions' SQL and fitted parameters, without Flink (tests/integration/
 test_transform.py runs them in Flink against numpy and scikit-learn)."""
 
+import re
+
 import pytest
 
 from mlsql.errors import SqlSyntaxError
@@ -142,6 +144,46 @@ def test_fitted_forms_store_explicit_calls():
         "ML_IMPUTER(c, 'it''s')")
     assert _fitted("ML_IDF(tf, 2) OVER ()", {"docs": 4, "df0": 1, "df1": 0}) == (
         "ML_IDF(tf, ARRAY[1.0E0, 0.0E0], 4.0E0)")
+
+
+def test_standard_scaler_takes_with_mean_with_std_and_flink_mls_rule():
+    fitted = {"mean": 2.0, "std": 0.5}
+    assert _fitted("ML_STANDARD_SCALER(x, FALSE, TRUE) OVER ()", fitted) == (
+        "ML_STANDARD_SCALER(x, 0.0E0, 0.5E0)")
+    assert _fitted("ML_STANDARD_SCALER(x, TRUE, FALSE) OVER ()", fitted) == (
+        "ML_STANDARD_SCALER(x, 2.0E0, 1.0E0)")
+    # a zero (or, for one row, NULL) deviation: scikit-learn divides by 1, Flink ML gives 0
+    for std in (0.0, None):
+        assert _fitted("ML_STANDARD_SCALER(x, FALSE, TRUE) OVER ()",
+                       {"mean": 2.0, "std": std}) == "ML_STANDARD_SCALER(x, 0.0E0, 1.0E0)"
+        flink = _fitted("ML_STANDARD_SCALER(x, FALSE, TRUE, 'flink-ml') OVER ()",
+                        {"mean": 2.0, "std": std})
+        assert flink.startswith("CASE WHEN (CAST(x AS DOUBLE) IS NULL") and \
+            flink.endswith("THEN CAST(NULL AS DOUBLE) ELSE 0E0 END")
+    call = _call_in_transform("ML_STANDARD_SCALER(x, TRUE, TRUE, 'flink-ml') OVER ()")
+    request = FUNCTIONS[call.function].requests(
+        call.arguments, FUNCTIONS[call.function].fit_options(call.arguments, call), str)
+    assert request.aggregates["std"].startswith("STDDEV_SAMP(")
+    call = _call_in_transform("ML_STANDARD_SCALER(x) OVER ()")
+    request = FUNCTIONS[call.function].requests(
+        call.arguments, FUNCTIONS[call.function].fit_options(call.arguments, call), str)
+    assert request.aggregates["std"].startswith("STDDEV_POP(")
+
+
+@pytest.mark.parametrize("expression, message", [
+    ("ML_STANDARD_SCALER(x, TRUE) OVER ()", "takes 1, 3 or 4 arguments, found 2"),
+    ("ML_STANDARD_SCALER(x, 1, TRUE) OVER ()", "with_mean must be TRUE or FALSE, found '1'"),
+    ("ML_STANDARD_SCALER(x, TRUE, TRUE, 'spark') OVER ()",
+     "rule must be 'scikit-learn' or 'flink-ml', found 'spark'"),
+])
+def test_standard_scaler_options_are_checked(expression, message):
+    with pytest.raises(SqlSyntaxError, match=re.escape(message)):
+        _call_in_transform(expression)
+
+
+def _call_in_transform(expression: str) -> ir.FeatureCall:
+    return parse_one(f"CREATE MODEL m TRANSFORM ({expression} AS c) WITH ('model_type' = "
+                     "'kmeans') AS SELECT 1").transform[0].calls[0]
 
 
 def test_negative_fitted_constants_read_back_as_literals():

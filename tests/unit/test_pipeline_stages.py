@@ -58,7 +58,9 @@ def test_each_transformer_writes_an_item_the_parser_accepts(stage):
 
 def test_templates_follow_the_feature_functions():
     assert StandardScaler(columns=["x"]).outputs()[0].template == (
-        "ML_STANDARD_SCALER({0}) OVER ()")
+        "ML_STANDARD_SCALER({0}, FALSE, TRUE, 'flink-ml') OVER ()")  # Flink ML's defaults
+    assert StandardScaler(columns=["x"], with_mean=True, with_std=False).outputs()[0] \
+        .template == "ML_STANDARD_SCALER({0}, TRUE, FALSE, 'flink-ml') OVER ()"
     assert OneHotEncoder(columns=["c"], max_categories=5).outputs()[0].template == (
         "ML_ONE_HOT_ENCODER({0}, 5) OVER ()")
     assert Imputer(columns=["x"], strategy="most_frequent").outputs()[0].template == (
@@ -109,7 +111,8 @@ def test_default_features_leave_out_what_a_later_stage_read():
                     ["id", "memo", "amount", "label"], None, "SELECT 1")
     assert plan.default_features == ["id", "amount", "label", "tf"]
     assert plan.expressions["tf"] == "ML_HASHING_TF(ML_TOKENIZE(`memo`), 8)"
-    assert plan.expressions["amount"] == "ML_STANDARD_SCALER(`amount`) OVER ()"
+    assert plan.expressions["amount"] == (
+        "ML_STANDARD_SCALER(`amount`, FALSE, TRUE, 'flink-ml') OVER ()")
 
 
 def test_sql_transformer_reads_earlier_outputs_but_not_qualified_names():
