@@ -21,6 +21,14 @@ The standard scaler's fitted form takes scikit-learn's with_mean and with_std, a
 'scikit-learn' (the default): the population standard deviation, and a zero one divides by 1.
 'flink-ml' (Flink ML's StandardScaler, which mlsql.pipeline's follows): the sample standard
 deviation (0 for one row), and a zero one scales every value to 0.
+
+The min-max scaler's fitted form takes the output range and the rule:
+
+    ML_MIN_MAX_SCALER(x [, lower, upper [, 'bigquery' | 'flink-ml']]) OVER ()
+
+'bigquery' (the default): clipped to [lower, upper] (default [0, 1]), a constant column to
+lower. 'flink-ml' (Flink ML's MinMaxScaler, mlsql.pipeline's): x * scale + offset, not
+clipped, and a column whose max and min differ by less than 1e-5 to (lower + upper) / 2.
 """
 
 from __future__ import annotations
@@ -164,7 +172,10 @@ class MinMaxScaler(_Scaler):
     name = "ML_MIN_MAX_SCALER"
     parameters = ("min", "max")
     usage = "ML_MIN_MAX_SCALER(x, min, max)"
-    fitted_usage = "ML_MIN_MAX_SCALER(x) OVER ()"
+    fitted_usage = ("ML_MIN_MAX_SCALER(x [, lower, upper [, 'bigquery' | 'flink-ml']]) "
+                    "OVER ()")
+    RULES = ("bigquery", "flink-ml")
+    FLINK_ML_CONSTANT = 1e-5  # Flink ML's MinMaxScalerModel: a smaller range is constant
 
     def check(self, params: Params, args: Arguments, call: ir.FeatureCall) -> None:
         if params["max"] <= params["min"]:
@@ -179,6 +190,26 @@ class MinMaxScaler(_Scaler):
         scaled = f"({x} - {sql['min']}) / {_difference(params, sql, 'max', 'min')}"
         return f"LEAST(GREATEST({scaled}, 0E0), 1E0)"
 
+    def fit_options(self, args: Arguments, call: ir.FeatureCall) -> Params:
+        if len(args) not in (1, 3, 4):
+            raise FeatureArgumentError(f"{self.name} OVER () takes 1, 3 or 4 arguments, "
+                                       f"found {len(args)}: {self.fitted_usage}", call.position)
+        options: Params = {"lower": 0.0, "upper": 1.0, "rule": "bigquery"}
+        if len(args) >= 3:
+            options["lower"] = self.number(args[1], "lower")
+            options["upper"] = self.number(args[2], "upper")
+            if options["upper"] <= options["lower"]:
+                raise FeatureArgumentError(
+                    f"{self.name} OVER () needs lower < upper, found {args[1].text} and "
+                    f"{args[2].text}", args[1].position)
+        if len(args) == 4:
+            options["rule"] = self.string(args[3], "rule")
+            if options["rule"] not in self.RULES:
+                raise FeatureArgumentError(
+                    f"{self.name}'s rule must be 'bigquery' or 'flink-ml', found "
+                    f"{args[3].text}", args[3].position)
+        return options
+
     def requests(self, args: Arguments, options: Params, sql_of: SqlOf) -> FitRequest:
         x = present_double(sql_of(args[0]))
         return FitRequest({"min": f"MIN({x})", "max": f"MAX({x})"})
@@ -186,10 +217,23 @@ class MinMaxScaler(_Scaler):
     def fitted_text(self, args: Arguments, options: Params, result: FitResult) -> str:
         low = _value(result.aggregates, "min")
         high = _value(result.aggregates, "max")
-        if high <= low:  # a constant column: every value scales to 0
-            return f"CASE WHEN {is_missing(as_double(args[0].text))} THEN CAST(NULL AS " \
-                   "DOUBLE) ELSE 0E0 END"
-        return f"{self.name}({args[0].text}, {number_text(low)}, {number_text(high)})"
+        lower, upper = options.get("lower", 0.0), options.get("upper", 1.0)
+        missing = is_missing(as_double(args[0].text))
+        if options.get("rule") == "flink-ml":
+            if abs(high - low) < self.FLINK_ML_CONSTANT:
+                scale, offset = 0.0, (upper + lower) / 2
+            else:
+                scale = (upper - lower) / (high - low)
+                offset = lower - low * scale
+            return (f"CASE WHEN {missing} THEN CAST(NULL AS DOUBLE) ELSE "
+                    f"{as_double(args[0].text)} * {number_text(scale)} + "
+                    f"{number_text(offset)} END")
+        if high <= low:  # a constant column: every value scales to lower
+            return f"CASE WHEN {missing} THEN CAST(NULL AS DOUBLE) ELSE {number_text(lower)} END"
+        scaled = f"{self.name}({args[0].text}, {number_text(low)}, {number_text(high)})"
+        if (lower, upper) == (0.0, 1.0):
+            return scaled
+        return f"({number_text(lower)} + {number_text(upper - lower)} * {scaled})"
 
 
 class MaxAbsScaler(_Scaler):

@@ -88,9 +88,23 @@ class StandardScaler(Transformer):
 
 
 class MinMaxScaler(Transformer):
-    """(x - min) / (max - min), clipped to [0, 1]."""
+    """Flink ML's MinMaxScaler: the column's [min, max] mapped onto [`min`, `max`] (default
+    [0, 1]), not clipped; a column whose max and min differ by less than 1e-5 maps to the
+    middle of the range. (`ML_MIN_MAX_SCALER(x, min, max, 'flink-ml') OVER ()`.)"""
 
     function, fitted = "ML_MIN_MAX_SCALER", True
+
+    def __init__(self, columns: Sequence[str], output_cols: Sequence[str] | None = None, *,
+                 min: float = 0.0, max: float = 1.0) -> None:
+        super().__init__(columns, output_cols)
+        if not all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+                   for v in (min, max)) or not min < max:
+            raise OptionError(f"MinMaxScaler: min and max must be numbers with min < max, not "
+                              f"{min!r} and {max!r}")
+        self.min, self.max = float(min), float(max)
+
+    def parameters(self) -> list[str]:
+        return [_number(self.min), _number(self.max), "'flink-ml'"]
 
 
 class MaxAbsScaler(Transformer):

@@ -5,9 +5,10 @@ column becomes one column per element (`input` -> input_0, input_1, ...), a spar
 dense form. Flink ML compares rows after sorting them; so do these.
 
 Cases of these classes not translated, and why:
-- testSaveLoadAndPredict, testGetModelData, testSetModelData: a pipeline without an estimator
-  is fitted in memory (the registry holds models), and a fitted stage's data is its SQL
-  expression, not a model-data table (issue 28).
+- testSaveLoadAndPredict, testGetModelData, testSetModelData (StandardScalerTest,
+  MinMaxScalerTest): a pipeline without an estimator is fitted in memory (the registry holds
+  models), and a fitted stage's data is its SQL expression, not a model-data table (issue
+  28).
 """
 
 from __future__ import annotations
@@ -18,16 +19,16 @@ import pytest
 from pyflink.table.expressions import col
 
 from mlsql.errors import MlsqlError
-from mlsql.pipeline import Pipeline, StandardScaler
+from mlsql.pipeline import MinMaxScaler, Pipeline, StandardScaler
 
 pytestmark = pytest.mark.slow
 TOLERANCE = 1e-7
 
 
-def vector_table(session, name: str, vectors: list[list[float]]):
+def vector_table(session, name: str, vectors: list[list[float]], dtype: type = float):
     """Flink ML's one-vector-column table, one column per element."""
     width = len(vectors[0])
-    frame = pd.DataFrame(np.array(vectors, dtype=float),
+    frame = pd.DataFrame(np.array(vectors, dtype=dtype),
                          columns=[f"{name}_{i}" for i in range(width)])
     return session.table_env.from_pandas(frame), list(frame.columns)
 
@@ -105,3 +106,52 @@ def test_standard_scaler_test_fit_on_empty_data(batch_session):
     empty = table.filter(col("input_0") > 1000)
     with pytest.raises(MlsqlError, match="returned no rows: the TRANSFORM"):
         Pipeline([StandardScaler(columns=columns)]).fit(empty)
+
+
+# MinMaxScalerTest
+TRAIN_DATA = [[0.0, 3.0], [2.1, 0.0], [4.1, 5.1], [6.1, 8.1], [200, 400]]
+PREDICT_DATA = [[150.0, 90.0], [50.0, 40.0], [100.0, 50.0]]
+EPS = 1.0e-5
+EXPECTED_DATA = [[0.25, 0.1], [0.5, 0.125], [0.75, 0.225]]
+
+
+def _min_max(session, train, predict, dtype: type = float, **params) -> np.ndarray:
+    fit_on, columns = vector_table(session, "input", train, dtype)
+    scored, _ = vector_table(session, "input", predict, dtype)
+    stage = MinMaxScaler(columns=columns, output_cols=outputs(columns), **params)
+    return sorted_rows(Pipeline([stage]).fit(fit_on).transform(scored), outputs(columns))
+
+
+def test_min_max_scaler_test_param():
+    scaler = MinMaxScaler(columns=["input"])
+    assert (scaler.min, scaler.max) == (0.0, 1.0)
+    scaler = MinMaxScaler(columns=["test_input"], output_cols=["test_output"], min=1.0,
+                          max=4.0)
+    assert (scaler.columns, scaler.output_cols) == (["test_input"], ["test_output"])
+    assert (scaler.min, scaler.max) == (1.0, 4.0)
+
+
+def test_min_max_scaler_test_output_schema(batch_session):
+    train, columns = vector_table(batch_session, "test_input", TRAIN_DATA)
+    predict, _ = vector_table(batch_session, "test_input", PREDICT_DATA)
+    out = [c.replace("input", "output") for c in columns]
+    fitted = Pipeline([MinMaxScaler(columns=columns, output_cols=out, min=1.0, max=4.0)]) \
+        .fit(train)
+    assert list(fitted.transform(predict).get_schema().get_field_names()) == columns + out
+
+
+def test_min_max_scaler_test_max_value_equals_min_value_but_predict_value_not_equals(
+        batch_session):
+    got = _min_max(batch_session, [[40.0, 80.0]], [[30.0, 50.0]], max=10.0, min=0.0)
+    np.testing.assert_allclose(got, [[5.0, 5.0]], rtol=0, atol=EPS)
+
+
+def test_min_max_scaler_test_fit_and_predict(batch_session):
+    np.testing.assert_allclose(_min_max(batch_session, TRAIN_DATA, PREDICT_DATA),
+                               EXPECTED_DATA, rtol=0, atol=EPS)
+
+
+def test_min_max_scaler_test_input_type_conversion(batch_session):
+    # Flink ML converts the vectors to sparse ones of integers: here, BIGINT columns
+    got = _min_max(batch_session, TRAIN_DATA, PREDICT_DATA, dtype=np.int64)
+    np.testing.assert_allclose(got, EXPECTED_DATA, rtol=0, atol=EPS)

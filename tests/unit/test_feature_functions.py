@@ -170,13 +170,33 @@ def test_standard_scaler_takes_with_mean_with_std_and_flink_mls_rule():
     assert request.aggregates["std"].startswith("STDDEV_POP(")
 
 
+def test_min_max_scaler_takes_the_output_range_and_flink_mls_rule():
+    fitted = {"min": 0.0, "max": 200.0}
+    assert _fitted("ML_MIN_MAX_SCALER(x, 0, 1) OVER ()", fitted) == (
+        "ML_MIN_MAX_SCALER(x, 0.0E0, 200.0E0)")
+    assert _fitted("ML_MIN_MAX_SCALER(x, -1, 1) OVER ()", fitted) == (
+        "((-1.0E0) + 2.0E0 * ML_MIN_MAX_SCALER(x, 0.0E0, 200.0E0))")  # clipped, then mapped
+    assert _fitted("ML_MIN_MAX_SCALER(x, 1, 4, 'flink-ml') OVER ()", fitted).endswith(
+        "ELSE CAST(x AS DOUBLE) * 0.015E0 + 1.0E0 END")  # Flink ML's scale and offset
+    # a constant column: BigQuery's rule gives lower, Flink ML's the middle of the range
+    constant = {"min": 40.0, "max": 40.0 + 1e-6}
+    assert _fitted("ML_MIN_MAX_SCALER(x, 0, 10, 'flink-ml') OVER ()", constant).endswith(
+        "ELSE CAST(x AS DOUBLE) * 0.0E0 + 5.0E0 END")
+    assert _fitted("ML_MIN_MAX_SCALER(x, 2, 10) OVER ()", {"min": 3.0, "max": 3.0}).endswith(
+        "ELSE 2.0E0 END")
+
+
 @pytest.mark.parametrize("expression, message", [
     ("ML_STANDARD_SCALER(x, TRUE) OVER ()", "takes 1, 3 or 4 arguments, found 2"),
     ("ML_STANDARD_SCALER(x, 1, TRUE) OVER ()", "with_mean must be TRUE or FALSE, found '1'"),
     ("ML_STANDARD_SCALER(x, TRUE, TRUE, 'spark') OVER ()",
      "rule must be 'scikit-learn' or 'flink-ml', found 'spark'"),
+    ("ML_MIN_MAX_SCALER(x, 1) OVER ()", "takes 1, 3 or 4 arguments, found 2"),
+    ("ML_MIN_MAX_SCALER(x, 4, 1) OVER ()", "needs lower < upper, found 4 and 1"),
+    ("ML_MIN_MAX_SCALER(x, 0, 1, 'sklearn') OVER ()",
+     "rule must be 'bigquery' or 'flink-ml', found 'sklearn'"),
 ])
-def test_standard_scaler_options_are_checked(expression, message):
+def test_scaler_options_are_checked(expression, message):
     with pytest.raises(SqlSyntaxError, match=re.escape(message)):
         _call_in_transform(expression)
 

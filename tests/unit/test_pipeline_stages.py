@@ -15,6 +15,7 @@ from mlsql.pipeline import (
     Imputer,
     KMeans,
     LogisticRegression,
+    MinMaxScaler,
     OneHotEncoder,
     Pipeline,
     PolynomialExpansion,
@@ -61,6 +62,12 @@ def test_templates_follow_the_feature_functions():
         "ML_STANDARD_SCALER({0}, FALSE, TRUE, 'flink-ml') OVER ()")  # Flink ML's defaults
     assert StandardScaler(columns=["x"], with_mean=True, with_std=False).outputs()[0] \
         .template == "ML_STANDARD_SCALER({0}, TRUE, FALSE, 'flink-ml') OVER ()"
+    assert MinMaxScaler(columns=["x"]).outputs()[0].template == (
+        "ML_MIN_MAX_SCALER({0}, 0.0, 1.0, 'flink-ml') OVER ()")
+    assert MinMaxScaler(columns=["x"], min=-1, max=4).outputs()[0].template == (
+        "ML_MIN_MAX_SCALER({0}, -1.0, 4.0, 'flink-ml') OVER ()")
+    with pytest.raises(OptionError, match="min < max"):
+        MinMaxScaler(columns=["x"], min=1, max=1)
     assert OneHotEncoder(columns=["c"], max_categories=5).outputs()[0].template == (
         "ML_ONE_HOT_ENCODER({0}, 5) OVER ()")
     assert Imputer(columns=["x"], strategy="most_frequent").outputs()[0].template == (
