@@ -28,8 +28,9 @@ from mlsql.errors import (
 from mlsql.feature_functions.calls import parse_expression
 from mlsql.frontend.parser import model_ref_option
 from mlsql.models.registry import ModelVersion, Registry, default_registry_path
-from mlsql.pipeline.estimators import Estimator
-from mlsql.pipeline.stages import FITTED_CALL, SQLTransformer, Stage
+from mlsql.pipeline import persistence
+from mlsql.pipeline.estimators import ESTIMATORS, Estimator
+from mlsql.pipeline.stages import FITTED_CALL, TRANSFORMERS, SQLTransformer, Stage
 from mlsql.runtime.flink_types import table_columns
 from mlsql.runtime.job_handle import JobHandle
 from mlsql.syntax import ir
@@ -67,6 +68,21 @@ class Pipeline:
     def estimator(self) -> Estimator | None:
         last = self.stages[-1]
         return last if isinstance(last, Estimator) else None
+
+    def save(self, path: str | Path) -> None:
+        """The stages and their parameters, as JSON in directory `path` (Flink ML's
+        `save`); `Pipeline.load(path)` makes the same pipeline."""
+        persistence.write(path, {"kind": "pipeline", "stages": [
+            persistence.stage_document(stage) for stage in self.stages]})
+
+    @classmethod
+    def load(cls, path: str | Path) -> Pipeline:
+        document = persistence.read(path, "pipeline")
+        classes = {c.__name__: c for c in TRANSFORMERS} | ESTIMATORS
+        return cls([persistence.stage_from(stage, classes) for stage in document["stages"]])
+
+    def __repr__(self) -> str:
+        return f"Pipeline({self.stages!r})"
 
     def fit(self, table: Table, name: str | None = None) -> PipelineModel | JobHandle:
         """Fit every stage on `table`'s rows. With an estimator, trains model `name` (a new
@@ -145,14 +161,18 @@ class PipelineModel:
         self.registry_root = registry_root
 
     @classmethod
-    def load(cls, name: str, version: int | None = None, *, session: Session | None = None,
+    def load(cls, name: str | Path, version: int | None = None, *,
+             session: Session | None = None,
              registry: str | Path | None = None) -> PipelineModel:
         """Model `name` ('m', 'm$3', 'm$latest'; its default version, or `version`) from
         the session's registry, or `registry` (a directory; default $MLSQL_REGISTRY or
-        ~/.mlsql/registry). Nothing is unpickled: the stages are SQL text in the version's
-        metadata.json, the model numpy arrays and JSON."""
+        ~/.mlsql/registry); or, where `name` is a Path or has a '/', what `save(path)` wrote
+        there. Nothing is unpickled: the stages are SQL text in the version's metadata.json,
+        the model numpy arrays and JSON."""
         if session is not None and registry is not None:
             raise MlsqlError("PipelineModel.load: give session= or registry=, not both")
+        if isinstance(name, Path) or "/" in name:
+            return cls._load_saved(Path(name), session)
         ref = model_ref_option(name, "PipelineModel.load", _START)
         if session is not None:
             store = session.registry
@@ -164,6 +184,25 @@ class PipelineModel:
         model = store.resolve(ref.name, version if version is not None else ref.version,
                               ref.latest)
         return cls(model.metadata.get("transform"), model, store.root.resolve())
+
+    def save(self, path: str | Path) -> None:
+        """Into directory `path` (Flink ML's `save`): the fitted stages' SQL when there is no
+        estimator; else the registry model and version that hold them, and the registry."""
+        if self.model is None:
+            persistence.write(path, {"kind": "pipeline_model", "transform": self.document})
+        else:
+            persistence.write(path, {"kind": "pipeline_model", "model": self.model.name,
+                                     "version": self.model.version,
+                                     "registry": str(self.registry_root)})
+
+    @classmethod
+    def _load_saved(cls, path: Path, session: Session | None) -> PipelineModel:
+        document = persistence.read(path, "pipeline_model")
+        if "transform" in document:
+            return cls(document["transform"])
+        if session is not None:
+            return cls.load(document["model"], document["version"], session=session)
+        return cls.load(document["model"], document["version"], registry=document["registry"])
 
     @property
     def name(self) -> str | None:

@@ -5,10 +5,13 @@ column becomes one column per element (`input` -> input_0, input_1, ...), a spar
 dense form. Flink ML compares rows after sorting them; so do these.
 
 Cases of these classes not translated, and why:
-- testSaveLoadAndPredict, testGetModelData, testSetModelData (StandardScalerTest,
-  MinMaxScalerTest): a pipeline without an estimator is fitted in memory (the registry holds
-  models), and a fitted stage's data is its SQL expression, not a model-data table (issue
-  28).
+- MaxAbsScalerTest.testFitDataWithNullValue: Flink ML refuses a NULL vector when fitting;
+  mlsql's fitted statistics leave NULL (and NaN) out, as its SQL feature functions document.
+- testGetModelData, testSetModelData (StandardScalerTest, MinMaxScalerTest,
+  MaxAbsScalerTest): a fitted stage's data is its SQL expression with the fitted constants
+  (PipelineModel.stages), not a model-data table (issue 28).
+
+A stage is saved and loaded as a one-stage Pipeline (Flink ML saves each stage itself).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import pytest
 from pyflink.table.expressions import col
 
 from mlsql.errors import MlsqlError
-from mlsql.pipeline import MinMaxScaler, Pipeline, StandardScaler
+from mlsql.pipeline import MaxAbsScaler, MinMaxScaler, Pipeline, PipelineModel, StandardScaler
 
 pytestmark = pytest.mark.slow
 TOLERANCE = 1e-7
@@ -115,11 +118,17 @@ EPS = 1.0e-5
 EXPECTED_DATA = [[0.25, 0.1], [0.5, 0.125], [0.75, 0.225]]
 
 
-def _min_max(session, train, predict, dtype: type = float, **params) -> np.ndarray:
+def _fit_and_transform(session, stage_class, train, predict, dtype: type = float,
+                       **params) -> np.ndarray:
+    """Flink ML's fit on `train`, transform of `predict`: the output columns, sorted."""
     fit_on, columns = vector_table(session, "input", train, dtype)
     scored, _ = vector_table(session, "input", predict, dtype)
-    stage = MinMaxScaler(columns=columns, output_cols=outputs(columns), **params)
+    stage = stage_class(columns=columns, output_cols=outputs(columns), **params)
     return sorted_rows(Pipeline([stage]).fit(fit_on).transform(scored), outputs(columns))
+
+
+def _min_max(session, train, predict, dtype: type = float, **params) -> np.ndarray:
+    return _fit_and_transform(session, MinMaxScaler, train, predict, dtype, **params)
 
 
 def test_min_max_scaler_test_param():
@@ -155,3 +164,71 @@ def test_min_max_scaler_test_input_type_conversion(batch_session):
     # Flink ML converts the vectors to sparse ones of integers: here, BIGINT columns
     got = _min_max(batch_session, TRAIN_DATA, PREDICT_DATA, dtype=np.int64)
     np.testing.assert_allclose(got, EXPECTED_DATA, rtol=0, atol=EPS)
+
+
+# MaxAbsScalerTest
+MAX_ABS_TRAIN = [[0.0, 3.0, 0.0], [2.1, 0.0, 0.0], [4.1, 5.1, 0.0], [6.1, 8.1, 0.0],
+                 [200, -400, 0.0]]
+MAX_ABS_PREDICT = [[150.0, 90.0, 1.0], [50.0, 40.0, 1.0], [100.0, 50.0, 0.5]]
+MAX_ABS_EXPECTED = [[0.25, 0.1, 1.0], [0.5, 0.125, 0.5], [0.75, 0.225, 1.0]]
+
+
+def test_max_abs_scaler_test_param():
+    scaler = MaxAbsScaler(columns=["test_input"], output_cols=["test_output"])
+    assert (scaler.columns, scaler.output_cols) == (["test_input"], ["test_output"])
+
+
+def test_max_abs_scaler_test_output_schema(batch_session):
+    train, columns = vector_table(batch_session, "test_input", MAX_ABS_TRAIN)
+    predict, _ = vector_table(batch_session, "test_input", MAX_ABS_PREDICT)
+    out = [c.replace("input", "output") for c in columns]
+    fitted = Pipeline([MaxAbsScaler(columns=columns, output_cols=out)]).fit(train)
+    assert list(fitted.transform(predict).get_schema().get_field_names()) == columns + out
+
+
+def test_max_abs_scaler_test_fit_and_predict(batch_session):
+    got = _fit_and_transform(batch_session, MaxAbsScaler, MAX_ABS_TRAIN, MAX_ABS_PREDICT)
+    np.testing.assert_allclose(got, sorted(MAX_ABS_EXPECTED), rtol=0, atol=EPS)
+
+
+def test_max_abs_scaler_test_fit_and_predict_sparse(batch_session):
+    # Vectors.sparse(4, {1, 3}, {4.0, 3.0}) ... as dense vectors
+    train = [[0, 4.0, 0, 3.0], [2.0, 0, -6.0, 0], [0, 1.0, 3.0, 0], [2.0, 8.0, 0, 0],
+             [0, 1.0, 0, 5.0]]
+    predict = [[2.0, 4.0, 0, 0], [1.0, 0, 3.0, 0], [0, 0, 0, 0], [0, 1.0, 0, 2.0]]
+    expected = [[1.0, 0.5, 0, 0], [0.5, 0, 0.5, 0], [0, 0, 0, 0], [0, 0.125, 0, 0.4]]
+    got = _fit_and_transform(batch_session, MaxAbsScaler, train, predict)
+    np.testing.assert_allclose(got, sorted(expected), rtol=0, atol=EPS)
+
+
+def _save_load_and_predict(session, tmp_path, stage, train, predict) -> np.ndarray:
+    """Flink ML's testSaveLoadAndPredict: the estimator saved and loaded, fitted, the model
+    saved and loaded, then used."""
+    fit_on, _ = vector_table(session, "input", train)
+    scored, _ = vector_table(session, "input", predict)
+    Pipeline([stage]).save(tmp_path / "estimator")
+    model = Pipeline.load(tmp_path / "estimator").fit(fit_on)
+    model.save(tmp_path / "model")
+    loaded = PipelineModel.load(tmp_path / "model")
+    return sorted_rows(loaded.transform(scored), stage.output_cols)
+
+
+def test_standard_scaler_test_save_load_and_predict(batch_session, tmp_path):
+    columns = [f"input_{i}" for i in range(3)]
+    got = _save_load_and_predict(batch_session, tmp_path, StandardScaler(
+        columns=columns, output_cols=outputs(columns)), DENSE_INPUT, DENSE_INPUT)
+    np.testing.assert_allclose(got, EXPECTED_WITH_STD, rtol=0, atol=TOLERANCE)
+
+
+def test_min_max_scaler_test_save_load_and_predict(batch_session, tmp_path):
+    columns = [f"input_{i}" for i in range(2)]
+    got = _save_load_and_predict(batch_session, tmp_path, MinMaxScaler(
+        columns=columns, output_cols=outputs(columns)), TRAIN_DATA, PREDICT_DATA)
+    np.testing.assert_allclose(got, EXPECTED_DATA, rtol=0, atol=EPS)
+
+
+def test_max_abs_scaler_test_save_load_and_predict(batch_session, tmp_path):
+    columns = [f"input_{i}" for i in range(3)]
+    got = _save_load_and_predict(batch_session, tmp_path, MaxAbsScaler(
+        columns=columns, output_cols=outputs(columns)), MAX_ABS_TRAIN, MAX_ABS_PREDICT)
+    np.testing.assert_allclose(got, sorted(MAX_ABS_EXPECTED), rtol=0, atol=EPS)

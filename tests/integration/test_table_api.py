@@ -310,6 +310,16 @@ def test_a_pipeline_model_loads_back_without_pickle(batch_session, pipeline_mode
                 pd.DataFrame({"amount": [1.0]})))
 
 
+def test_a_saved_pipeline_model_names_its_registry_version(batch_session, pipeline_model,
+                                                          tmp_path):
+    pipeline_model.save(tmp_path / "saved")
+    saved = json.loads((tmp_path / "saved" / "pipeline.json").read_text())
+    assert (saved["model"], saved["version"]) == ("ta_pipe", pipeline_model.version)
+    loaded = PipelineModel.load(tmp_path / "saved")
+    assert (loaded.name, loaded.version) == ("ta_pipe", pipeline_model.version)
+    assert loaded.stages == pipeline_model.stages
+
+
 def test_chained_fitted_stages_fit_in_order(batch_session, data):
     frame = data.copy()
     frame.loc[::7, "amount"] = np.nan

@@ -163,3 +163,37 @@ def test_a_comment_in_an_item_ends_with_its_line():
     sql = create_model_sql("m", "SELECT * FROM t", "linear_reg", "y",
                            ["amount * 2 AS a2 -- doubled", "`y`"], {})
     assert [item.alias for item in parse_one(sql).transform] == ["a2", "y"]
+
+
+def test_a_pipeline_saves_and_loads_as_json(tmp_path):
+    from mlsql.pipeline import (
+        Bucketizer,
+        KBinsDiscretizer,
+        Normalizer,
+        PipelineModel,
+        SQLTransformer,
+    )
+
+    pipeline = Pipeline([
+        StandardScaler(columns=["a"], with_mean=True), MinMaxScaler(columns=["b"], max=4),
+        Imputer(columns=["c"], strategy="median"), KBinsDiscretizer(columns=["d"], num_bins=3),
+        Bucketizer(columns=["e"], splits=[float("-inf"), 0, 1]), OneHotEncoder(columns=["f"]),
+        Normalizer(columns=["a", "b"], output_col="n", p=1),
+        SQLTransformer("a * 2", output_col="g"),
+        LogisticRegression(label="y", features=["a", "n"], max_iter=50)])
+    pipeline.save(tmp_path / "p")
+    again = Pipeline.load(tmp_path / "p")
+    assert repr(again) == repr(pipeline)
+    assert [o.template for s in again.stages[:-1] for o in s.outputs()] == [
+        o.template for s in pipeline.stages[:-1] for o in s.outputs()]
+    assert "pickle" not in (tmp_path / "p" / "pipeline.json").read_text()
+
+    fitted = PipelineModel({"items": [{"name": "a", "expression": "ML_STANDARD_SCALER(a, 1, 2)",
+                                       "reads": ["a"], "columns": ["a"]}]})
+    fitted.save(str(tmp_path / "m"))
+    loaded = PipelineModel.load(str(tmp_path / "m"))
+    assert loaded.stages == fitted.stages and loaded.model is None
+    with pytest.raises(MlsqlError, match="holds a pipeline_model, not a pipeline"):
+        Pipeline.load(tmp_path / "m")
+    with pytest.raises(MlsqlError, match="no saved pipeline at"):
+        PipelineModel.load(tmp_path / "nowhere")
