@@ -29,6 +29,15 @@ The min-max scaler's fitted form takes the output range and the rule:
 'bigquery' (the default): clipped to [lower, upper] (default [0, 1]), a constant column to
 lower. 'flink-ml' (Flink ML's MinMaxScaler, mlsql.pipeline's): x * scale + offset, not
 clipped, and a column whose max and min differ by less than 1e-5 to (lower + upper) / 2.
+
+The robust scaler's fitted form takes scikit-learn's with_centering and with_scaling, the
+quantile range, and the rule:
+
+    ML_ROBUST_SCALER(x [, with_centering, with_scaling [, lower, upper [, rule]]]) OVER ()
+
+'scikit-learn' (the default): a zero range divides by 1. 'flink-ml' (Flink ML's
+RobustScaler): a zero range scales every value to 0. The quantiles are exact (PERCENTILE,
+interpolated as numpy), within any relative error Flink ML's sketch allows.
 """
 
 from __future__ import annotations
@@ -264,7 +273,9 @@ class RobustScaler(_Scaler):
     name = "ML_ROBUST_SCALER"
     parameters = ("median", "q1", "q3")
     usage = "ML_ROBUST_SCALER(x, median, q1, q3)"
-    fitted_usage = "ML_ROBUST_SCALER(x) OVER ()"
+    fitted_usage = ("ML_ROBUST_SCALER(x [, with_centering, with_scaling [, lower, upper "
+                    "[, 'scikit-learn' | 'flink-ml']]]) OVER ()")
+    RULES = ("scikit-learn", "flink-ml")
 
     def check(self, params: Params, args: Arguments, call: ir.FeatureCall) -> None:
         if params["q3"] <= params["q1"]:
@@ -278,13 +289,49 @@ class RobustScaler(_Scaler):
     def formula(self, x: str, params: Params, sql: dict[str, str]) -> str:
         return f"({x} - {sql['median']}) / {_difference(params, sql, 'q3', 'q1')}"
 
+    def fit_options(self, args: Arguments, call: ir.FeatureCall) -> Params:
+        if len(args) not in (1, 3, 5, 6):
+            raise FeatureArgumentError(f"{self.name} OVER () takes 1, 3, 5 or 6 arguments, "
+                                       f"found {len(args)}: {self.fitted_usage}", call.position)
+        options: Params = {"with_centering": True, "with_scaling": True, "lower": 0.25,
+                           "upper": 0.75, "rule": "scikit-learn"}
+        for name, arg in zip(("with_centering", "with_scaling"), args[1:3], strict=False):
+            if not arg.is_literal or not isinstance(arg.value, bool):
+                raise FeatureArgumentError(
+                    f"{self.name}'s {name} must be TRUE or FALSE, found {arg.text!r}",
+                    arg.position)
+            options[name] = arg.value
+        if len(args) >= 5:
+            options["lower"] = self.number(args[3], "lower")
+            options["upper"] = self.number(args[4], "upper")
+            if not 0 <= options["lower"] < options["upper"] <= 1:
+                raise FeatureArgumentError(
+                    f"{self.name} OVER () needs 0 <= lower < upper <= 1, found {args[3].text} "
+                    f"and {args[4].text}", args[3].position)
+        if len(args) == 6:
+            options["rule"] = self.string(args[5], "rule")
+            if options["rule"] not in self.RULES:
+                raise FeatureArgumentError(
+                    f"{self.name}'s rule must be 'scikit-learn' or 'flink-ml', found "
+                    f"{args[5].text}", args[5].position)
+        return options
+
     def requests(self, args: Arguments, options: Params, sql_of: SqlOf) -> FitRequest:
         x = present_double(sql_of(args[0]))
-        return FitRequest({"quartiles": (f"PERCENTILE({x}, ARRAY[0.25E0, 0.5E0, 0.75E0])", 3)})
+        points = ", ".join(number_text(p) for p in (options.get("lower", 0.25), 0.5,
+                                                    options.get("upper", 0.75)))
+        return FitRequest({"quartiles": (f"PERCENTILE({x}, ARRAY[{points}])", 3)})
 
     def fitted_text(self, args: Arguments, options: Params, result: FitResult) -> str:
         q1, median, q3 = [float(v) for v in result.aggregates["quartiles"] or (0, 0, 0)]
-        if q3 <= q1:  # no spread: divide by 1, as scikit-learn
+        if not options.get("with_centering", True):
+            median = 0.0
+        if not options.get("with_scaling", True):
+            q1, q3 = 0.0, 1.0
+        elif q3 <= q1 and options.get("rule") == "flink-ml":  # Flink ML scales by 0
+            return (f"CASE WHEN {is_missing(as_double(args[0].text))} THEN CAST(NULL AS "
+                    "DOUBLE) ELSE 0E0 END")
+        elif q3 <= q1:  # no spread: divide by 1, as scikit-learn
             q1, q3 = 0.0, 1.0
         return (f"{self.name}({args[0].text}, {number_text(median)}, {number_text(q1)}, "
                 f"{number_text(q3)})")

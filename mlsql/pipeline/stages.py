@@ -112,9 +112,35 @@ class MaxAbsScaler(Transformer):
 
 
 class RobustScaler(Transformer):
-    """(x - median) / (q3 - q1)."""
+    """Flink ML's RobustScaler: x / (q_upper - q_lower), or (x - median) / ... with
+    `with_centering=True`, or x - median with `with_scaling=False`; a zero range scales to 0.
+    Defaults as Flink ML's: lower=0.25, upper=0.75, with_centering=False, with_scaling=True.
+    `relative_error` is accepted: the quantiles here are exact. (`ML_ROBUST_SCALER(x,
+    with_centering, with_scaling, lower, upper, 'flink-ml') OVER ()`.)"""
 
     function, fitted = "ML_ROBUST_SCALER", True
+
+    def __init__(self, columns: Sequence[str], output_cols: Sequence[str] | None = None, *,
+                 lower: float = 0.25, upper: float = 0.75, relative_error: float = 0.001,
+                 with_centering: bool = False, with_scaling: bool = True) -> None:
+        super().__init__(columns, output_cols)
+        for name, value in (("with_centering", with_centering),
+                            ("with_scaling", with_scaling)):
+            if not isinstance(value, bool):
+                raise OptionError(f"RobustScaler: {name} must be True or False, not {value!r}")
+        numbers = (lower, upper, relative_error)
+        if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in numbers) \
+                or not 0 <= lower < upper <= 1 or not 0 <= relative_error <= 1:
+            raise OptionError("RobustScaler: needs 0 <= lower < upper <= 1 and 0 <= "
+                              f"relative_error <= 1, not {lower!r}, {upper!r}, "
+                              f"{relative_error!r}")
+        self.lower, self.upper = float(lower), float(upper)
+        self.relative_error = float(relative_error)
+        self.with_centering, self.with_scaling = with_centering, with_scaling
+
+    def parameters(self) -> list[str]:
+        return [str(self.with_centering).upper(), str(self.with_scaling).upper(),
+                _number(self.lower), _number(self.upper), "'flink-ml'"]
 
 
 class Imputer(Transformer):

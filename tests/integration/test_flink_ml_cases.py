@@ -2,14 +2,18 @@
 *Test.java), translated to mlsql's Pipeline API: each test is named after its source test,
 its inputs and expected values are Flink ML's, unchanged, and so is its tolerance. A vector
 column becomes one column per element (`input` -> input_0, input_1, ...), a sparse vector its
-dense form. Flink ML compares rows after sorting them; so do these.
+dense form. Flink ML compares rows after sorting them; so do these. Where Flink ML gives NaN
+for a NaN input, mlsql gives NULL (NaN in pandas): its feature functions treat NaN as NULL.
 
 Cases of these classes not translated, and why:
 - MaxAbsScalerTest.testFitDataWithNullValue: Flink ML refuses a NULL vector when fitting;
   mlsql's fitted statistics leave NULL (and NaN) out, as its SQL feature functions document.
+- RobustScalerTest.testIncompatibleNumOfFeatures: a stage reads its columns by name; a table
+  with more columns is scored as one with the model's, and one without them is refused with
+  the missing column's name before any job.
 - testGetModelData, testSetModelData (StandardScalerTest, MinMaxScalerTest,
-  MaxAbsScalerTest): a fitted stage's data is its SQL expression with the fitted constants
-  (PipelineModel.stages), not a model-data table (issue 28).
+  MaxAbsScalerTest, RobustScalerTest): a fitted stage's data is its SQL expression with the
+  fitted constants (PipelineModel.stages), not a model-data table (issue 28).
 
 A stage is saved and loaded as a one-stage Pipeline (Flink ML saves each stage itself).
 """
@@ -19,10 +23,18 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from pyflink.table import DataTypes
 from pyflink.table.expressions import col
 
 from mlsql.errors import MlsqlError
-from mlsql.pipeline import MaxAbsScaler, MinMaxScaler, Pipeline, PipelineModel, StandardScaler
+from mlsql.pipeline import (
+    MaxAbsScaler,
+    MinMaxScaler,
+    Pipeline,
+    PipelineModel,
+    RobustScaler,
+    StandardScaler,
+)
 
 pytestmark = pytest.mark.slow
 TOLERANCE = 1e-7
@@ -232,3 +244,87 @@ def test_max_abs_scaler_test_save_load_and_predict(batch_session, tmp_path):
     got = _save_load_and_predict(batch_session, tmp_path, MaxAbsScaler(
         columns=columns, output_cols=outputs(columns)), MAX_ABS_TRAIN, MAX_ABS_PREDICT)
     np.testing.assert_allclose(got, sorted(MAX_ABS_EXPECTED), rtol=0, atol=EPS)
+
+
+# RobustScalerTest
+ROBUST_TRAIN = [[0.0, 0.0], [1.0, -1.0], [2.0, -2.0], [3.0, -3.0], [4.0, -4.0], [5.0, -5.0],
+                [6.0, -6.0], [7.0, -7.0], [8.0, -8.0]]
+ROBUST_PREDICT = [[3.0, -3.0], [6.0, -6.0], [99.0, -99.0]]
+ROBUST_EXPECTED = [[0.75, -0.75], [1.5, -1.5], [24.75, -24.75]]
+
+
+def _robust(session, train, predict, dtype: type = float, **params) -> np.ndarray:
+    return _fit_and_transform(session, RobustScaler, train, predict, dtype, **params)
+
+
+def test_robust_scaler_test_param():
+    scaler = RobustScaler(columns=["input"])
+    assert (scaler.lower, scaler.upper, scaler.relative_error) == (0.25, 0.75, 0.001)
+    assert (scaler.with_centering, scaler.with_scaling) == (False, True)
+    scaler = RobustScaler(columns=["test_input"], output_cols=["test_output"], lower=0.1,
+                          upper=0.9, relative_error=0.01, with_centering=True,
+                          with_scaling=False)
+    assert (scaler.columns, scaler.output_cols) == (["test_input"], ["test_output"])
+    assert (scaler.lower, scaler.upper, scaler.relative_error) == (0.1, 0.9, 0.01)
+    assert (scaler.with_centering, scaler.with_scaling) == (True, False)
+
+
+def test_robust_scaler_test_output_schema(batch_session):
+    train, columns = vector_table(batch_session, "test_input", ROBUST_TRAIN)
+    train = train.add_columns(col("test_input_0").cast(DataTypes.INT()).alias("id")) \
+        .select(col("id"), *[col(c) for c in columns])
+    out = [c.replace("input", "output") for c in columns]
+    fitted = Pipeline([RobustScaler(columns=columns, output_cols=out)]).fit(train)
+    assert list(fitted.transform(train).get_schema().get_field_names()) == \
+        ["id", *columns, *out]
+
+
+def test_robust_scaler_test_fit_and_predict(batch_session):
+    np.testing.assert_allclose(_robust(batch_session, ROBUST_TRAIN, ROBUST_PREDICT),
+                               ROBUST_EXPECTED, rtol=0, atol=EPS)
+
+
+def test_robust_scaler_test_input_type_conversion(batch_session):
+    got = _robust(batch_session, ROBUST_TRAIN, ROBUST_PREDICT, dtype=np.int64)
+    np.testing.assert_allclose(got, ROBUST_EXPECTED, rtol=0, atol=EPS)
+
+
+def test_robust_scaler_test_save_load_and_predict(batch_session, tmp_path):
+    columns = [f"input_{i}" for i in range(2)]
+    got = _save_load_and_predict(batch_session, tmp_path, RobustScaler(
+        columns=columns, output_cols=outputs(columns)), ROBUST_TRAIN, ROBUST_PREDICT)
+    np.testing.assert_allclose(got, ROBUST_EXPECTED, rtol=0, atol=EPS)
+
+
+def test_robust_scaler_test_fit_on_empty_data(batch_session):
+    table, columns = vector_table(batch_session, "input", ROBUST_TRAIN)
+    with pytest.raises(MlsqlError, match="returned no rows: the TRANSFORM"):
+        Pipeline([RobustScaler(columns=columns)]).fit(table.filter(col("input_0") > 1000))
+
+
+def test_robust_scaler_test_with_centering(batch_session):
+    got = _robust(batch_session, ROBUST_TRAIN, ROBUST_PREDICT, with_centering=True)
+    np.testing.assert_allclose(got, [[-0.25, 0.25], [0.5, -0.5], [23.75, -23.75]], rtol=0,
+                               atol=EPS)
+
+
+def test_robust_scaler_test_without_scaling(batch_session):
+    got = _robust(batch_session, ROBUST_TRAIN, ROBUST_PREDICT, with_centering=True,
+                  with_scaling=False)
+    np.testing.assert_allclose(got, [[-1, 1], [2, -2], [95, -95]], rtol=0, atol=EPS)
+
+
+def test_robust_scaler_test_zero_range(batch_session):
+    train = [[0.0, 0.0], [1.0, 1.0], [1.0, 1.0], [1.0, 1.0], [4.0, 4.0]]
+    got = _robust(batch_session, train, ROBUST_PREDICT)
+    np.testing.assert_allclose(got, [[0.0, -0.0]] * 3, rtol=0, atol=EPS)
+
+
+def test_robust_scaler_test_nan_data(batch_session):
+    train = [[0.0, np.nan], [np.nan, 0.0], [1.0, -1.0], [2.0, -2.0], [3.0, -3.0], [4.0, -4.0]]
+    expected = [[0.0, np.nan], [np.nan, 0.0], [0.5, -0.5], [1.0, -1.0], [1.5, -1.5],
+                [2.0, -2.0]]
+    got = _robust(batch_session, train, train)
+    key = lambda row: [np.inf if np.isnan(v) else v for v in row]  # noqa: E731
+    np.testing.assert_allclose(sorted(got.tolist(), key=key), sorted(expected, key=key),
+                               rtol=0, atol=EPS)

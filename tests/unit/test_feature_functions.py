@@ -186,12 +186,31 @@ def test_min_max_scaler_takes_the_output_range_and_flink_mls_rule():
         "ELSE 2.0E0 END")
 
 
+def test_robust_scaler_takes_centering_scaling_the_range_and_flink_mls_rule():
+    quartiles = {"quartiles": [1.0, 2.0, 4.0]}
+    assert _fitted("ML_ROBUST_SCALER(x, FALSE, TRUE) OVER ()", quartiles) == (
+        "ML_ROBUST_SCALER(x, 0.0E0, 1.0E0, 4.0E0)")
+    assert _fitted("ML_ROBUST_SCALER(x, TRUE, FALSE) OVER ()", quartiles) == (
+        "ML_ROBUST_SCALER(x, 2.0E0, 0.0E0, 1.0E0)")
+    zero = {"quartiles": [1.0, 1.0, 1.0]}
+    assert _fitted("ML_ROBUST_SCALER(x) OVER ()", zero) == (
+        "ML_ROBUST_SCALER(x, 1.0E0, 0.0E0, 1.0E0)")  # scikit-learn: divide by 1
+    assert _fitted("ML_ROBUST_SCALER(x, FALSE, TRUE, 0.25, 0.75, 'flink-ml') OVER ()",
+                   zero).endswith("ELSE 0E0 END")  # Flink ML: scale by 0
+    call = _call_in_transform("ML_ROBUST_SCALER(x, TRUE, TRUE, 0.1, 0.9) OVER ()")
+    request = FUNCTIONS[call.function].requests(
+        call.arguments, FUNCTIONS[call.function].fit_options(call.arguments, call), str)
+    assert request.aggregates["quartiles"][0].endswith("ARRAY[0.1E0, 0.5E0, 0.9E0])")
+
+
 @pytest.mark.parametrize("expression, message", [
     ("ML_STANDARD_SCALER(x, TRUE) OVER ()", "takes 1, 3 or 4 arguments, found 2"),
     ("ML_STANDARD_SCALER(x, 1, TRUE) OVER ()", "with_mean must be TRUE or FALSE, found '1'"),
     ("ML_STANDARD_SCALER(x, TRUE, TRUE, 'spark') OVER ()",
      "rule must be 'scikit-learn' or 'flink-ml', found 'spark'"),
     ("ML_MIN_MAX_SCALER(x, 1) OVER ()", "takes 1, 3 or 4 arguments, found 2"),
+    ("ML_ROBUST_SCALER(x, TRUE, TRUE, 0.5) OVER ()", "takes 1, 3, 5 or 6 arguments, found 4"),
+    ("ML_ROBUST_SCALER(x, TRUE, TRUE, 0.8, 0.2) OVER ()", "needs 0 <= lower < upper <= 1"),
     ("ML_MIN_MAX_SCALER(x, 4, 1) OVER ()", "needs lower < upper, found 4 and 1"),
     ("ML_MIN_MAX_SCALER(x, 0, 1, 'sklearn') OVER ()",
      "rule must be 'bigquery' or 'flink-ml', found 'sklearn'"),
