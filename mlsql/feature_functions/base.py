@@ -48,6 +48,9 @@ class FitRequest:
     # key -> aggregate SQL, or (SQL, length) for an ARRAY-valued aggregate
     aggregates: dict[str, str | tuple[str, int]] = field(default_factory=dict)
     vocabulary: Vocabulary | None = None
+    # aggregates that need these ones' values (a statistic of the rows below a fitted
+    # median): computed by a second job over the same rows, into the same result
+    then: Callable[[dict[str, Any]], dict[str, str]] | None = None
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ lives in the registry (model and version); the directory holds where to find it.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +58,9 @@ def stage_params(stage: Any) -> dict[str, Any]:
     options = params.pop("options", None)  # an estimator's model options
     if options:
         params.update(options)
-    return {key: value for key, value in params.items() if value is not None}
+    # None and NaN are the defaults they stand for (JSON has no NaN)
+    return {key: value for key, value in params.items()
+            if value is not None and not (isinstance(value, float) and math.isnan(value))}
 
 
 def stage_from(document: dict[str, Any], classes: dict[str, type]) -> Any:

@@ -144,21 +144,34 @@ class RobustScaler(Transformer):
 
 
 class Imputer(Transformer):
-    """NULL replaced by the column's mean, median or most frequent value."""
+    """Flink ML's Imputer: NULL, NaN and `missing_value` replaced by the column's mean,
+    median (an observed value) or most frequent value; a column with none of its own is an
+    error. `relative_error` is accepted: the median here is exact. (`ML_IMPUTER(x, strategy,
+    'flink-ml' [, missing_value]) OVER ()`.)"""
 
     function, fitted = "ML_IMPUTER", True
     STRATEGIES = ("mean", "median", "most_frequent")
 
     def __init__(self, columns: Sequence[str], output_cols: Sequence[str] | None = None, *,
-                 strategy: str = "mean") -> None:
+                 strategy: str = "mean", missing_value: float = math.nan,
+                 relative_error: float = 0.001) -> None:
         super().__init__(columns, output_cols)
         if strategy not in self.STRATEGIES:
             raise OptionError(f"Imputer: strategy must be one of {', '.join(self.STRATEGIES)}"
                               f", not {strategy!r}")
+        for name, value in (("missing_value", missing_value),
+                            ("relative_error", relative_error)):
+            if not isinstance(value, int | float) or isinstance(value, bool):
+                raise OptionError(f"Imputer: {name} must be a number, not {value!r}")
+        if not 0 <= relative_error <= 1:
+            raise OptionError(f"Imputer: relative_error must be in [0, 1], not {relative_error}")
         self.strategy = strategy
+        self.missing_value = float(missing_value)
+        self.relative_error = float(relative_error)
 
     def parameters(self) -> list[str]:
-        return [quote_literal(self.strategy)]
+        missing = [] if math.isnan(self.missing_value) else [_number(self.missing_value)]
+        return [quote_literal(self.strategy), "'flink-ml'", *missing]
 
 
 class KBinsDiscretizer(Transformer):

@@ -61,6 +61,13 @@ def fit_transform(items: tuple[ir.TransformItem, ...], query_sql: str,
         context.progress(f"fitting the TRANSFORM: {len(fitted)} fitted function"
                          f"{'s' if len(fitted) != 1 else ''}")
     aggregates, vocabularies = _statistics(requests, query_sql, context)
+    follow_ups = {call_id: (options, FitRequest(request.then(aggregates.get(call_id, {}))))
+                  for call_id, (options, request) in requests.items() if request.then}
+    follow_ups = {k: v for k, v in follow_ups.items() if v[1].aggregates}
+    if follow_ups:
+        more, _ = _statistics(follow_ups, query_sql, context)
+        for call_id, values in more.items():
+            aggregates.setdefault(call_id, {}).update(values)
     if fitted:
         context.progress(f"fitted the TRANSFORM in {time.monotonic() - started:.1f} s")
     texts = {}

@@ -12,8 +12,9 @@ Cases of these classes not translated, and why:
   with more columns is scored as one with the model's, and one without them is refused with
   the missing column's name before any job.
 - testGetModelData, testSetModelData (StandardScalerTest, MinMaxScalerTest,
-  MaxAbsScalerTest, RobustScalerTest): a fitted stage's data is its SQL expression with the
-  fitted constants (PipelineModel.stages), not a model-data table (issue 28).
+  MaxAbsScalerTest, RobustScalerTest; ImputerTest's testSetModelData): a fitted stage's data
+  is its SQL expression with the fitted constants (PipelineModel.stages), not a model-data
+  table (issue 28). ImputerTest's getModelData cases read the surrogates from there.
 
 A stage is saved and loaded as a one-stage Pipeline (Flink ML saves each stage itself).
 """
@@ -26,8 +27,10 @@ import pytest
 from pyflink.table import DataTypes
 from pyflink.table.expressions import col
 
-from mlsql.errors import MlsqlError
+from mlsql.errors import MlsqlError, OptionError
+from mlsql.feature_functions.calls import parse_expression
 from mlsql.pipeline import (
+    Imputer,
     MaxAbsScaler,
     MinMaxScaler,
     Pipeline,
@@ -328,3 +331,110 @@ def test_robust_scaler_test_nan_data(batch_session):
     key = lambda row: [np.inf if np.isnan(v) else v for v in row]  # noqa: E731
     np.testing.assert_allclose(sorted(got.tolist(), key=key), sorted(expected, key=key),
                                rtol=0, atol=EPS)
+
+
+# ImputerTest
+IMPUTER_TYPES = DataTypes.ROW([DataTypes.FIELD("f1", DataTypes.DOUBLE()),
+                               DataTypes.FIELD("f2", DataTypes.DOUBLE()),
+                               DataTypes.FIELD("f3", DataTypes.INT()),
+                               DataTypes.FIELD("f4", DataTypes.FLOAT())])
+NAN = float("nan")
+IMPUTER_TRAIN = [(NAN, 9.0, 1, 9.0), (1.0, 9.0, None, 9.0), (1.5, 7.0, 1, 7.0),
+                 (1.5, NAN, 2, NAN), (4.0, 5.0, 4, 5.0), (None, 4.0, None, 4.0)]
+IMPUTER_EXPECTED = {
+    "mean": [(2.0, 9.0, 1.0, 9.0), (1.0, 9.0, 2.0, 9.0), (1.5, 7.0, 1.0, 7.0),
+             (1.5, 6.8, 2.0, 6.8), (4.0, 5.0, 4.0, 5.0), (2.0, 4.0, 2.0, 4.0)],
+    "median": [(1.5, 9.0, 1.0, 9.0), (1.0, 9.0, 1.0, 9.0), (1.5, 7.0, 1.0, 7.0),
+               (1.5, 7.0, 2.0, 7.0), (4.0, 5.0, 4.0, 5.0), (1.5, 4.0, 1.0, 4.0)],
+    "most_frequent": [(1.5, 9.0, 1.0, 9.0), (1.0, 9.0, 1.0, 9.0), (1.5, 7.0, 1.0, 7.0),
+                      (1.5, 9.0, 2.0, 9.0), (4.0, 5.0, 4.0, 5.0), (1.5, 4.0, 1.0, 4.0)],
+}
+INPUTS, OUTPUTS = ["f1", "f2", "f3", "f4"], ["o1", "o2", "o3", "o4"]
+
+
+def _imputer_table(session, rows=IMPUTER_TRAIN, types=IMPUTER_TYPES):
+    return session.table_env.from_elements(rows, types)
+
+
+def _surrogates(model: PipelineModel) -> dict[str, float]:
+    """Each fitted Imputer stage's replacement value: its explicit call's second argument."""
+    found = {}
+    for stage in model.stages:
+        (call,) = parse_expression(stage.expression)
+        found[stage.reads[0]] = float(call.arguments[1].value)
+    return found
+
+
+def test_imputer_test_param():
+    imputer = Imputer(columns=INPUTS, output_cols=OUTPUTS)
+    assert (imputer.columns, imputer.output_cols) == (INPUTS, OUTPUTS)
+    assert imputer.strategy == "mean" and np.isnan(imputer.missing_value)
+    assert imputer.relative_error == 0.001
+    imputer = Imputer(columns=INPUTS, output_cols=OUTPUTS, missing_value=0.0,
+                      strategy="median")
+    assert (imputer.strategy, imputer.missing_value) == ("median", 0.0)
+
+
+def test_imputer_test_output_schema(batch_session):
+    table = _imputer_table(batch_session)
+    model = Pipeline([Imputer(columns=INPUTS, output_cols=OUTPUTS)]).fit(table)
+    assert list(model.transform(table).get_schema().get_field_names()) == INPUTS + OUTPUTS
+
+
+@pytest.mark.parametrize("strategy", ["mean", "median", "most_frequent"])
+def test_imputer_test_fit_and_predict(batch_session, strategy):
+    table = _imputer_table(batch_session)
+    model = Pipeline([Imputer(columns=INPUTS, output_cols=OUTPUTS, strategy=strategy)]) \
+        .fit(table)
+    np.testing.assert_allclose(sorted_rows(model.transform(table), OUTPUTS),
+                               sorted(IMPUTER_EXPECTED[strategy]), rtol=0, atol=EPS)
+
+
+def test_imputer_test_save_load_and_predict(batch_session, tmp_path):
+    table = _imputer_table(batch_session)
+    Pipeline([Imputer(columns=INPUTS, output_cols=OUTPUTS)]).save(tmp_path / "estimator")
+    Pipeline.load(tmp_path / "estimator").fit(table).save(tmp_path / "model")
+    loaded = PipelineModel.load(tmp_path / "model")
+    np.testing.assert_allclose(sorted_rows(loaded.transform(table), OUTPUTS),
+                               sorted(IMPUTER_EXPECTED["mean"]), rtol=0, atol=EPS)
+
+
+@pytest.mark.parametrize("strategy", ["mean", "most_frequent"])
+def test_imputer_test_fit_on_empty_data(batch_session, strategy):
+    empty = _imputer_table(batch_session).filter(col("f2") > 1000)
+    with pytest.raises(MlsqlError, match="returned no rows: the TRANSFORM"):
+        Pipeline([Imputer(columns=INPUTS, output_cols=OUTPUTS, strategy=strategy)]).fit(empty)
+
+
+def test_imputer_test_no_valid_data_on_median_strategy(batch_session):
+    types = DataTypes.ROW([DataTypes.FIELD("f1", DataTypes.DOUBLE()),
+                           DataTypes.FIELD("f2", DataTypes.FLOAT())])
+    table = _imputer_table(batch_session, [(NAN, NAN), (None, None), (1.0, 1.0)], types)
+    imputer = Imputer(columns=["f1", "f2"], output_cols=["o1", "o2"], strategy="median",
+                      missing_value=1.0)
+    with pytest.raises(MlsqlError, match=r"cannot fit `f1`: every training value is NULL, "
+                                         r"NaN or 1 \(Flink ML: 'Surrogate cannot be"):
+        Pipeline([imputer]).fit(table)
+
+
+def test_imputer_test_multiple_mode_on_most_frequent_strategy(batch_session):
+    types = DataTypes.ROW([DataTypes.FIELD("f1", DataTypes.DOUBLE()),
+                           DataTypes.FIELD("f2", DataTypes.DOUBLE())])
+    table = _imputer_table(batch_session, [(1.0, 2.0), (1.0, 2.0), (2.0, 1.0), (2.0, 1.0)],
+                           types)
+    model = Pipeline([Imputer(columns=["f1", "f2"], output_cols=["o1", "o2"],
+                              strategy="most_frequent")]).fit(table)
+    assert _surrogates(model) == {"f1": 1.0, "f2": 1.0}
+
+
+def test_imputer_test_inconsistent_inputs_and_outputs():
+    with pytest.raises(OptionError, match="4 columns but 3 output_cols"):
+        Imputer(columns=INPUTS, output_cols=["o1", "o2", "o3"])
+
+
+def test_imputer_test_get_model_data(batch_session):
+    model = Pipeline([Imputer(columns=INPUTS, output_cols=OUTPUTS)]) \
+        .fit(_imputer_table(batch_session))
+    got = _surrogates(model)
+    assert list(got) == INPUTS
+    np.testing.assert_allclose(list(got.values()), [2.0, 6.8, 2.0, 6.8], rtol=0, atol=EPS)

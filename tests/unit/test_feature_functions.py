@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from mlsql.errors import SqlSyntaxError
+from mlsql.errors import SchemaError, SqlSyntaxError
 from mlsql.feature_functions.base import FitResult
 from mlsql.feature_functions.catalog import FUNCTIONS
 from mlsql.feature_functions.hashing import bucket_of
@@ -201,6 +201,25 @@ def test_robust_scaler_takes_centering_scaling_the_range_and_flink_mls_rule():
     request = FUNCTIONS[call.function].requests(
         call.arguments, FUNCTIONS[call.function].fit_options(call.arguments, call), str)
     assert request.aggregates["quartiles"][0].endswith("ARRAY[0.1E0, 0.5E0, 0.9E0])")
+
+
+def test_imputer_takes_flink_mls_rule_and_a_missing_value():
+    assert _sql("ML_IMPUTER(x, 2, -1)").startswith("CASE WHEN ((CAST((x) AS DOUBLE) IS NULL OR")
+    assert "OR CAST((x) AS DOUBLE) = (-1.0E0)) THEN 2.0E0" in _sql("ML_IMPUTER(x, 2, -1)")
+    assert _fitted("ML_IMPUTER(x, 'mean', 'flink-ml', 0) OVER ()", {"value": 2.5}) == (
+        "ML_IMPUTER(x, 2.5E0, 0.0E0)")
+    with pytest.raises(SchemaError, match="every training value is NULL, NaN or 0"):
+        _fitted("ML_IMPUTER(x, 'mean', 'flink-ml', 0) OVER ()", {"value": None})
+    assert _fitted("ML_IMPUTER(x, 'mean') OVER ()", {"value": None}) == (
+        "ML_IMPUTER(x, 0.0E0)")  # scikit-learn's rule: as before
+    # Flink ML's median: the largest value not above the interpolated one, in a second job
+    call = _call_in_transform("ML_IMPUTER(x, 'median', 'flink-ml') OVER ()")
+    function = FUNCTIONS[call.function]
+    request = function.requests(call.arguments, function.fit_options(call.arguments, call), str)
+    assert request.aggregates["median"].startswith("PERCENTILE(")
+    second = request.then({"median": 1.5})
+    assert second["value"].startswith("MAX(CASE WHEN") and "<= 1.5E0 THEN" in second["value"]
+    assert request.then({"median": None}) == {}
 
 
 @pytest.mark.parametrize("expression, message", [

@@ -71,7 +71,9 @@ def test_templates_follow_the_feature_functions():
     assert OneHotEncoder(columns=["c"], max_categories=5).outputs()[0].template == (
         "ML_ONE_HOT_ENCODER({0}, 5) OVER ()")
     assert Imputer(columns=["x"], strategy="most_frequent").outputs()[0].template == (
-        "ML_IMPUTER({0}, 'most_frequent') OVER ()")
+        "ML_IMPUTER({0}, 'most_frequent', 'flink-ml') OVER ()")
+    assert Imputer(columns=["x"], missing_value=0).outputs()[0].template == (
+        "ML_IMPUTER({0}, 'mean', 'flink-ml', 0.0) OVER ()")
     assert Bucketizer(columns=["x"], splits=[-1, 2.5]).outputs()[0].template == (
         "ML_BUCKETIZE({0}, ARRAY[-1.0, 2.5])")
     many = PolynomialExpansion(columns=["a", "b"], output_col="ab", degree=3).outputs()
