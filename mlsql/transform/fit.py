@@ -1,5 +1,6 @@
 """Fitting a TRANSFORM at training: the statistics of every `ML_...(...) OVER ()` from the
-training query's rows, in one Flink job that reads the rows once (StatisticsQuery): a branch
+training query's rows, in one Flink job that reads the rows once (StatisticsQuery; a second
+one only for a statistic that needs another's value, Flink ML's observed median): a branch
 with all the scalar aggregates (AVG, STDDEV_POP, MIN, MAX, PERCENTILE, counts) and one branch
 per vocabulary (GROUP BY value ORDER BY count LIMIT top_k), UNION ALL'd.
 
