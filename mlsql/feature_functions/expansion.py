@@ -29,17 +29,24 @@ MAX_TERMS = 10_000
 class PolynomialExpansion(FeatureFunction):
     name = "ML_POLYNOMIAL_EXPANSION"
     array = True
-    usage = "ML_POLYNOMIAL_EXPANSION(ARRAY[a, b, ...], degree)"
+    usage = "ML_POLYNOMIAL_EXPANSION(ARRAY[a, b, ...] [, degree [, order]])"
+    ORDERS = ("scikit-learn", "flink-ml")
 
     def explicit(self, args: Arguments, call: ir.FeatureCall) -> Params:
-        self.count(args, call, 1, 2)
+        self.count(args, call, 1, 3)
         inputs = self.expressions(args[0], "input")
         degree = self.integer(args[1], "degree") if len(args) > 1 else 2
+        order = self.string(args[2], "order") if len(args) > 2 else "scikit-learn"
+        if order not in self.ORDERS:
+            raise FeatureArgumentError(f"{self.name}'s order must be 'scikit-learn' or "
+                                       f"'flink-ml', found {args[2].text}", args[2].position)
         terms = [c for d in range(1, degree + 1)
                  for c in itertools.combinations_with_replacement(range(len(inputs)), d)]
         if len(terms) > MAX_TERMS:
             raise FeatureArgumentError(f"{self.name} would make {len(terms):,} terms (at most "
                                        f"{MAX_TERMS:,})", call.position)
+        if order == "flink-ml":  # Flink ML's (Spark's): x, x², y, xy, y², z, xz, ...
+            terms.sort(key=lambda term: [term.count(i) for i in reversed(range(len(inputs)))])
         return {"terms": terms}
 
     def elements(self, args: Arguments, params: Params, sql_of: SqlOf) -> list[str]:

@@ -310,7 +310,7 @@ class _ManyToOne:
 
 
 class PolynomialExpansion(_ManyToOne):
-    """Every product of 1 ... degree of the columns (scikit-learn's order)."""
+    """Every product of 1 ... degree of the columns, in Flink ML's order (x, x², y, xy, y²)."""
 
     function = "ML_POLYNOMIAL_EXPANSION"
 
@@ -319,7 +319,7 @@ class PolynomialExpansion(_ManyToOne):
         self.degree = _positive(degree, "degree", "PolynomialExpansion")
 
     def parameters(self) -> list[str]:
-        return [str(self.degree)]
+        return [str(self.degree), "'flink-ml'"]
 
 
 class Normalizer(_ManyToOne):

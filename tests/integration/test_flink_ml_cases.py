@@ -16,7 +16,9 @@ Cases of these classes not translated, and why:
   is its SQL expression with the fitted constants (PipelineModel.stages), not a model-data
   table (issue 28). ImputerTest's getModelData cases read the surrogates from there.
 
-A stage is saved and loaded as a one-stage Pipeline (Flink ML saves each stage itself).
+A stage is saved and loaded as a one-stage Pipeline (Flink ML saves each stage itself). A
+vector column whose rows differ in length (PolynomialExpansionTest's) becomes one table per
+length.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from mlsql.pipeline import (
     MinMaxScaler,
     Pipeline,
     PipelineModel,
+    PolynomialExpansion,
     RobustScaler,
     StandardScaler,
 )
@@ -438,3 +441,70 @@ def test_imputer_test_get_model_data(batch_session):
     got = _surrogates(model)
     assert list(got) == INPUTS
     np.testing.assert_allclose(list(got.values()), [2.0, 6.8, 2.0, 6.8], rtol=0, atol=EPS)
+
+
+# PolynomialExpansionTest
+DENSE_VECTORS = [[1.0, 2.0, 3.0], [2.0, 3.0]]
+SPARSE_VECTORS = [[0, 2.0, 0, 0, 3.0], [0, 2.0, 0, 0, 1.0]]  # Vectors.sparse(5, {1, 4}, ...)
+EXPECTED_DENSE = [[1.0, 1.0, 2.0, 2.0, 4.0, 3.0, 3.0, 6.0, 9.0], [2.0, 4.0, 3.0, 6.0, 9.0]]
+EXPECTED_DENSE_DEGREE_3 = [
+    [1.0, 1.0, 1.0, 2.0, 2.0, 2.0, 4.0, 4.0, 8.0, 3.0, 3.0, 3.0, 6.0, 6.0, 12.0, 9.0, 9.0,
+     18.0, 27.0],
+    [2.0, 4.0, 8.0, 3.0, 6.0, 12.0, 9.0, 18.0, 27.0]]
+SPARSE_INDICES = [3, 6, 8, 34, 37, 39, 49, 51, 54]
+EXPECTED_SPARSE = [[2.0, 4.0, 8.0, 3.0, 6.0, 12.0, 9.0, 18.0, 27.0],
+                   [2.0, 4.0, 8.0, 1.0, 2.0, 4.0, 1.0, 2.0, 1.0]]
+
+
+def _expanded(session, vector: list[float], stage_of) -> list[float]:
+    """One vector's expansion: a one-row table of its elements through `stage_of(columns)`."""
+    table, columns = vector_table(session, "v", [vector])
+    stage = stage_of(columns)
+    expanded = Pipeline([stage]).fit(table).transform(table).to_pandas()
+    return [float(v) for v in expanded[[c for c in expanded.columns
+                                        if c.startswith(f"{stage.output_col}_")]].iloc[0]]
+
+
+def test_polynomial_expansion_test_param():
+    expansion = PolynomialExpansion(columns=["denseVec"], output_col="outputVec", degree=5)
+    assert (expansion.columns, expansion.output_col, expansion.degree) == (
+        ["denseVec"], "outputVec", 5)
+    assert PolynomialExpansion(columns=["input"], output_col="output").degree == 2
+
+
+def test_polynomial_expansion_test_output_schema(batch_session):
+    table, columns = vector_table(batch_session, "denseVec", [DENSE_VECTORS[0]])
+    stage = PolynomialExpansion(columns=columns, output_col="outputVec", degree=3)
+    names = list(Pipeline([stage]).fit(table).transform(table).get_schema().get_field_names())
+    assert names == [*columns, *[f"outputVec_{i}" for i in range(1, 20)]]
+
+
+def test_polynomial_expansion_test_save_load_and_transform(batch_session, tmp_path):
+    for index, vector in enumerate(DENSE_VECTORS):
+        def saved_and_loaded(columns, index=index):
+            Pipeline([PolynomialExpansion(columns=columns, output_col="outputVec")]).save(
+                tmp_path / str(index))
+            return Pipeline.load(tmp_path / str(index)).stages[0]
+        np.testing.assert_allclose(_expanded(batch_session, vector, saved_and_loaded),
+                                   EXPECTED_DENSE[index], rtol=0, atol=EPS)
+
+
+def test_polynomial_expansion_test_invalid_degree():
+    with pytest.raises(OptionError, match="degree"):
+        PolynomialExpansion(columns=["denseVec"], output_col="outputVec", degree=-1)
+
+
+def test_polynomial_expansion_test_dense_transform(batch_session):
+    for vector, expected in zip(DENSE_VECTORS, EXPECTED_DENSE_DEGREE_3, strict=True):
+        got = _expanded(batch_session, vector, lambda columns: PolynomialExpansion(
+            columns=columns, output_col="outputVec", degree=3))
+        np.testing.assert_allclose(got, expected, rtol=0, atol=EPS)
+
+
+def test_polynomial_expansion_test_sparse_transform(batch_session):
+    for vector, values in zip(SPARSE_VECTORS, EXPECTED_SPARSE, strict=True):
+        expected = np.zeros(55)
+        expected[SPARSE_INDICES] = values
+        got = _expanded(batch_session, vector, lambda columns: PolynomialExpansion(
+            columns=columns, output_col="outputVec", degree=3))
+        np.testing.assert_allclose(got, expected, rtol=0, atol=EPS)

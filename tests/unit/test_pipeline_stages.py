@@ -78,7 +78,7 @@ def test_templates_follow_the_feature_functions():
         "ML_BUCKETIZE({0}, ARRAY[-1.0, 2.5])")
     many = PolynomialExpansion(columns=["a", "b"], output_col="ab", degree=3).outputs()
     assert [(o.column, o.inputs, o.template) for o in many] == [
-        ("ab", ("a", "b"), "ML_POLYNOMIAL_EXPANSION(ARRAY[{0}, {1}], 3)")]
+        ("ab", ("a", "b"), "ML_POLYNOMIAL_EXPANSION(ARRAY[{0}, {1}], 3, 'flink-ml')")]
 
 
 def test_bad_settings_fail_when_the_stage_is_made():
