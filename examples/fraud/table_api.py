@@ -2,7 +2,7 @@
 scored as a PyFlink Table that is joined, filtered and windowed like any other.
 
 1. generate a month of labelled card transactions and a day of live ones (data/),
-2. fit the pipeline (the TRANSFORM of train.sql's fraud_baseline, as Python stages) on the
+2. fit the pipeline (train.sql's fraud_baseline, as Flink ML's Python stages) on the
    history: one registry model, `fraud_pipeline`, holding scalers, buckets, one-hot and model,
 3. score the live day in batch, join the scores to the day's true labels, count alerts and
    fraud caught per hour (a tumbling window), and print the model's metrics on the day,
@@ -43,12 +43,14 @@ FEATURES = ["amount_z", "hour_bucket", "distance", "merchant", "online", "tx_cou
 
 
 def fraud_pipeline() -> Pipeline:
-    """train.sql's fraud_baseline: the same TRANSFORM items, the same model options (the
-    amount standardized by Flink ML's StandardScaler: its sample standard deviation)."""
+    """train.sql's fraud_baseline with Flink ML's stages: the same columns and model options;
+    Flink ML's StandardScaler divides by the sample standard deviation, and its
+    KBinsDiscretizer gives bin numbers where ML_QUANTILE_BUCKETIZE gives bin names."""
     return Pipeline([
         StandardScaler(columns=["amount"], output_cols=["amount_z"], with_mean=True),
         KBinsDiscretizer(columns=["hour_of_day"], num_bins=6, output_cols=["hour_bucket"]),
-        RobustScaler(columns=["distance_from_home_km"], output_cols=["distance"]),
+        RobustScaler(columns=["distance_from_home_km"], output_cols=["distance"],
+                     with_centering=True),
         OneHotEncoder(columns=["merchant_category"], output_cols=["merchant"]),
         LogisticRegression(label="is_fraud", features=FEATURES, class_weight="balanced"),
     ])

@@ -51,12 +51,15 @@ class FitRequest:
     # aggregates that need these ones' values (a statistic of the rows below a fitted
     # median): computed by a second job over the same rows, into the same result
     then: Callable[[dict[str, Any]], dict[str, str]] | None = None
+    # (SQL, n): up to n non-NULL values of an expression, for a fit no aggregate gives
+    sample: tuple[str, int] | None = None
 
 
 @dataclass(frozen=True)
 class FitResult:
     aggregates: dict[str, Any]
     vocabulary: list[tuple[str, int]]  # (value, count), most frequent first
+    sample: list[float] = field(default_factory=list)  # FitRequest.sample's values
 
 
 class FeatureFunction:

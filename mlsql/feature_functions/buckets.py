@@ -9,11 +9,24 @@ a model reads them as categories:
         n buckets split at the training rows' quantiles 1/n, ..., (n-1)/n (PERCENTILE, linear
         interpolation: scikit-learn's KBinsDiscretizer(strategy='quantile') edges); stored as
         ML_BUCKETIZE with those split points (equal ones merged).
+    ML_BUCKETIZE(x, ARRAY[s1, ..., sn], 'index')
+        the bucket's number as a DOUBLE instead: 0 for x < s1 ... n for x >= sn (Flink ML's
+        bucket index); NULL for NULL or NaN
+    ML_KBINS_DISCRETIZER(x, bins [, 'uniform' | 'quantile' | 'kmeans' [, sub_samples]])
+        OVER ()   (TRANSFORM only) Flink ML's KBinsDiscretizer: bin edges from the training
+        rows' min and max ('uniform'), their sorted values at i * n / bins ('quantile', the
+        default; equal edges merged) or a 1-D k-means's centroids ('kmeans'; 'uniform' when
+        there are no more distinct values than bins), over at most sub_samples (200,000)
+        values; stored as ML_BUCKETIZE(x, ARRAY[inner edges], 'index'), a value below the
+        first edge in bin 0 and above the last in the last bin; a constant column is bin 0.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
+
+import numpy as np
 
 from mlsql.feature_functions.base import (
     Arguments,
@@ -49,6 +62,8 @@ class Bucketize(FeatureFunction):
         splits = sorted(set(splits))
         names = [f"bin_{i}" for i in range(len(splits) + 2)]
         names[0] = "bin_NULL"
+        if len(args) == 3 and args[2].is_literal and args[2].value == "index":
+            return {"splits": splits, "names": None}
         if len(args) == 3:
             names = self.literal_array(args[2], "bucket names", str)
             if len(names) != len(splits) + 2:
@@ -59,6 +74,11 @@ class Bucketize(FeatureFunction):
 
     def elements(self, args: Arguments, params: Params, sql_of: SqlOf) -> list[str]:
         x = as_double(sql_of(args[0]))
+        if params["names"] is None:  # the bucket's index
+            arms = [f"WHEN {x} < {number_text(s)} THEN {number_text(float(i))}"
+                    for i, s in enumerate(params["splits"])]
+            return [f"CASE WHEN {is_missing(x)} THEN CAST(NULL AS DOUBLE) {' '.join(arms)} "
+                    f"ELSE {number_text(float(len(params['splits'])))} END"]
         names = [quote_literal(n) for n in params["names"]]
         arms = [f"WHEN {x} < {number_text(s)} THEN {names[i + 1]}"
                 for i, s in enumerate(params["splits"])]
@@ -96,4 +116,79 @@ class QuantileBucketize(Bucketize):
         return f"ML_BUCKETIZE({args[0].text}, {array_text(splits)})"
 
 
-FEATURE_FUNCTIONS = (Bucketize(), QuantileBucketize())
+class KBinsDiscretize(FeatureFunction):
+    name = "ML_KBINS_DISCRETIZER"
+    fittable = True
+    fitted_usage = ("ML_KBINS_DISCRETIZER(x, bins [, 'uniform' | 'quantile' | 'kmeans' "
+                    "[, sub_samples]]) OVER ()")
+    usage = f"{fitted_usage} inside TRANSFORM, or ML_BUCKETIZE(x, ARRAY[...], 'index')"
+    STRATEGIES = ("uniform", "quantile", "kmeans")
+    SUB_SAMPLES = 200_000
+
+    def explicit(self, args: Arguments, call: ir.FeatureCall) -> Params:
+        raise FeatureArgumentError(
+            f"{self.name} fits its bin edges at training: use {self.fitted_usage} inside "
+            "CREATE MODEL ... TRANSFORM (...), or ML_BUCKETIZE(x, ARRAY[edge, ...], 'index')",
+            call.position)
+
+    def fit_options(self, args: Arguments, call: ir.FeatureCall) -> Params:
+        self.count(args, call, 2, 4, self.fitted_usage)
+        bins = self.integer(args[1], "number of bins", 2)
+        strategy = self.string(args[2], "strategy") if len(args) > 2 else "quantile"
+        if strategy not in self.STRATEGIES:
+            raise FeatureArgumentError(f"{self.name}'s strategy must be one of "
+                                       f"{', '.join(self.STRATEGIES)}, found {args[2].text}",
+                                       args[2].position)
+        sub_samples = self.integer(args[3], "sub_samples", 2) if len(args) > 3 \
+            else self.SUB_SAMPLES
+        return {"bins": bins, "strategy": strategy, "sub_samples": sub_samples}
+
+    def requests(self, args: Arguments, options: Params, sql_of: SqlOf) -> FitRequest:
+        return FitRequest(sample=(present_double(sql_of(args[0])), options["sub_samples"]))
+
+    def fitted_text(self, args: Arguments, options: Params, result: FitResult) -> str:
+        edges = kbins_edges(result.sample, options["bins"], options["strategy"])
+        inner = edges[1:-1] if edges else []
+        if not inner:  # a constant column, or one bin left: every value in bin 0
+            return (f"CASE WHEN {is_missing(as_double(args[0].text))} THEN CAST(NULL AS "
+                    "DOUBLE) ELSE 0E0 END")
+        return f"ML_BUCKETIZE({args[0].text}, {array_text(inner)}, 'index')"
+
+
+def kbins_edges(values: list[float], bins: int, strategy: str) -> list[float] | None:
+    """Flink ML's KBinsDiscretizer bin edges, first and last included; None for a constant
+    column (or no values)."""
+    data = np.sort(np.asarray(values, dtype=float))
+    if not len(data) or data[0] == data[-1]:
+        return None
+    if strategy == "uniform" or (strategy == "kmeans" and len(np.unique(data)) <= bins):
+        width = (data[-1] - data[0]) / bins
+        return [float(e) for e in itertools.accumulate([data[0]] + [width] * bins)]
+    starts = [float(data[int(i * len(data) / bins)]) for i in range(bins)]
+    if strategy == "quantile":
+        return sorted({*starts, float(data[-1])})
+    centroids = _kmeans_1d(data, np.array(starts))
+    middles = [(a + b) / 2 for a, b in itertools.pairwise(centroids)]
+    return [float(data[0]), *[m for m in middles if not math.isnan(m)], float(data[-1])]
+
+
+def _kmeans_1d(data: np.ndarray, centroids: np.ndarray, tolerance: float = 1e-4,
+               max_iterations: int = 300) -> list[float]:
+    """Lloyd's iterations on sorted values until the mean distance moves by <= tolerance; a
+    cluster that loses every value keeps no centroid (NaN, sorted last)."""
+    previous = math.inf
+    for _ in range(max_iterations):
+        distances = np.abs(data[:, None] - centroids[None, :])
+        nearest = np.nanargmin(distances, axis=1)
+        loss = float(np.nanmin(distances, axis=1).mean())
+        counts = np.bincount(nearest, minlength=len(centroids))
+        sums = np.bincount(nearest, weights=data, minlength=len(centroids))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            centroids = sums / counts
+        if abs(loss - previous) <= tolerance:
+            break
+        previous = loss
+    return sorted(centroids.tolist(), key=lambda c: (math.isnan(c), c))
+
+
+FEATURE_FUNCTIONS = (Bucketize(), QuantileBucketize(), KBinsDiscretize())

@@ -175,20 +175,28 @@ class Imputer(Transformer):
 
 
 class KBinsDiscretizer(Transformer):
-    """Buckets split at the column's quantiles (Flink ML's strategy 'quantile')."""
+    """Flink ML's KBinsDiscretizer: each value's bin number (a DOUBLE, 0 ... num_bins - 1),
+    the bin edges fitted by `strategy`: 'uniform', 'quantile' (the default) or 'kmeans', over
+    at most `sub_samples` values. (`ML_KBINS_DISCRETIZER(x, num_bins, strategy, sub_samples)
+    OVER ()`.)"""
 
-    function, fitted = "ML_QUANTILE_BUCKETIZE", True
+    function, fitted = "ML_KBINS_DISCRETIZER", True
+    STRATEGIES = ("uniform", "quantile", "kmeans")
 
     def __init__(self, columns: Sequence[str], output_cols: Sequence[str] | None = None, *,
-                 num_bins: int = 5, strategy: str = "quantile") -> None:
+                 num_bins: int = 5, strategy: str = "quantile",
+                 sub_samples: int = 200_000) -> None:
         super().__init__(columns, output_cols)
-        if strategy != "quantile":
-            raise OptionError(f"KBinsDiscretizer: strategy {strategy!r} is not supported; "
-                              "'quantile' is (Bucketizer takes explicit splits)")
+        if strategy not in self.STRATEGIES:
+            raise OptionError(f"KBinsDiscretizer: strategy must be one of "
+                              f"{', '.join(self.STRATEGIES)}, not {strategy!r}")
         self.num_bins = _positive(num_bins, "num_bins", "KBinsDiscretizer", minimum=2)
+        self.strategy = strategy
+        self.sub_samples = _positive(sub_samples, "sub_samples", "KBinsDiscretizer",
+                                     minimum=2)
 
     def parameters(self) -> list[str]:
-        return [str(self.num_bins)]
+        return [str(self.num_bins), quote_literal(self.strategy), str(self.sub_samples)]
 
 
 class Bucketizer(Transformer):

@@ -71,10 +71,13 @@ def fit_transform(items: tuple[ir.TransformItem, ...], query_sql: str,
             aggregates.setdefault(call_id, {}).update(values)
     if fitted:
         context.progress(f"fitted the TRANSFORM in {time.monotonic() - started:.1f} s")
+    samples = {call_id: _sample(request.sample, query_sql, context)
+               for call_id, (_, request) in requests.items() if request.sample is not None}
     texts = {}
     for _, call in fitted:
         options, _ = requests[id(call)]
-        result = FitResult(aggregates.get(id(call), {}), vocabularies.get(id(call), []))
+        result = FitResult(aggregates.get(id(call), {}), vocabularies.get(id(call), []),
+                           samples.get(id(call), []))
         texts[id(call)] = FUNCTIONS[call.function].fitted_text(call.arguments, options, result)
 
     stored, select = [], []
@@ -157,7 +160,7 @@ def statistics_query(requests: dict[int, tuple[dict, FitRequest]], query_sql: st
             columns += [sql] if length is None else [f"({sql})[{i + 1}]" for i in range(length)]
     wanted = [(call_id, request.vocabulary) for call_id, (_, request) in requests.items()
               if request.vocabulary is not None]
-    if len(columns) == 1 and not wanted:
+    if not requests:
         return None
     rows = f"({query_sql}) AS {_ROWS}"
     aliases = [f"a{i}" for i in range(len(columns))]
@@ -215,6 +218,15 @@ def _statistics(requests: dict[int, tuple[dict, FitRequest]], query_sql: str,
         if len(vocabularies[call_id]) < top_k:
             vocabularies[call_id].append((str(v), int(c)))
     return aggregates, vocabularies
+
+
+def _sample(request: tuple[str, int], query_sql: str, context: PlanContext) -> list[float]:
+    """Up to n non-NULL values of the expression over the training rows: all of them when
+    there are n or fewer, else the first n read."""
+    expression, n = request
+    frame = fetch(context.runtime, f"SELECT v FROM (SELECT {expression} AS v FROM "
+                                   f"({query_sql}) AS {_ROWS}) WHERE v IS NOT NULL LIMIT {n}")
+    return [float(v) for v in frame["v"]]
 
 
 def _plain(value: Any, integer: bool = False) -> Any:

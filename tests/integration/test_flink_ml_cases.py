@@ -12,9 +12,11 @@ Cases of these classes not translated, and why:
   with more columns is scored as one with the model's, and one without them is refused with
   the missing column's name before any job.
 - testGetModelData, testSetModelData (StandardScalerTest, MinMaxScalerTest,
-  MaxAbsScalerTest, RobustScalerTest; ImputerTest's testSetModelData): a fitted stage's data
+  MaxAbsScalerTest, RobustScalerTest; ImputerTest's and KBinsDiscretizerTest's
+  testSetModelData): a fitted stage's data
   is its SQL expression with the fitted constants (PipelineModel.stages), not a model-data
-  table (issue 28). ImputerTest's getModelData cases read the surrogates from there.
+  table (issue 28). ImputerTest's and KBinsDiscretizerTest's getModelData cases read the
+  surrogates and bin edges from there.
 
 A stage is saved and loaded as a one-stage Pipeline (Flink ML saves each stage itself). A
 vector column whose rows differ in length (PolynomialExpansionTest's) becomes one table per
@@ -33,6 +35,7 @@ from mlsql.errors import MlsqlError, OptionError
 from mlsql.feature_functions.calls import parse_expression
 from mlsql.pipeline import (
     Imputer,
+    KBinsDiscretizer,
     MaxAbsScaler,
     MinMaxScaler,
     Pipeline,
@@ -508,3 +511,70 @@ def test_polynomial_expansion_test_sparse_transform(batch_session):
         got = _expanded(batch_session, vector, lambda columns: PolynomialExpansion(
             columns=columns, output_col="outputVec", degree=3))
         np.testing.assert_allclose(got, expected, rtol=0, atol=EPS)
+
+
+# KBinsDiscretizerTest: column 0 normal, column 1 constant, column 2 fewer distinct values
+# than bins
+KBINS_TRAIN = [[1, 10, 0], [1, 10, 0], [1, 10, 0], [4, 10, 0], [5, 10, 0], [6, 10, 0],
+               [7, 10, 0], [10, 10, 0], [13, 10, 3]]
+KBINS_TEST = [[-1, 0, 0], [1, 1, 1], [1.5, 1, 2], [5, 2, 3], [7.25, 3, 4], [13, 4, 5],
+              [15, 4, 6]]
+UNIFORM_MODEL_DATA = [[1, 5, 9, 13], [-np.inf, np.inf], [0, 1, 2, 3]]
+KBINS_OUTPUT = {
+    "uniform": [[0, 0, 0], [0, 0, 1], [0, 0, 2], [1, 0, 2], [1, 0, 2], [2, 0, 2], [2, 0, 2]],
+    "quantile": [[0, 0, 0], [0, 0, 0], [0, 0, 0], [1, 0, 0], [2, 0, 0], [2, 0, 0], [2, 0, 0]],
+    "kmeans": [[0, 0, 0], [0, 0, 1], [0, 0, 2], [1, 0, 2], [1, 0, 2], [2, 0, 2], [2, 0, 2]],
+}
+
+
+def test_k_bins_discretizer_test_param():
+    discretizer = KBinsDiscretizer(columns=["input"])
+    assert (discretizer.num_bins, discretizer.strategy, discretizer.sub_samples) == (
+        5, "quantile", 200000)
+    discretizer = KBinsDiscretizer(columns=["test_input"], output_cols=["test_output"],
+                                   num_bins=10, strategy="kmeans", sub_samples=1000)
+    assert (discretizer.columns, discretizer.output_cols) == (["test_input"], ["test_output"])
+    assert (discretizer.num_bins, discretizer.strategy, discretizer.sub_samples) == (
+        10, "kmeans", 1000)
+
+
+def test_k_bins_discretizer_test_output_schema(batch_session):
+    types = DataTypes.ROW([DataTypes.FIELD("test_input", DataTypes.DOUBLE()),
+                           DataTypes.FIELD("dummy_input", DataTypes.DOUBLE())])
+    table = batch_session.table_env.from_elements([(1.0, 2.0), (3.0, 4.0)], types)
+    model = Pipeline([KBinsDiscretizer(columns=["test_input"], output_cols=["test_output"])]) \
+        .fit(table)
+    assert list(model.transform(table).get_schema().get_field_names()) == [
+        "test_input", "dummy_input", "test_output"]
+
+
+@pytest.mark.parametrize("strategy", ["uniform", "quantile", "kmeans"])
+def test_k_bins_discretizer_test_fit_and_predict(batch_session, strategy):
+    got = _fit_and_transform(batch_session, KBinsDiscretizer, KBINS_TRAIN, KBINS_TEST,
+                             num_bins=3, strategy=strategy)
+    np.testing.assert_allclose(got, sorted(KBINS_OUTPUT[strategy]), rtol=0, atol=0)
+
+
+def test_k_bins_discretizer_test_save_load_and_predict(batch_session, tmp_path):
+    columns = [f"input_{i}" for i in range(3)]
+    got = _save_load_and_predict(batch_session, tmp_path, KBinsDiscretizer(
+        columns=columns, output_cols=outputs(columns), num_bins=3, strategy="uniform"),
+        KBINS_TRAIN, KBINS_TEST)
+    np.testing.assert_allclose(got, sorted(KBINS_OUTPUT["uniform"]), rtol=0, atol=0)
+
+
+def test_k_bins_discretizer_test_get_model_data(batch_session):
+    table, columns = vector_table(batch_session, "input", KBINS_TRAIN)
+    model = Pipeline([KBinsDiscretizer(columns=columns, num_bins=3, strategy="uniform")]) \
+        .fit(table)
+    inner_edges = []
+    for stage in model.stages:  # ML_BUCKETIZE(x, ARRAY[inner edges], 'index'), or bin 0
+        (call, *_) = parse_expression(stage.expression) or [None]
+        inner_edges.append([] if call is None else [float(v) for v in call.arguments[1].value])
+    assert inner_edges == [edges[1:-1] for edges in UNIFORM_MODEL_DATA]
+
+
+def test_k_bins_discretizer_test_fit_on_empty_data(batch_session):
+    table, columns = vector_table(batch_session, "input", KBINS_TRAIN)
+    with pytest.raises(MlsqlError, match="returned no rows: the TRANSFORM"):
+        Pipeline([KBinsDiscretizer(columns=columns)]).fit(table.filter(col("input_0") > 1000))

@@ -208,8 +208,8 @@ def test_table_functions_report_errors_before_any_job(batch_session, trained):
 PIPELINE_SQL = """
 CREATE MODEL {name}
 TRANSFORM (ML_STANDARD_SCALER(amount, TRUE, TRUE, 'flink-ml') OVER () AS amount_z,
-           ML_ROBUST_SCALER(balance) OVER () AS balance,
-           ML_QUANTILE_BUCKETIZE(hour_of_day, 4) OVER () AS hour_bucket,
+           ML_ROBUST_SCALER(balance, TRUE, TRUE, 0.25, 0.75, 'flink-ml') OVER () AS balance,
+           ML_KBINS_DISCRETIZER(hour_of_day, 4, 'quantile', 200000) OVER () AS hour_bucket,
            ML_ONE_HOT_ENCODER(merchant) OVER () AS merchant,
            is_fraud)
 WITH ('model_type' = 'logistic_reg', 'label' = 'is_fraud', 'class_weight' = 'balanced')
@@ -220,7 +220,7 @@ AS SELECT * FROM ta_tx
 def _fraud_pipeline() -> Pipeline:
     return Pipeline([
         StandardScaler(columns=["amount"], output_cols=["amount_z"], with_mean=True),
-        RobustScaler(columns=["balance"]),
+        RobustScaler(columns=["balance"], with_centering=True),
         KBinsDiscretizer(columns=["hour_of_day"], num_bins=4, output_cols=["hour_bucket"]),
         OneHotEncoder(columns=["merchant"]),
         LogisticRegression(label="is_fraud", class_weight="balanced",

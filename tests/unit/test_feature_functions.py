@@ -279,3 +279,23 @@ def test_bad_calls_are_syntax_errors_at_the_argument(sql, col, message):
 def test_a_qualified_or_unrelated_name_is_not_a_call():
     assert parse_one("SELECT s.ML_BUCKETIZE(x) FROM t").features == ()
     assert parse_one("SELECT 'ML_BUCKETIZE(x)' FROM t").features == ()
+
+
+def test_kbins_edges_follow_flink_mls_strategies():
+    from mlsql.feature_functions.buckets import kbins_edges
+
+    values = [1, 1, 1, 4, 5, 6, 7, 10, 13]
+    assert kbins_edges(values, 3, "uniform") == [1.0, 5.0, 9.0, 13.0]
+    assert kbins_edges(values, 3, "quantile") == [1.0, 4.0, 7.0, 13.0]  # sorted[i * n / 3]
+    assert kbins_edges(values, 3, "kmeans") == [1.0, 3.25, 8.5, 13.0]  # centroid midpoints
+    few = [0] * 8 + [3]  # fewer distinct values than bins: k-means gives way to uniform
+    assert kbins_edges(few, 3, "kmeans") == [0.0, 1.0, 2.0, 3.0]
+    assert kbins_edges(few, 3, "quantile") == [0.0, 3.0]  # equal edges merged
+    assert kbins_edges([10] * 9, 3, "uniform") is None  # constant
+    assert _fitted("ML_KBINS_DISCRETIZER(x, 3, 'uniform') OVER ()").endswith("ELSE 0E0 END")
+
+
+def test_bucketize_gives_the_bucket_index():
+    sql = _sql("ML_BUCKETIZE(x, ARRAY[5, 9], 'index')")
+    assert "WHEN CAST((x) AS DOUBLE) < 5.0E0 THEN 0.0E0 WHEN CAST((x) AS DOUBLE) < 9.0E0 " \
+           "THEN 1.0E0 ELSE 2.0E0 END" in sql and "THEN CAST(NULL AS DOUBLE)" in sql
