@@ -337,6 +337,8 @@ class Normalizer(_ManyToOne):
 
     def __init__(self, columns: Sequence[str], output_col: str, *, p: float = 2.0) -> None:
         super().__init__(columns, output_col)
+        if not isinstance(p, int | float) or isinstance(p, bool) or not p >= 1:
+            raise OptionError(f"Normalizer: p must be a number >= 1 (or inf), not {p!r}")
         self.p = float(p)
 
     def parameters(self) -> list[str]:

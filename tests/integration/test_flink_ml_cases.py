@@ -19,8 +19,8 @@ Cases of these classes not translated, and why:
   surrogates and bin edges from there.
 
 A stage is saved and loaded as a one-stage Pipeline (Flink ML saves each stage itself). A
-vector column whose rows differ in length (PolynomialExpansionTest's) becomes one table per
-length.
+vector column whose rows differ in length (PolynomialExpansionTest's, NormalizerTest's)
+becomes one table per length.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from mlsql.pipeline import (
     KBinsDiscretizer,
     MaxAbsScaler,
     MinMaxScaler,
+    Normalizer,
     Pipeline,
     PipelineModel,
     PolynomialExpansion,
@@ -578,3 +579,59 @@ def test_k_bins_discretizer_test_fit_on_empty_data(batch_session):
     table, columns = vector_table(batch_session, "input", KBINS_TRAIN)
     with pytest.raises(MlsqlError, match="returned no rows: the TRANSFORM"):
         Pipeline([KBinsDiscretizer(columns=columns)]).fit(table.filter(col("input_0") > 1000))
+
+
+# NormalizerTest
+NORMALIZER_DENSE = [[2.1, 3.1, 2.3, 3.4, 5.3, 5.1], [2.3, 4.1, 1.3, 2.4, 5.1, 4.1]]
+NORMALIZER_SPARSE = [[0, 0.1, 0, 0.2, 0.3], [0, 0.1, 0.2, 0, 0.3]]  # Vectors.sparse(5, ...)
+NORMALIZER_EXPECTED_DENSE = [
+    [0.17386300895299714, 0.25665491797823387, 0.19042139075804446, 0.28149249068580484,
+     0.43879711783375464, 0.42223873602870726],
+    [0.20785190042726007, 0.3705186051094636, 0.11748150893714701, 0.2168889395762714,
+     0.4608889965995767, 0.3705186051094636]]
+NORMALIZER_EXPECTED_SPARSE = [
+    [0, 0.23070057753660791, 0, 0.46140115507321583, 0.6921017326098237],
+    [0, 0.23070057753660791, 0.46140115507321583, 0, 0.6921017326098237]]
+
+
+def _normalized(session, vectors, stage_of) -> np.ndarray:
+    return np.array([_expanded(session, vector, stage_of) for vector in vectors])
+
+
+def test_normalizer_test_param():
+    assert Normalizer(columns=["input"], output_col="output").p == 2.0
+    normalizer = Normalizer(columns=["denseVec"], output_col="outputVec", p=1.5)
+    assert (normalizer.columns, normalizer.output_col, normalizer.p) == (
+        ["denseVec"], "outputVec", 1.5)
+
+
+def test_normalizer_test_output_schema(batch_session):
+    table, columns = vector_table(batch_session, "denseVec", NORMALIZER_DENSE)
+    stage = Normalizer(columns=columns, output_col="outputVec", p=1.5)
+    names = list(Pipeline([stage]).fit(table).transform(table).get_schema().get_field_names())
+    assert names == [*columns, *[f"outputVec_{i}" for i in range(1, 7)]]
+
+
+def test_normalizer_test_save_load_and_transform(batch_session, tmp_path):
+    def saved_and_loaded(columns):
+        Pipeline([Normalizer(columns=columns, output_col="outputVec", p=1.5)]).save(tmp_path)
+        return Pipeline.load(tmp_path).stages[0]
+    np.testing.assert_allclose(_normalized(batch_session, NORMALIZER_DENSE, saved_and_loaded),
+                               NORMALIZER_EXPECTED_DENSE, rtol=0, atol=1e-12)
+
+
+def test_normalizer_test_invalid_p():
+    with pytest.raises(OptionError, match="p must be a number >= 1"):
+        Normalizer(columns=["denseVec"], output_col="outputVec", p=0.5)
+
+
+def test_normalizer_test_dense_transform(batch_session):
+    got = _normalized(batch_session, NORMALIZER_DENSE, lambda columns: Normalizer(
+        columns=columns, output_col="outputVec", p=1.5))
+    np.testing.assert_allclose(got, NORMALIZER_EXPECTED_DENSE, rtol=0, atol=1e-12)
+
+
+def test_normalizer_test_sparse_transform(batch_session):
+    got = _normalized(batch_session, NORMALIZER_SPARSE, lambda columns: Normalizer(
+        columns=columns, output_col="outputVec", p=1.5))
+    np.testing.assert_allclose(got, NORMALIZER_EXPECTED_SPARSE, rtol=0, atol=1e-12)
