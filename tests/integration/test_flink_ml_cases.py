@@ -38,12 +38,14 @@ from mlsql.pipeline import (
     KBinsDiscretizer,
     MaxAbsScaler,
     MinMaxScaler,
+    NGram,
     Normalizer,
     Pipeline,
     PipelineModel,
     PolynomialExpansion,
     RobustScaler,
     StandardScaler,
+    Tokenizer,
 )
 
 pytestmark = pytest.mark.slow
@@ -635,3 +637,76 @@ def test_normalizer_test_sparse_transform(batch_session):
     got = _normalized(batch_session, NORMALIZER_SPARSE, lambda columns: Normalizer(
         columns=columns, output_col="outputVec", p=1.5))
     np.testing.assert_allclose(got, NORMALIZER_EXPECTED_SPARSE, rtol=0, atol=1e-12)
+
+
+# TokenizerTest, NGramTest: one STRING or ARRAY<STRING> column
+def _strings_table(session, rows: list, kind, names=("input",)):
+    fields = [DataTypes.FIELD(names[0], kind)] + [DataTypes.FIELD(n, DataTypes.STRING())
+                                                  for n in names[1:]]
+    return session.table_env.from_elements(rows, DataTypes.ROW(fields))
+
+
+def _token_lists(table, column: str) -> list[list[str]]:
+    return [list(tokens) for tokens in table.to_pandas()[column]]
+
+
+TOKENIZER_INPUT = [("Test for tokenization.",), ("Te,st. punct",)]
+TOKENIZER_EXPECTED = [["test", "for", "tokenization."], ["te,st.", "punct"]]
+
+
+def test_tokenizer_test_param():
+    tokenizer = Tokenizer(columns=["testInputCol"], output_cols=["testOutputCol"])
+    assert (tokenizer.columns, tokenizer.output_cols) == (["testInputCol"], ["testOutputCol"])
+
+
+def test_tokenizer_test_output_schema(batch_session):
+    table = _strings_table(batch_session, [("", "")], DataTypes.STRING(),
+                           ("input", "dummyInput"))
+    model = Pipeline([Tokenizer(columns=["input"], output_cols=["output"])]).fit(table)
+    assert list(model.transform(table).get_schema().get_field_names()) == [
+        "input", "dummyInput", "output"]
+
+
+def test_tokenizer_test_transform(batch_session):
+    table = _strings_table(batch_session, TOKENIZER_INPUT, DataTypes.STRING())
+    model = Pipeline([Tokenizer(columns=["input"], output_cols=["output"])]).fit(table)
+    assert sorted(_token_lists(model.transform(table), "output")) == sorted(TOKENIZER_EXPECTED)
+
+
+def test_tokenizer_test_save_load_and_transform(batch_session, tmp_path):
+    table = _strings_table(batch_session, TOKENIZER_INPUT, DataTypes.STRING())
+    Pipeline([Tokenizer(columns=["input"], output_cols=["output"])]).save(tmp_path)
+    model = Pipeline.load(tmp_path).fit(table)
+    assert sorted(_token_lists(model.transform(table), "output")) == sorted(TOKENIZER_EXPECTED)
+
+
+NGRAM_INPUT = [([],), (["a", "b", "c"],), (["a", "b", "c", "d"],)]
+NGRAM_EXPECTED = [[], ["a b", "b c"], ["a b", "b c", "c d"]]
+
+
+def test_n_gram_test_param():
+    assert NGram(columns=["input"], output_cols=["output"]).n == 2
+    ngram = NGram(columns=["testInputCol"], output_cols=["testOutputCol"], n=5)
+    assert (ngram.columns, ngram.output_cols, ngram.n) == (
+        ["testInputCol"], ["testOutputCol"], 5)
+
+
+def test_n_gram_test_output_schema(batch_session):
+    table = _strings_table(batch_session, [([""], "")], DataTypes.ARRAY(DataTypes.STRING()),
+                           ("input", "dummyInput"))
+    model = Pipeline([NGram(columns=["input"], output_cols=["output"])]).fit(table)
+    assert list(model.transform(table).get_schema().get_field_names()) == [
+        "input", "dummyInput", "output"]
+
+
+def test_n_gram_test_transform(batch_session):
+    table = _strings_table(batch_session, NGRAM_INPUT, DataTypes.ARRAY(DataTypes.STRING()))
+    model = Pipeline([NGram(columns=["input"], output_cols=["output"])]).fit(table)
+    assert sorted(_token_lists(model.transform(table), "output"), key=len) == NGRAM_EXPECTED
+
+
+def test_n_gram_test_save_load_and_transform(batch_session, tmp_path):
+    table = _strings_table(batch_session, NGRAM_INPUT, DataTypes.ARRAY(DataTypes.STRING()))
+    Pipeline([NGram(columns=["input"], output_cols=["output"])]).save(tmp_path)
+    model = Pipeline.load(tmp_path).fit(table)
+    assert sorted(_token_lists(model.transform(table), "output"), key=len) == NGRAM_EXPECTED
