@@ -111,17 +111,20 @@ class Idf(FeatureFunction):
     name = "ML_IDF"
     array = True
     fittable = True
-    usage = "ML_IDF(tf, ARRAY[document_frequency, ...], num_docs)"
-    fitted_usage = "ML_IDF(tf, num_features) OVER ()"
+    usage = "ML_IDF(tf, ARRAY[document_frequency, ...], num_docs [, min_doc_freq])"
+    fitted_usage = "ML_IDF(tf, num_features [, min_doc_freq]) OVER ()"
 
     def explicit(self, args: Arguments, call: ir.FeatureCall) -> Params:
-        self.count(args, call, 3, 3)
+        self.count(args, call, 3, 4)
         frequencies = self.literal_array(args[1], "document frequencies", float)
         docs = self.number(args[2], "num_docs")
         if not frequencies or min(frequencies) < 0 or docs < max(frequencies):
             raise FeatureArgumentError(f"{self.name} needs 0 <= document frequency <= "
                                        "num_docs", args[1].position)
-        return {"weights": [math.log((docs + 1) / (df + 1)) for df in frequencies]}
+        least = self.integer(args[3], "min_doc_freq", 0) if len(args) > 3 else 0
+        # Flink ML's IDF: a term in fewer than min_doc_freq documents weighs 0
+        return {"weights": [math.log((docs + 1) / (df + 1)) if df >= least else 0.0
+                            for df in frequencies]}
 
     def elements(self, args: Arguments, params: Params, sql_of: SqlOf) -> list[str]:
         tf = sql_of(args[0])
@@ -132,12 +135,13 @@ class Idf(FeatureFunction):
         return list(range(len(params["weights"])))
 
     def fit_options(self, args: Arguments, call: ir.FeatureCall) -> Params:
-        self.count(args, call, 2, 2, self.fitted_usage)
+        self.count(args, call, 2, 3, self.fitted_usage)
         buckets = self.integer(args[1], "num_features")
         if buckets > MAX_FEATURES:
             raise FeatureArgumentError(f"{self.name}'s num_features is at most {MAX_FEATURES}",
                                        args[1].position)
-        return {"buckets": buckets}
+        least = self.integer(args[2], "min_doc_freq", 0) if len(args) > 2 else 0
+        return {"buckets": buckets, "min_doc_freq": least}
 
     def requests(self, args: Arguments, options: Params, sql_of: SqlOf) -> FitRequest:
         tf = sql_of(args[0])
@@ -150,8 +154,9 @@ class Idf(FeatureFunction):
     def fitted_text(self, args: Arguments, options: Params, result: FitResult) -> str:
         values = result.aggregates
         frequencies = [float(values[f"df{i}"] or 0) for i in range(options["buckets"])]
+        least = options.get("min_doc_freq", 0)
         return (f"{self.name}({args[0].text}, {array_text(frequencies)}, "
-                f"{number_text(float(values['docs'] or 0))})")
+                f"{number_text(float(values['docs'] or 0))}{f', {least}' if least else ''})")
 
 
 

@@ -280,18 +280,20 @@ class HashingTF(Transformer):
 
 
 class IDF(Transformer):
-    """Term frequencies weighted by ln((N + 1) / (df + 1)), document counts fitted;
-    `num_features`: the length of the term-frequency arrays it reads."""
+    """Flink ML's IDF: term frequencies weighted by ln((N + 1) / (df + 1)), document counts
+    fitted; a term in fewer than `min_doc_freq` documents weighs 0. `num_features`: the length
+    of the term-frequency arrays it reads."""
 
     function, fitted = "ML_IDF", True
 
     def __init__(self, columns: Sequence[str], output_cols: Sequence[str] | None = None, *,
-                 num_features: int) -> None:
+                 num_features: int, min_doc_freq: int = 0) -> None:
         super().__init__(columns, output_cols)
         self.num_features = _positive(num_features, "num_features", "IDF")
+        self.min_doc_freq = _positive(min_doc_freq, "min_doc_freq", "IDF", minimum=0)
 
     def parameters(self) -> list[str]:
-        return [str(self.num_features)]
+        return [str(self.num_features), str(self.min_doc_freq)]
 
 
 class _ManyToOne:

@@ -12,11 +12,11 @@ Cases of these classes not translated, and why:
   with more columns is scored as one with the model's, and one without them is refused with
   the missing column's name before any job.
 - testGetModelData, testSetModelData (StandardScalerTest, MinMaxScalerTest,
-  MaxAbsScalerTest, RobustScalerTest; ImputerTest's and KBinsDiscretizerTest's
+  MaxAbsScalerTest, RobustScalerTest; ImputerTest's, KBinsDiscretizerTest's and IDFTest's
   testSetModelData): a fitted stage's data
   is its SQL expression with the fitted constants (PipelineModel.stages), not a model-data
-  table (issue 28). ImputerTest's and KBinsDiscretizerTest's getModelData cases read the
-  surrogates and bin edges from there.
+  table (issue 28). The getModelData cases of ImputerTest, KBinsDiscretizerTest and IDFTest
+  read the surrogates, bin edges and document frequencies from there.
 
 A stage is saved and loaded as a one-stage Pipeline (Flink ML saves each stage itself). A
 vector column whose rows differ in length (PolynomialExpansionTest's, NormalizerTest's)
@@ -34,6 +34,7 @@ from pyflink.table.expressions import col
 from mlsql.errors import MlsqlError, OptionError
 from mlsql.feature_functions.calls import parse_expression
 from mlsql.pipeline import (
+    IDF,
     Imputer,
     KBinsDiscretizer,
     MaxAbsScaler,
@@ -710,3 +711,68 @@ def test_n_gram_test_save_load_and_transform(batch_session, tmp_path):
     Pipeline([NGram(columns=["input"], output_cols=["output"])]).save(tmp_path)
     model = Pipeline.load(tmp_path).fit(table)
     assert sorted(_token_lists(model.transform(table), "output"), key=len) == NGRAM_EXPECTED
+
+
+# IDFTest: the input is an ARRAY<DOUBLE> column (term frequencies)
+IDF_INPUT = [([0.0, 1.0, 0.0, 2.0],), ([0.0, 1.0, 2.0, 3.0],), ([0.0, 1.0, 0.0, 0.0],)]
+IDF_EXPECTED = [[0, 0, 0, 0.5753641], [0, 0, 1.3862943, 0.8630462], [0, 0, 0, 0]]
+IDF_EXPECTED_MIN_DOC_FREQ_2 = [[0, 0, 0, 0.5753641], [0, 0, 0, 0.8630462], [0, 0, 0, 0]]
+
+
+def _idf_table(session):
+    return _strings_table(session, IDF_INPUT, DataTypes.ARRAY(DataTypes.DOUBLE()))
+
+
+def _weighted(model: PipelineModel, table) -> np.ndarray:
+    return sorted_rows(model.transform(table), [f"output_{i}" for i in range(1, 5)])
+
+
+def test_idf_test_param():
+    assert IDF(columns=["input"], num_features=4).min_doc_freq == 0
+    idf = IDF(columns=["test_input"], output_cols=["test_output"], num_features=4,
+              min_doc_freq=2)
+    assert (idf.columns, idf.output_cols, idf.min_doc_freq) == (
+        ["test_input"], ["test_output"], 2)
+
+
+def test_idf_test_output_schema(batch_session):
+    table = _strings_table(batch_session, [([0.0, 1.0], "")],
+                           DataTypes.ARRAY(DataTypes.DOUBLE()), ("test_input", "dummy_input"))
+    model = Pipeline([IDF(columns=["test_input"], output_cols=["test_output"],
+                          num_features=2)]).fit(table)
+    assert list(model.transform(table).get_schema().get_field_names()) == [
+        "test_input", "dummy_input", "test_output_1", "test_output_2"]
+
+
+@pytest.mark.parametrize("min_doc_freq, expected", [(0, IDF_EXPECTED),
+                                                    (2, IDF_EXPECTED_MIN_DOC_FREQ_2)])
+def test_idf_test_fit_and_predict(batch_session, min_doc_freq, expected):
+    table = _idf_table(batch_session)
+    model = Pipeline([IDF(columns=["input"], output_cols=["output"], num_features=4,
+                          min_doc_freq=min_doc_freq)]).fit(table)
+    np.testing.assert_allclose(_weighted(model, table), sorted(expected), rtol=0, atol=1e-7)
+
+
+def test_idf_test_save_load_and_predict(batch_session, tmp_path):
+    table = _idf_table(batch_session)
+    Pipeline([IDF(columns=["input"], output_cols=["output"], num_features=4)]).save(
+        tmp_path / "estimator")
+    Pipeline.load(tmp_path / "estimator").fit(table).save(tmp_path / "model")
+    np.testing.assert_allclose(_weighted(PipelineModel.load(tmp_path / "model"), table),
+                               sorted(IDF_EXPECTED), rtol=0, atol=1e-7)
+
+
+def test_idf_test_get_model_data(batch_session):
+    model = Pipeline([IDF(columns=["input"], output_cols=["output"], num_features=4)]) \
+        .fit(_idf_table(batch_session))
+    (call,) = parse_expression(model.stages[0].expression)  # ML_IDF(tf, ARRAY[df], docs)
+    assert [float(v) for v in call.arguments[1].value] == [0, 3, 1, 2]
+    assert float(call.arguments[2].value) == 3
+    idf = [np.log((3 + 1) / (df + 1)) for df in (0, 3, 1, 2)]
+    np.testing.assert_allclose(idf, [1.3862943, 0, 0.6931471, 0.2876820], rtol=0, atol=1e-7)
+
+
+def test_idf_test_fit_on_empty_data(batch_session):
+    empty = _idf_table(batch_session).filter(col("input").at(1) > 1000)
+    with pytest.raises(MlsqlError, match="returned no rows: the TRANSFORM"):
+        Pipeline([IDF(columns=["input"], num_features=4)]).fit(empty)
