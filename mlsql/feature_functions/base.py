@@ -134,6 +134,21 @@ class FeatureFunction:
                 arg.position)
         return arg.value
 
+    def choice(self, arg: ir.FeatureArgument, what: str, allowed: Sequence[str]) -> str:
+        """A 'string' literal that is one of `allowed`."""
+        value = self.string(arg, what)
+        if value not in allowed:
+            options = " or ".join(quote_literal(a) for a in allowed)
+            raise FeatureArgumentError(f"{self.name}'s {what} must be {options}, found "
+                                       f"{arg.text}", arg.position)
+        return value
+
+    def flag(self, arg: ir.FeatureArgument, what: str) -> bool:
+        if not arg.is_literal or not isinstance(arg.value, bool):
+            raise FeatureArgumentError(
+                f"{self.name}'s {what} must be TRUE or FALSE, found {arg.text!r}", arg.position)
+        return arg.value
+
     def literal_array(self, arg: ir.FeatureArgument, what: str, kind: type) -> list[Any]:
         values = arg.value if arg.is_literal and isinstance(arg.value, tuple) else None
         if values is None or not all(

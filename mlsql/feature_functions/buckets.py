@@ -134,11 +134,8 @@ class KBinsDiscretize(FeatureFunction):
     def fit_options(self, args: Arguments, call: ir.FeatureCall) -> Params:
         self.count(args, call, 2, 4, self.fitted_usage)
         bins = self.integer(args[1], "number of bins", 2)
-        strategy = self.string(args[2], "strategy") if len(args) > 2 else "quantile"
-        if strategy not in self.STRATEGIES:
-            raise FeatureArgumentError(f"{self.name}'s strategy must be one of "
-                                       f"{', '.join(self.STRATEGIES)}, found {args[2].text}",
-                                       args[2].position)
+        strategy = self.choice(args[2], "strategy", self.STRATEGIES) if len(args) > 2 \
+            else "quantile"
         sub_samples = self.integer(args[3], "sub_samples", 2) if len(args) > 3 \
             else self.SUB_SAMPLES
         return {"bins": bins, "strategy": strategy, "sub_samples": sub_samples}

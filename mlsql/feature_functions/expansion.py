@@ -36,10 +36,7 @@ class PolynomialExpansion(FeatureFunction):
         self.count(args, call, 1, 3)
         inputs = self.expressions(args[0], "input")
         degree = self.integer(args[1], "degree") if len(args) > 1 else 2
-        order = self.string(args[2], "order") if len(args) > 2 else "scikit-learn"
-        if order not in self.ORDERS:
-            raise FeatureArgumentError(f"{self.name}'s order must be 'scikit-learn' or "
-                                       f"'flink-ml', found {args[2].text}", args[2].position)
+        order = self.choice(args[2], "order", self.ORDERS) if len(args) > 2 else "scikit-learn"
         terms = [c for d in range(1, degree + 1)
                  for c in itertools.combinations_with_replacement(range(len(inputs)), d)]
         if len(terms) > MAX_TERMS:

@@ -75,10 +75,7 @@ class Imputer(FeatureFunction):
             raise FeatureArgumentError(f"{self.name}'s strategy must be one of "
                                        f"{', '.join(STRATEGIES)}, found {args[1].text}",
                                        args[1].position)
-        rule = self.string(args[2], "rule") if len(args) >= 3 else "scikit-learn"
-        if rule not in self.RULES:
-            raise FeatureArgumentError(f"{self.name}'s rule must be 'scikit-learn' or "
-                                       f"'flink-ml', found {args[2].text}", args[2].position)
+        rule = self.choice(args[2], "rule", self.RULES) if len(args) >= 3 else "scikit-learn"
         missing = self.number(args[3], "missing value") if len(args) == 4 else None
         return {"strategy": strategy, "rule": rule, "missing": missing}
 

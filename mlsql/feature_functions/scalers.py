@@ -147,17 +147,9 @@ class StandardScaler(_Scaler):
                                        f"found {len(args)}: {self.fitted_usage}", call.position)
         options: Params = {"with_mean": True, "with_std": True, "rule": "scikit-learn"}
         for name, arg in zip(("with_mean", "with_std"), args[1:3], strict=False):
-            if not arg.is_literal or not isinstance(arg.value, bool):
-                raise FeatureArgumentError(
-                    f"{self.name}'s {name} must be TRUE or FALSE, found {arg.text!r}",
-                    arg.position)
-            options[name] = arg.value
+            options[name] = self.flag(arg, name)
         if len(args) == 4:
-            options["rule"] = self.string(args[3], "rule")
-            if options["rule"] not in self.RULES:
-                raise FeatureArgumentError(
-                    f"{self.name}'s rule must be 'scikit-learn' or 'flink-ml', found "
-                    f"{args[3].text}", args[3].position)
+            options["rule"] = self.choice(args[3], "rule", self.RULES)
         return options
 
     def requests(self, args: Arguments, options: Params, sql_of: SqlOf) -> FitRequest:
@@ -212,11 +204,7 @@ class MinMaxScaler(_Scaler):
                     f"{self.name} OVER () needs lower < upper, found {args[1].text} and "
                     f"{args[2].text}", args[1].position)
         if len(args) == 4:
-            options["rule"] = self.string(args[3], "rule")
-            if options["rule"] not in self.RULES:
-                raise FeatureArgumentError(
-                    f"{self.name}'s rule must be 'bigquery' or 'flink-ml', found "
-                    f"{args[3].text}", args[3].position)
+            options["rule"] = self.choice(args[3], "rule", self.RULES)
         return options
 
     def requests(self, args: Arguments, options: Params, sql_of: SqlOf) -> FitRequest:
@@ -296,11 +284,7 @@ class RobustScaler(_Scaler):
         options: Params = {"with_centering": True, "with_scaling": True, "lower": 0.25,
                            "upper": 0.75, "rule": "scikit-learn"}
         for name, arg in zip(("with_centering", "with_scaling"), args[1:3], strict=False):
-            if not arg.is_literal or not isinstance(arg.value, bool):
-                raise FeatureArgumentError(
-                    f"{self.name}'s {name} must be TRUE or FALSE, found {arg.text!r}",
-                    arg.position)
-            options[name] = arg.value
+            options[name] = self.flag(arg, name)
         if len(args) >= 5:
             options["lower"] = self.number(args[3], "lower")
             options["upper"] = self.number(args[4], "upper")
@@ -309,11 +293,7 @@ class RobustScaler(_Scaler):
                     f"{self.name} OVER () needs 0 <= lower < upper <= 1, found {args[3].text} "
                     f"and {args[4].text}", args[3].position)
         if len(args) == 6:
-            options["rule"] = self.string(args[5], "rule")
-            if options["rule"] not in self.RULES:
-                raise FeatureArgumentError(
-                    f"{self.name}'s rule must be 'scikit-learn' or 'flink-ml', found "
-                    f"{args[5].text}", args[5].position)
+            options["rule"] = self.choice(args[5], "rule", self.RULES)
         return options
 
     def requests(self, args: Arguments, options: Params, sql_of: SqlOf) -> FitRequest:
