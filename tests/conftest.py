@@ -21,15 +21,14 @@ pytest_plugins = ["tests.timeline"]
 # longer reads.)
 SLOWEST_FIRST = (
     "test_gateway", "test_kafka", "test_cluster_faults", "test_cluster", "test_hot_swap",
-    "test_retraining", "test_distributed_trees", "test_timeseries", "test_model_types",
-    "test_distributed", "test_export", "test_example", "test_transform", "test_notebook",
-    "test_delayed_evaluate", "test_data_validation", "test_jvm_scoring", "test_analysis",
-    "test_compiled", "test_gateway_tls", "test_table_api", "test_model_types_extra",
-    "test_training", "test_flink_provider", "test_streaming", "test_cli", "test_cluster_trees",
-    "test_minicluster", "test_flink_ml_cases", "test_model_types_trees", "test_edge_values",
-    "test_class_archive",
-    "test_errors", "test_parser_fuzz", "test_registry_crashes", "test_gateway_fuzz",
-    "test_providers", "test_tuning", "test_online", "test_series_function",
+    "test_retraining", "test_distributed_trees", "test_timeseries", "test_flink_ml_cases",
+    "test_model_types", "test_distributed", "test_export", "test_example", "test_transform",
+    "test_notebook", "test_delayed_evaluate", "test_data_validation", "test_jvm_scoring",
+    "test_analysis", "test_compiled", "test_gateway_tls", "test_table_api",
+    "test_model_types_extra", "test_training", "test_flink_provider", "test_streaming", "test_cli",
+    "test_cluster_trees", "test_minicluster", "test_model_types_trees", "test_edge_values",
+    "test_class_archive", "test_errors", "test_parser_fuzz", "test_registry_crashes",
+    "test_gateway_fuzz", "test_providers", "test_tuning", "test_online", "test_series_function",
     "test_cluster_processes", "test_tuning_plan", "test_notebook_command", "test_manage",
     "test_models_forest_xgboost", "test_gateway_tls_settings",
 )
