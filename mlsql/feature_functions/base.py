@@ -111,6 +111,15 @@ class FeatureFunction:
                 f"{self.name} takes {wanted} arguments, found {len(args)}: "
                 f"{usage or self.usage}", call.position)
 
+    def fitted_count(self, args: Arguments, call: ir.FeatureCall,
+                     allowed: tuple[int, ...]) -> None:
+        """The fitted form takes one of `allowed` argument counts (its options come in
+        groups: `(x)`, `(x, a, b)`, `(x, a, b, rule)`)."""
+        if len(args) not in allowed:
+            counts = f"{', '.join(map(str, allowed[:-1]))} or {allowed[-1]}"
+            raise FeatureArgumentError(f"{self.name} OVER () takes {counts} arguments, found "
+                                       f"{len(args)}: {self.fitted_usage}", call.position)
+
     def number(self, arg: ir.FeatureArgument, what: str,
                expected: str = "a number literal") -> float:
         if not arg.is_literal or isinstance(arg.value, bool) or not isinstance(
@@ -176,6 +185,12 @@ def is_missing(x: str) -> str:
     to FALSE, and rewrites NOT over comparisons, which NaN does not obey. NaN times 0 is NaN,
     as is an infinity times 0; NaN's magnitude is not infinite."""
     return f"({x} IS NULL OR ({x} * 0 <> 0 AND ABS({x}) <> CAST('Infinity' AS DOUBLE)))"
+
+
+def constant_where_present(x: str, value: str) -> str:
+    """`value` (SQL) for every row whose x is present, NULL where x is NULL or NaN: what a
+    fitted call stores for a column it maps to one value."""
+    return f"CASE WHEN {is_missing(as_double(x))} THEN CAST(NULL AS DOUBLE) ELSE {value} END"
 
 
 def present_double(sql: str) -> str:

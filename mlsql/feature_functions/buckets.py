@@ -38,6 +38,7 @@ from mlsql.feature_functions.base import (
     SqlOf,
     array_text,
     as_double,
+    constant_where_present,
     is_missing,
     number_text,
     present_double,
@@ -147,8 +148,7 @@ class KBinsDiscretize(FeatureFunction):
         edges = kbins_edges(result.sample, options["bins"], options["strategy"])
         inner = edges[1:-1] if edges else []
         if not inner:  # a constant column, or one bin left: every value in bin 0
-            return (f"CASE WHEN {is_missing(as_double(args[0].text))} THEN CAST(NULL AS "
-                    "DOUBLE) ELSE 0E0 END")
+            return constant_where_present(args[0].text, "0E0")
         return f"ML_BUCKETIZE({args[0].text}, {array_text(inner)}, 'index')"
 
 

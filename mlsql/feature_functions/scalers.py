@@ -51,6 +51,7 @@ from mlsql.feature_functions.base import (
     Params,
     SqlOf,
     as_double,
+    constant_where_present,
     is_missing,
     number_text,
     present_double,
@@ -142,9 +143,7 @@ class StandardScaler(_Scaler):
         return f"({x} - {sql['mean']}) / {sql['std']}"
 
     def fit_options(self, args: Arguments, call: ir.FeatureCall) -> Params:
-        if len(args) not in (1, 3, 4):
-            raise FeatureArgumentError(f"{self.name} OVER () takes 1, 3 or 4 arguments, "
-                                       f"found {len(args)}: {self.fitted_usage}", call.position)
+        self.fitted_count(args, call, (1, 3, 4))
         options: Params = {"with_mean": True, "with_std": True, "rule": "scikit-learn"}
         for name, arg in zip(("with_mean", "with_std"), args[1:3], strict=False):
             options[name] = self.flag(arg, name)
@@ -163,8 +162,7 @@ class StandardScaler(_Scaler):
         if not options.get("with_std", True):
             std = 1.0
         elif options.get("rule") == "flink-ml" and not std:  # Flink ML scales by 1/std or 0
-            return (f"CASE WHEN {is_missing(as_double(args[0].text))} THEN CAST(NULL AS "
-                    "DOUBLE) ELSE 0E0 END")
+            return constant_where_present(args[0].text, "0E0")
         return (f"{self.name}({args[0].text}, {number_text(mean)}, "
                 f"{number_text(self.spread(std))})")
 
@@ -192,9 +190,7 @@ class MinMaxScaler(_Scaler):
         return f"LEAST(GREATEST({scaled}, 0E0), 1E0)"
 
     def fit_options(self, args: Arguments, call: ir.FeatureCall) -> Params:
-        if len(args) not in (1, 3, 4):
-            raise FeatureArgumentError(f"{self.name} OVER () takes 1, 3 or 4 arguments, "
-                                       f"found {len(args)}: {self.fitted_usage}", call.position)
+        self.fitted_count(args, call, (1, 3, 4))
         options: Params = {"lower": 0.0, "upper": 1.0, "rule": "bigquery"}
         if len(args) >= 3:
             options["lower"] = self.number(args[1], "lower")
@@ -226,7 +222,7 @@ class MinMaxScaler(_Scaler):
                     f"{as_double(args[0].text)} * {number_text(scale)} + "
                     f"{number_text(offset)} END")
         if high <= low:  # a constant column: every value scales to lower
-            return f"CASE WHEN {missing} THEN CAST(NULL AS DOUBLE) ELSE {number_text(lower)} END"
+            return constant_where_present(args[0].text, number_text(lower))
         scaled = f"{self.name}({args[0].text}, {number_text(low)}, {number_text(high)})"
         if (lower, upper) == (0.0, 1.0):
             return scaled
@@ -278,9 +274,7 @@ class RobustScaler(_Scaler):
         return f"({x} - {sql['median']}) / {_difference(params, sql, 'q3', 'q1')}"
 
     def fit_options(self, args: Arguments, call: ir.FeatureCall) -> Params:
-        if len(args) not in (1, 3, 5, 6):
-            raise FeatureArgumentError(f"{self.name} OVER () takes 1, 3, 5 or 6 arguments, "
-                                       f"found {len(args)}: {self.fitted_usage}", call.position)
+        self.fitted_count(args, call, (1, 3, 5, 6))
         options: Params = {"with_centering": True, "with_scaling": True, "lower": 0.25,
                            "upper": 0.75, "rule": "scikit-learn"}
         for name, arg in zip(("with_centering", "with_scaling"), args[1:3], strict=False):
@@ -309,8 +303,7 @@ class RobustScaler(_Scaler):
         if not options.get("with_scaling", True):
             q1, q3 = 0.0, 1.0
         elif q3 <= q1 and options.get("rule") == "flink-ml":  # Flink ML scales by 0
-            return (f"CASE WHEN {is_missing(as_double(args[0].text))} THEN CAST(NULL AS "
-                    "DOUBLE) ELSE 0E0 END")
+            return constant_where_present(args[0].text, "0E0")
         elif q3 <= q1:  # no spread: divide by 1, as scikit-learn
             q1, q3 = 0.0, 1.0
         return (f"{self.name}({args[0].text}, {number_text(median)}, {number_text(q1)}, "
