@@ -62,17 +62,19 @@ def fit_transform(items: tuple[ir.TransformItem, ...], query_sql: str,
         context.progress(f"fitting the TRANSFORM: {len(fitted)} fitted function"
                          f"{'s' if len(fitted) != 1 else ''}")
     aggregates, vocabularies = _statistics(requests, query_sql, context)
-    follow_ups = {call_id: (options, FitRequest(request.then(aggregates.get(call_id, {}))))
-                  for call_id, (options, request) in requests.items() if request.then}
-    follow_ups = {k: v for k, v in follow_ups.items() if v[1].aggregates}
+    follow_ups = {}
+    for call_id, (options, request) in requests.items():
+        needed = request.then(aggregates.get(call_id, {})) if request.then else {}
+        if needed:
+            follow_ups[call_id] = (options, FitRequest(needed))
     if follow_ups:
         more, _ = _statistics(follow_ups, query_sql, context)
         for call_id, values in more.items():
             aggregates.setdefault(call_id, {}).update(values)
-    if fitted:
-        context.progress(f"fitted the TRANSFORM in {time.monotonic() - started:.1f} s")
     samples = {call_id: _sample(request.sample, query_sql, context)
                for call_id, (_, request) in requests.items() if request.sample is not None}
+    if fitted:
+        context.progress(f"fitted the TRANSFORM in {time.monotonic() - started:.1f} s")
     texts = {}
     for _, call in fitted:
         options, _ = requests[id(call)]
@@ -151,6 +153,8 @@ class StatisticsQuery:
 def statistics_query(requests: dict[int, tuple[dict, FitRequest]], query_sql: str,
                      runtime: FlinkRuntime) -> StatisticsQuery | None:
     """None when nothing is fitted."""
+    if not requests:
+        return None
     columns: list[str] = ["COUNT(*)"]  # the training rows: none leaves nothing to fit
     where: list[tuple[int, str, int | None]] = [(_COUNT_CALL, "rows", None)]
     for key_call, (_, request) in requests.items():
@@ -160,11 +164,8 @@ def statistics_query(requests: dict[int, tuple[dict, FitRequest]], query_sql: st
             columns += [sql] if length is None else [f"({sql})[{i + 1}]" for i in range(length)]
     wanted = [(call_id, request.vocabulary) for call_id, (_, request) in requests.items()
               if request.vocabulary is not None]
-    if not requests:
-        return None
     rows = f"({query_sql}) AS {_ROWS}"
     aliases = [f"a{i}" for i in range(len(columns))]
-    types = []
     select = ", ".join(f"{sql} AS {a}" for sql, a in zip(columns, aliases, strict=True))
     types = table_columns(runtime.sql_query(f"SELECT {select} FROM {rows}"))
     # The vocabularies' rows fill an integer aggregate with 0, not NULL: a column with a NULL
