@@ -133,6 +133,11 @@ class Cancelled(MlsqlError):
     progress report and a training publishes nothing."""
 
 
+# Starts the message of a job that mlsql's SQL fails on purpose (a Flink ML stage's
+# handle_invalid='error'), so that the message can be shown without Flink's wrapping.
+RAISED_MARK = "mlsql: "
+
+
 class FlinkError(MlsqlError):
     """Flink rejected a statement or a job failed; the message is Flink's own."""
 

@@ -10,12 +10,13 @@ A function is used two ways:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from mlsql.compiler.sql import double
-from mlsql.errors import MlsqlError
+from mlsql.errors import RAISED_MARK, MlsqlError
 from mlsql.syntax import ir
 from mlsql.syntax.dialect import quote_literal
 
@@ -123,7 +124,7 @@ class FeatureFunction:
     def number(self, arg: ir.FeatureArgument, what: str,
                expected: str = "a number literal") -> float:
         if not arg.is_literal or isinstance(arg.value, bool) or not isinstance(
-                arg.value, (int, float)):
+                arg.value, (int, float)) or not math.isfinite(arg.value):
             raise FeatureArgumentError(
                 f"{self.name}'s {what} must be {expected}, found {arg.text!r}", arg.position)
         return float(arg.value)
@@ -201,8 +202,34 @@ def present_double(sql: str) -> str:
 
 
 def number_text(value: float) -> str:
-    """A constant written into a stored call: Flink SQL, and exact (repr round-trips)."""
+    """A constant written into a stored call: Flink SQL, and exact (repr round-trips); an
+    infinity as Flink spells it, which the call parser reads back."""
+    if math.isinf(value):
+        return f"CAST('{'-' if value < 0 else ''}Infinity' AS DOUBLE)"
     return double(value)
+
+
+# What a Flink ML stage does with an invalid input (a value outside its buckets, one its
+# vocabulary lacks, NULL, NaN): Flink ML's handleInvalid parameter.
+HANDLE_INVALID = ("error", "skip", "keep")
+
+
+def raised_error(message: str, depends_on: str) -> str:
+    """A DOUBLE expression that fails the job with `message` (SQL text, a STRING) when it is
+    evaluated: Flink SQL has no function that raises, but a failed CAST does, with the text
+    it read. `depends_on` (any column's SQL) keeps the planner from evaluating it at planning
+    time, as it does a constant."""
+    never = f"SUBSTRING(COALESCE(CAST({depends_on} AS STRING), '') FROM 1 FOR 0)"
+    return f"CAST(CONCAT('{RAISED_MARK}', {message}, {never}) AS DOUBLE)"
+
+
+def handled_invalid(valid: str, value: str, handle_invalid: str, keep: str, message: str,
+                    depends_on: str) -> str:
+    """`value` where `valid` (SQL conditions) holds; else, by `handle_invalid`: the `keep`
+    value, NULL ('skip': the Pipeline API drops the row), or a failed job with `message`."""
+    other = {"keep": keep, "skip": "CAST(NULL AS DOUBLE)",
+             "error": raised_error(message, depends_on)}[handle_invalid]
+    return f"CASE WHEN {valid} THEN {value} ELSE {other} END"
 
 
 def array_text(values: Sequence[float | str]) -> str:

@@ -12,6 +12,13 @@ a model reads them as categories:
     ML_BUCKETIZE(x, ARRAY[s1, ..., sn], 'index')
         the bucket's number as a DOUBLE instead: 0 for x < s1 ... n for x >= sn (Flink ML's
         bucket index); NULL for NULL or NaN
+    ML_BUCKETIZE(x, ARRAY[e0, ..., en], 'index', 'error' | 'skip' | 'keep')
+        Flink ML's Bucketizer: the array holds every bucket's edges, the outer ones included
+        (CAST('-Infinity' AS DOUBLE) and CAST('Infinity' AS DOUBLE) for open ends); bucket k
+        (a DOUBLE) holds e(k) <= x < e(k+1), the last bucket also its upper edge. A value
+        outside the edges, NaN or NULL is invalid: 'error' fails the job ("The input contains
+        invalid value. ..."), 'keep' gives n, 'skip' gives NULL (the Pipeline API's
+        Bucketizer drops the row).
     ML_KBINS_DISCRETIZER(x, bins [, 'uniform' | 'quantile' | 'kmeans' [, sub_samples]])
         OVER ()   (TRANSFORM only) Flink ML's KBinsDiscretizer: bin edges from the training
         rows' min and max ('uniform'), their sorted values at i * n / bins ('quantile', the
@@ -29,6 +36,7 @@ import math
 import numpy as np
 
 from mlsql.feature_functions.base import (
+    HANDLE_INVALID,
     Arguments,
     FeatureArgumentError,
     FeatureFunction,
@@ -39,6 +47,7 @@ from mlsql.feature_functions.base import (
     array_text,
     as_double,
     constant_where_present,
+    handled_invalid,
     is_missing,
     number_text,
     present_double,
@@ -52,7 +61,9 @@ class Bucketize(FeatureFunction):
     usage = "ML_BUCKETIZE(x, ARRAY[split, ...] [, ARRAY['null_name', 'name', ...]])"
 
     def explicit(self, args: Arguments, call: ir.FeatureCall) -> Params:
-        self.count(args, call, 2, 3)
+        self.count(args, call, 2, 4)
+        if len(args) == 4:
+            return self._edges(args)
         splits = self.literal_array(args[1], "split points", float)
         if not splits:
             raise FeatureArgumentError(f"{self.name} needs at least one split point",
@@ -73,8 +84,25 @@ class Bucketize(FeatureFunction):
                     f"first), found {len(names)}", args[2].position)
         return {"splits": splits, "names": names}
 
+    def _edges(self, args: Arguments) -> Params:
+        """The Flink ML form's parameters: (x, ARRAY[edges], 'index', handle_invalid)."""
+        if not (args[2].is_literal and args[2].value == "index"):
+            raise FeatureArgumentError(f"{self.name}'s third argument must be 'index' where a "
+                                       f"fourth (handle_invalid) follows, found {args[2].text}",
+                                       args[2].position)
+        edges = self.literal_array(args[1], "bucket edges", float)
+        if len(edges) < 2 or any(b <= a for a, b in itertools.pairwise(edges)) or any(
+                math.isnan(e) for e in edges):
+            raise FeatureArgumentError(f"{self.name}'s bucket edges must be at least two "
+                                       f"strictly increasing numbers, found {args[1].text}",
+                                       args[1].position)
+        handle_invalid = self.choice(args[3], "handle_invalid", HANDLE_INVALID)
+        return {"edges": edges, "handle_invalid": handle_invalid}
+
     def elements(self, args: Arguments, params: Params, sql_of: SqlOf) -> list[str]:
         x = as_double(sql_of(args[0]))
+        if "edges" in params:
+            return [self._flink_ml_bucket(x, params["edges"], params["handle_invalid"])]
         if params["names"] is None:  # the bucket's index
             arms = [f"WHEN {x} < {number_text(s)} THEN {number_text(float(i))}"
                     for i, s in enumerate(params["splits"])]
@@ -85,6 +113,22 @@ class Bucketize(FeatureFunction):
                 for i, s in enumerate(params["splits"])]
         return [f"CASE WHEN {is_missing(x)} THEN {names[0]} {' '.join(arms)} "
                 f"ELSE {names[-1]} END"]
+
+
+    @staticmethod
+    def _flink_ml_bucket(x: str, edges: list[float], handle_invalid: str) -> str:
+        buckets = len(edges) - 1
+        arms = " ".join(f"WHEN {x} < {number_text(e)} THEN {number_text(float(i))}"
+                        for i, e in enumerate(edges[1:-1]))
+        index = (f"CASE {arms} ELSE {number_text(float(buckets - 1))} END" if arms
+                 else number_text(0.0))
+        valid = [f"NOT {is_missing(x)}"]
+        valid += [f"{x} >= {number_text(edges[0])}"] if edges[0] != -math.inf else []
+        valid += [f"{x} <= {number_text(edges[-1])}"] if edges[-1] != math.inf else []
+        message = ("'The input contains invalid value. See handleInvalid parameter for more "
+                   "options.'")
+        return handled_invalid(" AND ".join(valid), index, handle_invalid,
+                               number_text(float(buckets)), message, x)
 
 
 class QuantileBucketize(Bucketize):

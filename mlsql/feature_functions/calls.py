@@ -206,6 +206,8 @@ def literal_value(group: list[Token],
     if len(tokens) == 2 and tokens[0].is_punct("-", "+"):
         sign = -1.0 if tokens[0].text == "-" else 1.0
         tokens = tokens[1:]
+    if _is_infinity(tokens):  # CAST('-Infinity' AS DOUBLE), as number_text writes it
+        return float(tokens[2].value)
     if len(tokens) != 1:
         return NOT_LITERAL
     token = tokens[0]
@@ -221,3 +223,10 @@ def literal_value(group: list[Token],
     if len(group) == 1 and token.is_word("TRUE", "FALSE"):
         return token.upper == "TRUE"
     return NOT_LITERAL
+
+
+def _is_infinity(tokens: list[Token]) -> bool:
+    return (len(tokens) == 6 and tokens[0].is_word("CAST") and tokens[1].is_punct("(")
+            and tokens[2].kind is Kind.STRING and tokens[2].value in ("Infinity", "-Infinity")
+            and tokens[3].is_word("AS") and tokens[4].is_word("DOUBLE")
+            and tokens[5].is_punct(")"))

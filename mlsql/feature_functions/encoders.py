@@ -10,11 +10,26 @@ the same for ML_ONE_HOT_ENCODER: the vocabulary is the top_k (default 32,000) mo
 non-NULL values seen at least min_count (default 1) times in the training rows, then sorted
 (BigQuery's rule); the rest fall in bucket 0 / "other". Values are compared as STRINGs.
 In TRANSFORM, a one-hot column `AS c` expands to `c_1`, ..., `c_n` and `c_other`.
+
+Flink ML's StringIndexer, which the Pipeline API's StringIndexer writes:
+    ML_STRING_INDEXER(x, ARRAY['a', 'b', ...] [, 'error' | 'skip' | 'keep'])
+        DOUBLE: k - 1 for the k-th vocabulary value. NULL and any value not in the vocabulary
+        are invalid: 'error' (the default) fails the job ("The input contains unseen string:
+        e. ..."), 'keep' gives the vocabulary's size, 'skip' NULL (the Pipeline API drops
+        the row). Numbers are compared as their STRING form ('2.0'), as Flink ML does.
+    ML_STRING_INDEXER(x [, order [, max_index_num [, handle_invalid]]]) OVER ()
+        the vocabulary of the training rows' non-NULL values in `order`: 'arbitrary' (the
+        default: here most frequent first), 'alphabetAsc', 'alphabetDesc', 'frequencyAsc' or
+        'frequencyDesc' (equal counts in alphabetical order). A max_index_num below
+        2147483647 needs 'frequencyDesc' and keeps the max_index_num - 1 most frequent
+        values when there are more than max_index_num.
 """
 
 from __future__ import annotations
 
+from mlsql.errors import MlsqlError
 from mlsql.feature_functions.base import (
+    HANDLE_INVALID,
     Arguments,
     FeatureArgumentError,
     FeatureFunction,
@@ -24,6 +39,8 @@ from mlsql.feature_functions.base import (
     SqlOf,
     Vocabulary,
     array_text,
+    handled_invalid,
+    number_text,
 )
 from mlsql.syntax import ir
 from mlsql.syntax.dialect import quote_literal
@@ -99,4 +116,85 @@ class OneHotEncoder(_Encoder):
             f"{alias}_other"]
 
 
-FEATURE_FUNCTIONS = (LabelEncoder(), OneHotEncoder())
+STRING_ORDERS = ("arbitrary", "alphabetAsc", "alphabetDesc", "frequencyAsc", "frequencyDesc")
+NO_MAX_INDEX_NUM = 2**31 - 1  # Flink ML's default max_index_num: Integer.MAX_VALUE
+VOCABULARY_LIMIT = DEFAULT_TOP_K  # a vocabulary is SQL text: one CASE arm a value
+
+
+def max_index_num_error(parameter: str = "maxIndexNum", order: str = "stringOrderType") -> str:
+    """Flink ML's message, in the caller's parameter names."""
+    return (f"Setting {parameter} smaller than INT.MAX only works when {order} is set as "
+            "frequencyDesc.")
+
+
+class StringIndexer(FeatureFunction):
+    name = "ML_STRING_INDEXER"
+    fittable = True
+    usage = "ML_STRING_INDEXER(x, ARRAY['value', ...] [, 'error' | 'skip' | 'keep'])"
+    fitted_usage = ("ML_STRING_INDEXER(x [, 'arbitrary' | 'alphabetAsc' | 'alphabetDesc' | "
+                    "'frequencyAsc' | 'frequencyDesc' [, max_index_num [, 'error' | 'skip' | "
+                    "'keep']]]) OVER ()")
+
+    def explicit(self, args: Arguments, call: ir.FeatureCall) -> Params:
+        self.count(args, call, 2, 3)
+        vocabulary = self.literal_array(args[1], "vocabulary", str)
+        if len(set(vocabulary)) != len(vocabulary):
+            raise FeatureArgumentError(f"{self.name}'s vocabulary repeats a value",
+                                       args[1].position)
+        handle_invalid = (self.choice(args[2], "handle_invalid", HANDLE_INVALID)
+                          if len(args) > 2 else "error")
+        return {"vocabulary": vocabulary, "handle_invalid": handle_invalid}
+
+    def elements(self, args: Arguments, params: Params, sql_of: SqlOf) -> list[str]:
+        x = as_string(sql_of(args[0]))
+        vocabulary = params["vocabulary"]
+        if vocabulary:
+            arms = " ".join(f"WHEN {quote_literal(v)} THEN {number_text(float(i))}"
+                            for i, v in enumerate(vocabulary))
+            index = f"CASE {x} {arms} END"
+            valid = f"{x} IN ({', '.join(quote_literal(v) for v in vocabulary)})"
+        else:
+            index, valid = "CAST(NULL AS DOUBLE)", "FALSE"
+        message = (f"CONCAT('The input contains unseen string: ', COALESCE({x}, 'null'), "
+                   "'. See handleInvalid parameter for more options.')")
+        return [handled_invalid(valid, index, params["handle_invalid"],
+                                number_text(float(len(vocabulary))), message, x)]
+
+    def fit_options(self, args: Arguments, call: ir.FeatureCall) -> Params:
+        self.count(args, call, 1, 4, self.fitted_usage)
+        order = (self.choice(args[1], "string order", STRING_ORDERS) if len(args) > 1
+                 else "arbitrary")
+        max_index_num = (self.integer(args[2], "max_index_num", 2) if len(args) > 2
+                         else NO_MAX_INDEX_NUM)
+        if max_index_num < NO_MAX_INDEX_NUM and order != "frequencyDesc":
+            raise FeatureArgumentError(max_index_num_error("max_index_num", "the order"),
+                                       args[2].position)
+        handle_invalid = (self.choice(args[3], "handle_invalid", HANDLE_INVALID)
+                          if len(args) > 3 else "error")
+        return {"order": order, "max_index_num": max_index_num,
+                "handle_invalid": handle_invalid}
+
+    def requests(self, args: Arguments, options: Params, sql_of: SqlOf) -> FitRequest:
+        # One value more than kept tells whether there were more.
+        wanted = min(options["max_index_num"], VOCABULARY_LIMIT) + 1
+        return FitRequest(vocabulary=Vocabulary(as_string(sql_of(args[0])), wanted))
+
+    def fitted_text(self, args: Arguments, options: Params, result: FitResult) -> str:
+        counted = list(result.vocabulary)  # most frequent first, equal counts by value
+        if len(counted) > options["max_index_num"]:
+            counted = counted[:options["max_index_num"] - 1]
+        if len(counted) > VOCABULARY_LIMIT:
+            raise MlsqlError(f"{self.name}: {args[0].text} has more than {VOCABULARY_LIMIT:,} "
+                             "distinct values; index the most frequent with 'frequencyDesc' "
+                             "and a max_index_num")
+        order = options["order"]
+        if order.startswith("alphabet"):
+            counted.sort(key=lambda pair: pair[0], reverse=order == "alphabetDesc")
+        elif order == "frequencyAsc":
+            counted.sort(key=lambda pair: (pair[1], pair[0]))
+        values = [value for value, _ in counted]
+        return (f"{self.name}({args[0].text}, {array_text(values)}, "
+                f"{quote_literal(options['handle_invalid'])})")
+
+
+FEATURE_FUNCTIONS = (LabelEncoder(), OneHotEncoder(), StringIndexer())

@@ -106,7 +106,14 @@ class Pipeline:
                 items = [_item(column, plan.expressions[column])
                          for column in plan.expressions if column in plan.made]
                 document = fit_transform(items, query, _START, session.context).document
+                if plan.skips_invalid:
+                    document = {**document, "skip_invalid": plan.skips_invalid}
                 return PipelineModel(document)
+            if plan.skips_invalid:
+                raise OptionError(
+                    "Pipeline.fit: handle_invalid='skip' drops rows in transform(); a model "
+                    f"is trained on every row, and {plan.skips_invalid[0]!r} would be NULL in "
+                    "the invalid ones: use 'keep' or 'error' before an estimator")
             statement = _statement(name, estimator, plan, views["training"], table)
             summary = session.sql(statement)
         if estimator.online:
@@ -250,7 +257,12 @@ class PipelineModel:
                    for out, sql in parts]
         select += [quote_identifier(column) for column in predictions]
         with table_views(session, {"input": table}, "PipelineModel.transform") as views:
-            return planned_query(session, f"SELECT {', '.join(select)} FROM {views['input']}")
+            query = f"SELECT {', '.join(select)} FROM {views['input']}"
+            skipped = self.document.get("skip_invalid", [])
+            if skipped:  # a stage's handle_invalid='skip': its NULL marks a row to drop
+                kept = " AND ".join(f"{quote_identifier(c)} IS NOT NULL" for c in skipped)
+                query = f"SELECT * FROM ({query}) WHERE {kept}"
+            return planned_query(session, query)
 
     def predict(self, table: Table, execution: str | None = None) -> Table:
         """ML_PREDICT with this version (pinned) over the raw columns."""
@@ -279,6 +291,7 @@ class PipelineModel:
 class _Plan:
     expressions: dict[str, str]  # column -> SQL over the training rows (in column order)
     made: set[str]  # the columns a stage writes
+    skips_invalid: list[str]  # the columns whose NULL drops the row (handle_invalid='skip')
     default_features: list[str]  # every column no later stage read into another name
 
 
@@ -297,6 +310,7 @@ def _compose(stages: Sequence[Stage], columns: list[str], context: PlanContext,
 
     made: set[str] = set()
     consumed: set[str] = set()
+    skips_invalid: list[str] = []
     for stage in stages:
         for output in stage.outputs():
             arguments = []
@@ -314,8 +328,11 @@ def _compose(stages: Sequence[Stage], columns: list[str], context: PlanContext,
                 expression = output.template.format(*arguments)
             expressions[output.column] = expression
             made.add(output.column)
+            if output.skips_invalid:
+                skips_invalid.append(output.column)
             consumed.update(c for c in output.inputs if c != output.column)
-    return _Plan(expressions, made, [c for c in expressions if c not in consumed])
+    return _Plan(expressions, made, skips_invalid,
+                 [c for c in expressions if c not in consumed])
 
 
 def _substitute(text: str, expressions: dict[str, str],

@@ -14,10 +14,16 @@ import itertools
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from mlsql.errors import OptionError
-from mlsql.feature_functions.encoders import DEFAULT_TOP_K
+from mlsql.feature_functions.base import HANDLE_INVALID, number_text
+from mlsql.feature_functions.encoders import (
+    DEFAULT_TOP_K,
+    NO_MAX_INDEX_NUM,
+    STRING_ORDERS,
+    max_index_num_error,
+)
 from mlsql.syntax.dialect import quote_literal
 
 FITTED_CALL = re.compile(r"\bOVER\s*\(\s*\)", re.IGNORECASE)  # a call fitted at training
@@ -31,6 +37,8 @@ class StageOutput:
     inputs: tuple[str, ...]
     template: str
     fitted: bool  # the template has an `OVER ()` call, fitted on the training rows
+    # NULL marks an invalid input whose row the pipeline drops (handle_invalid='skip')
+    skips_invalid: bool = False
 
 
 class Transformer:
@@ -200,21 +208,35 @@ class KBinsDiscretizer(Transformer):
 
 
 class Bucketizer(Transformer):
-    """Buckets at explicit split points: 'bin_1' below the first ... 'bin_NULL'."""
+    """Flink ML's Bucketizer: each column's bucket number (a DOUBLE) among its own edges in
+    `splits_array`, the outer ones included (±inf for open ends): bucket k holds
+    edges[k] <= x < edges[k + 1], the last one also its upper edge. A value outside the
+    edges, NaN or NULL is invalid: `handle_invalid` 'error' (the default) fails the job,
+    'skip' drops the row, 'keep' puts it in one more bucket."""
 
     function = "ML_BUCKETIZE"
 
     def __init__(self, columns: Sequence[str], output_cols: Sequence[str] | None = None, *,
-                 splits: Sequence[float]) -> None:
+                 splits_array: Sequence[Sequence[float]], handle_invalid: str = "error"
+                 ) -> None:
         super().__init__(columns, output_cols)
-        # Flink ML writes the outer edges (-inf, inf); ML_BUCKETIZE has the outer bins.
-        self.splits = [float(s) for s in splits if not math.isinf(float(s))]
-        if not self.splits or any(math.isnan(s) for s in self.splits) or any(
-                a >= b for a, b in itertools.pairwise(self.splits)):
-            raise OptionError(f"Bucketizer: splits must be increasing numbers, not {splits!r}")
+        self.splits_array = [[float(s) for s in splits] for splits in splits_array]
+        if len(self.splits_array) != len(self.columns):
+            raise OptionError(f"Bucketizer: {len(self.columns)} columns but "
+                              f"{len(self.splits_array)} lists in splits_array")
+        for splits in self.splits_array:
+            if len(splits) < 2 or any(math.isnan(s) for s in splits) or any(
+                    a >= b for a, b in itertools.pairwise(splits)):
+                raise OptionError("Bucketizer: each splits_array list must be at least two "
+                                  f"strictly increasing numbers, not {splits!r}")
+        self.handle_invalid = _handle_invalid(handle_invalid, "Bucketizer")
 
-    def parameters(self) -> list[str]:
-        return [f"ARRAY[{', '.join(_number(s) for s in self.splits)}]"]
+    def outputs(self) -> list[StageOutput]:
+        return [StageOutput(out, (column,), f"{self.function}({{0}}, {_edges(splits)}, "
+                            f"'index', {quote_literal(self.handle_invalid)})", False,
+                            self.handle_invalid == "skip")
+                for column, out, splits in zip(self.columns, self.output_cols,
+                                               self.splits_array, strict=True)]
 
 
 class _Vocabulary(Transformer):
@@ -234,10 +256,38 @@ class _Vocabulary(Transformer):
         return [] if self.max_categories is None else [str(self.max_categories)]
 
 
-class StringIndexer(_Vocabulary):
-    """Each value's index in the sorted vocabulary (1 ...); NULL and unseen 0."""
+class StringIndexer(Transformer):
+    """Flink ML's StringIndexer: each value's index (a DOUBLE, from 0) in the vocabulary of
+    the training rows' values, ordered by `string_order_type` ('arbitrary', the default:
+    here most frequent first; 'alphabetAsc', 'alphabetDesc', 'frequencyAsc',
+    'frequencyDesc'). Numbers are indexed by their text ('2.0'). NULL and unseen values are
+    invalid: `handle_invalid` 'error' (the default) fails the job, 'skip' drops the row, 'keep'
+    gives the vocabulary's size. A `max_index_num` (with 'frequencyDesc') keeps the
+    max_index_num - 1 most frequent values when there are more."""
 
-    function = "ML_LABEL_ENCODER"
+    function, fitted = "ML_STRING_INDEXER", True
+
+    def __init__(self, columns: Sequence[str], output_cols: Sequence[str] | None = None, *,
+                 string_order_type: str = "arbitrary", max_index_num: int = NO_MAX_INDEX_NUM,
+                 handle_invalid: str = "error") -> None:
+        super().__init__(columns, output_cols)
+        if string_order_type not in STRING_ORDERS:
+            raise OptionError(f"StringIndexer: string_order_type must be one of "
+                              f"{', '.join(map(repr, STRING_ORDERS))}, not "
+                              f"{string_order_type!r}")
+        self.string_order_type = string_order_type
+        self.max_index_num = _positive(max_index_num, "max_index_num", "StringIndexer", 2)
+        if max_index_num < NO_MAX_INDEX_NUM and string_order_type != "frequencyDesc":
+            raise OptionError(max_index_num_error("max_index_num", "string_order_type"))
+        self.handle_invalid = _handle_invalid(handle_invalid, "StringIndexer")
+
+    def parameters(self) -> list[str]:
+        return [quote_literal(self.string_order_type), str(self.max_index_num),
+                quote_literal(self.handle_invalid)]
+
+    def outputs(self) -> list[StageOutput]:
+        return [replace(output, skips_invalid=self.handle_invalid == "skip")
+                for output in super().outputs()]
 
 
 class OneHotEncoder(_Vocabulary):
@@ -402,3 +452,14 @@ def _positive(value: int, what: str, stage: str, minimum: int = 1) -> int:
 
 def _number(value: float) -> str:
     return repr(float(value))
+
+
+def _handle_invalid(value: str, stage: str) -> str:
+    if value not in HANDLE_INVALID:
+        options = ", ".join(repr(h) for h in HANDLE_INVALID)
+        raise OptionError(f"{stage}: handle_invalid must be one of {options}, not {value!r}")
+    return value
+
+
+def _edges(splits: Sequence[float]) -> str:
+    return f"ARRAY[{', '.join(number_text(s) for s in splits)}]"

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 
-from mlsql.errors import FlinkError, Position
+from mlsql.errors import RAISED_MARK, FlinkError, Position
 from mlsql.syntax.secrets import mask_message
 
 _POSITION = re.compile(r"\b((?:[Aa]t|[Ff]rom|to) line )(\d+), column (\d+)")
 _IN_TEXT = re.compile(r"^at line \d+, column \d+: | at line \d+, column \d+")
 _JAVA_PREFIX = re.compile(r"^(?:[a-z][\w$]*\.)+([A-Z][\w$]*(?:Exception|Error)):\s*")
+# A failed CAST's text: how mlsql's SQL fails a job on purpose (RAISED_MARK).
+_RAISED = re.compile(r'For input string: "' + re.escape(RAISED_MARK) + r'(.*)"')
 _PYTHON_ERROR = re.compile(r"^\s*([A-Za-z_][\w.]*(?:Error|Exception)): (.+)$")
 # Wrappers that say a job failed without saying why.
 _GENERIC = (
@@ -25,6 +27,9 @@ def flink_message(error: BaseException) -> str:
     # py4j's error text holds the whole Java cause chain; pyflink's own wrappers keep it
     # in `stack_trace`.
     text = f"{error}\n{getattr(error, 'stack_trace', '') or ''}"
+    raised = _RAISED.search(text)
+    if raised:
+        return raised.group(1)
     if "Traceback (most recent call last)" in text:
         python_errors = [m for m in map(_PYTHON_ERROR.match, text.splitlines()) if m]
         if python_errors:

@@ -12,11 +12,16 @@ Cases of these classes not translated, and why:
   with more columns is scored as one with the model's, and one without them is refused with
   the missing column's name before any job.
 - testGetModelData, testSetModelData (StandardScalerTest, MinMaxScalerTest,
-  MaxAbsScalerTest, RobustScalerTest; ImputerTest's, KBinsDiscretizerTest's and IDFTest's
-  testSetModelData): a fitted stage's data
+  MaxAbsScalerTest, RobustScalerTest; ImputerTest's, KBinsDiscretizerTest's, IDFTest's and
+  StringIndexerTest's testSetModelData): a fitted stage's data
   is its SQL expression with the fitted constants (PipelineModel.stages), not a model-data
-  table (issue 28). The getModelData cases of ImputerTest, KBinsDiscretizerTest and IDFTest
-  read the surrogates, bin edges and document frequencies from there.
+  table (issue 28). The getModelData cases of ImputerTest, KBinsDiscretizerTest, IDFTest and
+  StringIndexerTest read the surrogates, bin edges, document frequencies and vocabularies
+  from there.
+
+StringIndexerTest.testStringOrderType's 'arbitrary' order is its own test here, as Flink ML
+checks it differently (three distinct indices per column). Where Flink ML fails a job on an
+invalid value, the test matches Flink ML's message in the error.
 
 A stage is saved and loaded as a one-stage Pipeline (Flink ML saves each stage itself). A
 vector column whose rows differ in length (PolynomialExpansionTest's, NormalizerTest's)
@@ -24,6 +29,8 @@ becomes one table per length.
 """
 
 from __future__ import annotations
+
+import re
 
 import numpy as np
 import pandas as pd
@@ -35,6 +42,7 @@ from mlsql.errors import MlsqlError, OptionError
 from mlsql.feature_functions.calls import parse_expression
 from mlsql.pipeline import (
     IDF,
+    Bucketizer,
     Imputer,
     KBinsDiscretizer,
     MaxAbsScaler,
@@ -46,6 +54,7 @@ from mlsql.pipeline import (
     PolynomialExpansion,
     RobustScaler,
     StandardScaler,
+    StringIndexer,
     Tokenizer,
 )
 
@@ -776,3 +785,211 @@ def test_idf_test_fit_on_empty_data(batch_session):
     empty = _idf_table(batch_session).filter(col("input").at(1) > 1000)
     with pytest.raises(MlsqlError, match="returned no rows: the TRANSFORM"):
         Pipeline([IDF(columns=["input"], num_features=4)]).fit(empty)
+
+
+# BucketizerTest: columns f1..f4, one list of edges each
+INF = float("inf")
+BUCKETIZER_ROWS = [(1, -0.5, 0.0, 1.0, 0.0), (2, -INF, 1.0, INF, 1.0),
+                   (3, float("nan"), -0.5, -0.5, 2.0)]
+SPLITS_ARRAY = [[-0.5, 0.0, 0.5], [-1.0, 0.0, 2.0], [-INF, 10.0, INF], [-INF, 1.5, INF]]
+BUCKETIZER_KEEP = [(1, 0.0, 1.0, 0.0, 0.0), (2, 2.0, 1.0, 1.0, 0.0), (3, 2.0, 0.0, 0.0, 1.0)]
+BUCKETIZER_SKIP = [(1, 0.0, 1.0, 0.0, 0.0)]
+F_COLUMNS, O_COLUMNS = ["f1", "f2", "f3", "f4"], ["o1", "o2", "o3", "o4"]
+INVALID_VALUE = "The input contains invalid value. See handleInvalid parameter for more options."
+
+
+def _bucketizer_table(session, rows=BUCKETIZER_ROWS, kind=None):
+    kind = kind or DataTypes.DOUBLE()
+    return session.table_env.from_elements(rows, DataTypes.ROW(
+        [DataTypes.FIELD("id", DataTypes.INT())]
+        + [DataTypes.FIELD(c, kind) for c in F_COLUMNS]))
+
+
+def _bucketized(stage, table) -> list[tuple]:
+    frame = Pipeline([stage]).fit(table).transform(table).to_pandas()
+    return sorted(tuple(row) for row in frame[["id", *stage.output_cols]].itertuples(
+        index=False))
+
+
+def test_bucketizer_test_param():
+    bucketizer = Bucketizer(columns=F_COLUMNS, output_cols=O_COLUMNS,
+                            splits_array=SPLITS_ARRAY, handle_invalid="skip")
+    assert (bucketizer.columns, bucketizer.output_cols) == (F_COLUMNS, O_COLUMNS)
+    assert bucketizer.handle_invalid == "skip"
+    assert bucketizer.splits_array == SPLITS_ARRAY
+    assert Bucketizer(columns=["f1"], splits_array=[[0, 1]]).handle_invalid == "error"
+
+
+def test_bucketizer_test_output_schema(batch_session):
+    table = _bucketizer_table(batch_session)
+    stage = Bucketizer(columns=F_COLUMNS, output_cols=O_COLUMNS, splits_array=SPLITS_ARRAY,
+                       handle_invalid="skip")
+    names = Pipeline([stage]).fit(table).transform(table).get_schema().get_field_names()
+    assert list(names) == ["id", *F_COLUMNS, *O_COLUMNS]
+
+
+def test_bucketizer_test_transform(batch_session):
+    table = _bucketizer_table(batch_session)
+
+    def bucketizer(handle_invalid):
+        return Bucketizer(columns=F_COLUMNS, output_cols=O_COLUMNS, splits_array=SPLITS_ARRAY,
+                          handle_invalid=handle_invalid)
+
+    assert _bucketized(bucketizer("skip"), table) == BUCKETIZER_SKIP
+    assert _bucketized(bucketizer("keep"), table) == BUCKETIZER_KEEP
+    with pytest.raises(Exception, match=re.escape(INVALID_VALUE)):
+        _bucketized(bucketizer("error"), table)
+
+
+def test_bucketizer_test_input_type_conversion(batch_session):
+    # TestUtils.convertDataTypesToSparseInt: each value as Java's (int) cast makes it
+    as_int = [tuple(_java_int(v) for v in row) for row in BUCKETIZER_ROWS]
+    table = _bucketizer_table(batch_session, as_int, DataTypes.INT())
+    stage = Bucketizer(columns=F_COLUMNS, output_cols=O_COLUMNS, splits_array=SPLITS_ARRAY,
+                       handle_invalid="skip")
+    assert _bucketized(stage, table) == [(1, 1.0, 1.0, 0.0, 0.0), (3, 1.0, 1.0, 0.0, 1.0)]
+
+
+def _java_int(value: float) -> int:
+    if np.isnan(value):
+        return 0
+    return int(np.clip(value, -2**31, 2**31 - 1))
+
+
+def test_bucketizer_test_save_load_and_transform(batch_session, tmp_path):
+    Pipeline([Bucketizer(columns=F_COLUMNS, output_cols=O_COLUMNS, splits_array=SPLITS_ARRAY,
+                         handle_invalid="keep")]).save(tmp_path)
+    (loaded,) = Pipeline.load(tmp_path).stages
+    assert _bucketized(loaded, _bucketizer_table(batch_session)) == BUCKETIZER_KEEP
+
+
+# StringIndexerTest: a STRING and a DOUBLE column, with NULLs
+INDEXER_TRAIN = [("a", 1.0), ("b", 1.0), ("b", 2.0), ("c", 0.0), ("d", 2.0), ("a", 2.0),
+                 ("b", 2.0), ("b", -1.0), ("a", -1.0), ("c", -1.0), ("d", None), (None, 2.0),
+                 (None, None)]
+INDEXER_PREDICT = [("a", 2.0), ("b", 1.0), ("e", 2.0), ("f", None), (None, None)]
+INDEXER_IN, INDEXER_OUT = ["inputCol1", "inputCol2"], ["outputCol1", "outputCol2"]
+ALPHABET_ASC = [("a", 2.0, 0.0, 3.0), ("b", 1.0, 1.0, 2.0), ("e", 2.0, 4.0, 3.0),
+                ("f", None, 4.0, 4.0), (None, None, 4.0, 4.0)]
+ALPHABET_DESC = [("a", 2.0, 3.0, 0.0), ("b", 1.0, 2.0, 1.0), ("e", 2.0, 4.0, 0.0),
+                 ("f", None, 4.0, 4.0), (None, None, 4.0, 4.0)]
+FREQUENCY_ASC = [("a", 2.0, 2.0, 3.0), ("b", 1.0, 3.0, 1.0), ("e", 2.0, 4.0, 3.0),
+                 ("f", None, 4.0, 4.0), (None, None, 4.0, 4.0)]
+FREQUENCY_DESC = [("a", 2.0, 1.0, 0.0), ("b", 1.0, 0.0, 2.0), ("e", 2.0, 4.0, 0.0),
+                  ("f", None, 4.0, 4.0), (None, None, 4.0, 4.0)]
+
+
+def _indexer_tables(session):
+    schema = DataTypes.ROW([DataTypes.FIELD("inputCol1", DataTypes.STRING()),
+                            DataTypes.FIELD("inputCol2", DataTypes.DOUBLE())])
+    return (session.table_env.from_elements(INDEXER_TRAIN, schema),
+            session.table_env.from_elements(INDEXER_PREDICT, schema))
+
+
+def _indexed(model, table) -> list[tuple]:
+    """Rows in Flink ML's order (each field's text), NULL as None."""
+    frame = model.transform(table).to_pandas()[[*INDEXER_IN, *INDEXER_OUT]]
+    rows = [tuple(None if pd.isna(v) else v for v in row)
+            for row in frame.itertuples(index=False)]
+    return sorted(rows, key=lambda row: [str(v) for v in row])
+
+
+def _string_indexer(**params):
+    return StringIndexer(columns=INDEXER_IN, output_cols=INDEXER_OUT, **params)
+
+
+def _expected(rows):
+    return sorted(rows, key=lambda row: [str(v) for v in row])
+
+
+def test_string_indexer_test_param():
+    indexer = StringIndexer(columns=INDEXER_IN)
+    assert (indexer.string_order_type, indexer.handle_invalid) == ("arbitrary", "error")
+    assert indexer.max_index_num == 2**31 - 1
+    indexer = _string_indexer(string_order_type="alphabetAsc", handle_invalid="skip")
+    assert (indexer.columns, indexer.output_cols) == (INDEXER_IN, INDEXER_OUT)
+    assert (indexer.string_order_type, indexer.handle_invalid) == ("alphabetAsc", "skip")
+    assert _string_indexer(string_order_type="frequencyDesc", max_index_num=100) \
+        .max_index_num == 100
+
+
+def test_string_indexer_test_output_schema(batch_session):
+    train, predict = _indexer_tables(batch_session)
+    model = Pipeline([_string_indexer(string_order_type="alphabetAsc",
+                                      handle_invalid="skip")]).fit(train)
+    assert list(model.transform(predict).get_schema().get_field_names()) == [
+        *INDEXER_IN, *INDEXER_OUT]
+
+
+@pytest.mark.parametrize(("order", "expected"), [
+    ("alphabetAsc", ALPHABET_ASC), ("alphabetDesc", ALPHABET_DESC),
+    ("frequencyAsc", FREQUENCY_ASC), ("frequencyDesc", FREQUENCY_DESC)])
+def test_string_indexer_test_string_order_type(batch_session, order, expected):
+    train, predict = _indexer_tables(batch_session)
+    model = Pipeline([_string_indexer(string_order_type=order, handle_invalid="keep")]) \
+        .fit(train)
+    assert _indexed(model, predict) == _expected(expected)
+
+
+def test_string_indexer_test_string_order_type_arbitrary(batch_session):
+    train, predict = _indexer_tables(batch_session)
+    model = Pipeline([_string_indexer(handle_invalid="keep")]).fit(train)
+    rows = _indexed(model, predict)
+    for column in (2, 3):
+        indices = {row[column] for row in rows}
+        assert all(0 <= index <= 4 for index in indices)
+        assert len(indices) == 3
+
+
+def test_string_indexer_test_max_index_num(batch_session):
+    message = re.escape("Setting max_index_num smaller than INT.MAX only works when "
+                        "string_order_type is set as frequencyDesc.")
+    for order in ("alphabetAsc", "alphabetDesc", "frequencyAsc", "arbitrary"):
+        with pytest.raises(OptionError, match=message):
+            _string_indexer(max_index_num=3, string_order_type=order, handle_invalid="keep")
+    train, predict = _indexer_tables(batch_session)
+    model = Pipeline([_string_indexer(max_index_num=3, string_order_type="frequencyDesc",
+                                      handle_invalid="keep")]).fit(train)
+    assert _indexed(model, predict) == _expected([
+        ("a", 2.0, 1.0, 0.0), ("b", 1.0, 0.0, 2.0), ("e", 2.0, 2.0, 0.0),
+        ("f", None, 2.0, 2.0), (None, None, 2.0, 2.0)])
+
+
+def test_string_indexer_test_handle_invalid(batch_session):
+    train, predict = _indexer_tables(batch_session)
+
+    def fitted(handle_invalid):
+        return Pipeline([_string_indexer(string_order_type="alphabetAsc",
+                                         handle_invalid=handle_invalid)]).fit(train)
+
+    assert _indexed(fitted("keep"), predict) == _expected(ALPHABET_ASC)
+    assert _indexed(fitted("skip"), predict) == _expected(
+        [("a", 2.0, 0.0, 3.0), ("b", 1.0, 1.0, 2.0)])
+    unseen = "|".join(re.escape(f"The input contains unseen string: {value}. See "
+                                "handleInvalid parameter for more options.")
+                      for value in ("e", "f", "null"))
+    with pytest.raises(Exception, match=unseen):
+        _indexed(fitted("error"), predict)
+
+
+def test_string_indexer_test_fit_and_predict(batch_session):
+    train, predict = _indexer_tables(batch_session)
+    model = Pipeline([_string_indexer(string_order_type="alphabetAsc", handle_invalid="keep")]) \
+        .fit(train)
+    assert _indexed(model, predict) == _expected(ALPHABET_ASC)
+
+
+def test_string_indexer_test_save_load_and_predict(batch_session, tmp_path):
+    train, predict = _indexer_tables(batch_session)
+    Pipeline([_string_indexer(string_order_type="alphabetAsc", handle_invalid="keep")]) \
+        .save(tmp_path / "estimator")
+    Pipeline.load(tmp_path / "estimator").fit(train).save(tmp_path / "model")
+    assert _indexed(PipelineModel.load(tmp_path / "model"), predict) == _expected(ALPHABET_ASC)
+
+
+def test_string_indexer_test_get_model_data(batch_session):
+    train, _ = _indexer_tables(batch_session)
+    model = Pipeline([_string_indexer(string_order_type="alphabetAsc")]).fit(train)
+    vocabularies = [list(parse_expression(stage.expression)[0].arguments[1].value)
+                    for stage in model.stages]  # ML_STRING_INDEXER(x, ARRAY[...], ...)
+    assert vocabularies == [["a", "b", "c", "d"], ["-1.0", "0.0", "1.0", "2.0"]]

@@ -16,6 +16,7 @@ import mlsql
 from mlsql.errors import ModelNotFoundError, OptionError, SchemaError
 from mlsql.models.registry import METADATA_FILE
 from mlsql.pipeline import (
+    Bucketizer,
     Imputer,
     KBinsDiscretizer,
     LogisticRegression,
@@ -344,3 +345,9 @@ def test_chained_fitted_stages_fit_in_order(batch_session, data):
     with pytest.raises(SchemaError, match="no column 'amount_x'"):
         Pipeline([StandardScaler(columns=["amount_x"])]).fit(
             batch_session.table_env.from_path("ta_gaps"))
+    # rows that a stage drops in transform() cannot be dropped from a model's training rows
+    with pytest.raises(OptionError, match="handle_invalid='skip' drops rows in transform"):
+        Pipeline([Bucketizer(columns=["amount"], splits_array=[[0, 100]],
+                             handle_invalid="skip"),
+                  LogisticRegression(label="is_fraud", features=["amount"])]).fit(
+            batch_session.table_env.from_path("ta_gaps"), name="nope")

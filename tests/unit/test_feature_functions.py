@@ -266,6 +266,14 @@ def test_negative_fitted_constants_read_back_as_literals():
     ("SELECT ML_NORMALIZER(a, 2) FROM t", 22, "ARRAY[expression, ...]"),
     ("SELECT ML_NORMALIZER(ARRAY[a], 0.5) FROM t", 32, "p must be >= 1"),
     ("SELECT ML_IMPUTER(x, y) FROM t", 22, "number or 'string' literal"),
+    ("SELECT ML_BUCKETIZE(x, ARRAY[1, 1], 'index', 'keep') FROM t", 24,
+     "at least two strictly increasing"),
+    ("SELECT ML_BUCKETIZE(x, ARRAY[1, 2], 'names', 'keep') FROM t", 37, "must be 'index'"),
+    ("SELECT ML_BUCKETIZE(x, ARRAY[1, 2], 'index', 'drop') FROM t", 46,
+     "handle_invalid must be 'error' or 'skip' or 'keep'"),
+    ("SELECT ML_STRING_INDEXER(c, ARRAY['a', 'a']) FROM t", 29, "repeats a value"),
+    ("SELECT ML_MIN_MAX_SCALER(x, CAST('Infinity' AS DOUBLE), 2) FROM t", 29,
+     "must be a number"),
     ("SELECT ML_STANDARD_SCALAR(x, 1, 2) FROM t", 8, "did you mean 'ML_STANDARD_SCALER'"),
     ("SELECT ML_MIN_MAX_SCALER((x, 0, 1 FROM t", 25, "unclosed '('"),
 ])
@@ -299,3 +307,52 @@ def test_bucketize_gives_the_bucket_index():
     sql = _sql("ML_BUCKETIZE(x, ARRAY[5, 9], 'index')")
     assert "WHEN CAST((x) AS DOUBLE) < 5.0E0 THEN 0.0E0 WHEN CAST((x) AS DOUBLE) < 9.0E0 " \
            "THEN 1.0E0 ELSE 2.0E0 END" in sql and "THEN CAST(NULL AS DOUBLE)" in sql
+
+
+def test_bucketize_with_handle_invalid_is_flink_mls_bucketizer():
+    keep = _sql("ML_BUCKETIZE(x, ARRAY[CAST('-Infinity' AS DOUBLE), 0, 5], 'index', 'keep')")
+    x = "CAST((x) AS DOUBLE)"
+    assert keep.startswith(f"CASE WHEN NOT ({x} IS NULL OR")  # NULL, NaN: invalid
+    assert f"AND {x} <= 5.0E0 THEN CASE WHEN {x} < 0.0E0 THEN 0.0E0 ELSE 1.0E0 END " \
+           "ELSE 2.0E0 END" in keep
+    assert ">=" not in keep  # no lower edge
+    skip = _sql("ML_BUCKETIZE(x, ARRAY[1, 5], 'index', 'skip')")
+    assert f"AND {x} >= 1.0E0 AND {x} <= 5.0E0 THEN 0.0E0 ELSE CAST(NULL AS DOUBLE) END" in skip
+    error = _sql("ML_BUCKETIZE(x, ARRAY[1, 5], 'index', 'error')")
+    assert error.endswith("ELSE CAST(CONCAT('mlsql: ', 'The input contains invalid value. See "
+                          "handleInvalid parameter for more options.', SUBSTRING(COALESCE("
+                          f"CAST({x} AS STRING), '') FROM 1 FOR 0)) AS DOUBLE) END")
+
+
+def test_string_indexer_is_flink_mls():
+    c = "CAST((c) AS STRING)"
+    assert _sql("ML_STRING_INDEXER(c, ARRAY['b', 'a'], 'keep')") == (
+        f"CASE WHEN {c} IN ('b', 'a') THEN CASE {c} WHEN 'b' THEN 0.0E0 WHEN 'a' THEN 1.0E0 "
+        "END ELSE 2.0E0 END")
+    assert "The input contains unseen string: ', COALESCE(" in _sql(
+        "ML_STRING_INDEXER(c, ARRAY['a'])")  # 'error' by default
+    counted = [("b", 4), ("a", 3), ("c", 2), ("d", 2)]  # most frequent first, ties by value
+    orders = {"alphabetAsc": "'a', 'b', 'c', 'd'", "alphabetDesc": "'d', 'c', 'b', 'a'",
+              "frequencyAsc": "'c', 'd', 'a', 'b'", "frequencyDesc": "'b', 'a', 'c', 'd'",
+              "arbitrary": "'b', 'a', 'c', 'd'"}
+    for order, vocabulary in orders.items():
+        assert _fitted(f"ML_STRING_INDEXER(c, '{order}') OVER ()", vocabulary=counted) == (
+            f"ML_STRING_INDEXER(c, ARRAY[{vocabulary}], 'error')")
+    assert _fitted("ML_STRING_INDEXER(c, 'frequencyDesc', 3, 'skip') OVER ()",
+                   vocabulary=counted) == "ML_STRING_INDEXER(c, ARRAY['b', 'a'], 'skip')"
+    assert _fitted("ML_STRING_INDEXER(c, 'frequencyDesc', 4) OVER ()", vocabulary=counted) \
+        == "ML_STRING_INDEXER(c, ARRAY['b', 'a', 'c', 'd'], 'error')"  # not more than 4
+    with pytest.raises(SqlSyntaxError, match="only works when the order is set as"):
+        _fitted("ML_STRING_INDEXER(c, 'alphabetAsc', 3) OVER ()")
+
+
+def test_a_job_failed_on_purpose_shows_its_message():
+    from mlsql.runtime.flink_errors import flink_message
+
+    error = RuntimeError('An error occurred while calling o1.collect.\n'
+                         ': org.apache.flink.runtime.client.JobExecutionException: Job '
+                         'execution failed.\nCaused by: java.lang.NumberFormatException: For '
+                         'input string: "mlsql: The input contains unseen string: e. See '
+                         'handleInvalid parameter for more options."\n\tat org.apache.x(X.java)')
+    assert flink_message(error) == ("The input contains unseen string: e. See handleInvalid "
+                                    "parameter for more options.")

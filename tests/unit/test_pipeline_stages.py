@@ -8,6 +8,7 @@ import pytest
 
 import mlsql.pipeline as pipeline
 from mlsql.errors import MlsqlError, OptionError
+from mlsql.feature_functions.calls import parse_expression
 from mlsql.frontend.parser import parse_one
 from mlsql.models import model_types
 from mlsql.pipeline import (
@@ -20,13 +21,15 @@ from mlsql.pipeline import (
     Pipeline,
     PolynomialExpansion,
     StandardScaler,
+    StringIndexer,
 )
 from mlsql.table_api.training import create_model_sql, option_text
 
 EXAMPLES = {
     "StandardScaler": {}, "MinMaxScaler": {}, "MaxAbsScaler": {}, "RobustScaler": {},
     "Imputer": {"strategy": "median"}, "KBinsDiscretizer": {"num_bins": 4},
-    "Bucketizer": {"splits": [-1.5, 0, 2]}, "StringIndexer": {"max_categories": 10},
+    "Bucketizer": {"splits_array": [[-1.5, 0, 2], [float("-inf"), 1, float("inf")]]},
+    "StringIndexer": {"string_order_type": "frequencyDesc", "max_index_num": 10},
     "OneHotEncoder": {"max_categories": 5, "min_count": 2}, "Tokenizer": {},
     "NGram": {"n": 3}, "HashingTF": {"num_features": 64}, "IDF": {"num_features": 64},
 }
@@ -74,8 +77,10 @@ def test_templates_follow_the_feature_functions():
         "ML_IMPUTER({0}, 'most_frequent', 'flink-ml') OVER ()")
     assert Imputer(columns=["x"], missing_value=0).outputs()[0].template == (
         "ML_IMPUTER({0}, 'mean', 'flink-ml', 0.0) OVER ()")
-    assert Bucketizer(columns=["x"], splits=[-1, 2.5]).outputs()[0].template == (
-        "ML_BUCKETIZE({0}, ARRAY[-1.0, 2.5])")
+    assert Bucketizer(columns=["x"], splits_array=[[-1, 2.5]]).outputs()[0].template == (
+        "ML_BUCKETIZE({0}, ARRAY[(-1.0E0), 2.5E0], 'index', 'error')")
+    assert StringIndexer(columns=["x"], handle_invalid="skip").outputs()[0].template == (
+        "ML_STRING_INDEXER({0}, 'arbitrary', 2147483647, 'skip') OVER ()")
     many = PolynomialExpansion(columns=["a", "b"], output_col="ab", degree=3).outputs()
     assert [(o.column, o.inputs, o.template) for o in many] == [
         ("ab", ("a", "b"), "ML_POLYNOMIAL_EXPANSION(ARRAY[{0}, {1}], 3, 'flink-ml')")]
@@ -136,11 +141,21 @@ def test_sql_transformer_reads_earlier_outputs_but_not_qualified_names():
 
 
 def test_bucketizer_takes_flink_ml_edges_and_refuses_bad_splits():
-    assert Bucketizer(columns=["x"], splits=[float("-inf"), 0, 5, float("inf")]).splits == [
-        0.0, 5.0]
-    for bad in ([], [3, 1], [1, float("nan")]):
-        with pytest.raises(OptionError, match="splits must be increasing"):
-            Bucketizer(columns=["x"], splits=bad)
+    stage = Bucketizer(columns=["x"], splits_array=[[float("-inf"), 0, 5, float("inf")]],
+                       handle_invalid="skip")
+    (output,) = stage.outputs()
+    assert output.skips_invalid and output.template == (
+        "ML_BUCKETIZE({0}, ARRAY[CAST('-Infinity' AS DOUBLE), 0.0E0, 5.0E0, "
+        "CAST('Infinity' AS DOUBLE)], 'index', 'skip')")
+    assert parse_expression(output.template.format("x"))[0].arguments[1].value == (
+        float("-inf"), 0.0, 5.0, float("inf"))  # read back as written
+    for bad in ([], [1], [3, 1], [1, 1], [1, float("nan")]):
+        with pytest.raises(OptionError, match="at least two strictly increasing numbers"):
+            Bucketizer(columns=["x"], splits_array=[bad])
+    with pytest.raises(OptionError, match="2 columns but 1 lists in splits_array"):
+        Bucketizer(columns=["x", "y"], splits_array=[[0, 1]])
+    with pytest.raises(OptionError, match="handle_invalid must be one of"):
+        Bucketizer(columns=["x"], splits_array=[[0, 1]], handle_invalid="drop")
 
 
 def test_positions_of_generated_sql_leave_error_messages():
@@ -179,7 +194,8 @@ def test_a_pipeline_saves_and_loads_as_json(tmp_path):
     pipeline = Pipeline([
         StandardScaler(columns=["a"], with_mean=True), MinMaxScaler(columns=["b"], max=4),
         Imputer(columns=["c"], strategy="median"), KBinsDiscretizer(columns=["d"], num_bins=3),
-        Bucketizer(columns=["e"], splits=[float("-inf"), 0, 1]), OneHotEncoder(columns=["f"]),
+        Bucketizer(columns=["e"], splits_array=[[float("-inf"), 0, 1]]),
+        OneHotEncoder(columns=["f"]),
         Normalizer(columns=["a", "b"], output_col="n", p=1),
         SQLTransformer("a * 2", output_col="g"),
         LogisticRegression(label="y", features=["a", "n"], max_iter=50)])
