@@ -28,11 +28,11 @@ import mlsql  # noqa: E402
 from mlsql.pipeline import (  # noqa: E402
     KBinsDiscretizer,
     LogisticRegression,
-    OneHotEncoder,
     Pipeline,
     PipelineModel,
     RobustScaler,
     StandardScaler,
+    ValueOneHotEncoder,
 )
 
 COLUMNS = """tx_id BIGINT, tx_time TIMESTAMP(3), card_id INT, merchant_category STRING,
@@ -51,7 +51,7 @@ def fraud_pipeline() -> Pipeline:
         KBinsDiscretizer(columns=["hour_of_day"], num_bins=6, output_cols=["hour_bucket"]),
         RobustScaler(columns=["distance_from_home_km"], output_cols=["distance"],
                      with_centering=True),
-        OneHotEncoder(columns=["merchant_category"], output_cols=["merchant"]),
+        ValueOneHotEncoder(columns=["merchant_category"], output_cols=["merchant"]),
         LogisticRegression(label="is_fraud", features=FEATURES, class_weight="balanced"),
     ])
 

@@ -39,6 +39,7 @@ from mlsql.feature_functions.base import (
     SqlOf,
     Vocabulary,
     array_text,
+    as_double,
     handled_invalid,
     number_text,
 )
@@ -95,10 +96,48 @@ class LabelEncoder(_Encoder):
 class OneHotEncoder(_Encoder):
     name = "ML_ONE_HOT_ENCODER"
     array = True
-    usage = "ML_ONE_HOT_ENCODER(x, ARRAY['value', ...])"
-    fitted_usage = "ML_ONE_HOT_ENCODER(x [, top_k [, min_count]]) OVER ()"
+    usage = ("ML_ONE_HOT_ENCODER(x, ARRAY['value', ...]), or over indices "
+             "ML_ONE_HOT_ENCODER(x, categories, 'flink-ml')")
+    fitted_usage = ("ML_ONE_HOT_ENCODER(x [, top_k [, min_count]]) OVER (), or over indices "
+                    "ML_ONE_HOT_ENCODER(x, 'flink-ml' [, drop_last]) OVER ()")
+
+    def explicit(self, args: Arguments, call: ir.FeatureCall) -> Params:
+        if len(args) == 3:  # Flink ML's: (x, categories, 'flink-ml')
+            self.choice(args[2], "rule", ("flink-ml",))
+            return {"categories": self.integer(args[1], "number of categories", 0)}
+        return super().explicit(args, call)
+
+    def fit_options(self, args: Arguments, call: ir.FeatureCall) -> Params:
+        if len(args) > 1 and args[1].is_literal and isinstance(args[1].value, str):
+            self.count(args, call, 2, 3, self.fitted_usage)
+            self.choice(args[1], "rule", ("flink-ml",))
+            drop_last = self.flag(args[2], "drop_last") if len(args) > 2 else True
+            return {"flink_ml": True, "drop_last": drop_last}
+        return super().fit_options(args, call)
+
+    def requests(self, args: Arguments, options: Params, sql_of: SqlOf) -> FitRequest:
+        if not options.get("flink_ml"):
+            return super().requests(args, options, sql_of)
+        x = as_double(sql_of(args[0]))
+        return FitRequest({"max": f"MAX({x})",
+                           "not_index": f"MIN(CASE WHEN {_not_an_index(x)} THEN "
+                                        f"{as_string(sql_of(args[0]))} END)"})
+
+    def fitted_text(self, args: Arguments, options: Params, result: FitResult) -> str:
+        if not options.get("flink_ml"):
+            return super().fitted_text(args, options, result)
+        not_index = result.aggregates["not_index"]
+        if not_index is not None:
+            raise MlsqlError(_not_an_index_message(not_index))
+        top = result.aggregates["max"]
+        if top is None:
+            raise MlsqlError(f"{self.name}: {args[0].text} has no index in the training rows")
+        categories = int(top) + (0 if options["drop_last"] else 1)
+        return f"{self.name}({args[0].text}, {categories}, 'flink-ml')"
 
     def elements(self, args: Arguments, params: Params, sql_of: SqlOf) -> list[str]:
+        if "categories" in params:
+            return self._flink_ml_elements(sql_of(args[0]), params["categories"])
         x = as_string(sql_of(args[0]))
         vocabulary = params["vocabulary"]
         parts = [f"CASE WHEN {x} = {quote_literal(v)} THEN 1E0 ELSE 0E0 END"
@@ -108,12 +147,39 @@ class OneHotEncoder(_Encoder):
                  if vocabulary else "1E0")
         return [*parts, other]
 
+    @staticmethod
+    def _flink_ml_elements(sql: str, categories: int) -> list[str]:
+        """Flink ML's: a 1 at the index, none for the index `categories` (the one drop_last
+        left out); any other value fails the job, as Flink ML's does."""
+        x = as_double(sql)
+        parts = [f"CASE WHEN {x} = {number_text(float(i))} THEN 1E0 ELSE 0E0 END"
+                 for i in range(categories)]
+        if parts:  # checked once a row, in the first element
+            message = (f"CONCAT('Value ', COALESCE({as_string(sql)}, 'null'), "
+                       "' cannot be parsed as indexed integer.')")
+            valid = f"NOT ({_not_an_index(x)}) AND {x} <= {number_text(float(categories))}"
+            parts[0] = handled_invalid(valid, parts[0], "error", "", message, x)
+        return parts
+
     def width(self, params: Params) -> list[int]:
+        if "categories" in params:
+            return list(range(params["categories"]))
         return list(range(len(params["vocabulary"]) + 1))
 
     def element_names(self, params: Params, alias: str) -> list[str]:
+        if "categories" in params:
+            return super().element_names(params, alias)
         return [f"{alias}_{i + 1}" for i in range(len(params["vocabulary"]))] + [
             f"{alias}_other"]
+
+
+def _not_an_index(x: str) -> str:
+    """A DOUBLE `x` that is no category index: NULL, NaN, negative or not a whole number."""
+    return f"({x} IS NULL OR {x} < 0 OR {x} <> FLOOR({x}) OR ABS({x}) > 2147483647)"
+
+
+def _not_an_index_message(value: str) -> str:
+    return f"Value {value} cannot be parsed as indexed integer."
 
 
 STRING_ORDERS = ("arbitrary", "alphabetAsc", "alphabetDesc", "frequencyAsc", "frequencyDesc")

@@ -1,7 +1,9 @@
 """A Pipeline API like Flink ML's over PyFlink Tables:
 
-    from mlsql.pipeline import Pipeline, StandardScaler, OneHotEncoder, LogisticRegression
-    model = Pipeline([StandardScaler(columns=["amount"]), OneHotEncoder(columns=["merchant"]),
+    from mlsql.pipeline import Pipeline, StandardScaler, StringIndexer, OneHotEncoder, ...
+    model = Pipeline([StandardScaler(columns=["amount"]),
+                      StringIndexer(columns=["merchant"], output_cols=["merchant_index"]),
+                      OneHotEncoder(columns=["merchant_index"], output_cols=["merchant"]),
                       LogisticRegression(label="is_fraud")]).fit(table, name="fraud")
     scored = model.predict(table)            # a Table; PipelineModel.load("fraud") reads it back
 
@@ -29,6 +31,7 @@ from mlsql.pipeline.stages import (
     StringIndexer,
     Tokenizer,
     Transformer,
+    ValueOneHotEncoder,
 )
 
 globals().update(ESTIMATORS)
@@ -37,4 +40,5 @@ __all__ = ["IDF", "TRANSFORMERS", "Bucketizer", "Estimator", "FeatureHasher", "F
            "HashingTF", "Imputer", "KBinsDiscretizer", "MaxAbsScaler", "MinMaxScaler",
            "NGram", "Normalizer", "OneHotEncoder", "Pipeline", "PipelineModel",
            "PolynomialExpansion", "RobustScaler", "SQLTransformer", "StandardScaler",
-           "StringIndexer", "Tokenizer", "Transformer", "class_name", *ESTIMATORS]
+           "StringIndexer", "Tokenizer", "Transformer", "ValueOneHotEncoder", "class_name",
+           *ESTIMATORS]

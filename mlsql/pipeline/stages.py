@@ -290,9 +290,34 @@ class StringIndexer(Transformer):
                 for output in super().outputs()]
 
 
-class OneHotEncoder(_Vocabulary):
-    """One column per value of the vocabulary, and one for NULL and unseen values. Reads the
-    values themselves (Flink ML's reads StringIndexer's indices)."""
+class OneHotEncoder(Transformer):
+    """Flink ML's OneHotEncoder: each column holds category indices (0, 1, ..., as
+    StringIndexer makes them); its output is one column per category seen in training, 1 at
+    the row's index. `drop_last` (True) leaves out the last category (its rows are all 0).
+    An index that is negative, not whole, NULL or past the categories fails the job; Flink
+    ML's `handle_invalid` takes only 'error'."""
+
+    function, fitted = "ML_ONE_HOT_ENCODER", True
+
+    def __init__(self, columns: Sequence[str], output_cols: Sequence[str] | None = None, *,
+                 drop_last: bool = True, handle_invalid: str = "error") -> None:
+        super().__init__(columns, output_cols)
+        if not isinstance(drop_last, bool):
+            raise OptionError(f"OneHotEncoder: drop_last is True or False, not {drop_last!r}")
+        self.drop_last = drop_last
+        if handle_invalid != "error":
+            raise OptionError("OneHotEncoder: handle_invalid takes only 'error' (as in Flink "
+                              f"ML), not {handle_invalid!r}")
+        self.handle_invalid = handle_invalid
+
+    def parameters(self) -> list[str]:
+        return ["'flink-ml'", "TRUE" if self.drop_last else "FALSE"]
+
+
+class ValueOneHotEncoder(_Vocabulary):
+    """One column per value of the vocabulary of the column's values (not indices), and one
+    for NULL and unseen values: BigQuery's ML.ONE_HOT_ENCODER, as TRANSFORM's
+    ML_ONE_HOT_ENCODER(x) OVER ()."""
 
     function = "ML_ONE_HOT_ENCODER"
 
@@ -429,7 +454,8 @@ class SQLTransformer:
 
 
 TRANSFORMERS = (StandardScaler, MinMaxScaler, MaxAbsScaler, RobustScaler, Imputer,
-                KBinsDiscretizer, Bucketizer, StringIndexer, OneHotEncoder, Tokenizer, NGram,
+                KBinsDiscretizer, Bucketizer, StringIndexer, OneHotEncoder,
+                ValueOneHotEncoder, Tokenizer, NGram,
                 HashingTF, IDF, PolynomialExpansion, Normalizer, FeatureHasher,
                 SQLTransformer)
 Stage = Transformer | _ManyToOne | SQLTransformer

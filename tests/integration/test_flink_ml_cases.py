@@ -13,11 +13,11 @@ Cases of these classes not translated, and why:
   the missing column's name before any job.
 - testGetModelData, testSetModelData (StandardScalerTest, MinMaxScalerTest,
   MaxAbsScalerTest, RobustScalerTest; ImputerTest's, KBinsDiscretizerTest's, IDFTest's and
-  StringIndexerTest's testSetModelData): a fitted stage's data
+  StringIndexerTest's and OneHotEncoderTest's testSetModelData): a fitted stage's data
   is its SQL expression with the fitted constants (PipelineModel.stages), not a model-data
-  table (issue 28). The getModelData cases of ImputerTest, KBinsDiscretizerTest, IDFTest and
-  StringIndexerTest read the surrogates, bin edges, document frequencies and vocabularies
-  from there.
+  table (issue 28). The getModelData cases of ImputerTest, KBinsDiscretizerTest, IDFTest,
+  StringIndexerTest and OneHotEncoderTest read the surrogates, bin edges, document
+  frequencies, vocabularies and category counts from there.
 
 StringIndexerTest.testStringOrderType's 'arbitrary' order is its own test here, as Flink ML
 checks it differently (three distinct indices per column). Where Flink ML fails a job on an
@@ -49,6 +49,7 @@ from mlsql.pipeline import (
     MinMaxScaler,
     NGram,
     Normalizer,
+    OneHotEncoder,
     Pipeline,
     PipelineModel,
     PolynomialExpansion,
@@ -993,3 +994,91 @@ def test_string_indexer_test_get_model_data(batch_session):
     vocabularies = [list(parse_expression(stage.expression)[0].arguments[1].value)
                     for stage in model.stages]  # ML_STRING_INDEXER(x, ARRAY[...], ...)
     assert vocabularies == [["a", "b", "c", "d"], ["-1.0", "0.0", "1.0", "2.0"]]
+
+
+# OneHotEncoderTest: a column of category indices; a sparse vector as its dense elements
+ONE_HOT_EXPECTED = {0.0: [1.0, 0.0], 1.0: [0.0, 1.0], 2.0: [0.0, 0.0]}
+NOT_AN_INDEX = re.escape("Value 0.5 cannot be parsed as indexed integer.")
+
+
+def _index_table(session, values, kind=None):
+    kind = kind or DataTypes.DOUBLE()
+    return session.table_env.from_elements(
+        [(v,) for v in values], DataTypes.ROW([DataTypes.FIELD("input", kind)]))
+
+
+def _one_hot(model, table) -> dict[float, list[float]]:
+    """Flink ML's executeAndCollect: each input value's encoding."""
+    frame = model.transform(table).to_pandas()
+    outputs = sorted((c for c in frame.columns if c.startswith("output_")),
+                     key=lambda c: int(c.rsplit("_", 1)[1]))
+    return {float(row["input"]): [float(row[c]) for c in outputs]
+            for _, row in frame.iterrows()}
+
+
+def _one_hot_fitted(session, train=(0.0, 1.0, 2.0, 0.0), kind=None, **params):
+    stage = OneHotEncoder(columns=["input"], output_cols=["output"], **params)
+    return Pipeline([stage]).fit(_index_table(session, train, kind))
+
+
+def test_one_hot_encoder_test_param():
+    assert OneHotEncoder(columns=["input"]).drop_last is True
+    encoder = OneHotEncoder(columns=["test_input"], output_cols=["test_output"],
+                            drop_last=False)
+    assert (encoder.columns, encoder.output_cols, encoder.drop_last) == (
+        ["test_input"], ["test_output"], False)
+
+
+def test_one_hot_encoder_test_fit_and_predict(batch_session):
+    model = _one_hot_fitted(batch_session)
+    assert _one_hot(model, _index_table(batch_session, [0.0, 1.0, 2.0])) == ONE_HOT_EXPECTED
+
+
+def test_one_hot_encoder_test_input_type_conversion(batch_session):
+    model = _one_hot_fitted(batch_session, (0, 1, 2, 0), DataTypes.INT())
+    predict = _index_table(batch_session, [0, 1, 2], DataTypes.INT())
+    assert _one_hot(model, predict) == ONE_HOT_EXPECTED
+
+
+def test_one_hot_encoder_test_drop_last(batch_session):
+    model = _one_hot_fitted(batch_session, drop_last=False)
+    assert _one_hot(model, _index_table(batch_session, [0.0, 1.0, 2.0])) == {
+        0.0: [1.0, 0.0, 0.0], 1.0: [0.0, 1.0, 0.0], 2.0: [0.0, 0.0, 1.0]}
+
+
+def test_one_hot_encoder_test_input_data_type(batch_session):
+    model = _one_hot_fitted(batch_session, (0, 1, 2, 0), DataTypes.BIGINT())
+    predict = _index_table(batch_session, [0, 1, 2], DataTypes.BIGINT())
+    assert _one_hot(model, predict) == ONE_HOT_EXPECTED
+
+
+def test_one_hot_encoder_test_not_supported_handle_invalid_options():
+    with pytest.raises(OptionError, match="handle_invalid takes only 'error'"):
+        OneHotEncoder(columns=["input"], output_cols=["output"], handle_invalid="skip")
+
+
+def test_one_hot_encoder_test_non_indexed_train_data(batch_session):
+    # Flink ML fits lazily and fails when the output is read; here the fit fails at once
+    with pytest.raises(MlsqlError, match=NOT_AN_INDEX):
+        _one_hot_fitted(batch_session, (0.5, 1.0, 2.0, 0.0))
+
+
+def test_one_hot_encoder_test_non_indexed_predict_data(batch_session):
+    model = _one_hot_fitted(batch_session)
+    with pytest.raises(Exception, match=NOT_AN_INDEX):
+        _one_hot(model, _index_table(batch_session, [0.5, 1.0, 2.0, 0.0]))
+
+
+def test_one_hot_encoder_test_save_load(batch_session, tmp_path):
+    Pipeline([OneHotEncoder(columns=["input"], output_cols=["output"])]) \
+        .save(tmp_path / "estimator")
+    Pipeline.load(tmp_path / "estimator").fit(
+        _index_table(batch_session, [0.0, 1.0, 2.0, 0.0])).save(tmp_path / "model")
+    model = PipelineModel.load(tmp_path / "model")
+    assert _one_hot(model, _index_table(batch_session, [0.0, 1.0, 2.0])) == ONE_HOT_EXPECTED
+
+
+def test_one_hot_encoder_test_get_model_data(batch_session):
+    model = _one_hot_fitted(batch_session)
+    (call,) = parse_expression(model.stages[0].expression)  # ML_ONE_HOT_ENCODER(x, n, ...)
+    assert (0, call.arguments[1].value) == (0, 2)  # Flink ML's (column 0, largest index 2)

@@ -27,6 +27,8 @@ from mlsql.pipeline import (
     RobustScaler,
     SQLTransformer,
     StandardScaler,
+    StringIndexer,
+    ValueOneHotEncoder,
 )
 from tests.helpers import create_csv_table
 
@@ -223,7 +225,7 @@ def _fraud_pipeline() -> Pipeline:
         StandardScaler(columns=["amount"], output_cols=["amount_z"], with_mean=True),
         RobustScaler(columns=["balance"], with_centering=True),
         KBinsDiscretizer(columns=["hour_of_day"], num_bins=4, output_cols=["hour_bucket"]),
-        OneHotEncoder(columns=["merchant"]),
+        ValueOneHotEncoder(columns=["merchant"]),
         LogisticRegression(label="is_fraud", class_weight="balanced",
                            features=["amount_z", "balance", "hour_bucket", "merchant"]),
     ])
@@ -345,6 +347,19 @@ def test_chained_fitted_stages_fit_in_order(batch_session, data):
     with pytest.raises(SchemaError, match="no column 'amount_x'"):
         Pipeline([StandardScaler(columns=["amount_x"])]).fit(
             batch_session.table_env.from_path("ta_gaps"))
+    # Flink ML's one-hot encoding of a string: StringIndexer, then OneHotEncoder on its indices
+    indexed = Pipeline([
+        StringIndexer(columns=["merchant"], output_cols=["merchant_index"],
+                      string_order_type="alphabetAsc"),
+        OneHotEncoder(columns=["merchant_index"], output_cols=["m"]),
+    ]).fit(batch_session.table_env.from_path("ta_gaps"))
+    got = indexed.transform(batch_session.table_env.from_path("ta_gaps")).to_pandas()
+    merchants = sorted(frame["merchant"].unique())
+    hot = got[[f"m_{i + 1}" for i in range(len(merchants) - 1)]].to_numpy()  # last dropped
+    np.testing.assert_array_equal(got["merchant_index"],
+                                  [merchants.index(m) for m in got["merchant"]])
+    np.testing.assert_array_equal(hot, np.eye(len(merchants))[got["merchant_index"].astype(int),
+                                                              :-1])
     # rows that a stage drops in transform() cannot be dropped from a model's training rows
     with pytest.raises(OptionError, match="handle_invalid='skip' drops rows in transform"):
         Pipeline([Bucketizer(columns=["amount"], splits_array=[[0, 100]],

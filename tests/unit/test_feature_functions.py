@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from mlsql.errors import SchemaError, SqlSyntaxError
+from mlsql.errors import MlsqlError, SchemaError, SqlSyntaxError
 from mlsql.feature_functions.base import FitResult
 from mlsql.feature_functions.catalog import FUNCTIONS
 from mlsql.feature_functions.hashing import bucket_of
@@ -356,3 +356,20 @@ def test_a_job_failed_on_purpose_shows_its_message():
                          'handleInvalid parameter for more options."\n\tat org.apache.x(X.java)')
     assert flink_message(error) == ("The input contains unseen string: e. See handleInvalid "
                                     "parameter for more options.")
+
+
+def test_one_hot_encoder_over_indices_is_flink_mls():
+    x = "CAST((i) AS DOUBLE)"
+    sql = _sql("ML_ONE_HOT_ENCODER(i, 2, 'flink-ml')")
+    assert sql.startswith(f"ARRAY[CASE WHEN NOT (({x} IS NULL OR {x} < 0 OR {x} <> FLOOR({x})")
+    assert f"AND {x} <= 2.0E0 THEN CASE WHEN {x} = 0.0E0 THEN 1E0 ELSE 0E0 END ELSE CAST(" in sql
+    assert "cannot be parsed as indexed integer." in sql
+    assert sql.endswith(f", CASE WHEN {x} = 1.0E0 THEN 1E0 ELSE 0E0 END]")
+    assert [n for n, _ in expanded(_call("ML_ONE_HOT_ENCODER(i, 2, 'flink-ml')"), "o", None)] \
+        == ["o_1", "o_2"]
+    assert _fitted("ML_ONE_HOT_ENCODER(i, 'flink-ml') OVER ()",
+                   {"max": 2.0, "not_index": None}) == "ML_ONE_HOT_ENCODER(i, 2, 'flink-ml')"
+    assert _fitted("ML_ONE_HOT_ENCODER(i, 'flink-ml', FALSE) OVER ()",
+                   {"max": 2.0, "not_index": None}) == "ML_ONE_HOT_ENCODER(i, 3, 'flink-ml')"
+    with pytest.raises(MlsqlError, match=r"Value 0\.5 cannot be parsed as indexed integer\."):
+        _fitted("ML_ONE_HOT_ENCODER(i, 'flink-ml') OVER ()", {"max": 2.0, "not_index": "0.5"})

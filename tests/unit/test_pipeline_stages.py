@@ -22,6 +22,7 @@ from mlsql.pipeline import (
     PolynomialExpansion,
     StandardScaler,
     StringIndexer,
+    ValueOneHotEncoder,
 )
 from mlsql.table_api.training import create_model_sql, option_text
 
@@ -30,7 +31,8 @@ EXAMPLES = {
     "Imputer": {"strategy": "median"}, "KBinsDiscretizer": {"num_bins": 4},
     "Bucketizer": {"splits_array": [[-1.5, 0, 2], [float("-inf"), 1, float("inf")]]},
     "StringIndexer": {"string_order_type": "frequencyDesc", "max_index_num": 10},
-    "OneHotEncoder": {"max_categories": 5, "min_count": 2}, "Tokenizer": {},
+    "OneHotEncoder": {"drop_last": False},
+    "ValueOneHotEncoder": {"max_categories": 5, "min_count": 2}, "Tokenizer": {},
     "NGram": {"n": 3}, "HashingTF": {"num_features": 64}, "IDF": {"num_features": 64},
 }
 
@@ -71,8 +73,10 @@ def test_templates_follow_the_feature_functions():
         "ML_MIN_MAX_SCALER({0}, -1.0, 4.0, 'flink-ml') OVER ()")
     with pytest.raises(OptionError, match="min < max"):
         MinMaxScaler(columns=["x"], min=1, max=1)
-    assert OneHotEncoder(columns=["c"], max_categories=5).outputs()[0].template == (
+    assert ValueOneHotEncoder(columns=["c"], max_categories=5).outputs()[0].template == (
         "ML_ONE_HOT_ENCODER({0}, 5) OVER ()")
+    assert OneHotEncoder(columns=["c"]).outputs()[0].template == (
+        "ML_ONE_HOT_ENCODER({0}, 'flink-ml', TRUE) OVER ()")
     assert Imputer(columns=["x"], strategy="most_frequent").outputs()[0].template == (
         "ML_IMPUTER({0}, 'most_frequent', 'flink-ml') OVER ()")
     assert Imputer(columns=["x"], missing_value=0).outputs()[0].template == (
