@@ -23,6 +23,10 @@ Flink ML's StringIndexer, which the Pipeline API's StringIndexer writes:
         'frequencyDesc' (equal counts in alphabetical order). A max_index_num below
         2147483647 needs 'frequencyDesc' and keeps the max_index_num - 1 most frequent
         values when there are more than max_index_num.
+    ML_INDEX_TO_STRING(i, ARRAY['a', 'b', ...])
+        STRING: the vocabulary's value at index i (from 0), StringIndexer's inverse (Flink ML's
+        IndexToStringModel); any other i, NULL included, fails the job ("The input contains
+        unseen index: 4.").
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from mlsql.feature_functions.base import (
     as_double,
     handled_invalid,
     number_text,
+    raised_error,
 )
 from mlsql.syntax import ir
 from mlsql.syntax.dialect import quote_literal
@@ -263,4 +268,21 @@ class StringIndexer(FeatureFunction):
                 f"{quote_literal(options['handle_invalid'])})")
 
 
-FEATURE_FUNCTIONS = (LabelEncoder(), OneHotEncoder(), StringIndexer())
+class IndexToString(FeatureFunction):
+    name = "ML_INDEX_TO_STRING"
+    usage = "ML_INDEX_TO_STRING(i, ARRAY['value', ...])"
+
+    def explicit(self, args: Arguments, call: ir.FeatureCall) -> Params:
+        self.count(args, call, 2, 2)
+        return {"vocabulary": self.literal_array(args[1], "vocabulary", str)}
+
+    def elements(self, args: Arguments, params: Params, sql_of: SqlOf) -> list[str]:
+        i = sql_of(args[0])
+        arms = " ".join(f"WHEN {as_double(i)} = {number_text(float(k))} THEN {quote_literal(v)}"
+                        for k, v in enumerate(params["vocabulary"]))
+        message = (f"CONCAT('The input contains unseen index: ', COALESCE({as_string(i)}, "
+                   "'null'), '.')")
+        return [f"CASE {arms} ELSE CAST({raised_error(message, i)} AS STRING) END"]
+
+
+FEATURE_FUNCTIONS = (LabelEncoder(), OneHotEncoder(), StringIndexer(), IndexToString())

@@ -18,6 +18,7 @@ from mlsql.pipeline.stages import (
     FeatureHasher,
     HashingTF,
     Imputer,
+    IndexToString,
     KBinsDiscretizer,
     MaxAbsScaler,
     MinMaxScaler,
@@ -37,8 +38,8 @@ from mlsql.pipeline.stages import (
 globals().update(ESTIMATORS)
 
 __all__ = ["IDF", "TRANSFORMERS", "Bucketizer", "Estimator", "FeatureHasher", "FittedStage",
-           "HashingTF", "Imputer", "KBinsDiscretizer", "MaxAbsScaler", "MinMaxScaler",
-           "NGram", "Normalizer", "OneHotEncoder", "Pipeline", "PipelineModel",
+           "HashingTF", "Imputer", "IndexToString", "KBinsDiscretizer", "MaxAbsScaler",
+           "MinMaxScaler", "NGram", "Normalizer", "OneHotEncoder", "Pipeline", "PipelineModel",
            "PolynomialExpansion", "RobustScaler", "SQLTransformer", "StandardScaler",
            "StringIndexer", "Tokenizer", "Transformer", "ValueOneHotEncoder", "class_name",
            *ESTIMATORS]

@@ -314,6 +314,29 @@ class OneHotEncoder(Transformer):
         return ["'flink-ml'", "TRUE" if self.drop_last else "FALSE"]
 
 
+class IndexToString(Transformer):
+    """Flink ML's IndexToStringModel: each column's index (from 0) as the value at that place
+    of its list in `string_arrays` (a StringIndexer's vocabularies); any other index fails
+    the job."""
+
+    function = "ML_INDEX_TO_STRING"
+
+    def __init__(self, columns: Sequence[str], output_cols: Sequence[str] | None = None, *,
+                 string_arrays: Sequence[Sequence[str]]) -> None:
+        super().__init__(columns, output_cols)
+        self.string_arrays = [list(values) for values in string_arrays]
+        if len(self.string_arrays) != len(self.columns) or not all(
+                all(isinstance(v, str) for v in values) for values in self.string_arrays):
+            raise OptionError(f"IndexToString: string_arrays is one list of strings for each "
+                              f"of the {len(self.columns)} columns, not {string_arrays!r}")
+
+    def outputs(self) -> list[StageOutput]:
+        return [StageOutput(out, (column,), f"{self.function}({{0}}, ARRAY["
+                            f"{', '.join(quote_literal(v) for v in values)}])", False)
+                for column, out, values in zip(self.columns, self.output_cols,
+                                               self.string_arrays, strict=True)]
+
+
 class ValueOneHotEncoder(_Vocabulary):
     """One column per value of the vocabulary of the column's values (not indices), and one
     for NULL and unseen values: BigQuery's ML.ONE_HOT_ENCODER, as TRANSFORM's
@@ -454,7 +477,7 @@ class SQLTransformer:
 
 
 TRANSFORMERS = (StandardScaler, MinMaxScaler, MaxAbsScaler, RobustScaler, Imputer,
-                KBinsDiscretizer, Bucketizer, StringIndexer, OneHotEncoder,
+                KBinsDiscretizer, Bucketizer, StringIndexer, IndexToString, OneHotEncoder,
                 ValueOneHotEncoder, Tokenizer, NGram,
                 HashingTF, IDF, PolynomialExpansion, Normalizer, FeatureHasher,
                 SQLTransformer)

@@ -44,6 +44,7 @@ from mlsql.pipeline import (
     IDF,
     Bucketizer,
     Imputer,
+    IndexToString,
     KBinsDiscretizer,
     MaxAbsScaler,
     MinMaxScaler,
@@ -1082,3 +1083,48 @@ def test_one_hot_encoder_test_get_model_data(batch_session):
     model = _one_hot_fitted(batch_session)
     (call,) = parse_expression(model.stages[0].expression)  # ML_ONE_HOT_ENCODER(x, n, ...)
     assert (0, call.arguments[1].value) == (0, 2)  # Flink ML's (column 0, largest index 2)
+
+
+# IndexToStringModelTest: the model data (StringIndexer's vocabularies) given as string_arrays
+STRING_ARRAYS = [["a", "b", "c", "d"], ["-1.0", "0.0", "1.0", "2.0"]]
+
+
+def _index_pairs(session, rows):
+    return session.table_env.from_elements(rows, DataTypes.ROW(
+        [DataTypes.FIELD(c, DataTypes.INT()) for c in INDEXER_IN]))
+
+
+def _index_to_string():
+    return IndexToString(columns=INDEXER_IN, output_cols=INDEXER_OUT,
+                         string_arrays=STRING_ARRAYS)
+
+
+def _strings(model, table) -> list[tuple]:
+    frame = model.transform(table).to_pandas()[[*INDEXER_IN, *INDEXER_OUT]]
+    return sorted(tuple(row) for row in frame.itertuples(index=False))
+
+
+def test_index_to_string_model_test_output_schema(batch_session):
+    table = _index_pairs(batch_session, [(0, 3), (1, 2)])
+    names = Pipeline([_index_to_string()]).fit(table).transform(table).get_schema() \
+        .get_field_names()
+    assert list(names) == [*INDEXER_IN, *INDEXER_OUT]
+
+
+def test_index_to_string_model_test_input_with_unseen_values(batch_session):
+    table = _index_pairs(batch_session, [(0, 3), (1, 2), (4, 1)])
+    with pytest.raises(Exception, match=re.escape("The input contains unseen index: 4.")):
+        _strings(Pipeline([_index_to_string()]).fit(table), table)
+
+
+def test_index_to_string_model_test_predict(batch_session):
+    table = _index_pairs(batch_session, [(0, 3), (1, 2)])
+    assert _strings(Pipeline([_index_to_string()]).fit(table), table) == [
+        (0, 3, "a", "2.0"), (1, 2, "b", "1.0")]
+
+
+def test_index_to_string_model_test_save_load_and_predict(batch_session, tmp_path):
+    table = _index_pairs(batch_session, [(0, 3), (1, 2)])
+    Pipeline([_index_to_string()]).fit(table).save(tmp_path)
+    assert _strings(PipelineModel.load(tmp_path), table) == [
+        (0, 3, "a", "2.0"), (1, 2, "b", "1.0")]

@@ -373,3 +373,11 @@ def test_one_hot_encoder_over_indices_is_flink_mls():
                    {"max": 2.0, "not_index": None}) == "ML_ONE_HOT_ENCODER(i, 3, 'flink-ml')"
     with pytest.raises(MlsqlError, match=r"Value 0\.5 cannot be parsed as indexed integer\."):
         _fitted("ML_ONE_HOT_ENCODER(i, 'flink-ml') OVER ()", {"max": 2.0, "not_index": "0.5"})
+
+
+def test_index_to_string_inverts_the_string_indexer():
+    sql = _sql("ML_INDEX_TO_STRING(i, ARRAY['a', 'b'])")
+    assert sql.startswith("CASE WHEN CAST((i) AS DOUBLE) = 0.0E0 THEN 'a' WHEN CAST((i) AS "
+                          "DOUBLE) = 1.0E0 THEN 'b' ELSE CAST(CAST(CONCAT('mlsql: ', CONCAT("
+                          "'The input contains unseen index: ', COALESCE(CAST((i) AS STRING), "
+                          "'null'), '.')")

@@ -32,6 +32,7 @@ EXAMPLES = {
     "Bucketizer": {"splits_array": [[-1.5, 0, 2], [float("-inf"), 1, float("inf")]]},
     "StringIndexer": {"string_order_type": "frequencyDesc", "max_index_num": 10},
     "OneHotEncoder": {"drop_last": False},
+    "IndexToString": {"string_arrays": [["x", "y"], ["1.0", "2.0"]]},
     "ValueOneHotEncoder": {"max_categories": 5, "min_count": 2}, "Tokenizer": {},
     "NGram": {"n": 3}, "HashingTF": {"num_features": 64}, "IDF": {"num_features": 64},
 }
