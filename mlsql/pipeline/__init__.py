@@ -12,9 +12,12 @@ Every model type has its estimator class (mlsql.pipeline.estimators)."""
 from mlsql.pipeline.estimators import ESTIMATORS, Estimator, class_name
 from mlsql.pipeline.pipeline import FittedStage, Pipeline, PipelineModel
 from mlsql.pipeline.stages import (
+    DCT,
     IDF,
     TRANSFORMERS,
+    Binarizer,
     Bucketizer,
+    ElementwiseProduct,
     FeatureHasher,
     HashingTF,
     Imputer,
@@ -33,13 +36,16 @@ from mlsql.pipeline.stages import (
     Tokenizer,
     Transformer,
     ValueOneHotEncoder,
+    VectorSlicer,
 )
 
 globals().update(ESTIMATORS)
 
-__all__ = ["IDF", "TRANSFORMERS", "Bucketizer", "Estimator", "FeatureHasher", "FittedStage",
+__all__ = ["DCT", "IDF", "TRANSFORMERS", "Binarizer", "Bucketizer", "ElementwiseProduct",
+           "Estimator", "FeatureHasher", "FittedStage",
            "HashingTF", "Imputer", "IndexToString", "KBinsDiscretizer", "MaxAbsScaler",
            "MinMaxScaler", "NGram", "Normalizer", "OneHotEncoder", "Pipeline", "PipelineModel",
            "PolynomialExpansion", "RobustScaler", "SQLTransformer", "StandardScaler",
-           "StringIndexer", "Tokenizer", "Transformer", "ValueOneHotEncoder", "class_name",
+           "StringIndexer", "Tokenizer", "Transformer", "ValueOneHotEncoder", "VectorSlicer",
+           "class_name",
            *ESTIMATORS]

@@ -24,6 +24,7 @@ from mlsql.feature_functions.encoders import (
     STRING_ORDERS,
     max_index_num_error,
 )
+from mlsql.feature_functions.vectors import slicer_indices_problem
 from mlsql.syntax.dialect import quote_literal
 
 FITTED_CALL = re.compile(r"\bOVER\s*\(\s*\)", re.IGNORECASE)  # a call fitted at training
@@ -457,6 +458,80 @@ class FeatureHasher(_ManyToOne):
         return [str(self.num_features)]
 
 
+class Binarizer(Transformer):
+    """Flink ML's Binarizer: 1.0 where a column's value is above its threshold, else 0.0 (a
+    vector's elements, each its own column here, each with the vector's threshold)."""
+
+    function = "ML_BINARIZER"
+
+    def __init__(self, columns: Sequence[str], output_cols: Sequence[str] | None = None, *,
+                 thresholds: Sequence[float]) -> None:
+        super().__init__(columns, output_cols)
+        if len(thresholds) != len(self.columns) or not all(
+                isinstance(t, int | float) and not isinstance(t, bool) and math.isfinite(t)
+                for t in thresholds):
+            raise OptionError(f"Binarizer: thresholds is one number for each of the "
+                              f"{len(self.columns)} columns, not {thresholds!r}")
+        self.thresholds = [float(t) for t in thresholds]
+
+    def outputs(self) -> list[StageOutput]:
+        return [StageOutput(out, (column,), f"{self.function}({{0}}, {_number(t)})", False)
+                for column, out, t in zip(self.columns, self.output_cols, self.thresholds,
+                                          strict=True)]
+
+
+class ElementwiseProduct(_ManyToOne):
+    """Flink ML's ElementwiseProduct: the vector (the columns) times `scaling_vec`, element by
+    element."""
+
+    function = "ML_ELEMENTWISE_PRODUCT"
+
+    def __init__(self, columns: Sequence[str], output_col: str, *,
+                 scaling_vec: Sequence[float]) -> None:
+        super().__init__(columns, output_col)
+        self.scaling_vec = [float(s) for s in scaling_vec]
+        if len(self.scaling_vec) != len(self.columns):  # Flink ML's message
+            raise OptionError(f"The scaling vector size is {len(self.scaling_vec)}, which is "
+                              f"not equal input vector size({len(self.columns)}).")
+
+    def parameters(self) -> list[str]:
+        return [_edges(self.scaling_vec)]
+
+
+class VectorSlicer(_ManyToOne):
+    """Flink ML's VectorSlicer: the vector's elements at `indices` (from 0), in that order."""
+
+    function = "ML_VECTOR_SLICER"
+
+    def __init__(self, columns: Sequence[str], output_col: str, *,
+                 indices: Sequence[int]) -> None:
+        super().__init__(columns, output_col)
+        problem = slicer_indices_problem(list(indices), len(self.columns))
+        if problem:
+            raise OptionError(problem)
+        self.indices = [int(i) for i in indices]
+
+    def parameters(self) -> list[str]:
+        return [f"ARRAY[{', '.join(map(str, self.indices))}]"]
+
+
+class DCT(_ManyToOne):
+    """Flink ML's DCT: the orthonormal DCT-II of the vector, or its inverse with
+    `inverse=True`."""
+
+    function = "ML_DCT"
+
+    def __init__(self, columns: Sequence[str], output_col: str, *,
+                 inverse: bool = False) -> None:
+        super().__init__(columns, output_col)
+        if not isinstance(inverse, bool):
+            raise OptionError(f"DCT: inverse is True or False, not {inverse!r}")
+        self.inverse = inverse
+
+    def parameters(self) -> list[str]:
+        return ["TRUE" if self.inverse else "FALSE"]
+
+
 class SQLTransformer:
     """Any Flink SQL expression over the columns, as one output column (Flink ML's
     SQLTransformer takes a whole statement; a TRANSFORM item is an expression)."""
@@ -480,7 +555,7 @@ TRANSFORMERS = (StandardScaler, MinMaxScaler, MaxAbsScaler, RobustScaler, Impute
                 KBinsDiscretizer, Bucketizer, StringIndexer, IndexToString, OneHotEncoder,
                 ValueOneHotEncoder, Tokenizer, NGram,
                 HashingTF, IDF, PolynomialExpansion, Normalizer, FeatureHasher,
-                SQLTransformer)
+                Binarizer, ElementwiseProduct, VectorSlicer, DCT, SQLTransformer)
 Stage = Transformer | _ManyToOne | SQLTransformer
 
 

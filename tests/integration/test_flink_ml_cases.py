@@ -41,8 +41,11 @@ from pyflink.table.expressions import col
 from mlsql.errors import MlsqlError, OptionError
 from mlsql.feature_functions.calls import parse_expression
 from mlsql.pipeline import (
+    DCT,
     IDF,
+    Binarizer,
     Bucketizer,
+    ElementwiseProduct,
     Imputer,
     IndexToString,
     KBinsDiscretizer,
@@ -58,6 +61,7 @@ from mlsql.pipeline import (
     StandardScaler,
     StringIndexer,
     Tokenizer,
+    VectorSlicer,
 )
 
 pytestmark = pytest.mark.slow
@@ -1128,3 +1132,242 @@ def test_index_to_string_model_test_save_load_and_predict(batch_session, tmp_pat
     Pipeline([_index_to_string()]).fit(table).save(tmp_path)
     assert _strings(PipelineModel.load(tmp_path), table) == [
         (0, 3, "a", "2.0"), (1, 2, "b", "1.0")]
+
+
+def _sparse(size: int, indices: list[int], values: list[float]) -> list[float]:
+    """Vectors.sparse(size, indices, values), dense."""
+    dense = [0.0] * size
+    for index, value in zip(indices, values, strict=True):
+        dense[index] = value
+    return dense
+
+
+def _vectors_table(session, rows: list[tuple], names: list[str], kind=None):
+    """`rows` of (id, vector, ...): an INT id, then each vector as one DOUBLE column per
+    element (`vec_0`, ...; of type `kind`), a NULL vector as NULL elements; returns the table
+    and each vector's columns."""
+    widths = [max(len(row[k]) for row in rows if row[k] is not None)
+              for k in range(1, len(names))]
+    columns = [[f"{name}_{i}" for i in range(width)] for name, width in zip(names[1:], widths,
+                                                                               strict=True)]
+    flat = [(row[0], *[v for k, width in enumerate(widths)
+                       for v in (row[k + 1] if row[k + 1] is not None else [None] * width)])
+            for row in rows]
+    schema = DataTypes.ROW([DataTypes.FIELD(names[0], DataTypes.INT())] + [
+        DataTypes.FIELD(c, kind or DataTypes.DOUBLE()) for group in columns for c in group])
+    return session.table_env.from_elements(flat, schema), columns
+
+
+def _by_id(table, prefix: str) -> dict[int, list[float | None]]:
+    frame = table.to_pandas()
+    outputs = sorted((c for c in frame.columns if c.startswith(f"{prefix}_")),
+                     key=lambda c: int(c.rsplit("_", 1)[1]))
+    return {int(row.iloc[0]): [None if pd.isna(row[c]) else float(row[c]) for c in outputs]
+            for _, row in frame.iterrows()}
+
+
+def _transformed(stage, table):
+    return Pipeline([stage]).fit(table).transform(table)
+
+
+# BinarizerTest: f0 a number, f1 a dense vector, f2 a sparse one of 17
+BINARIZER_ROWS = [(1, [1.0], [1.0, 2.0], _sparse(17, [0, 3, 9], [1.0, 2.0, 7.0])),
+                  (2, [2.0], [2.0, 1.0], _sparse(17, [0, 2, 14], [5.0, 4.0, 1.0])),
+                  (3, [5.0], [5.0, 18.0], _sparse(17, [0, 11, 12], [2.0, 4.0, 4.0]))]
+
+
+def _binarizer(columns, thresholds):
+    """One Binarizer over every element column, each with its vector's threshold."""
+    return Binarizer(columns=[c for group in columns for c in group],
+                     output_cols=[f"o{c}" for group in columns for c in group],
+                     thresholds=[t for group, t in zip(columns, thresholds, strict=True)
+                                 for _ in group])
+
+
+def test_binarizer_test_param():
+    binarizer = Binarizer(columns=["f0", "f1", "f2"], output_cols=["of0", "of1", "of2"],
+                          thresholds=[0.0, 0.0, 0.0])
+    assert (binarizer.columns, binarizer.output_cols) == (["f0", "f1", "f2"],
+                                                          ["of0", "of1", "of2"])
+    assert binarizer.thresholds == [0.0, 0.0, 0.0]
+
+
+def test_binarizer_test_output_schema(batch_session):
+    table, columns = _vectors_table(batch_session, BINARIZER_ROWS, ["id", "f0", "f1", "f2"])
+    names = _transformed(_binarizer(columns, [0.0, 0.0, 0.0]), table).get_schema() \
+        .get_field_names()
+    flat = [c for group in columns for c in group]
+    assert list(names) == ["id", *flat, *[f"o{c}" for c in flat]]
+
+
+def test_binarizer_test_save_load_and_transform(batch_session, tmp_path):
+    table, columns = _vectors_table(batch_session, BINARIZER_ROWS, ["id", "f0", "f1", "f2"])
+    Pipeline([_binarizer(columns, [1.0, 1.5, 2.5])]).save(tmp_path)
+    frame = Pipeline.load(tmp_path).fit(table).transform(table).to_pandas()
+    assert sorted(frame["of0_0"]) == [0.0, 1.0, 1.0]
+
+    def vectors(group):
+        return sorted(frame[[f"o{c}" for c in group]].to_numpy().tolist())
+
+    assert vectors(columns[1]) == sorted([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    assert vectors(columns[2]) == sorted([_sparse(17, [9], [1.0]), _sparse(17, [0, 2], [1, 1]),
+                                          _sparse(17, [11, 12], [1, 1])])
+
+
+# ElementwiseProductTest: vec (dense), sparseVec (5); row 2's vectors are NULL
+PRODUCT_ROWS = [(0, [2.1, 3.1], _sparse(5, [3], [1.0])),
+                (1, [1.1, 3.3], _sparse(5, [4, 2, 3, 1], [4.0, 2.0, 3.0, 1.0])),
+                (2, None, None)]
+
+
+def test_elementwise_product_test_param():
+    product = ElementwiseProduct(columns=["vec_0", "vec_1", "vec_2"], output_col="outputVec",
+                                 scaling_vec=[1.0, 2.0, 3.0])
+    assert product.scaling_vec == [1.0, 2.0, 3.0]
+
+
+def test_elementwise_product_test_output_schema(batch_session):
+    table, (vec, sparse) = _vectors_table(batch_session, PRODUCT_ROWS, ["id", "vec", "sparseVec"])
+    names = _transformed(ElementwiseProduct(columns=vec, output_col="outputVec",
+                                            scaling_vec=[1.0, 2.0]), table).get_schema() \
+        .get_field_names()
+    assert list(names) == ["id", *vec, *sparse, "outputVec_1", "outputVec_2"]
+
+
+def _product(session, tmp_path, vector: int, scaling: list[float]):
+    table, columns = _vectors_table(session, PRODUCT_ROWS, ["id", "vec", "sparseVec"])
+    Pipeline([ElementwiseProduct(columns=columns[vector], output_col="outputVec",
+                                 scaling_vec=scaling)]).save(tmp_path)
+    return _by_id(Pipeline.load(tmp_path).fit(table).transform(table), "outputVec")
+
+
+def test_elementwise_product_test_save_load_and_transform_dense(batch_session, tmp_path):
+    got = _product(batch_session, tmp_path, 0, [1.1, 1.1])
+    np.testing.assert_allclose(got[0], [2.31, 3.41], rtol=0, atol=1e-5)
+    np.testing.assert_allclose(got[1], [1.21, 3.63], rtol=0, atol=1e-5)
+    assert got[2] == [None, None]  # a NULL vector gives NULL
+
+
+def test_elementwise_product_test_vector_size_not_equals():
+    with pytest.raises(OptionError, match=re.escape(
+            "The scaling vector size is 3, which is not equal input vector size(2).")):
+        ElementwiseProduct(columns=["vec_0", "vec_1"], output_col="outputVec",
+                           scaling_vec=[1.1, 1.1, 2.0])
+
+
+def test_elementwise_product_test_save_load_and_transform_sparse(batch_session, tmp_path):
+    got = _product(batch_session, tmp_path, 1, _sparse(5, [0, 1], [1.1, 1.1]))
+    np.testing.assert_allclose(got[0], _sparse(5, [3], [0.0]), rtol=0, atol=1e-5)
+    np.testing.assert_allclose(got[1], _sparse(5, [1, 2, 3, 4], [1.1, 0, 0, 0]), rtol=0,
+                               atol=1e-5)
+    assert got[2] == [None] * 5
+
+
+# VectorSlicerTest: vec (dense 6), sparseVec (5)
+SLICER_ROWS = [(0, [2.1, 3.1, 2.3, 3.4, 5.3, 5.1], _sparse(5, [1, 3, 4], [0.1, 0.2, 0.3])),
+               (1, [2.3, 4.1, 1.3, 2.4, 5.1, 4.1], _sparse(5, [1, 2, 4], [0.1, 0.2, 0.3]))]
+SIX = [f"vec_{i}" for i in range(6)]
+
+
+def _sliced(session, vector: int, indices: list[int]) -> dict[int, list[float | None]]:
+    table, columns = _vectors_table(session, SLICER_ROWS, ["id", "vec", "sparseVec"])
+    return _by_id(_transformed(VectorSlicer(columns=columns[vector], output_col="sliceVec",
+                                            indices=indices), table), "sliceVec")
+
+
+def test_vector_slicer_test_param():
+    slicer = VectorSlicer(columns=SIX, output_col="sliceVec", indices=[0, 1, 2])
+    assert (slicer.columns, slicer.output_col, slicer.indices) == (SIX, "sliceVec", [0, 1, 2])
+
+
+def test_vector_slicer_test_save_load_and_transform(batch_session, tmp_path):
+    table, columns = _vectors_table(batch_session, SLICER_ROWS, ["id", "vec", "sparseVec"])
+    Pipeline([VectorSlicer(columns=columns[0], output_col="sliceVec", indices=[0, 1, 2])]) \
+        .save(tmp_path)
+    got = _by_id(Pipeline.load(tmp_path).fit(table).transform(table), "sliceVec")
+    assert got == {0: [2.1, 3.1, 2.3], 1: [2.3, 4.1, 1.3]}
+
+
+@pytest.mark.parametrize(("indices", "message"), [
+    ([], "Parameter indices is given an invalid value {}"),
+    ([1, 2, 10], "Index value 10 is greater than vector size:6"),
+    ([1, -2], "Parameter indices is given an invalid value {1,-2}"),
+    ([1, 1, 3], "Parameter indices is given an invalid value {1,1,3}"),
+], ids=["testEmptyIndices", "testIndicesLargerThanVectorSize", "testIndicesSmallerThanZero",
+        "testDuplicateIndices"])
+def test_vector_slicer_test_bad_indices(indices, message):
+    # Flink ML finds a too large index when the job runs; here the columns are known at once
+    with pytest.raises(OptionError, match=re.escape(message)):
+        VectorSlicer(columns=SIX, output_col="sliceVec", indices=indices)
+
+
+def test_vector_slicer_test_dense_transform(batch_session):
+    assert _sliced(batch_session, 0, [0, 1, 2]) == {0: [2.1, 3.1, 2.3], 1: [2.3, 4.1, 1.3]}
+
+
+def test_vector_slicer_test_dense_transform_with_unordered_indices(batch_session):
+    assert _sliced(batch_session, 0, [0, 2, 1]) == {0: [2.1, 2.3, 3.1], 1: [2.3, 1.3, 4.1]}
+
+
+def test_vector_slicer_test_sparse_transform(batch_session):
+    assert _sliced(batch_session, 1, [0, 1, 2]) == {0: _sparse(3, [1], [0.1]),
+                                                    1: _sparse(3, [1, 2], [0.1, 0.2])}
+
+
+# DCTTest
+DCT_INPUT = [[1.0, 1.0, 1.0, 1.0], [1.0, 0.0, -1.0, 0.0]]
+DCT_FORWARD = {0: [2.0, 0.0, 0.0, 0.0], 1: [0.0, 0.924, 1.0, -0.383]}
+DCT_INVERSE = {0: [1.924, -0.383, 0.383, 0.076], 1: [0.0, 1.0, 1.0, 0.0]}
+
+
+def _dct(session, stage_of, kind=float) -> dict[int, list[float | None]]:
+    table, (columns,) = _vectors_table(session, [(i, [kind(v) for v in vector])
+                                                 for i, vector in enumerate(DCT_INPUT)],
+                                       ["id", "input"],
+                                       DataTypes.INT() if kind is int else None)
+    return _by_id(_transformed(stage_of(columns), table), "output")
+
+
+def _assert_vectors(got, expected):
+    assert got.keys() == expected.keys()
+    for key in expected:
+        np.testing.assert_allclose(got[key], expected[key], rtol=0, atol=1e-3)
+
+
+def test_dct_test_param():
+    assert DCT(columns=["input_0"], output_col="output").inverse is False
+    dct = DCT(columns=["test_input_0"], output_col="test_output", inverse=True)
+    assert (dct.columns, dct.output_col, dct.inverse) == (["test_input_0"], "test_output", True)
+
+
+def test_dct_test_output_schema(batch_session):
+    table = batch_session.table_env.from_elements([(0.0, "")], DataTypes.ROW([
+        DataTypes.FIELD("test_input_0", DataTypes.DOUBLE()),
+        DataTypes.FIELD("dummy_input", DataTypes.STRING())]))
+    names = _transformed(DCT(columns=["test_input_0"], output_col="test_output"), table) \
+        .get_schema().get_field_names()
+    assert list(names) == ["test_input_0", "dummy_input", "test_output_1"]
+
+
+def test_dct_test_transform_forward(batch_session):
+    _assert_vectors(_dct(batch_session, lambda c: DCT(columns=c, output_col="output")),
+                    DCT_FORWARD)
+
+
+def test_dct_test_transform_inverse(batch_session):
+    _assert_vectors(_dct(batch_session, lambda c: DCT(columns=c, output_col="output",
+                                                      inverse=True)), DCT_INVERSE)
+
+
+def test_dct_test_input_type_conversion(batch_session):
+    # TestUtils.convertDataTypesToSparseInt: the elements as integers
+    _assert_vectors(_dct(batch_session, lambda c: DCT(columns=c, output_col="output"), int),
+                    DCT_FORWARD)
+
+
+def test_dct_test_save_load_and_transform(batch_session, tmp_path):
+    def saved_and_loaded(columns):
+        Pipeline([DCT(columns=columns, output_col="output", inverse=True)]).save(tmp_path)
+        return Pipeline.load(tmp_path).stages[0]
+
+    _assert_vectors(_dct(batch_session, saved_and_loaded), DCT_INVERSE)

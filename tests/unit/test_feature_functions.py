@@ -1,6 +1,7 @@
 """The feature functions' SQL and fitted parameters, without Flink (tests/integration/
 test_transform.py runs them in Flink against numpy and scikit-learn)."""
 
+import math
 import re
 
 import pytest
@@ -274,6 +275,13 @@ def test_negative_fitted_constants_read_back_as_literals():
     ("SELECT ML_STRING_INDEXER(c, ARRAY['a', 'a']) FROM t", 29, "repeats a value"),
     ("SELECT ML_MIN_MAX_SCALER(x, CAST('Infinity' AS DOUBLE), 2) FROM t", 29,
      "must be a number"),
+    ("SELECT ML_ELEMENTWISE_PRODUCT(ARRAY[a, b], ARRAY[1, 2, 3]) FROM t", 44,
+     "The scaling vector size is 3, which is not equal input vector size(2)."),
+    ("SELECT ML_VECTOR_SLICER(ARRAY[a, b], ARRAY[0, 2]) FROM t", 38,
+     "Index value 2 is greater than vector size:2"),
+    ("SELECT ML_VECTOR_SLICER(ARRAY[a, b], ARRAY[1, 1]) FROM t", 38,
+     "Parameter indices is given an invalid value {1,1}"),
+    ("SELECT ML_DCT(ARRAY[a], 1) FROM t", 25, "inverse must be TRUE or FALSE"),
     ("SELECT ML_STANDARD_SCALAR(x, 1, 2) FROM t", 8, "did you mean 'ML_STANDARD_SCALER'"),
     ("SELECT ML_MIN_MAX_SCALER((x, 0, 1 FROM t", 25, "unclosed '('"),
 ])
@@ -381,3 +389,19 @@ def test_index_to_string_inverts_the_string_indexer():
                           "DOUBLE) = 1.0E0 THEN 'b' ELSE CAST(CAST(CONCAT('mlsql: ', CONCAT("
                           "'The input contains unseen index: ', COALESCE(CAST((i) AS STRING), "
                           "'null'), '.')")
+
+
+def test_flink_mls_vector_stages():
+    assert _sql("ML_BINARIZER(x, 1.5)") == (
+        "CASE WHEN CAST((x) AS DOUBLE) IS NULL THEN CAST(NULL AS DOUBLE) WHEN CAST((x) AS "
+        "DOUBLE) > 1.5E0 THEN 1E0 ELSE 0E0 END")
+    assert _sql("ML_ELEMENTWISE_PRODUCT(ARRAY[a, b], ARRAY[2, 0.5])") == (
+        "ARRAY[CAST((a) AS DOUBLE) * 2.0E0, CAST((b) AS DOUBLE) * 0.5E0]")
+    assert _sql("ML_VECTOR_SLICER(ARRAY[a, b, c], ARRAY[2, 0])") == (
+        "ARRAY[CAST((c) AS DOUBLE), CAST((a) AS DOUBLE)]")
+    forward = _sql("ML_DCT(ARRAY[a, b])")  # [[√½, √½], [√½, -√½]]
+    half = repr(math.sqrt(0.5))
+    assert forward.startswith(f"ARRAY[CAST((a) AS DOUBLE) * {half}E0 + CAST((b) AS DOUBLE) * "
+                              f"{half}E0, CAST((a) AS DOUBLE) * {half}E0 + CAST((b) AS DOUBLE)")
+    assert [name for name, _ in expanded(_call("ML_DCT(ARRAY[a, b], TRUE)"), "d", None)] == [
+        "d_1", "d_2"]

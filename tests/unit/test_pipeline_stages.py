@@ -33,6 +33,7 @@ EXAMPLES = {
     "StringIndexer": {"string_order_type": "frequencyDesc", "max_index_num": 10},
     "OneHotEncoder": {"drop_last": False},
     "IndexToString": {"string_arrays": [["x", "y"], ["1.0", "2.0"]]},
+    "Binarizer": {"thresholds": [0.5, -1]},
     "ValueOneHotEncoder": {"max_categories": 5, "min_count": 2}, "Tokenizer": {},
     "NGram": {"n": 3}, "HashingTF": {"num_features": 64}, "IDF": {"num_features": 64},
 }
