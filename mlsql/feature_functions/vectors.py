@@ -7,6 +7,9 @@ expression per element, as mlsql's vector columns are one column per element).
         ML's ElementwiseProduct); the scaling vector's size must be the input's
     ML_VECTOR_SLICER(ARRAY[a, ...], ARRAY[i, ...])   ARRAY<DOUBLE>: the elements at the given
         indices (from 0), in their order (Flink ML's VectorSlicer)
+    ML_INTERACTION(v1, v2, ...)   ARRAY<DOUBLE>: every product of one element of each input
+        (an ARRAY[...] vector or a number), the first input's element varying slowest (Flink
+        ML's Interaction); a NULL element makes the products with it NULL
     ML_DCT(ARRAY[a, ...] [, inverse])   ARRAY<DOUBLE>: the orthonormal DCT-II of the vector, or
         with inverse TRUE its inverse (DCT-III): Flink ML's DCT, as scipy.fft.dct(x,
         norm='ortho'); a NULL element makes the result's elements NULL
@@ -14,6 +17,7 @@ expression per element, as mlsql's vector columns are one column per element).
 
 from __future__ import annotations
 
+import itertools
 import math
 
 from mlsql.feature_functions.base import (
@@ -135,4 +139,27 @@ class DCT(FeatureFunction):
         return list(range(params["size"]))
 
 
-FEATURE_FUNCTIONS = (Binarizer(), ElementwiseProduct(), VectorSlicer(), DCT())
+class Interaction(FeatureFunction):
+    name = "ML_INTERACTION"
+    array = True
+    usage = "ML_INTERACTION(ARRAY[a, ...] | x, ARRAY[b, ...] | y, ...)"
+    MAX_TERMS = 10_000
+
+    def explicit(self, args: Arguments, call: ir.FeatureCall) -> Params:
+        self.count(args, call, 1, 100)
+        sizes = [len(a.elements) if a.elements is not None else 1 for a in args]
+        if math.prod(sizes) > self.MAX_TERMS:
+            raise FeatureArgumentError(f"{self.name} would make {math.prod(sizes):,} products "
+                                       f"(at most {self.MAX_TERMS:,})", call.position)
+        return {"size": math.prod(sizes)}
+
+    def elements(self, args: Arguments, params: Params, sql_of: SqlOf) -> list[str]:
+        vectors = [[as_double(sql_of(e)) for e in a.elements] if a.elements is not None
+                   else [as_double(sql_of(a))] for a in args]
+        return [" * ".join(factors) for factors in itertools.product(*vectors)]
+
+    def width(self, params: Params) -> list[int]:
+        return list(range(params["size"]))
+
+
+FEATURE_FUNCTIONS = (Binarizer(), ElementwiseProduct(), VectorSlicer(), DCT(), Interaction())

@@ -22,6 +22,7 @@ from mlsql.pipeline.stages import (
     HashingTF,
     Imputer,
     IndexToString,
+    Interaction,
     KBinsDiscretizer,
     MaxAbsScaler,
     MinMaxScaler,
@@ -42,10 +43,8 @@ from mlsql.pipeline.stages import (
 globals().update(ESTIMATORS)
 
 __all__ = ["DCT", "IDF", "TRANSFORMERS", "Binarizer", "Bucketizer", "ElementwiseProduct",
-           "Estimator", "FeatureHasher", "FittedStage",
-           "HashingTF", "Imputer", "IndexToString", "KBinsDiscretizer", "MaxAbsScaler",
-           "MinMaxScaler", "NGram", "Normalizer", "OneHotEncoder", "Pipeline", "PipelineModel",
-           "PolynomialExpansion", "RobustScaler", "SQLTransformer", "StandardScaler",
-           "StringIndexer", "Tokenizer", "Transformer", "ValueOneHotEncoder", "VectorSlicer",
-           "class_name",
-           *ESTIMATORS]
+           "Estimator", "FeatureHasher", "FittedStage", "HashingTF", "Imputer", "IndexToString",
+           "Interaction", "KBinsDiscretizer", "MaxAbsScaler", "MinMaxScaler", "NGram",
+           "Normalizer", "OneHotEncoder", "Pipeline", "PipelineModel", "PolynomialExpansion",
+           "RobustScaler", "SQLTransformer", "StandardScaler", "StringIndexer", "Tokenizer",
+           "Transformer", "ValueOneHotEncoder", "VectorSlicer", "class_name", *ESTIMATORS]

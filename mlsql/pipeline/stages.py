@@ -532,6 +532,38 @@ class DCT(_ManyToOne):
         return ["TRUE" if self.inverse else "FALSE"]
 
 
+class Interaction:
+    """Flink ML's Interaction: every product of one element of each input, the first
+    input's varying slowest. An input is a column (a number) or a list of columns (a
+    vector's elements)."""
+
+    function = "ML_INTERACTION"
+
+    def __init__(self, columns: Sequence[str | Sequence[str]], output_col: str) -> None:
+        if isinstance(columns, str) or not columns:
+            raise OptionError(f"Interaction: columns is a list of columns and lists of "
+                              f"columns (vectors), not {columns!r}")
+        self.columns = [c if isinstance(c, str) else _names(c, "a vector's columns",
+                                                              "Interaction")
+                        for c in columns]
+        _names([c for c in self.columns if isinstance(c, str)] or ["-"], "columns",
+               "Interaction")
+        self.output_col = _names([output_col], "output_col", "Interaction")[0]
+
+    def outputs(self) -> list[StageOutput]:
+        flat = [c for column in self.columns for c in ([column] if isinstance(column, str)
+                                                        else column)]
+        slots = iter(range(len(flat)))
+        arguments = [f"{{{next(slots)}}}" if isinstance(column, str)
+                     else f"ARRAY[{', '.join(f'{{{next(slots)}}}' for _ in column)}]"
+                     for column in self.columns]
+        return [StageOutput(self.output_col, tuple(flat),
+                            f"{self.function}({', '.join(arguments)})", False)]
+
+    def __repr__(self) -> str:
+        return f"Interaction(columns={self.columns!r}, output_col={self.output_col!r})"
+
+
 class SQLTransformer:
     """Any Flink SQL expression over the columns, as one output column (Flink ML's
     SQLTransformer takes a whole statement; a TRANSFORM item is an expression)."""
@@ -555,8 +587,9 @@ TRANSFORMERS = (StandardScaler, MinMaxScaler, MaxAbsScaler, RobustScaler, Impute
                 KBinsDiscretizer, Bucketizer, StringIndexer, IndexToString, OneHotEncoder,
                 ValueOneHotEncoder, Tokenizer, NGram,
                 HashingTF, IDF, PolynomialExpansion, Normalizer, FeatureHasher,
-                Binarizer, ElementwiseProduct, VectorSlicer, DCT, SQLTransformer)
-Stage = Transformer | _ManyToOne | SQLTransformer
+                Binarizer, ElementwiseProduct, VectorSlicer, DCT, Interaction,
+                SQLTransformer)
+Stage = Transformer | _ManyToOne | Interaction | SQLTransformer
 
 
 def _names(values: Sequence[str], what: str, stage: str) -> list[str]:

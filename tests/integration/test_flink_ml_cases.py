@@ -48,6 +48,7 @@ from mlsql.pipeline import (
     ElementwiseProduct,
     Imputer,
     IndexToString,
+    Interaction,
     KBinsDiscretizer,
     MaxAbsScaler,
     MinMaxScaler,
@@ -1371,3 +1372,66 @@ def test_dct_test_save_load_and_transform(batch_session, tmp_path):
         return Pipeline.load(tmp_path).stages[0]
 
     _assert_vectors(_dct(batch_session, saved_and_loaded), DCT_INVERSE)
+
+
+# InteractionTest: f0 a number, f1 and f2 dense vectors (f2 of 2 or 3), f3 sparse of 17; row 3
+# all NULL. Rows whose vectors differ in length are tables of their own.
+INTERACTION_ROWS = [
+    (1, [1.0], [1.0, 2.0], [3.0, 4.0], _sparse(17, [0, 3, 9], [1.0, 2.0, 7.0])),
+    (2, [2.0], [2.0, 8.0], [3.0, 4.0, 5.0], _sparse(17, [0, 2, 14], [5.0, 4.0, 1.0]))]
+INTERACTION_NULLS = (3, None, None, None, None)
+INTERACTION_DENSE = [[3.0, 4.0, 6.0, 8.0], [12.0, 16.0, 20.0, 48.0, 64.0, 80.0]]
+INTERACTION_SPARSE = [
+    _sparse(68, [0, 3, 9, 17, 20, 26, 34, 37, 43, 51, 54, 60],
+            [3.0, 6.0, 21.0, 4.0, 8.0, 28.0, 6.0, 12.0, 42.0, 8.0, 16.0, 56.0]),
+    _sparse(102, [0, 2, 14, 17, 19, 31, 34, 36, 48, 51, 53, 65, 68, 70, 82, 85, 87, 99],
+            [60.0, 48.0, 12.0, 80.0, 64.0, 16.0, 100.0, 80.0, 20.0, 240.0, 192.0, 48.0,
+             320.0, 256.0, 64.0, 400.0, 320.0, 80.0])]
+
+
+def _interactions(session, inputs: int, stage_of=None) -> list[list[float]]:
+    """Each row's products of its first `inputs` vectors (f0 a plain column); the NULL row,
+    in the first row's table, gives NULL."""
+    stage_of = stage_of or (lambda columns: Interaction(columns=columns,
+                                                        output_col="interactionVecVec"))
+    results = []
+    for index, row in enumerate(INTERACTION_ROWS):
+        rows = [row, INTERACTION_NULLS] if index == 0 else [row]
+        table, groups = _vectors_table(session, rows, ["id", "f0", "f1", "f2", "f3"])
+        columns = [groups[0][0], *groups[1:inputs]]
+        got = _by_id(_transformed(stage_of(columns), table), "interactionVecVec")
+        if index == 0:
+            assert all(v is None for v in got.pop(3))  # a NULL input gives NULL
+        results += list(got.values())
+    return results
+
+
+def test_interaction_test_param():
+    interaction = Interaction(columns=["f0", ["f1_0", "f1_1"], ["f2_0", "f2_1"]],
+                              output_col="interactionVecVec")
+    assert interaction.columns == ["f0", ["f1_0", "f1_1"], ["f2_0", "f2_1"]]
+    assert interaction.output_col == "interactionVecVec"
+
+
+def test_interaction_test_output_schema(batch_session):
+    table, groups = _vectors_table(batch_session, INTERACTION_ROWS[:1],
+                                   ["id", "f0", "f1", "f2", "f3"])
+    stage = Interaction(columns=[groups[0][0], *groups[1:]], output_col="outputVec")
+    names = list(_transformed(stage, table).get_schema().get_field_names())
+    assert names[-1] == "outputVec_68" and len(names) == 1 + 1 + 2 + 2 + 17 + 68
+
+
+def test_interaction_test_save_load_and_transform_sparse(batch_session, tmp_path):
+    def saved_and_loaded(columns):
+        Pipeline([Interaction(columns=columns, output_col="interactionVecVec")]).save(tmp_path)
+        return Pipeline.load(tmp_path).stages[0]
+
+    assert _interactions(batch_session, 4, saved_and_loaded) == INTERACTION_SPARSE
+
+
+def test_interaction_test_save_load_and_transform_dense(batch_session, tmp_path):
+    def saved_and_loaded(columns):
+        Pipeline([Interaction(columns=columns, output_col="interactionVecVec")]).save(tmp_path)
+        return Pipeline.load(tmp_path).stages[0]
+
+    assert _interactions(batch_session, 3, saved_and_loaded) == INTERACTION_DENSE

@@ -405,3 +405,9 @@ def test_flink_mls_vector_stages():
                               f"{half}E0, CAST((a) AS DOUBLE) * {half}E0 + CAST((b) AS DOUBLE)")
     assert [name for name, _ in expanded(_call("ML_DCT(ARRAY[a, b], TRUE)"), "d", None)] == [
         "d_1", "d_2"]
+
+
+def test_interaction_multiplies_one_element_of_each_input():
+    assert _sql("ML_INTERACTION(x, ARRAY[a, b], ARRAY[c, d])") == "ARRAY[" + ", ".join(
+        " * ".join(f"CAST(({v}) AS DOUBLE)" for v in ("x", *pair))
+        for pair in (("a", "c"), ("a", "d"), ("b", "c"), ("b", "d"))) + "]"

@@ -221,3 +221,13 @@ def test_a_pipeline_saves_and_loads_as_json(tmp_path):
         Pipeline.load(tmp_path / "m")
     with pytest.raises(MlsqlError, match="no saved pipeline at"):
         PipelineModel.load(tmp_path / "nowhere")
+
+
+def test_interaction_reads_numbers_and_vectors():
+    from mlsql.pipeline import Interaction
+
+    (output,) = Interaction(columns=["x", ["v_0", "v_1"]], output_col="o").outputs()
+    assert (output.inputs, output.template) == (("x", "v_0", "v_1"),
+                                                "ML_INTERACTION({0}, ARRAY[{1}, {2}])")
+    with pytest.raises(OptionError, match="list of columns and lists of columns"):
+        Interaction(columns="x", output_col="o")
