@@ -1,5 +1,6 @@
 """Text feature functions with no Flink SQL form, as vectorized (pandas) UDFs: n-grams of a
-token array, and hashed term counts. Imports numpy/pandas only (it ships to the workers)."""
+token array, and hashed term counts. Imports numpy/pandas (and scikit-learn's MurmurHash3
+where Flink ML's hashing is asked for) only: it ships to the workers."""
 
 from __future__ import annotations
 
@@ -71,3 +72,49 @@ class HashingTfFunction:
 
     def __call__(self, tokens: pd.Series) -> pd.Series:
         return pd.Series([hashing_tf(t, self.buckets) for t in _lists(tokens)], dtype=object)
+
+
+def flink_ml_hash(token: str | None) -> int:
+    """Flink ML's HashingTF hash of a string: Guava's murmur3_32(0).hashUnencodedChars, that
+    is MurmurHash3 (x86, 32 bits, seed 0) over its UTF-16LE code units; NULL hashes to 0."""
+    from sklearn.utils import murmurhash3_32
+
+    if token is None:
+        return 0
+    return int(murmurhash3_32(token.encode("utf-16-le"), seed=0))
+
+
+def flink_ml_hashing_tf(tokens: Sequence[str] | None, num_features: int,
+                        binary: bool) -> list[tuple[int, float]] | None:
+    """Flink ML's HashingTF as a sparse vector: (index, count) pairs by index, the index
+    being the hash's non-negative remainder; `binary` counts each index once."""
+    if tokens is None:
+        return None
+    counts: dict[int, float] = {}
+    for token in tokens:
+        index = flink_ml_hash(token) % num_features  # Python's % is non-negative here
+        counts[index] = 1.0 if binary else counts.get(index, 0.0) + 1.0
+    return sorted(counts.items())
+
+
+class FlinkMlHashingTfFunction:
+    """Sparse (index, count) pairs, or with `dense` the whole ARRAY."""
+
+    def __init__(self, num_features: int, binary: bool, dense: bool = False) -> None:
+        self.num_features = num_features
+        self.binary = binary
+        self.dense = dense
+
+    def __call__(self, tokens: pd.Series) -> pd.Series:
+        pairs = [flink_ml_hashing_tf(t, self.num_features, self.binary)
+                 for t in _lists(tokens)]
+        if self.dense:
+            pairs = [None if p is None else _dense(p, self.num_features) for p in pairs]
+        return pd.Series(pairs, dtype=object)
+
+
+def _dense(pairs: list[tuple[int, float]], size: int) -> list[float]:
+    values = np.zeros(size)
+    for index, value in pairs:
+        values[index] = value
+    return values.tolist()

@@ -11,7 +11,7 @@ from mlsql.errors import MlsqlError
 from mlsql.export.choices import PREDICT_CHOICES
 from mlsql.export.flink_models import FlinkModels
 from mlsql.export.plan import plan_script
-from mlsql.feature_functions.text import PYTHON_UDF_FUNCTIONS, UDF_PREFIX
+from mlsql.feature_functions.python_udfs import PYTHON_UDF_FUNCTIONS, UDF_PREFIX
 from mlsql.jvm.build import scorer_jar
 from mlsql.jvm.plan import SCORES_CLASS, SCORES_FUNCTION
 from mlsql.models.registry import ModelVersion
@@ -70,7 +70,8 @@ def compile_job(session: Session, script: str, out_dir: Path, predict: str = "ud
     else:
         planned = plan_script(session, script)
     if any(name.startswith(UDF_PREFIX) for name in session.runtime.requested_functions):
-        raise MlsqlError("mlsql compile cannot write ML_NGRAMS or ML_HASHING_TF (pandas UDFs, "
+        raise MlsqlError("mlsql compile cannot write ML_NGRAMS, ML_HASHING_TF or "
+                         "ML_FEATURE_HASHING (pandas UDFs, "
                          "here in a model's stored TRANSFORM) into a job yet; run the script "
                          "with mlsql run")
     if session.context.plan_views:

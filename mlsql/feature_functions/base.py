@@ -81,6 +81,11 @@ class FeatureFunction:
         parts = self.elements(args, params, sql_of)
         return f"ARRAY[{', '.join(parts)}]" if self.array else parts[0]
 
+    def expands(self, params: Params) -> bool:
+        """Whether TRANSFORM (and a pipeline's transform) makes one column per element: an
+        ARRAY does, a sparse MAP does not."""
+        return self.array
+
     def expand(self, args: Arguments, params: Params, sql_of: SqlOf, runtime: Any) -> list[str]:
         """An array result's elements, one TRANSFORM column each."""
         return self.elements(args, params, sql_of)

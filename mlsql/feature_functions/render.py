@@ -37,5 +37,7 @@ def expanded(call: ir.FeatureCall, alias: str, runtime: Any) -> list[tuple[str, 
     if not function.array or call.fitted:
         return None
     params = function.explicit(call.arguments, call)
+    if not function.expands(params):
+        return None
     parts = function.expand(call.arguments, params, sql_of(runtime), runtime)
     return list(zip(function.element_names(params, alias), parts, strict=True))

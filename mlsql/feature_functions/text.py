@@ -7,6 +7,11 @@
     ML_HASHING_TF(tokens, num_features)   ARRAY<DOUBLE>: token counts per bucket, a token's
         bucket being as in ML_FEATURE_HASHING (HASH_CODE mod num_features). A pandas
         UDF.
+    ML_HASHING_TF(tokens, num_features, binary, 'flink-ml' [, sparse])   MAP<INT, DOUBLE>:
+        Flink ML's HashingTF, a sparse vector (index -> count, or 1 with binary TRUE) of up
+        to 2147483647 features (Flink ML's default 262,144), a token's index being its
+        MurmurHash3 (Flink ML's hash) mod num_features; with sparse FALSE the ARRAY<DOUBLE>
+        (up to 4,096). A pandas UDF.
     ML_IDF(tf, ARRAY[df_1, ...], num_docs)   ARRAY<DOUBLE>: tf_i * ln((num_docs + 1) /
         (df_i + 1)) (Flink ML's and Spark's IDF; scikit-learn's smooth idf adds 1). Plain SQL.
     ML_IDF(tf, num_features) OVER ()   (TRANSFORM only): num_docs = the rows with a tf array,
@@ -15,9 +20,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import math
-from collections.abc import Callable
 from typing import Any
 
 from mlsql.feature_functions.base import (
@@ -32,12 +35,9 @@ from mlsql.feature_functions.base import (
     number_text,
 )
 from mlsql.feature_functions.hashing import MAX_FEATURES
+from mlsql.feature_functions.python_udfs import MAX_SPARSE_FEATURES, register_udf
 from mlsql.syntax import ir
-from udfs.text import HashingTfFunction, NGramsFunction
-
-# The feature functions that run as pandas UDFs (no SQL form).
-PYTHON_UDF_FUNCTIONS = ("ML_NGRAMS", "ML_HASHING_TF")
-UDF_PREFIX = "__mlsql_text_"  # their registered names
+from udfs.text import FlinkMlHashingTfFunction, HashingTfFunction, NGramsFunction
 
 
 class Tokenize(FeatureFunction):
@@ -53,16 +53,6 @@ class Tokenize(FeatureFunction):
         return f"SPLIT(REGEXP_REPLACE(TRIM(LOWER({text})), '\\s+', ' '), ' ')"
 
 
-def _register(runtime: Any, kind: str, settings: str, function: Callable[..., Any],
-              result_type: str) -> str:
-    if runtime is None:
-        raise FeatureArgumentError(f"ML_{kind.upper()} runs as a Python UDF, which needs a "
-                                   "session", ir.Position(1, 1))
-    name = f"{UDF_PREFIX}{kind}_{hashlib.sha1(settings.encode()).hexdigest()[:10]}"
-    runtime.ensure_pandas_function(name, function, result_type)
-    return name
-
-
 class NGrams(FeatureFunction):
     name = "ML_NGRAMS"
     usage = "ML_NGRAMS(tokens, n [, 'separator'])"
@@ -75,28 +65,47 @@ class NGrams(FeatureFunction):
 
     def render(self, args: Arguments, params: Params, sql_of: SqlOf, runtime: Any) -> str:
         n, separator = params["n"], params["separator"]
-        name = _register(runtime, "ngrams", f"{n}|{separator}", NGramsFunction(n, separator),
-                         "ARRAY<STRING>")
+        name = register_udf(runtime, self.name, "ngrams", f"{n}|{separator}",
+                            NGramsFunction(n, separator), "ARRAY<STRING>")
         return f"{name}({sql_of(args[0])})"
 
 
 class HashingTf(FeatureFunction):
     name = "ML_HASHING_TF"
     array = True
-    usage = "ML_HASHING_TF(tokens, num_features)"
+    usage = "ML_HASHING_TF(tokens, num_features [, binary, 'flink-ml'])"
 
     def explicit(self, args: Arguments, call: ir.FeatureCall) -> Params:
-        self.count(args, call, 2, 2)
+        self.count(args, call, 2, 5)
         buckets = self.integer(args[1], "num_features")
-        if buckets > MAX_FEATURES:
-            raise FeatureArgumentError(f"{self.name}'s num_features is at most {MAX_FEATURES}",
+        params: Params = {"buckets": buckets, "flink_ml": len(args) > 2, "sparse": False}
+        if params["flink_ml"]:  # Flink ML's hash, as a sparse vector unless asked otherwise
+            self.count(args, call, 4, 5)
+            self.choice(args[3], "rule", ("flink-ml",))
+            params["binary"] = self.flag(args[2], "binary")
+            params["sparse"] = self.flag(args[4], "sparse") if len(args) > 4 else True
+        limit = MAX_SPARSE_FEATURES if params["sparse"] else MAX_FEATURES
+        if buckets > limit:
+            more = ("" if params["sparse"] else f"; more as a sparse MAP: {self.name}(tokens, "
+                    "n, FALSE, 'flink-ml')")
+            raise FeatureArgumentError(f"{self.name}'s num_features is at most {limit}{more}",
                                        args[1].position)
-        return {"buckets": buckets}
+        return params
+
+    def expands(self, params: Params) -> bool:
+        return not params["sparse"]
 
     def render(self, args: Arguments, params: Params, sql_of: SqlOf, runtime: Any) -> str:
         buckets = params["buckets"]
-        name = _register(runtime, "hashing_tf", str(buckets), HashingTfFunction(buckets),
-                         "ARRAY<DOUBLE>")
+        if params["flink_ml"]:
+            binary, sparse = params["binary"], params["sparse"]
+            name = register_udf(runtime, self.name, "hashing_tf_flink_ml",
+                                f"{buckets}|{binary}|{sparse}",
+                                FlinkMlHashingTfFunction(buckets, binary, dense=not sparse),
+                                "MAP<INT, DOUBLE>" if sparse else "ARRAY<DOUBLE>")
+            return f"{name}({sql_of(args[0])})"
+        name = register_udf(runtime, self.name, "hashing_tf", str(buckets),
+                            HashingTfFunction(buckets), "ARRAY<DOUBLE>")
         return f"{name}({sql_of(args[0])})"
 
     def width(self, params: Params) -> list[int]:

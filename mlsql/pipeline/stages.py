@@ -365,17 +365,26 @@ class NGram(Transformer):
 
 
 class HashingTF(Transformer):
-    """Token counts in `num_features` hashed buckets."""
+    """Flink ML's HashingTF: token counts (1 with `binary`) per index, a token's index being
+    its MurmurHash3 (Flink ML's) mod `num_features` (262,144). The output is Flink ML's
+    sparse vector as a MAP<INT, DOUBLE> column (index -> count); `sparse=False` gives an
+    ARRAY (num_features up to 4,096: one column per element for a model or IDF)."""
 
     function = "ML_HASHING_TF"
 
     def __init__(self, columns: Sequence[str], output_cols: Sequence[str] | None = None, *,
-                 num_features: int = 1024) -> None:
+                 num_features: int = 262_144, binary: bool = False,
+                 sparse: bool = True) -> None:
         super().__init__(columns, output_cols)
         self.num_features = _positive(num_features, "num_features", "HashingTF")
+        for name, value in (("binary", binary), ("sparse", sparse)):
+            if not isinstance(value, bool):
+                raise OptionError(f"HashingTF: {name} is True or False, not {value!r}")
+        self.binary, self.sparse = binary, sparse
 
     def parameters(self) -> list[str]:
-        return [str(self.num_features)]
+        return [str(self.num_features), "TRUE" if self.binary else "FALSE", "'flink-ml'",
+                "TRUE" if self.sparse else "FALSE"]
 
 
 class IDF(Transformer):
@@ -447,15 +456,26 @@ class Normalizer(_ManyToOne):
 
 
 class FeatureHasher(_ManyToOne):
+    """Flink ML's FeatureHasher: the columns hashed into one sparse vector (a MAP<INT, DOUBLE>
+    column, index -> value) of `num_features` (262,144): a numeric column adds its value at
+    its name's index, a categorical one (STRING, BOOLEAN, or named in `categorical_cols`) 1
+    at the index of 'name=value' (MurmurHash3, as Flink ML)."""
+
     function = "ML_FEATURE_HASHING"
 
     def __init__(self, columns: Sequence[str], output_col: str, *,
-                 num_features: int = 1024) -> None:
+                 categorical_cols: Sequence[str] = (), num_features: int = 262_144) -> None:
         super().__init__(columns, output_col)
+        self.categorical_cols = list(categorical_cols)
+        if not set(self.categorical_cols) <= set(self.columns):  # Flink ML's message
+            raise OptionError("CategoricalCols must be included in inputCols!")
         self.num_features = _positive(num_features, "num_features", "FeatureHasher")
 
     def parameters(self) -> list[str]:
-        return [str(self.num_features)]
+        names = ", ".join(quote_literal(c) for c in self.columns)
+        categorical = ", ".join(quote_literal(c) for c in self.categorical_cols)
+        return [str(self.num_features), "'flink-ml'", f"ARRAY[{names}]",
+                *([f"ARRAY[{categorical}]"] if categorical else [])]
 
 
 class Binarizer(Transformer):

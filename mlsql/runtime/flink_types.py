@@ -60,6 +60,10 @@ def to_data_type(type_name: str) -> DataType:
     }
     if type_name.startswith("ARRAY<") and type_name.endswith(">"):
         return DataTypes.ARRAY(to_data_type(type_name[len("ARRAY<"):-1]))
+    if type_name.startswith("MAP<") and type_name.endswith(">"):  # MAP<K, V> of simple types
+        key, value = (part.strip() for part in type_name[len("MAP<"):-1].split(",", 1))
+        # Arrow (pandas UDFs, to_pandas) holds only maps whose keys are NOT NULL
+        return DataTypes.MAP(to_data_type(key).not_null(), to_data_type(value))
     if type_name not in simple:
         raise ValueError(f"unsupported output type {type_name}")
     return simple[type_name]

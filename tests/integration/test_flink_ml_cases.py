@@ -8,6 +8,8 @@ for a NaN input, mlsql gives NULL (NaN in pandas): its feature functions treat N
 Cases of these classes not translated, and why:
 - MaxAbsScalerTest.testFitDataWithNullValue: Flink ML refuses a NULL vector when fitting;
   mlsql's fitted statistics leave NULL (and NaN) out, as its SQL feature functions document.
+- HashingTFTest.testTransformArrayData: a Java String[] and a List are both ARRAY<STRING> in
+  SQL, so it is testTransform's case.
 - RobustScalerTest.testIncompatibleNumOfFeatures: a stage reads its columns by name; a table
   with more columns is scored as one with the model's, and one without them is refused with
   the missing column's name before any job.
@@ -46,6 +48,8 @@ from mlsql.pipeline import (
     Binarizer,
     Bucketizer,
     ElementwiseProduct,
+    FeatureHasher,
+    HashingTF,
     Imputer,
     IndexToString,
     Interaction,
@@ -1435,3 +1439,104 @@ def test_interaction_test_save_load_and_transform_dense(batch_session, tmp_path)
         return Pipeline.load(tmp_path).stages[0]
 
     assert _interactions(batch_session, 3, saved_and_loaded) == INTERACTION_DENSE
+
+
+# HashingTFTest: token lists; Flink ML's sparse vector as a MAP<INT, DOUBLE> (index -> value)
+HASHING_INPUT = [(["HashingTFTest", "Hashing", "Term", "Frequency", "Test"],),
+                 (["HashingTFTest", "Hashing", "Hashing", "Test", "Test"],)]
+HASHING_EXPECTED = [{67564: 1.0, 89917: 1.0, 113827: 1.0, 131486: 1.0, 228971: 1.0},
+                    {67564: 1.0, 131486: 2.0, 228971: 2.0}]
+HASHING_EXPECTED_BINARY = [{67564: 1.0, 89917: 1.0, 113827: 1.0, 131486: 1.0, 228971: 1.0},
+                           {67564: 1.0, 131486: 1.0, 228971: 1.0}]
+
+
+def _sparse_vectors(table, column: str) -> list[dict[int, float]]:
+    vectors = [dict(v) for v in table.to_pandas()[column]]
+    return sorted(vectors, key=lambda v: sorted(v.items()))
+
+
+def _hashing_table(session):
+    return _strings_table(session, HASHING_INPUT, DataTypes.ARRAY(DataTypes.STRING()))
+
+
+def test_hashing_tf_test_param():
+    hashing = HashingTF(columns=["input"])
+    assert (hashing.binary, hashing.num_features, hashing.output_cols) == (
+        False, 262_144, ["input"])  # Flink ML's default output column is "output"
+    hashing = HashingTF(columns=["testInputCol"], output_cols=["testOutputCol"], binary=True,
+                        num_features=1024)
+    assert (hashing.columns, hashing.output_cols, hashing.binary, hashing.num_features) == (
+        ["testInputCol"], ["testOutputCol"], True, 1024)
+
+
+def test_hashing_tf_test_output_schema(batch_session):
+    table = _strings_table(batch_session, [([""], "")], DataTypes.ARRAY(DataTypes.STRING()),
+                           ("input", "dummyInput"))
+    names = _transformed(HashingTF(columns=["input"], output_cols=["output"]), table) \
+        .get_schema().get_field_names()
+    assert list(names) == ["input", "dummyInput", "output"]
+
+
+def test_hashing_tf_test_transform(batch_session):
+    table = _hashing_table(batch_session)
+    stage = HashingTF(columns=["input"], output_cols=["output"])
+    assert _sparse_vectors(_transformed(stage, table), "output") == sorted(
+        HASHING_EXPECTED, key=lambda v: sorted(v.items()))
+    stage = HashingTF(columns=["input"], output_cols=["output"], binary=True)
+    assert _sparse_vectors(_transformed(stage, table), "output") == sorted(
+        HASHING_EXPECTED_BINARY, key=lambda v: sorted(v.items()))
+
+
+def test_hashing_tf_test_save_load_and_transform(batch_session, tmp_path):
+    Pipeline([HashingTF(columns=["input"], output_cols=["output"])]).save(tmp_path)
+    table = _hashing_table(batch_session)
+    got = _sparse_vectors(Pipeline.load(tmp_path).fit(table).transform(table), "output")
+    assert got == sorted(HASHING_EXPECTED, key=lambda v: sorted(v.items()))
+
+
+# FeatureHasherTest: f0 a string, f1 a number, f2 a boolean
+HASHER_EXPECTED = {0: {607: 1.0, 635: 1.0, 913: 1.0}, 1: {242: 1.0, 869: 1.0, 913: 1.0}}
+
+
+def _hasher_table(session, f1_kind=None):
+    f1_kind = f1_kind or DataTypes.DOUBLE()
+    rows = [(0, "a", 1.0, True), (1, "c", 1.0, False)]
+    if f1_kind != DataTypes.DOUBLE():
+        rows = [(i, f0, int(f1), f2) for i, f0, f1, f2 in rows]
+    return session.table_env.from_elements(rows, DataTypes.ROW([
+        DataTypes.FIELD("id", DataTypes.INT()), DataTypes.FIELD("f0", DataTypes.STRING()),
+        DataTypes.FIELD("f1", f1_kind), DataTypes.FIELD("f2", DataTypes.BOOLEAN())]))
+
+
+def _hashed(session, tmp_path, table, **params) -> dict[int, dict[int, float]]:
+    Pipeline([FeatureHasher(columns=["f0", "f1", "f2"], output_col="vec", num_features=1000,
+                            **params)]).save(tmp_path)
+    frame = Pipeline.load(tmp_path).fit(table).transform(table).to_pandas()
+    return {int(row["id"]): dict(row["vec"]) for _, row in frame.iterrows()}
+
+
+def test_feature_hasher_test_param():
+    hasher = FeatureHasher(columns=["f0"], output_col="output")
+    assert (hasher.categorical_cols, hasher.num_features) == ([], 262_144)
+    hasher = FeatureHasher(columns=["f0", "f1", "f2"], output_col="vec",
+                           categorical_cols=["f0", "f2"], num_features=1000)
+    assert (hasher.columns, hasher.output_col, hasher.categorical_cols, hasher.num_features) \
+        == (["f0", "f1", "f2"], "vec", ["f0", "f2"], 1000)
+    with pytest.raises(OptionError, match="CategoricalCols must be included in inputCols!"):
+        FeatureHasher(columns=["f0"], output_col="vec", categorical_cols=["f9"])
+
+
+def test_feature_hasher_test_save_load_and_transform(batch_session, tmp_path):
+    got = _hashed(batch_session, tmp_path, _hasher_table(batch_session),
+                  categorical_cols=["f0", "f2"])
+    assert got == HASHER_EXPECTED
+
+
+def test_feature_hasher_test_categorical_cols_not_set(batch_session, tmp_path):
+    assert _hashed(batch_session, tmp_path, _hasher_table(batch_session)) == HASHER_EXPECTED
+
+
+def test_feature_hasher_test_input_type_conversion(batch_session, tmp_path):
+    table = _hasher_table(batch_session, DataTypes.INT())  # f1 an INT
+    assert _hashed(batch_session, tmp_path, table, categorical_cols=["f0", "f2"]) \
+        == HASHER_EXPECTED

@@ -4,6 +4,7 @@ test_transform.py runs them in Flink against numpy and scikit-learn)."""
 import math
 import re
 
+import pandas as pd
 import pytest
 
 from mlsql.errors import MlsqlError, SchemaError, SqlSyntaxError
@@ -13,7 +14,8 @@ from mlsql.feature_functions.hashing import bucket_of
 from mlsql.feature_functions.render import expanded, render_call
 from mlsql.frontend.parser import parse_one
 from mlsql.syntax import ir
-from udfs.text import hashing_tf, java_string_hash, ngrams
+from udfs.hashing import FeatureHashingFunction, FlinkMlFeatureHasherFunction, java_text
+from udfs.text import flink_ml_hashing_tf, hashing_tf, java_string_hash, ngrams
 
 
 def _call(expression: str) -> ir.FeatureCall:
@@ -112,8 +114,24 @@ def test_hashing_matches_java_string_hash():
     assert java_string_hash("travel") == -865698022  # Flink's HASH_CODE('travel'): 865698022
     assert bucket_of("travel", 1000) == 22
     assert hashing_tf(["a", "b", "a"], 4)[bucket_of("a", 4)] == 2.0
-    assert "MOD(MOD(HASH_CODE(CAST((c) AS STRING)), 8) + 8, 8)" in _sql(
-        "ML_FEATURE_HASHING(ARRAY[c], 8)")
+    (counts,) = FeatureHashingFunction(1000)(pd.Series([["travel", None, "travel", "abc"]]))
+    assert counts[22] == 2.0 and counts[bucket_of("abc", 1000)] == 1.0 and sum(counts) == 3
+
+
+def test_flink_mls_feature_hasher_and_hashing_tf():
+    # FeatureHasherTest's rows: f0 "a"/"c" (a string), f1 1.0, f2 true/false (categorical)
+    hasher = FlinkMlFeatureHasherFunction(["f0", "f1", "f2"], ["f0", "f2"], 1000)
+    rows = hasher(pd.Series(["a", "c"]), pd.Series([1.0, 1.0]), pd.Series([True, False]))
+    assert list(rows) == [[(607, 1.0), (635, 1.0), (913, 1.0)],
+                          [(242, 1.0), (869, 1.0), (913, 1.0)]]
+    assert [java_text(v) for v in (True, 1.0, 2, 1e7, 0.0001, "x")] == [
+        "true", "1.0", "2", "1.0E7", "1.0E-4", "x"]
+    assert flink_ml_hashing_tf(["HashingTFTest", "Hashing", "Hashing"], 262144, False) == [
+        (67564, 1.0), (131486, 2.0)]  # HashingTFTest's indices
+    with pytest.raises(SqlSyntaxError, match="CategoricalCols must be included in inputCols!"):
+        _call("ML_FEATURE_HASHING(ARRAY[a], 8, 'flink-ml', ARRAY['a'], ARRAY['b'])")
+    with pytest.raises(SqlSyntaxError, match="names 1 inputs of 2"):
+        _call("ML_FEATURE_HASHING(ARRAY[a, b], 8, 'flink-ml', ARRAY['a'])")
 
 
 def test_ngrams():

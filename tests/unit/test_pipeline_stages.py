@@ -126,11 +126,13 @@ def test_default_features_leave_out_what_a_later_stage_read():
     from mlsql.pipeline.pipeline import _compose
 
     plan = _compose([Tokenizer(columns=["memo"], output_cols=["tokens"]),
-                     HashingTF(columns=["tokens"], output_cols=["tf"], num_features=8),
+                     HashingTF(columns=["tokens"], output_cols=["tf"], num_features=8,
+                               sparse=False),
                      StandardScaler(columns=["amount"])],
                     ["id", "memo", "amount", "label"], None, "SELECT 1")
     assert plan.default_features == ["id", "amount", "label", "tf"]
-    assert plan.expressions["tf"] == "ML_HASHING_TF(ML_TOKENIZE(`memo`), 8)"
+    assert plan.expressions["tf"] == (
+        "ML_HASHING_TF(ML_TOKENIZE(`memo`), 8, FALSE, 'flink-ml', FALSE)")
     assert plan.expressions["amount"] == (
         "ML_STANDARD_SCALER(`amount`, FALSE, TRUE, 'flink-ml') OVER ()")
 
