@@ -114,6 +114,10 @@ def test_hashing_matches_java_string_hash():
     assert java_string_hash("travel") == -865698022  # Flink's HASH_CODE('travel'): 865698022
     assert bucket_of("travel", 1000) == 22
     assert hashing_tf(["a", "b", "a"], 4)[bucket_of("a", 4)] == 2.0
+    assert "MOD(MOD(HASH_CODE(CAST((c) AS STRING)), 8) + 8, 8)" in _sql(
+        "ML_FEATURE_HASHING(ARRAY[c], 8)")  # small: plain SQL
+    with pytest.raises(MlsqlError, match="runs as a Python UDF, which needs a session"):
+        _sql("ML_FEATURE_HASHING(ARRAY[c, d], 200)")  # large: a pandas UDF
     (counts,) = FeatureHashingFunction(1000)(pd.Series([["travel", None, "travel", "abc"]]))
     assert counts[22] == 2.0 and counts[bucket_of("abc", 1000)] == 1.0 and sum(counts) == 3
 
