@@ -2,6 +2,11 @@
 
     ML_TOKENIZE(text)   ARRAY<STRING>: the text lower-cased, split on whitespace (Flink ML's
         Tokenizer); NULL gives NULL. Plain SQL (SPLIT).
+    ML_REGEX_TOKENIZE(text, pattern [, gaps [, min_token_length [, to_lowercase]]])
+        ARRAY<STRING>: Flink ML's RegexTokenizer: the text (lower-cased unless to_lowercase is
+        FALSE) split at the Java regex `pattern` (gaps TRUE, the default) or its matches
+        (gaps FALSE), keeping tokens of at least min_token_length (1) characters; NULL gives
+        NULL. Plain SQL (Flink's REGEXP functions are Java's regex).
     ML_NGRAMS(tokens, n [, separator])   ARRAY<STRING>: runs of n tokens joined by separator
         (default ' '); fewer than n tokens: empty. A pandas UDF (udfs/text.py).
     ML_HASHING_TF(tokens, num_features)   ARRAY<DOUBLE>: token counts per bucket, a token's
@@ -37,6 +42,7 @@ from mlsql.feature_functions.base import (
 from mlsql.feature_functions.hashing import MAX_FEATURES
 from mlsql.feature_functions.python_udfs import MAX_SPARSE_FEATURES, register_udf
 from mlsql.syntax import ir
+from mlsql.syntax.dialect import quote_literal
 from udfs.text import FlinkMlHashingTfFunction, HashingTfFunction, NGramsFunction
 
 
@@ -51,6 +57,34 @@ class Tokenize(FeatureFunction):
     def render(self, args: Arguments, params: Params, sql_of: SqlOf, runtime: Any) -> str:
         text = f"CAST({sql_of(args[0])} AS STRING)"
         return f"SPLIT(REGEXP_REPLACE(TRIM(LOWER({text})), '\\s+', ' '), ' ')"
+
+
+class RegexTokenize(FeatureFunction):
+    name = "ML_REGEX_TOKENIZE"
+    usage = ("ML_REGEX_TOKENIZE(text, 'pattern' [, gaps [, min_token_length "
+             "[, to_lowercase]]])")
+
+    def explicit(self, args: Arguments, call: ir.FeatureCall) -> Params:
+        self.count(args, call, 2, 5)
+        return {"pattern": self.string(args[1], "pattern"),
+                "gaps": self.flag(args[2], "gaps") if len(args) > 2 else True,
+                "min_length": self.integer(args[3], "min_token_length")
+                if len(args) > 3 else 1,
+                "lower": self.flag(args[4], "to_lowercase") if len(args) > 4 else True}
+
+    def render(self, args: Arguments, params: Params, sql_of: SqlOf, runtime: Any) -> str:
+        text = f"CAST({sql_of(args[0])} AS STRING)"
+        if params["lower"]:
+            text = f"LOWER({text})"
+        pattern = quote_literal(params["pattern"])
+        # The tokens joined by \x01 (a character no text token holds), then split at it
+        pieces = (f"REGEXP_REPLACE({text}, {pattern}, CHR(1))" if params["gaps"]
+                  else f"ARRAY_JOIN(REGEXP_EXTRACT_ALL({text}, {pattern}, 0), CHR(1))")
+        shortest = params["min_length"]
+        if shortest > 1:  # drop the tokens shorter than that
+            short = f"'(?<=^|\\x01)[^\\x01]{{0,{shortest - 1}}}(?=\\x01|$)'"
+            pieces = f"REGEXP_REPLACE({pieces}, {short}, '')"
+        return f"ARRAY_REMOVE(SPLIT({pieces}, CHR(1)), '')"
 
 
 class NGrams(FeatureFunction):
@@ -169,4 +203,4 @@ class Idf(FeatureFunction):
 
 
 
-FEATURE_FUNCTIONS = (Tokenize(), NGrams(), HashingTf(), Idf())
+FEATURE_FUNCTIONS = (Tokenize(), RegexTokenize(), NGrams(), HashingTf(), Idf())

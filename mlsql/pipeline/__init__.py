@@ -30,6 +30,7 @@ from mlsql.pipeline.stages import (
     Normalizer,
     OneHotEncoder,
     PolynomialExpansion,
+    RegexTokenizer,
     RobustScaler,
     SQLTransformer,
     StandardScaler,
@@ -46,5 +47,6 @@ __all__ = ["DCT", "IDF", "TRANSFORMERS", "Binarizer", "Bucketizer", "Elementwise
            "Estimator", "FeatureHasher", "FittedStage", "HashingTF", "Imputer", "IndexToString",
            "Interaction", "KBinsDiscretizer", "MaxAbsScaler", "MinMaxScaler", "NGram",
            "Normalizer", "OneHotEncoder", "Pipeline", "PipelineModel", "PolynomialExpansion",
-           "RobustScaler", "SQLTransformer", "StandardScaler", "StringIndexer", "Tokenizer",
-           "Transformer", "ValueOneHotEncoder", "VectorSlicer", "class_name", *ESTIMATORS]
+           "RegexTokenizer", "RobustScaler", "SQLTransformer", "StandardScaler", "StringIndexer",
+           "Tokenizer", "Transformer", "ValueOneHotEncoder", "VectorSlicer", "class_name",
+           *ESTIMATORS]

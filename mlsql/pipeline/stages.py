@@ -63,7 +63,7 @@ class Transformer:
         return []
 
     def outputs(self) -> list[StageOutput]:
-        arguments = "".join(f", {p}" for p in self.parameters())
+        arguments = _literal("".join(f", {p}" for p in self.parameters()))
         over = " OVER ()" if self.fitted else ""
         return [StageOutput(out, (column,), f"{self.function}({{0}}{arguments}){over}",
                             self.fitted)
@@ -333,7 +333,7 @@ class IndexToString(Transformer):
 
     def outputs(self) -> list[StageOutput]:
         return [StageOutput(out, (column,), f"{self.function}({{0}}, ARRAY["
-                            f"{', '.join(quote_literal(v) for v in values)}])", False)
+                            f"{_literal(', '.join(quote_literal(v) for v in values))}])", False)
                 for column, out, values in zip(self.columns, self.output_cols,
                                                self.string_arrays, strict=True)]
 
@@ -350,6 +350,32 @@ class Tokenizer(Transformer):
     """Lower-cased, split on whitespace."""
 
     function = "ML_TOKENIZE"
+
+
+class RegexTokenizer(Transformer):
+    """Flink ML's RegexTokenizer: split at the Java regex `pattern` ("\\s+"; with
+    `gaps=False`, its matches are the tokens), lower-cased first unless `to_lowercase` is
+    False, tokens shorter than `min_token_length` (1) dropped."""
+
+    function = "ML_REGEX_TOKENIZE"
+
+    def __init__(self, columns: Sequence[str], output_cols: Sequence[str] | None = None, *,
+                 min_token_length: int = 1, gaps: bool = True, pattern: str = "\\s+",
+                 to_lowercase: bool = True) -> None:
+        super().__init__(columns, output_cols)
+        self.min_token_length = _positive(min_token_length, "min_token_length",
+                                          "RegexTokenizer")
+        for name, value in (("gaps", gaps), ("to_lowercase", to_lowercase)):
+            if not isinstance(value, bool):
+                raise OptionError(f"RegexTokenizer: {name} is True or False, not {value!r}")
+        if not isinstance(pattern, str) or not pattern:
+            raise OptionError(f"RegexTokenizer: pattern is a regular expression, not "
+                              f"{pattern!r}")
+        self.gaps, self.pattern, self.to_lowercase = gaps, pattern, to_lowercase
+
+    def parameters(self) -> list[str]:
+        return [quote_literal(self.pattern), "TRUE" if self.gaps else "FALSE",
+                str(self.min_token_length), "TRUE" if self.to_lowercase else "FALSE"]
 
 
 class NGram(Transformer):
@@ -419,7 +445,7 @@ class _ManyToOne:
 
     def outputs(self) -> list[StageOutput]:
         slots = ", ".join(f"{{{i}}}" for i in range(len(self.columns)))
-        arguments = "".join(f", {p}" for p in self.parameters())
+        arguments = _literal("".join(f", {p}" for p in self.parameters()))
         return [StageOutput(self.output_col, tuple(self.columns),
                             f"{self.function}(ARRAY[{slots}]{arguments})", False)]
 
@@ -605,7 +631,7 @@ class SQLTransformer:
 
 TRANSFORMERS = (StandardScaler, MinMaxScaler, MaxAbsScaler, RobustScaler, Imputer,
                 KBinsDiscretizer, Bucketizer, StringIndexer, IndexToString, OneHotEncoder,
-                ValueOneHotEncoder, Tokenizer, NGram,
+                ValueOneHotEncoder, Tokenizer, RegexTokenizer, NGram,
                 HashingTF, IDF, PolynomialExpansion, Normalizer, FeatureHasher,
                 Binarizer, ElementwiseProduct, VectorSlicer, DCT, Interaction,
                 SQLTransformer)
@@ -640,3 +666,8 @@ def _handle_invalid(value: str, stage: str) -> str:
 
 def _edges(splits: Sequence[float]) -> str:
     return f"ARRAY[{', '.join(number_text(s) for s in splits)}]"
+
+
+def _literal(sql: str) -> str:
+    """SQL text as it stands in a template (whose `{0}` ... are the inputs)."""
+    return sql.replace("{", "{{").replace("}", "}}")

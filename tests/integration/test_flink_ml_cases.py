@@ -62,6 +62,7 @@ from mlsql.pipeline import (
     Pipeline,
     PipelineModel,
     PolynomialExpansion,
+    RegexTokenizer,
     RobustScaler,
     StandardScaler,
     StringIndexer,
@@ -1540,3 +1541,49 @@ def test_feature_hasher_test_input_type_conversion(batch_session, tmp_path):
     table = _hasher_table(batch_session, DataTypes.INT())  # f1 an INT
     assert _hashed(batch_session, tmp_path, table, categorical_cols=["f0", "f2"]) \
         == HASHER_EXPECTED
+
+
+# RegexTokenizerTest (Java regular expressions, as Flink's REGEXP functions take them)
+REGEX_INPUT = [("Test for tokenization.",), ("Te,st. punct",)]
+REGEX_DEFAULT = [["test", "for", "tokenization."], ["te,st.", "punct"]]
+
+
+def test_regex_tokenizer_test_param():
+    tokenizer = RegexTokenizer(columns=["input"])
+    assert (tokenizer.min_token_length, tokenizer.gaps, tokenizer.pattern,
+            tokenizer.to_lowercase) == (1, True, "\\s+", True)
+    tokenizer = RegexTokenizer(columns=["testInputCol"], output_cols=["testOutputCol"],
+                               min_token_length=3, gaps=False, pattern="\\s",
+                               to_lowercase=False)
+    assert (tokenizer.columns, tokenizer.output_cols, tokenizer.min_token_length,
+            tokenizer.gaps, tokenizer.pattern, tokenizer.to_lowercase) == (
+        ["testInputCol"], ["testOutputCol"], 3, False, "\\s", False)
+
+
+def test_regex_tokenizer_test_output_schema(batch_session):
+    table = _strings_table(batch_session, [("", "")], DataTypes.STRING(),
+                           ("input", "dummyInput"))
+    names = _transformed(RegexTokenizer(columns=["input"], output_cols=["output"]), table) \
+        .get_schema().get_field_names()
+    assert list(names) == ["input", "dummyInput", "output"]
+
+
+@pytest.mark.parametrize(("params", "expected"), [
+    ({}, REGEX_DEFAULT),
+    ({"to_lowercase": False}, [["Test", "for", "tokenization."], ["Te,st.", "punct"]]),
+    ({"gaps": False, "pattern": "\\w+|\\p{Punct}"},
+     [["test", "for", "tokenization", "."], ["te", ",", "st", ".", "punct"]]),
+    ({"gaps": False, "min_token_length": 3, "pattern": "\\w+|\\p{Punct}"},
+     [["test", "for", "tokenization"], ["punct"]]),
+], ids=["default", "case_kept", "matches", "matches_of_3"])
+def test_regex_tokenizer_test_transform(batch_session, params, expected):
+    table = _strings_table(batch_session, REGEX_INPUT, DataTypes.STRING())
+    stage = RegexTokenizer(columns=["input"], output_cols=["output"], **params)
+    assert sorted(_token_lists(_transformed(stage, table), "output")) == sorted(expected)
+
+
+def test_regex_tokenizer_test_save_load_and_transform(batch_session, tmp_path):
+    Pipeline([RegexTokenizer(columns=["input"], output_cols=["output"])]).save(tmp_path)
+    table = _strings_table(batch_session, REGEX_INPUT, DataTypes.STRING())
+    got = _token_lists(Pipeline.load(tmp_path).fit(table).transform(table), "output")
+    assert sorted(got) == sorted(REGEX_DEFAULT)

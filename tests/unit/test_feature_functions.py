@@ -433,3 +433,13 @@ def test_interaction_multiplies_one_element_of_each_input():
     assert _sql("ML_INTERACTION(x, ARRAY[a, b], ARRAY[c, d])") == "ARRAY[" + ", ".join(
         " * ".join(f"CAST(({v}) AS DOUBLE)" for v in ("x", *pair))
         for pair in (("a", "c"), ("a", "d"), ("b", "c"), ("b", "d"))) + "]"
+
+
+def test_regex_tokenize_is_java_regex_sql():
+    assert _sql("ML_REGEX_TOKENIZE(t, '\\s+')") == (
+        "ARRAY_REMOVE(SPLIT(REGEXP_REPLACE(LOWER(CAST((t) AS STRING)), '\\s+', CHR(1)), "
+        "CHR(1)), '')")
+    matches = _sql("ML_REGEX_TOKENIZE(t, '\\w+', FALSE, 3, FALSE)")
+    assert matches == ("ARRAY_REMOVE(SPLIT(REGEXP_REPLACE(ARRAY_JOIN(REGEXP_EXTRACT_ALL("
+                       "CAST((t) AS STRING), '\\w+', 0), CHR(1)), "
+                       "'(?<=^|\\x01)[^\\x01]{0,2}(?=\\x01|$)', ''), CHR(1)), '')")

@@ -233,3 +233,13 @@ def test_interaction_reads_numbers_and_vectors():
                                                 "ML_INTERACTION({0}, ARRAY[{1}, {2}])")
     with pytest.raises(OptionError, match="list of columns and lists of columns"):
         Interaction(columns="x", output_col="o")
+
+
+def test_braces_in_a_stage_parameter_are_sql_not_template_slots():
+    from mlsql.pipeline import IndexToString, RegexTokenizer
+
+    (output,) = RegexTokenizer(columns=["t"], pattern="\\p{Punct}", gaps=False).outputs()
+    assert output.template.format("`t`") == (
+        "ML_REGEX_TOKENIZE(`t`, '\\p{Punct}', FALSE, 1, TRUE)")
+    (output,) = IndexToString(columns=["i"], string_arrays=[["{a}"]]).outputs()
+    assert output.template.format("`i`") == "ML_INDEX_TO_STRING(`i`, ARRAY['{a}'])"
