@@ -10,6 +10,10 @@ expression per element, as mlsql's vector columns are one column per element).
     ML_INTERACTION(v1, v2, ...)   ARRAY<DOUBLE>: every product of one element of each input
         (an ARRAY[...] vector or a number), the first input's element varying slowest (Flink
         ML's Interaction); a NULL element makes the products with it NULL
+    ML_VARIANCE_THRESHOLD_SELECTOR(ARRAY[a, ...] [, threshold]) OVER ()   (TRANSFORM only)
+        Flink ML's VarianceThresholdSelector: the elements whose population variance over the
+        training rows is above threshold (0), as ARRAY<DOUBLE> (empty when none is); stored as
+        ML_VARIANCE_THRESHOLD_SELECTOR(ARRAY[a, ...], ARRAY[kept indices])
     ML_DCT(ARRAY[a, ...] [, inverse])   ARRAY<DOUBLE>: the orthonormal DCT-II of the vector, or
         with inverse TRUE its inverse (DCT-III): Flink ML's DCT, as scipy.fft.dct(x,
         norm='ortho'); a NULL element makes the result's elements NULL
@@ -24,10 +28,13 @@ from mlsql.feature_functions.base import (
     Arguments,
     FeatureArgumentError,
     FeatureFunction,
+    FitRequest,
+    FitResult,
     Params,
     SqlOf,
     as_double,
     number_text,
+    present_double,
 )
 from mlsql.syntax import ir
 
@@ -162,4 +169,54 @@ class Interaction(FeatureFunction):
         return list(range(params["size"]))
 
 
-FEATURE_FUNCTIONS = (Binarizer(), ElementwiseProduct(), VectorSlicer(), DCT(), Interaction())
+class VarianceThresholdSelector(FeatureFunction):
+    name = "ML_VARIANCE_THRESHOLD_SELECTOR"
+    array = True
+    fittable = True
+    usage = "ML_VARIANCE_THRESHOLD_SELECTOR(ARRAY[a, ...], ARRAY[kept index, ...])"
+    fitted_usage = "ML_VARIANCE_THRESHOLD_SELECTOR(ARRAY[a, ...] [, threshold]) OVER ()"
+
+    def explicit(self, args: Arguments, call: ir.FeatureCall) -> Params:
+        self.count(args, call, 2, 2)
+        inputs = self.expressions(args[0], "input")
+        kept = self.literal_array(args[1], "kept indices", float)
+        problem = slicer_indices_problem(kept, len(inputs)) if kept else None
+        if problem:
+            raise FeatureArgumentError(problem, args[1].position)
+        return {"indices": [int(i) for i in kept]}
+
+    def elements(self, args: Arguments, params: Params, sql_of: SqlOf) -> list[str]:
+        inputs = args[0].elements or ()
+        return [as_double(sql_of(inputs[i])) for i in params["indices"]]
+
+    def render(self, args: Arguments, params: Params, sql_of: SqlOf, runtime: object) -> str:
+        parts = self.elements(args, params, sql_of)
+        # Flink SQL has no empty ARRAY literal
+        return f"ARRAY[{', '.join(parts)}]" if parts else "ARRAY_REMOVE(ARRAY[0E0], 0E0)"
+
+    def width(self, params: Params) -> list[int]:
+        return list(range(len(params["indices"])))
+
+    def fit_options(self, args: Arguments, call: ir.FeatureCall) -> Params:
+        self.count(args, call, 1, 2, self.fitted_usage)
+        self.expressions(args[0], "input")
+        threshold = self.number(args[1], "threshold") if len(args) > 1 else 0.0
+        if threshold < 0:
+            raise FeatureArgumentError(f"{self.name}'s threshold must be >= 0, found "
+                                       f"{args[1].text}", args[1].position)
+        return {"threshold": threshold}
+
+    def requests(self, args: Arguments, options: Params, sql_of: SqlOf) -> FitRequest:
+        return FitRequest({f"variance{i}": f"VAR_POP({present_double(sql_of(e))})"
+                           for i, e in enumerate(args[0].elements or ())})
+
+    def fitted_text(self, args: Arguments, options: Params, result: FitResult) -> str:
+        variances = [result.aggregates[f"variance{i}"] for i in range(len(args[0].elements
+                                                                          or ()))]
+        kept = [i for i, v in enumerate(variances)
+                if v is not None and float(v) > options["threshold"]]
+        return f"{self.name}({args[0].text}, ARRAY[{', '.join(map(str, kept))}])"
+
+
+FEATURE_FUNCTIONS = (Binarizer(), ElementwiseProduct(), VectorSlicer(), DCT(), Interaction(),
+                     VarianceThresholdSelector())

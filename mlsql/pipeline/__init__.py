@@ -38,6 +38,7 @@ from mlsql.pipeline.stages import (
     Tokenizer,
     Transformer,
     ValueOneHotEncoder,
+    VarianceThresholdSelector,
     VectorSlicer,
 )
 
@@ -48,5 +49,6 @@ __all__ = ["DCT", "IDF", "TRANSFORMERS", "Binarizer", "Bucketizer", "Elementwise
            "Interaction", "KBinsDiscretizer", "MaxAbsScaler", "MinMaxScaler", "NGram",
            "Normalizer", "OneHotEncoder", "Pipeline", "PipelineModel", "PolynomialExpansion",
            "RegexTokenizer", "RobustScaler", "SQLTransformer", "StandardScaler", "StringIndexer",
-           "Tokenizer", "Transformer", "ValueOneHotEncoder", "VectorSlicer", "class_name",
+           "Tokenizer", "Transformer", "ValueOneHotEncoder", "VarianceThresholdSelector",
+           "VectorSlicer", "class_name",
            *ESTIMATORS]

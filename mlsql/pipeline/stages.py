@@ -578,6 +578,28 @@ class DCT(_ManyToOne):
         return ["TRUE" if self.inverse else "FALSE"]
 
 
+class VarianceThresholdSelector(_ManyToOne):
+    """Flink ML's VarianceThresholdSelector: the vector's elements (the columns) whose
+    population variance over the training rows is above `variance_threshold` (0.0)."""
+
+    function = "ML_VARIANCE_THRESHOLD_SELECTOR"
+
+    def __init__(self, columns: Sequence[str], output_col: str, *,
+                 variance_threshold: float = 0.0) -> None:
+        super().__init__(columns, output_col)
+        if isinstance(variance_threshold, bool) or not isinstance(
+                variance_threshold, int | float) or not variance_threshold >= 0:
+            raise OptionError("VarianceThresholdSelector: variance_threshold must be a number "
+                              f">= 0, not {variance_threshold!r}")
+        self.variance_threshold = float(variance_threshold)
+
+    def outputs(self) -> list[StageOutput]:
+        slots = ", ".join(f"{{{i}}}" for i in range(len(self.columns)))
+        return [StageOutput(self.output_col, tuple(self.columns),
+                            f"{self.function}(ARRAY[{slots}], "
+                            f"{_number(self.variance_threshold)}) OVER ()", True)]
+
+
 class Interaction:
     """Flink ML's Interaction: every product of one element of each input, the first
     input's varying slowest. An input is a column (a number) or a list of columns (a
@@ -634,7 +656,7 @@ TRANSFORMERS = (StandardScaler, MinMaxScaler, MaxAbsScaler, RobustScaler, Impute
                 ValueOneHotEncoder, Tokenizer, RegexTokenizer, NGram,
                 HashingTF, IDF, PolynomialExpansion, Normalizer, FeatureHasher,
                 Binarizer, ElementwiseProduct, VectorSlicer, DCT, Interaction,
-                SQLTransformer)
+                VarianceThresholdSelector, SQLTransformer)
 Stage = Transformer | _ManyToOne | Interaction | SQLTransformer
 
 

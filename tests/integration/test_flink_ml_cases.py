@@ -10,16 +10,19 @@ Cases of these classes not translated, and why:
   mlsql's fitted statistics leave NULL (and NaN) out, as its SQL feature functions document.
 - HashingTFTest.testTransformArrayData: a Java String[] and a List are both ARRAY<STRING> in
   SQL, so it is testTransform's case.
-- RobustScalerTest.testIncompatibleNumOfFeatures: a stage reads its columns by name; a table
+- RobustScalerTest.testIncompatibleNumOfFeatures and VarianceThresholdSelectorTest's: a
+  stage reads its columns by name; a table
   with more columns is scored as one with the model's, and one without them is refused with
   the missing column's name before any job.
 - testGetModelData, testSetModelData (StandardScalerTest, MinMaxScalerTest,
-  MaxAbsScalerTest, RobustScalerTest; ImputerTest's, KBinsDiscretizerTest's, IDFTest's and
-  StringIndexerTest's and OneHotEncoderTest's testSetModelData): a fitted stage's data
+  MaxAbsScalerTest, RobustScalerTest; ImputerTest's, KBinsDiscretizerTest's, IDFTest's,
+  StringIndexerTest's, OneHotEncoderTest's and VarianceThresholdSelectorTest's
+  testSetModelData): a fitted stage's data
   is its SQL expression with the fitted constants (PipelineModel.stages), not a model-data
   table (issue 28). The getModelData cases of ImputerTest, KBinsDiscretizerTest, IDFTest,
-  StringIndexerTest and OneHotEncoderTest read the surrogates, bin edges, document
-  frequencies, vocabularies and category counts from there.
+  StringIndexerTest, OneHotEncoderTest and VarianceThresholdSelectorTest read the
+  surrogates, bin edges, document frequencies, vocabularies, category counts and kept
+  indices from there.
 
 StringIndexerTest.testStringOrderType's 'arbitrary' order is its own test here, as Flink ML
 checks it differently (three distinct indices per column). Where Flink ML fails a job on an
@@ -67,6 +70,7 @@ from mlsql.pipeline import (
     StandardScaler,
     StringIndexer,
     Tokenizer,
+    VarianceThresholdSelector,
     VectorSlicer,
 )
 
@@ -1587,3 +1591,77 @@ def test_regex_tokenizer_test_save_load_and_transform(batch_session, tmp_path):
     table = _strings_table(batch_session, REGEX_INPUT, DataTypes.STRING())
     got = _token_lists(Pipeline.load(tmp_path).fit(table).transform(table), "output")
     assert sorted(got) == sorted(REGEX_DEFAULT)
+
+
+# VarianceThresholdSelectorTest: 6-element vectors (sparse ones as their dense form)
+VARIANCE_TRAIN = [(1, [5.0, 7.0, 0.0, 7.0, 6.0, 0.0]), (2, [0.0, 9.0, 6.0, 0.0, 5.0, 9.0]),
+                  (3, [0.0, 9.0, 3.0, 0.0, 5.0, 5.0]), (4, [1.0, 9.0, 8.0, 5.0, 7.0, 4.0]),
+                  (5, [9.0, 8.0, 6.0, 5.0, 4.0, 4.0]), (6, [6.0, 9.0, 7.0, 0.0, 2.0, 0.0])]
+VARIANCE_PREDICT = [(1, [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]), (2, [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]),
+                    (3, _sparse(6, [0, 3, 4], [0.1, 0.3, 0.5]))]
+VARIANCE_EXPECTED = sorted([[1.0, 4.0, 6.0], [0.1, 0.4, 0.6], _sparse(3, [0, 1], [0.1, 0.3])])
+
+
+def _variance_tables(session, name="input"):
+    train, (columns,) = _vectors_table(session, VARIANCE_TRAIN, ["id", name])
+    predict, _ = _vectors_table(session, VARIANCE_PREDICT, ["id", name])
+    return train, predict, columns
+
+
+def _selected(model, table) -> list[list[float]]:
+    return sorted(_by_id(model.transform(table), "output").values())
+
+
+def test_variance_threshold_selector_test_param():
+    selector = VarianceThresholdSelector(columns=["input_0"], output_col="output")
+    assert selector.variance_threshold == 0.0
+    selector = VarianceThresholdSelector(columns=["test_input_0"], output_col="test_output",
+                                         variance_threshold=0.5)
+    assert (selector.columns, selector.output_col, selector.variance_threshold) == (
+        ["test_input_0"], "test_output", 0.5)
+
+
+def test_variance_threshold_selector_test_output_schema(batch_session):
+    train, _, columns = _variance_tables(batch_session, "test_input")
+    model = Pipeline([VarianceThresholdSelector(columns=columns, output_col="test_output")]) \
+        .fit(train)
+    names = list(model.transform(train).get_schema().get_field_names())
+    assert names == ["id", *columns, *[f"test_output_{i}" for i in range(1, 7)]]
+
+
+def test_variance_threshold_selector_test_fit_and_predict(batch_session):
+    train, predict, columns = _variance_tables(batch_session)
+    model = Pipeline([VarianceThresholdSelector(columns=columns, output_col="output",
+                                                variance_threshold=8.0)]).fit(train)
+    assert _selected(model, predict) == VARIANCE_EXPECTED
+
+
+def test_variance_threshold_selector_test_non_selected_features(batch_session):
+    train, predict, columns = _variance_tables(batch_session)
+    model = Pipeline([VarianceThresholdSelector(columns=columns, output_col="output",
+                                                variance_threshold=100.0)]).fit(train)
+    frame = model.transform(predict).to_pandas()
+    assert len(frame) == 3 and not [c for c in frame.columns if c.startswith("output")]
+
+
+def test_variance_threshold_selector_test_save_load_and_predict(batch_session, tmp_path):
+    train, predict, columns = _variance_tables(batch_session)
+    Pipeline([VarianceThresholdSelector(columns=columns, output_col="output",
+                                        variance_threshold=8.0)]).save(tmp_path / "estimator")
+    Pipeline.load(tmp_path / "estimator").fit(train).save(tmp_path / "model")
+    assert _selected(PipelineModel.load(tmp_path / "model"), predict) == VARIANCE_EXPECTED
+
+
+def test_variance_threshold_selector_test_fit_on_empty_data(batch_session):
+    train, _, columns = _variance_tables(batch_session)
+    with pytest.raises(MlsqlError, match="returned no rows: the TRANSFORM"):
+        Pipeline([VarianceThresholdSelector(columns=columns, output_col="output")]).fit(
+            train.filter(col("id") > 1000))
+
+
+def test_variance_threshold_selector_test_get_model_data(batch_session):
+    train, _, columns = _variance_tables(batch_session)
+    model = Pipeline([VarianceThresholdSelector(columns=columns, output_col="output",
+                                                variance_threshold=8.0)]).fit(train)
+    (call,) = parse_expression(model.stages[0].expression)  # (ARRAY[6 inputs], ARRAY[kept])
+    assert (len(call.arguments[0].elements), list(call.arguments[1].value)) == (6, [0, 3, 5])

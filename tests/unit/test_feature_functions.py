@@ -443,3 +443,12 @@ def test_regex_tokenize_is_java_regex_sql():
     assert matches == ("ARRAY_REMOVE(SPLIT(REGEXP_REPLACE(ARRAY_JOIN(REGEXP_EXTRACT_ALL("
                        "CAST((t) AS STRING), '\\w+', 0), CHR(1)), "
                        "'(?<=^|\\x01)[^\\x01]{0,2}(?=\\x01|$)', ''), CHR(1)), '')")
+
+
+def test_variance_threshold_selector_keeps_the_varied_elements():
+    fitted = _fitted("ML_VARIANCE_THRESHOLD_SELECTOR(ARRAY[a, b, c], 8) OVER ()",
+                     {"variance0": 13.9, "variance1": 0.5, "variance2": None})
+    assert fitted == "ML_VARIANCE_THRESHOLD_SELECTOR(ARRAY[a, b, c], ARRAY[0])"
+    assert _sql(fitted) == "ARRAY[CAST((a) AS DOUBLE)]"
+    assert _sql("ML_VARIANCE_THRESHOLD_SELECTOR(ARRAY[a], ARRAY[])") == (
+        "ARRAY_REMOVE(ARRAY[0E0], 0E0)")  # none kept: an empty array
