@@ -2,7 +2,8 @@
 encoded (standardized, one-hot) training rows, which the version keeps as .npy files (at most
 `max_rows` of them). Scored on the workers by udfs/models/knn.py, brute force in numpy as
 scikit-learn's KNeighborsClassifier/KNeighborsRegressor compute it (Flink ML's Knn: k =
-num_neighbors)."""
+num_neighbors). Fewer training rows than num_neighbors: all of them vote, as in Flink ML's Knn
+(scikit-learn refuses)."""
 
 from __future__ import annotations
 
@@ -27,9 +28,6 @@ def fit_knn(request: FitRequest) -> Fitted:
         raise TrainingError(
             f"{name} keeps its training rows to score against: {len(x):,} training rows "
             f"exceed max_rows={limit:,}; raise 'max_rows' or train on a sample of the query")
-    if len(x) < k:
-        raise TrainingError(f"{name} needs at least num_neighbors={k} training rows, the "
-                            f"query left {len(x)}")
     fitted: Fitted = {"algorithm": ALGORITHM, "num_neighbors": k,
                       "weights": options["weights"], "rows_file": ROWS_FILE,
                       "targets_file": TARGETS_FILE}

@@ -158,8 +158,17 @@ def test_knn_refuses_more_rows_than_max_rows(tmp_path):
     with pytest.raises(TrainingError, match=r"112 training rows exceed max_rows=100; raise "
                                             "'max_rows'"):
         _fit("knn_classifier", x, y, tmp_path, max_rows="100")
-    with pytest.raises(TrainingError, match="at least num_neighbors=200"):
-        _fit("knn_regressor", x, y.astype(float), tmp_path, num_neighbors="200")
+
+
+def test_knn_with_fewer_rows_than_neighbours_lets_them_all_vote(tmp_path):
+    # Flink ML's Knn; scikit-learn refuses, but with k = the rows it gives the same
+    from sklearn.neighbors import KNeighborsRegressor
+
+    x, y, x_test, _ = _data("iris")
+    _, knn, _, _ = _fit("knn_regressor", x, y.astype(float), tmp_path, num_neighbors="200")
+    every_row = KNeighborsRegressor(n_neighbors=len(x)).fit(x, y.astype(float))
+    np.testing.assert_allclose(knn.scores(x_test),
+                               every_row.predict(x_test), atol=1e-12)
 
 
 # --- mlp ---------------------------------------------------------------------------------

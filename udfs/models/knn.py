@@ -23,7 +23,8 @@ class KnnScorer:
         self.rows = np.load(os.path.join(directory, payload["rows_file"]), allow_pickle=False)
         self.targets = np.load(os.path.join(directory, payload["targets_file"]),
                                allow_pickle=False)
-        self.k = int(payload["num_neighbors"])
+        # fewer training rows than neighbours: all of them vote (Flink ML's Knn)
+        self.k = min(int(payload["num_neighbors"]), len(self.rows))
         self.weights = payload["weights"]
         self.classes = payload.get("classes")
         self.squared_norms = np.einsum("ij,ij->i", self.rows, self.rows)
