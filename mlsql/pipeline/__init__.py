@@ -11,6 +11,7 @@ Every model type has its estimator class (mlsql.pipeline.estimators)."""
 
 from mlsql.pipeline.estimators import ESTIMATORS, Estimator, class_name
 from mlsql.pipeline.pipeline import FittedStage, Pipeline, PipelineModel
+from mlsql.pipeline.splitter import RandomSplitter
 from mlsql.pipeline.stages import (
     DCT,
     IDF,
@@ -48,7 +49,6 @@ __all__ = ["DCT", "IDF", "TRANSFORMERS", "Binarizer", "Bucketizer", "Elementwise
            "Estimator", "FeatureHasher", "FittedStage", "HashingTF", "Imputer", "IndexToString",
            "Interaction", "KBinsDiscretizer", "MaxAbsScaler", "MinMaxScaler", "NGram",
            "Normalizer", "OneHotEncoder", "Pipeline", "PipelineModel", "PolynomialExpansion",
-           "RegexTokenizer", "RobustScaler", "SQLTransformer", "StandardScaler", "StringIndexer",
-           "Tokenizer", "Transformer", "ValueOneHotEncoder", "VarianceThresholdSelector",
-           "VectorSlicer", "class_name",
-           *ESTIMATORS]
+           "RandomSplitter", "RegexTokenizer", "RobustScaler", "SQLTransformer",
+           "StandardScaler", "StringIndexer", "Tokenizer", "Transformer", "ValueOneHotEncoder",
+           "VarianceThresholdSelector", "VectorSlicer", "class_name", *ESTIMATORS]

@@ -65,6 +65,7 @@ from mlsql.pipeline import (
     Pipeline,
     PipelineModel,
     PolynomialExpansion,
+    RandomSplitter,
     RegexTokenizer,
     RobustScaler,
     StandardScaler,
@@ -1665,3 +1666,58 @@ def test_variance_threshold_selector_test_get_model_data(batch_session):
                                                 variance_threshold=8.0)]).fit(train)
     (call,) = parse_expression(model.stages[0].expression)  # (ARRAY[6 inputs], ARRAY[kept])
     assert (len(call.arguments[0].elements), list(call.arguments[1].value)) == (6, [0, 3, 5])
+
+
+# RandomSplitterTest: a sequence of longs split by weights
+def _sequence(session, size: int):
+    """env.fromSequence(0, size): the longs 0 ... size."""
+    return session.table_env.from_pandas(pd.DataFrame({"f0": np.arange(size + 1)}))
+
+
+def _split_rows(tables) -> list[list[int]]:
+    return [sorted(int(v) for v in table.to_pandas()["f0"]) for table in tables]
+
+
+def _assert_partition(parts: list[list[int]], size: int) -> None:
+    """verifyResultTables: together the outputs hold every input row once."""
+    assert sorted(v for part in parts for v in part) == list(range(size + 1))
+
+
+def test_random_splitter_test_param():
+    splitter = RandomSplitter(weights=[0.3, 0.4], seed=5)
+    assert (splitter.weights, splitter.seed) == ([0.3, 0.4], 5)
+
+
+def test_random_splitter_test_output_schema(batch_session):
+    table = batch_session.table_env.from_elements([("", "")], DataTypes.ROW([
+        DataTypes.FIELD("test_input", DataTypes.STRING()),
+        DataTypes.FIELD("dummy_input", DataTypes.STRING())]))
+    outputs = RandomSplitter(weights=[0.5, 0.1]).transform(table)
+    assert len(outputs) == 2
+    for output in outputs:
+        assert list(output.get_schema().get_field_names()) == ["test_input", "dummy_input"]
+
+
+def test_random_splitter_test_weights(batch_session):
+    parts = _split_rows(RandomSplitter(weights=[2.0, 1.0, 2.0]).transform(
+        _sequence(batch_session, 1000)))
+    for part, expected in zip(parts, (400.0, 200.0, 400.0), strict=True):
+        assert len(part) / expected == pytest.approx(1.0, abs=0.1)
+    _assert_partition(parts, 1000)
+
+
+def test_random_splitter_test_seed(batch_session):
+    splitter = RandomSplitter(weights=[2.0, 1.0, 2.0])
+    data = _sequence(batch_session, 100)
+    first, second = _split_rows(splitter.transform(data)), _split_rows(splitter.transform(data))
+    assert [len(p) for p in first] == [len(p) for p in second]
+    assert first == second  # the same rows, too
+    assert _split_rows(RandomSplitter(weights=[2.0, 1.0, 2.0], seed=7).transform(data)) != first
+
+
+def test_random_splitter_test_save_load_and_transform(batch_session, tmp_path):
+    RandomSplitter(weights=[4.0, 6.0]).save(tmp_path)
+    parts = _split_rows(RandomSplitter.load(tmp_path).transform(_sequence(batch_session, 2000)))
+    assert len(parts[0]) / 800.0 == pytest.approx(1.0, abs=0.1)
+    assert len(parts[1]) / 1200.0 == pytest.approx(1.0, abs=0.1)
+    _assert_partition(parts, 2000)

@@ -243,3 +243,14 @@ def test_braces_in_a_stage_parameter_are_sql_not_template_slots():
         "ML_REGEX_TOKENIZE(`t`, '\\p{Punct}', FALSE, 1, TRUE)")
     (output,) = IndexToString(columns=["i"], string_arrays=[["{a}"]]).outputs()
     assert output.template.format("`i`") == "ML_INDEX_TO_STRING(`i`, ARRAY['{a}'])"
+
+
+def test_random_splitter_checks_its_weights_and_saves_as_json(tmp_path):
+    from mlsql.pipeline import RandomSplitter
+
+    for bad in ([1.0], [1.0, 0.0], "12", [1.0, True]):
+        with pytest.raises(OptionError, match="two or more positive numbers"):
+            RandomSplitter(weights=bad)
+    RandomSplitter(weights=[4, 6], seed=3).save(tmp_path)
+    loaded = RandomSplitter.load(tmp_path)
+    assert (loaded.weights, loaded.seed) == ([4.0, 6.0], 3)
