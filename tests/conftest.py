@@ -20,8 +20,8 @@ pytest_plugins = ["tests.timeline"]
 # loadgroup would spread a module's tests, but it marks groups in a node id that pytest 9.2 no
 # longer reads.)
 SLOWEST_FIRST = (
-    "test_gateway", "test_kafka", "test_cluster_faults", "test_cluster", "test_hot_swap",
-    "test_retraining", "test_distributed_trees", "test_timeseries", "test_flink_ml_cases",
+    "test_flink_ml_cases", "test_gateway", "test_kafka", "test_cluster_faults", "test_cluster",
+    "test_hot_swap", "test_retraining", "test_distributed_trees", "test_timeseries",
     "test_model_types", "test_distributed", "test_export", "test_example", "test_transform",
     "test_notebook", "test_delayed_evaluate", "test_data_validation", "test_jvm_scoring",
     "test_analysis", "test_compiled", "test_gateway_tls", "test_table_api",
