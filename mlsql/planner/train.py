@@ -303,9 +303,13 @@ def plan_columns(columns: list[Column], label_name: str | None, task: str,
     feature_columns = [c for c in columns if c is not label]
     for column in feature_columns:
         if column.feature_kind is None:
-            raise SchemaError(
-                f"column {column.name!r} has type {column.type}, which cannot be a feature: "
-                "select a number or a string derived from it (e.g. HOUR(ts))", at=where)
+            hint = ("a sparse vector (HashingTF's and FeatureHasher's MAP) is not read yet: "
+                    "hash into an ARRAY (HashingTF(sparse=False), ML_HASHING_TF(tokens, n), "
+                    "ML_FEATURE_HASHING(ARRAY[...], n)), whose elements are features"
+                    if column.root == "MAP" else
+                    "select a number or a string derived from it (e.g. HOUR(ts))")
+            raise SchemaError(f"column {column.name!r} has type {column.type}, which cannot "
+                              f"be a feature: {hint}", at=where)
     if not feature_columns:
         raise SchemaError("it selects no feature columns besides the label", at=where)
     return ColumnPlan(feature_columns, label, label_type)
