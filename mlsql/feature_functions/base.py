@@ -238,5 +238,5 @@ def handled_invalid(valid: str, value: str, handle_invalid: str, keep: str, mess
 
 
 def array_text(values: Sequence[float | str]) -> str:
-    parts = [quote_literal(v) if isinstance(v, str) else double(v) for v in values]
+    parts = [quote_literal(v) if isinstance(v, str) else number_text(v) for v in values]
     return f"ARRAY[{', '.join(parts)}]"

@@ -58,16 +58,21 @@ def as_string(sql: str) -> str:
     return f"CAST({sql} AS STRING)"
 
 
+def distinct_vocabulary(function: FeatureFunction, arg: ir.FeatureArgument) -> list[str]:
+    """An ARRAY['value', ...] argument whose values do not repeat."""
+    vocabulary = function.literal_array(arg, "vocabulary", str)
+    if len(set(vocabulary)) != len(vocabulary):
+        raise FeatureArgumentError(f"{function.name}'s vocabulary repeats a value",
+                                   arg.position)
+    return vocabulary
+
+
 class _Encoder(FeatureFunction):
     fittable = True
 
     def explicit(self, args: Arguments, call: ir.FeatureCall) -> Params:
         self.count(args, call, 2, 2)
-        vocabulary = self.literal_array(args[1], "vocabulary", str)
-        if len(set(vocabulary)) != len(vocabulary):
-            raise FeatureArgumentError(f"{self.name}'s vocabulary repeats a value",
-                                       args[1].position)
-        return {"vocabulary": vocabulary}
+        return {"vocabulary": distinct_vocabulary(self, args[1])}
 
     def fit_options(self, args: Arguments, call: ir.FeatureCall) -> Params:
         self.count(args, call, 1, 3, self.fitted_usage)
@@ -208,10 +213,7 @@ class StringIndexer(FeatureFunction):
 
     def explicit(self, args: Arguments, call: ir.FeatureCall) -> Params:
         self.count(args, call, 2, 3)
-        vocabulary = self.literal_array(args[1], "vocabulary", str)
-        if len(set(vocabulary)) != len(vocabulary):
-            raise FeatureArgumentError(f"{self.name}'s vocabulary repeats a value",
-                                       args[1].position)
+        vocabulary = distinct_vocabulary(self, args[1])
         handle_invalid = (self.choice(args[2], "handle_invalid", HANDLE_INVALID)
                           if len(args) > 2 else "error")
         return {"vocabulary": vocabulary, "handle_invalid": handle_invalid}

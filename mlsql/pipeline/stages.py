@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from mlsql.errors import OptionError
-from mlsql.feature_functions.base import HANDLE_INVALID, number_text
+from mlsql.feature_functions.base import HANDLE_INVALID, array_text
 from mlsql.feature_functions.encoders import (
     DEFAULT_TOP_K,
     NO_MAX_INDEX_NUM,
@@ -233,7 +233,7 @@ class Bucketizer(Transformer):
         self.handle_invalid = _handle_invalid(handle_invalid, "Bucketizer")
 
     def outputs(self) -> list[StageOutput]:
-        return [StageOutput(out, (column,), f"{self.function}({{0}}, {_edges(splits)}, "
+        return [StageOutput(out, (column,), f"{self.function}({{0}}, {array_text(splits)}, "
                             f"'index', {quote_literal(self.handle_invalid)})", False,
                             self.handle_invalid == "skip")
                 for column, out, splits in zip(self.columns, self.output_cols,
@@ -303,9 +303,7 @@ class OneHotEncoder(Transformer):
     def __init__(self, columns: Sequence[str], output_cols: Sequence[str] | None = None, *,
                  drop_last: bool = True, handle_invalid: str = "error") -> None:
         super().__init__(columns, output_cols)
-        if not isinstance(drop_last, bool):
-            raise OptionError(f"OneHotEncoder: drop_last is True or False, not {drop_last!r}")
-        self.drop_last = drop_last
+        self.drop_last = _flag(drop_last, "drop_last", "OneHotEncoder")
         if handle_invalid != "error":
             raise OptionError("OneHotEncoder: handle_invalid takes only 'error' (as in Flink "
                               f"ML), not {handle_invalid!r}")
@@ -365,9 +363,8 @@ class RegexTokenizer(Transformer):
         super().__init__(columns, output_cols)
         self.min_token_length = _positive(min_token_length, "min_token_length",
                                           "RegexTokenizer")
-        for name, value in (("gaps", gaps), ("to_lowercase", to_lowercase)):
-            if not isinstance(value, bool):
-                raise OptionError(f"RegexTokenizer: {name} is True or False, not {value!r}")
+        _flag(gaps, "gaps", "RegexTokenizer")
+        _flag(to_lowercase, "to_lowercase", "RegexTokenizer")
         if not isinstance(pattern, str) or not pattern:
             raise OptionError(f"RegexTokenizer: pattern is a regular expression, not "
                               f"{pattern!r}")
@@ -403,10 +400,8 @@ class HashingTF(Transformer):
                  sparse: bool = True) -> None:
         super().__init__(columns, output_cols)
         self.num_features = _positive(num_features, "num_features", "HashingTF")
-        for name, value in (("binary", binary), ("sparse", sparse)):
-            if not isinstance(value, bool):
-                raise OptionError(f"HashingTF: {name} is True or False, not {value!r}")
-        self.binary, self.sparse = binary, sparse
+        self.binary = _flag(binary, "binary", "HashingTF")
+        self.sparse = _flag(sparse, "sparse", "HashingTF")
 
     def parameters(self) -> list[str]:
         return [str(self.num_features), "TRUE" if self.binary else "FALSE", "'flink-ml'",
@@ -541,7 +536,7 @@ class ElementwiseProduct(_ManyToOne):
                               f"not equal input vector size({len(self.columns)}).")
 
     def parameters(self) -> list[str]:
-        return [_edges(self.scaling_vec)]
+        return [array_text(self.scaling_vec)]
 
 
 class VectorSlicer(_ManyToOne):
@@ -570,9 +565,7 @@ class DCT(_ManyToOne):
     def __init__(self, columns: Sequence[str], output_col: str, *,
                  inverse: bool = False) -> None:
         super().__init__(columns, output_col)
-        if not isinstance(inverse, bool):
-            raise OptionError(f"DCT: inverse is True or False, not {inverse!r}")
-        self.inverse = inverse
+        self.inverse = _flag(inverse, "inverse", "DCT")
 
     def parameters(self) -> list[str]:
         return ["TRUE" if self.inverse else "FALSE"]
@@ -686,10 +679,13 @@ def _handle_invalid(value: str, stage: str) -> str:
     return value
 
 
-def _edges(splits: Sequence[float]) -> str:
-    return f"ARRAY[{', '.join(number_text(s) for s in splits)}]"
-
 
 def _literal(sql: str) -> str:
     """SQL text as it stands in a template (whose `{0}` ... are the inputs)."""
     return sql.replace("{", "{{").replace("}", "}}")
+
+
+def _flag(value: bool, what: str, stage: str) -> bool:
+    if not isinstance(value, bool):
+        raise OptionError(f"{stage}: {what} is True or False, not {value!r}")
+    return value
