@@ -118,3 +118,37 @@ def _dense(pairs: list[tuple[int, float]], size: int) -> list[float]:
     for index, value in pairs:
         values[index] = value
     return values.tolist()
+
+
+# Java's toLowerCase(Locale) differs from str.lower() for these languages' dotted and dotless I
+_DOTTED_I_LANGUAGES = frozenset({"tr", "az"})
+
+
+def locale_lower(text: str, language: str) -> str:
+    """`text` lower-cased as Java's String.toLowerCase(new Locale(language)) does: in Turkish
+    and Azeri 'İ' becomes 'i' and 'I' becomes 'ı'; elsewhere as str.lower()."""
+    if language in _DOTTED_I_LANGUAGES:
+        text = text.replace("İ", "i").replace("I", "ı")
+    return text.lower()
+
+
+class StopWordsRemoverFunction:
+    """Flink ML's StopWordsRemover: the tokens that are not stop words, in order; NULL is a
+    token like another (removed only when the stop words hold NULL); without case_sensitive
+    both sides are compared lower-cased in the locale's language."""
+
+    def __init__(self, stop_words: Sequence[str | None], case_sensitive: bool,
+                 language: str) -> None:
+        self.case_sensitive = case_sensitive
+        self.language = language
+        self.stop_words = frozenset(self._key(w) for w in stop_words)
+
+    def _key(self, token: str | None) -> str | None:
+        if token is None or self.case_sensitive:
+            return token
+        return locale_lower(token, self.language)
+
+    def __call__(self, tokens: pd.Series) -> pd.Series:
+        kept = [None if t is None else [w for w in t if self._key(w) not in self.stop_words]
+                for t in _lists(tokens)]
+        return pd.Series(kept, dtype=object)

@@ -11,7 +11,8 @@ from typing import Any
 from mlsql.feature_functions.base import FeatureArgumentError
 from mlsql.syntax import ir
 
-PYTHON_UDF_FUNCTIONS = ("ML_NGRAMS", "ML_HASHING_TF")  # ML_FEATURE_HASHING: when large
+PYTHON_UDF_FUNCTIONS = ("ML_NGRAMS", "ML_HASHING_TF",  # ML_FEATURE_HASHING: when large
+                        "ML_STOP_WORDS_REMOVER")
 UDF_PREFIX = "__mlsql_text_"  # their registered names
 MAX_SPARSE_FEATURES = 2**31 - 1  # a sparse vector's (a MAP's) size is a Java int
 

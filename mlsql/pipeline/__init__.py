@@ -35,6 +35,7 @@ from mlsql.pipeline.stages import (
     RobustScaler,
     SQLTransformer,
     StandardScaler,
+    StopWordsRemover,
     StringIndexer,
     Tokenizer,
     Transformer,
@@ -50,5 +51,6 @@ __all__ = ["DCT", "IDF", "TRANSFORMERS", "Binarizer", "Bucketizer", "Elementwise
            "Interaction", "KBinsDiscretizer", "MaxAbsScaler", "MinMaxScaler", "NGram",
            "Normalizer", "OneHotEncoder", "Pipeline", "PipelineModel", "PolynomialExpansion",
            "RandomSplitter", "RegexTokenizer", "RobustScaler", "SQLTransformer",
-           "StandardScaler", "StringIndexer", "Tokenizer", "Transformer", "ValueOneHotEncoder",
-           "VarianceThresholdSelector", "VectorSlicer", "class_name", *ESTIMATORS]
+           "StandardScaler", "StopWordsRemover", "StringIndexer", "Tokenizer", "Transformer",
+           "ValueOneHotEncoder", "VarianceThresholdSelector", "VectorSlicer", "class_name",
+           *ESTIMATORS]

@@ -313,6 +313,11 @@ def _compose(stages: Sequence[Stage], columns: list[str], context: PlanContext,
     skips_invalid: list[str] = []
     for stage in stages:
         for output in stage.outputs():
+            if output.inputs and output.column in expressions \
+                    and output.column not in output.inputs:  # Flink ML refuses it too
+                raise SchemaError(f"{stage!r}: output column {output.column!r} is already a "
+                                  "column of the table or an earlier stage's output; name "
+                                  "another (an output replaces only its own input)")
             arguments = []
             for column in output.inputs:
                 if column not in expressions:

@@ -16,7 +16,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from mlsql.errors import OptionError
+from mlsql.errors import MlsqlError, OptionError
 from mlsql.feature_functions.base import HANDLE_INVALID, array_text
 from mlsql.feature_functions.encoders import (
     DEFAULT_TOP_K,
@@ -24,7 +24,13 @@ from mlsql.feature_functions.encoders import (
     STRING_ORDERS,
     max_index_num_error,
 )
+from mlsql.feature_functions.stop_words import (
+    DEFAULT_LOCALE,
+    available_locales,
+    locale_problem,
+)
 from mlsql.feature_functions.vectors import slicer_indices_problem
+from mlsql.services.jars.flink_ml_resources import STOP_WORD_LANGUAGES, default_stop_words
 from mlsql.syntax.dialect import quote_literal
 
 FITTED_CALL = re.compile(r"\bOVER\s*\(\s*\)", re.IGNORECASE)  # a call fitted at training
@@ -375,6 +381,45 @@ class RegexTokenizer(Transformer):
                 str(self.min_token_length), "TRUE" if self.to_lowercase else "FALSE"]
 
 
+class StopWordsRemover(Transformer):
+    """Flink ML's StopWordsRemover: the tokens of an ARRAY<STRING> column that are not stop
+    words. `stop_words` defaults to Flink ML's English list (`load_default_stop_words`);
+    without `case_sensitive` (False) both sides compare lower-cased in `locale`'s language
+    (default 'en_US'). A NULL token is removed only when `stop_words` holds None."""
+
+    function = "ML_STOP_WORDS_REMOVER"
+
+    def __init__(self, columns: Sequence[str], output_cols: Sequence[str] | None = None, *,
+                 stop_words: Sequence[str | None] | None = None, case_sensitive: bool = False,
+                 locale: str = DEFAULT_LOCALE) -> None:
+        super().__init__(columns, output_cols)
+        words = load_default_stop_words("english") if stop_words is None else stop_words
+        if isinstance(words, str) or not all(w is None or isinstance(w, str) for w in words):
+            raise OptionError(f"StopWordsRemover: stop_words is a list of strings, not "
+                              f"{stop_words!r}")
+        self.stop_words = list(words)
+        self.case_sensitive = _flag(case_sensitive, "case_sensitive", "StopWordsRemover")
+        if problem := locale_problem(locale):
+            raise OptionError(problem)
+        self.locale = locale
+
+    @staticmethod
+    def load_default_stop_words(language: str) -> list[str]:
+        """Flink ML's stop words for one of STOP_WORD_LANGUAGES."""
+        return load_default_stop_words(language)
+
+    @staticmethod
+    def get_available_locales() -> list[str]:
+        """The locale names `locale` takes (language_COUNTRY, as Java's)."""
+        return available_locales()
+
+    def parameters(self) -> list[str]:
+        words = next((f"'{language}'" for language in STOP_WORD_LANGUAGES
+                      if self.stop_words == load_default_stop_words(language)),
+                     None) or f"ARRAY[{', '.join(_text_literal(w) for w in self.stop_words)}]"
+        return [words, "TRUE" if self.case_sensitive else "FALSE", quote_literal(self.locale)]
+
+
 class NGram(Transformer):
     function = "ML_NGRAMS"
 
@@ -646,7 +691,7 @@ class SQLTransformer:
 
 TRANSFORMERS = (StandardScaler, MinMaxScaler, MaxAbsScaler, RobustScaler, Imputer,
                 KBinsDiscretizer, Bucketizer, StringIndexer, IndexToString, OneHotEncoder,
-                ValueOneHotEncoder, Tokenizer, RegexTokenizer, NGram,
+                ValueOneHotEncoder, Tokenizer, RegexTokenizer, StopWordsRemover, NGram,
                 HashingTF, IDF, PolynomialExpansion, Normalizer, FeatureHasher,
                 Binarizer, ElementwiseProduct, VectorSlicer, DCT, Interaction,
                 VarianceThresholdSelector, SQLTransformer)
@@ -689,3 +734,15 @@ def _flag(value: bool, what: str, stage: str) -> bool:
     if not isinstance(value, bool):
         raise OptionError(f"{stage}: {what} is True or False, not {value!r}")
     return value
+
+
+def load_default_stop_words(language: str) -> list[str]:
+    """Flink ML's stop words for `language` (STOP_WORD_LANGUAGES), read from its jar."""
+    try:
+        return list(default_stop_words(language))
+    except MlsqlError as error:
+        raise OptionError(f"StopWordsRemover: {error}") from None
+
+
+def _text_literal(value: str | None) -> str:
+    return "NULL" if value is None else quote_literal(value)

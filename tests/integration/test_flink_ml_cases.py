@@ -69,6 +69,7 @@ from mlsql.pipeline import (
     RegexTokenizer,
     RobustScaler,
     StandardScaler,
+    StopWordsRemover,
     StringIndexer,
     Tokenizer,
     VarianceThresholdSelector,
@@ -1721,3 +1722,164 @@ def test_random_splitter_test_save_load_and_transform(batch_session, tmp_path):
     assert len(parts[0]) / 800.0 == pytest.approx(1.0, abs=0.1)
     assert len(parts[1]) / 1200.0 == pytest.approx(1.0, abs=0.1)
     _assert_partition(parts, 2000)
+
+
+# StopWordsRemoverTest: ARRAY<STRING> columns, each row with its expected output
+STOP_WORDS_ROWS = [(["test", "test"], ["test", "test"]), (["a", "b", "c", "d"], ["b", "c", "d"]),
+                   (["a", "the", "an"], []), (["A", "The", "AN"], []), ([None], [None]),
+                   ([], [])]
+
+
+def _stop_words_table(session, rows, names=("raw", "expected")):
+    fields = [DataTypes.FIELD(n, DataTypes.ARRAY(DataTypes.STRING())) for n in names]
+    return session.table_env.from_elements(rows, DataTypes.ROW(fields))
+
+
+def _assert_stop_words(session, rows, stage, pairs=(("filtered", "expected"),),
+                       names=("raw", "expected")):
+    """Flink ML's verifyOutputResult: every row's output equals its expected column."""
+    frame = _transformed(stage, _stop_words_table(session, rows, names)).to_pandas()
+    assert len(frame) == len(rows)
+    for output, expected in pairs:
+        for got, want in zip(frame[output], frame[expected], strict=True):
+            assert list(got) == list(want)
+
+
+def test_stop_words_remover_test_params():
+    remover = StopWordsRemover(columns=["f1"])
+    assert {"i", "would"} <= set(remover.stop_words)
+    assert remover.locale == "en_US"
+    assert remover.case_sensitive is False
+    remover = StopWordsRemover(columns=["f1", "f2"], output_cols=["o1", "o2"],
+                               stop_words=StopWordsRemover.load_default_stop_words("turkish"),
+                               locale="en_US", case_sensitive=True)
+    assert (remover.columns, remover.output_cols) == (["f1", "f2"], ["o1", "o2"])
+    assert {"acaba", "yani"} <= set(remover.stop_words)
+    assert (remover.locale, remover.case_sensitive) == ("en_US", True)
+
+
+def test_stop_words_remover_test_output_schema(batch_session):
+    table = _stop_words_table(batch_session, [(["test", "test"], ["test", "test"])])
+    stage = StopWordsRemover(columns=["raw"], output_cols=["filtered"])
+    assert list(_transformed(stage, table).get_schema().get_field_names()) == [
+        "raw", "expected", "filtered"]
+
+
+def test_stop_words_remover_test_transform(batch_session):
+    _assert_stop_words(batch_session, STOP_WORDS_ROWS,
+                       StopWordsRemover(columns=["raw"], output_cols=["filtered"]))
+
+
+def test_stop_words_remover_test_transform_with_stop_words_list(batch_session):
+    rows = [(["test", "test"], []), *STOP_WORDS_ROWS[1:4], ([None], []), ([], [])]
+    _assert_stop_words(batch_session, rows, StopWordsRemover(
+        columns=["raw"], output_cols=["filtered"], stop_words=["test", "a", "an", "the", None]))
+
+
+@pytest.mark.parametrize(("case_sensitive", "first"), [
+    (False, ["and", "nuts"]), (True, ["mİlk", "and", "nuts"])],
+    ids=["case_insensitive", "case_sensitive"])
+def test_stop_words_remover_test_transform_with_localed_input(batch_session, case_sensitive,
+                                                             first):
+    """testTransformWithLocaledInputCaseInsensitive and ...CaseSensitive: in Turkish, 'İ'
+    lower-cases to 'i' (mİlk is milk) and 'I' to 'ı' (cookIe is not cookie)."""
+    rows = [(["mİlk", "and", "nuts"], first),
+            (["cookIe", "and", "nuts"], ["cookIe", "and", "nuts"]), ([None], [None]), ([], [])]
+    _assert_stop_words(batch_session, rows, StopWordsRemover(
+        columns=["raw"], output_cols=["filtered"], stop_words=["milk", "cookie"],
+        case_sensitive=case_sensitive, locale="tr"))
+
+
+def test_stop_words_remover_test_invalid_locale():
+    with pytest.raises(OptionError, match=r"^Parameter locale is given an invalid value rt$"):
+        StopWordsRemover(columns=["raw"], locale="rt")
+
+
+def test_stop_words_remover_test_available_locales():
+    locales = StopWordsRemover.get_available_locales()
+    assert "en_US" in locales
+    for locale in locales:
+        StopWordsRemover(columns=["raw"], locale=locale)
+
+
+def test_stop_words_remover_test_transform_case_sensitive(batch_session):
+    _assert_stop_words(batch_session, [(["A"], ["A"]), (["The", "the"], ["The"])],
+                       StopWordsRemover(columns=["raw"], output_cols=["filtered"],
+                                        case_sensitive=True))
+
+
+def test_stop_words_remover_test_default_stop_words_of_supported_languages_not_emtpy():
+    for language in ("danish", "dutch", "english", "finnish", "french", "german", "hungarian",
+                     "italian", "norwegian", "portuguese", "russian", "spanish", "swedish",
+                     "turkish"):
+        assert len(StopWordsRemover.load_default_stop_words(language)) > 0
+    with pytest.raises(OptionError, match="klingon is not in the supported language list"):
+        StopWordsRemover.load_default_stop_words("klingon")
+
+
+def test_stop_words_remover_test_transform_with_language_selection(batch_session):
+    rows = [(["acaba", "ama", "biri"], []), (["hep", "her", "scala"], ["scala"])]
+    _assert_stop_words(batch_session, rows, StopWordsRemover(
+        columns=["raw"], output_cols=["filtered"],
+        stop_words=StopWordsRemover.load_default_stop_words("turkish")))
+
+
+@pytest.mark.parametrize(("change", "rows"), [
+    ("ignored", [(["python", "scala", "a"], ["python", "scala", "a"]),
+                 (["Python", "Scala", "swift"], ["Python", "Scala", "swift"])]),
+    ("additional", [(["python", "scala", "a"], []),
+                    (["Python", "Scala", "swift"], ["swift"])]),
+])
+def test_stop_words_remover_test_transform_with_changed_words(batch_session, change, rows):
+    """testTransformWithIgnoredWords ('a' taken out of the English list) and
+    testTransformWithAdditionalWords ('python' and 'scala' added)."""
+    words = set(StopWordsRemover.load_default_stop_words("english"))
+    words = words - {"a"} if change == "ignored" else words | {"python", "scala"}
+    _assert_stop_words(batch_session, rows, StopWordsRemover(
+        columns=["raw"], output_cols=["filtered"], stop_words=sorted(words)))
+
+
+def test_stop_words_remover_test_save_load_and_transform(batch_session, tmp_path):
+    Pipeline([StopWordsRemover(columns=["raw"], output_cols=["filtered"])]).save(tmp_path)
+    _assert_stop_words(batch_session, STOP_WORDS_ROWS, Pipeline.load(tmp_path).stages[0])
+
+
+def test_stop_words_remover_test_output_column_already_exists(batch_session):
+    table = _stop_words_table(batch_session, [(["The", "the", "swift"], ["swift"])])
+    with pytest.raises(MlsqlError, match="output column 'expected' is already a column"):
+        _transformed(StopWordsRemover(columns=["raw"], output_cols=["expected"]), table)
+
+
+def test_stop_words_remover_test_transform_multiple_columns(batch_session):
+    rows = [(["test", "test"], ["test1", "test2"], [], ["test1", "test2"]),
+            (["a", "b", "c", "d"], ["a", "b"], ["b", "c", "d"], ["b"]),
+            (["a", "the", "an"], ["a", "the", "test1"], [], ["test1"]),
+            (["A", "The", "AN"], ["A", "The", "AN"], [], []),
+            ([None], [None], [None], [None]), ([], [], [], [])]
+    stage = StopWordsRemover(columns=["raw1", "raw2"], output_cols=["filtered1", "filtered2"],
+                             stop_words=["test", "a", "an", "the"])
+    _assert_stop_words(batch_session, rows, stage,
+                       (("filtered1", "expected1"), ("filtered2", "expected2")),
+                       ("raw1", "raw2", "expected1", "expected2"))
+
+
+def test_stop_words_remover_test_compare_single_multiple_remover_in_pipeline(batch_session):
+    rows = [(r[0], r[1]) for r in [
+        (["test", "test"], ["test1", "test2"]), (["a", "b", "c", "d"], ["a", "b"]),
+        (["a", "the", "an"], ["a", "the", "test1"]), (["A", "The", "AN"], ["A", "The", "AN"]),
+        ([None], [None]), ([], [])]]
+    table = _stop_words_table(batch_session, rows, ("input1", "input2"))
+    both = StopWordsRemover(columns=["input1", "input2"], output_cols=["output1", "output2"])
+    one_each = [StopWordsRemover(columns=[c], output_cols=[o])
+                for c, o in (("input1", "output1"), ("input2", "output2"))]
+
+    def row_set(stages):
+        frame = Pipeline(stages).fit(table).transform(table).to_pandas()
+        return {tuple(tuple(v) for v in row) for row in frame.itertuples(index=False)}
+
+    assert row_set([both]) == row_set(one_each)
+
+
+def test_stop_words_remover_test_mismatch_input_output_cols():
+    with pytest.raises(OptionError, match="1 columns but 2 output_cols"):
+        StopWordsRemover(columns=["raw"], output_cols=["expected1", "expected2"])

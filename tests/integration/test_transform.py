@@ -30,6 +30,7 @@ from sklearn.preprocessing import (
 from mlsql.errors import SchemaError
 from mlsql.feature_functions.hashing import bucket_of
 from mlsql.models.registry import METADATA_FILE
+from mlsql.services.jars.flink_ml_resources import default_stop_words
 from tests.helpers import create_csv_table
 
 pytestmark = pytest.mark.slow
@@ -92,6 +93,7 @@ def test_explicit_expansions_and_text_match_references(batch_session, data):
         "ML_NORMALIZER(ARRAY[amount, hour_of_day, 1], 'inf') AS linf, "
         "ML_FEATURE_HASHING(ARRAY[merchant, memo], 16) AS fh, "
         "ML_NGRAMS(ML_TOKENIZE(memo), 2) AS bigrams, "
+        "ML_STOP_WORDS_REMOVER(ML_TOKENIZE(CONCAT('The ', memo, ' OF it'))) AS content, "
         "ML_HASHING_TF(ML_TOKENIZE(memo), 8) AS tf FROM tf_tx"))
     pair = data[["amount", "hour_of_day"]].to_numpy(dtype=float)
     np.testing.assert_allclose(np.stack(out["poly"]),
@@ -109,6 +111,10 @@ def test_explicit_expansions_and_text_match_references(batch_session, data):
     tokens = [memo.lower().split() for memo in data["memo"]]
     assert [list(v) for v in out["bigrams"]] == [
         [" ".join(t[i : i + 2]) for i in range(len(t) - 1)] for t in tokens]
+    english = set(default_stop_words("english"))
+    assert [list(v) for v in out["content"]] == [
+        [w for w in ["the", *t, "of", "it"] if w not in english] for t in tokens]
+    assert {"the", "of", "it"} <= english
     counts = np.zeros((ROWS, 8))
     for i, words in enumerate(tokens):
         for word in words:

@@ -452,3 +452,25 @@ def test_variance_threshold_selector_keeps_the_varied_elements():
     assert _sql(fitted) == "ARRAY[CAST((a) AS DOUBLE)]"
     assert _sql("ML_VARIANCE_THRESHOLD_SELECTOR(ARRAY[a], ARRAY[])") == (
         "ARRAY_REMOVE(ARRAY[0E0], 0E0)")  # none kept: an empty array
+
+
+@pytest.mark.parametrize(("expression", "message"), [
+    ("ML_STOP_WORDS_REMOVER(t, 'klingon')", "klingon is not in the supported language list"),
+    ("ML_STOP_WORDS_REMOVER(t, ARRAY[1, 2])", "stop words are ARRAY['word', ...] or a language"),
+    ("ML_STOP_WORDS_REMOVER(t, 'english', FALSE, 'rt')",
+     "Parameter locale is given an invalid value rt"),
+    ("ML_STOP_WORDS_REMOVER(t, 'english', 'yes')", "case_sensitive must be TRUE or FALSE"),
+])
+def test_stop_words_remover_arguments_are_checked_where_written(expression, message):
+    with pytest.raises(SqlSyntaxError, match=re.escape(message)):
+        _sql(expression)
+
+
+def test_stop_words_compare_lower_cased_in_the_locales_language():
+    from udfs.text import StopWordsRemoverFunction, locale_lower
+
+    assert locale_lower("mİlk", "tr") == "milk" and locale_lower("cookIe", "tr") == "cookıe"
+    assert locale_lower("cookIe", "en") == "cookie"
+    remover = StopWordsRemoverFunction(["The", None], case_sensitive=False, language="en")
+    got = remover(pd.Series([["the", "THE", None, "cat"], None]))
+    assert got.tolist() == [["cat"], None]

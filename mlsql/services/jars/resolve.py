@@ -52,6 +52,7 @@ BUNDLES = {
     "kafka-connector": Bundle("kafka-connector", "flink.kafka.connector.version"),
     "sql-gateway": Bundle("sql-gateway", "flink.version"),
     "jdbc-driver": Bundle("jdbc-driver", "flink.jdbc.driver.version"),
+    "flink-ml-lib": Bundle("flink-ml-lib", "flink.ml.version"),
 }
 
 
