@@ -12,7 +12,7 @@ from mlsql.feature_functions.base import FeatureArgumentError
 from mlsql.syntax import ir
 
 PYTHON_UDF_FUNCTIONS = ("ML_NGRAMS", "ML_HASHING_TF",  # ML_FEATURE_HASHING: when large
-                        "ML_STOP_WORDS_REMOVER")
+                        "ML_STOP_WORDS_REMOVER", "ML_VECTOR_ASSEMBLER")
 UDF_PREFIX = "__mlsql_text_"  # their registered names
 MAX_SPARSE_FEATURES = 2**31 - 1  # a sparse vector's (a MAP's) size is a Java int
 

@@ -41,6 +41,7 @@ from mlsql.pipeline.stages import (
     Transformer,
     ValueOneHotEncoder,
     VarianceThresholdSelector,
+    VectorAssembler,
     VectorSlicer,
 )
 
@@ -52,5 +53,5 @@ __all__ = ["DCT", "IDF", "TRANSFORMERS", "Binarizer", "Bucketizer", "Elementwise
            "Normalizer", "OneHotEncoder", "Pipeline", "PipelineModel", "PolynomialExpansion",
            "RandomSplitter", "RegexTokenizer", "RobustScaler", "SQLTransformer",
            "StandardScaler", "StopWordsRemover", "StringIndexer", "Tokenizer", "Transformer",
-           "ValueOneHotEncoder", "VarianceThresholdSelector", "VectorSlicer", "class_name",
-           *ESTIMATORS]
+           "ValueOneHotEncoder", "VarianceThresholdSelector", "VectorAssembler", "VectorSlicer",
+           "class_name", *ESTIMATORS]

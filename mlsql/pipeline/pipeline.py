@@ -248,6 +248,8 @@ class PipelineModel:
                                   f"({stage.expression}){did_you_mean(missing[0], names)}")
             made[stage.column] = output_columns(stage.expression, stage.column,
                                                 session.runtime)
+        # A skipped row's output is NULL, and so is each element of an array output
+        first_parts = {column: parts[0][0] for column, parts in made.items()}
         select = []
         for column in names:
             parts = made.pop(column, None)
@@ -260,7 +262,8 @@ class PipelineModel:
             query = f"SELECT {', '.join(select)} FROM {views['input']}"
             skipped = self.document.get("skip_invalid", [])
             if skipped:  # a stage's handle_invalid='skip': its NULL marks a row to drop
-                kept = " AND ".join(f"{quote_identifier(c)} IS NOT NULL" for c in skipped)
+                kept = " AND ".join(f"{quote_identifier(first_parts.get(c, c))} IS NOT NULL"
+                                    for c in skipped)
                 query = f"SELECT * FROM ({query}) WHERE {kept}"
             return planned_query(session, query)
 

@@ -493,6 +493,34 @@ class _ManyToOne:
         return f"{type(self).__name__}(columns={self.columns!r}, output_col={self.output_col!r})"
 
 
+class VectorAssembler(_ManyToOne):
+    """Flink ML's VectorAssembler: number, ARRAY (dense vector) and MAP<INT, DOUBLE> (sparse
+    vector) columns joined into one ARRAY<DOUBLE> column (`output_col`, 'output'), each of its
+    `input_sizes` entry's size. `handle_invalid`: 'error' (Flink ML's default) fails the job
+    on a NULL, a NaN number or a size that differs; 'skip' drops the row; 'keep' writes NaN
+    for a NULL input and does not check sizes."""
+
+    function = "ML_VECTOR_ASSEMBLER"
+
+    def __init__(self, columns: Sequence[str], output_col: str = "output", *,
+                 input_sizes: Sequence[int], handle_invalid: str = "error") -> None:
+        super().__init__(columns, output_col)
+        if isinstance(input_sizes, str) or len(input_sizes) != len(self.columns):
+            raise OptionError(f"VectorAssembler: input_sizes is one size for each of the "
+                              f"{len(self.columns)} columns, not {input_sizes!r}")
+        self.input_sizes = [_positive(s, "each input size", "VectorAssembler")
+                            for s in input_sizes]
+        self.handle_invalid = _handle_invalid(handle_invalid, "VectorAssembler")
+
+    def outputs(self) -> list[StageOutput]:
+        slots = ", ".join(f"{{{i}}}" for i in range(len(self.columns)))
+        sizes = ", ".join(str(s) for s in self.input_sizes)
+        return [StageOutput(self.output_col, tuple(self.columns),
+                            f"{self.function}(ARRAY[{slots}], ARRAY[{sizes}], "
+                            f"{quote_literal(self.handle_invalid)})", False,
+                            self.handle_invalid == "skip")]
+
+
 class PolynomialExpansion(_ManyToOne):
     """Every product of 1 ... degree of the columns, in Flink ML's order (x, x², y, xy, y²)."""
 
@@ -692,7 +720,7 @@ class SQLTransformer:
 TRANSFORMERS = (StandardScaler, MinMaxScaler, MaxAbsScaler, RobustScaler, Imputer,
                 KBinsDiscretizer, Bucketizer, StringIndexer, IndexToString, OneHotEncoder,
                 ValueOneHotEncoder, Tokenizer, RegexTokenizer, StopWordsRemover, NGram,
-                HashingTF, IDF, PolynomialExpansion, Normalizer, FeatureHasher,
+                HashingTF, IDF, VectorAssembler, PolynomialExpansion, Normalizer, FeatureHasher,
                 Binarizer, ElementwiseProduct, VectorSlicer, DCT, Interaction,
                 VarianceThresholdSelector, SQLTransformer)
 Stage = Transformer | _ManyToOne | Interaction | SQLTransformer

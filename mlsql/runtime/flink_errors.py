@@ -13,6 +13,9 @@ _JAVA_PREFIX = re.compile(r"^(?:[a-z][\w$]*\.)+([A-Z][\w$]*(?:Exception|Error)):
 # A failed CAST's text: how mlsql's SQL fails a job on purpose (RAISED_MARK).
 _RAISED = re.compile(r'For input string: "' + re.escape(RAISED_MARK) + r'(.*)"')
 _PYTHON_ERROR = re.compile(r"^\s*([A-Za-z_][\w.]*(?:Error|Exception)): (.+)$")
+# A Python UDF's exception raised on purpose (its message starts with RAISED_MARK)
+_RAISED_PYTHON = re.compile(r"^\s*[A-Za-z_][\w.]*: " + re.escape(RAISED_MARK) + r"(.+)$",
+                            re.MULTILINE)
 # Wrappers that say a job failed without saying why.
 _GENERIC = (
     "An error occurred while calling", "Failed to wait job finish", "Job execution failed",
@@ -31,6 +34,9 @@ def flink_message(error: BaseException) -> str:
     if raised:
         return raised.group(1)
     if "Traceback (most recent call last)" in text:
+        raised_in_python = _RAISED_PYTHON.findall(text)
+        if raised_in_python:
+            return raised_in_python[-1]
         python_errors = [m for m in map(_PYTHON_ERROR.match, text.splitlines()) if m]
         if python_errors:
             last = python_errors[-1]

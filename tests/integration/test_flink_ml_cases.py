@@ -73,8 +73,10 @@ from mlsql.pipeline import (
     StringIndexer,
     Tokenizer,
     VarianceThresholdSelector,
+    VectorAssembler,
     VectorSlicer,
 )
+from mlsql.runtime.flink_errors import flink_message
 
 pytestmark = pytest.mark.slow
 TOLERANCE = 1e-7
@@ -1883,3 +1885,144 @@ def test_stop_words_remover_test_compare_single_multiple_remover_in_pipeline(bat
 def test_stop_words_remover_test_mismatch_input_output_cols():
     with pytest.raises(OptionError, match="1 columns but 2 output_cols"):
         StopWordsRemover(columns=["raw"], output_cols=["expected1", "expected2"])
+
+
+# VectorAssemblerTest: id, vec (dense 2), num, sparseVec (sparse 5, as its dense ARRAY here;
+# testInputTypeConversion's sparse vectors are MAP<INT, DOUBLE> columns, as HashingTF writes).
+# The assembled vector is one column per element (assembledVec_1 ...), as mlsql's vectors are;
+# ML_VECTOR_ASSEMBLER in a query gives the ARRAY itself.
+SPARSE_3 = [0.0, 0.0, 0.0, 1.0, 0.0]
+SPARSE_ALL = [0.0, 1.0, 2.0, 3.0, 4.0]
+ASSEMBLER_INPUT = [(0, [2.1, 3.1], 1.0, SPARSE_3), (1, [2.1, 3.1], 1.0, SPARSE_ALL),
+                   (2, [2.0, 2.1], 1.0, SPARSE_ALL)]
+ASSEMBLER_NAN_INPUT = [*ASSEMBLER_INPUT[:2], (2, [2.0, 2.1], NAN, SPARSE_ALL)]
+ASSEMBLER_NULL_INPUT = [ASSEMBLER_INPUT[0], (1, None, 1.0, SPARSE_ALL), (2, None, 1.0, SPARSE_ALL)]
+ASSEMBLED = {0: [2.1, 3.1, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0],  # EXPECTED_OUTPUT_DATA_1 (sparse)
+             1: [2.1, 3.1, 1.0, 0.0, 1.0, 2.0, 3.0, 4.0],
+             2: [2.0, 2.1, 1.0, 0.0, 1.0, 2.0, 3.0, 4.0]}
+ASSEMBLED_NULL_VEC = [NAN, NAN, 1.0, 0.0, 1.0, 2.0, 3.0, 4.0]  # EXPECTED_OUTPUT_DATA_4
+ASSEMBLED_NAN_NUM = [2.0, 2.1, NAN, 0.0, 1.0, 2.0, 3.0, 4.0]  # EXPECTED_OUTPUT_DATA_5
+
+
+def _assembler_table(session, rows):
+    vector = DataTypes.ARRAY(DataTypes.DOUBLE())
+    return session.table_env.from_elements(rows, DataTypes.ROW([
+        DataTypes.FIELD("id", DataTypes.INT()), DataTypes.FIELD("vec", vector),
+        DataTypes.FIELD("num", DataTypes.DOUBLE()), DataTypes.FIELD("sparseVec", vector)]))
+
+
+def _assembler(sizes=(2, 1, 5), handle_invalid="error"):
+    return VectorAssembler(columns=["vec", "num", "sparseVec"], output_col="assembledVec",
+                           input_sizes=list(sizes), handle_invalid=handle_invalid)
+
+
+def _assembled(stage, table) -> dict[int, list[float]]:
+    """Each row's assembled vector (its element columns), by id."""
+    frame = _transformed(stage, table).to_pandas()
+    elements = [f"assembledVec_{i + 1}" for i in range(sum(stage.input_sizes))]
+    return {int(i): list(v) for i, v in zip(frame["id"], frame[elements].to_numpy(),
+                                            strict=True)}
+
+
+def _assert_assembled(got: dict[int, list[float]], expected: dict[int, list[float]]):
+    """Flink ML's verifyOutputResult: the rows and each row's vector (NaN equal to NaN)."""
+    assert sorted(got) == sorted(expected)
+    for key, vector in expected.items():
+        np.testing.assert_array_equal(got[key], vector)
+
+
+def test_vector_assembler_test_param():
+    stage = VectorAssembler(columns=["vec"], input_sizes=[2])
+    assert (stage.handle_invalid, stage.output_col) == ("error", "output")
+    stage = _assembler(handle_invalid="skip")
+    assert (stage.columns, stage.handle_invalid, stage.output_col, stage.input_sizes) == (
+        ["vec", "num", "sparseVec"], "skip", "assembledVec", [2, 1, 5])
+
+
+def test_vector_assembler_test_output_schema(batch_session):
+    """Flink ML's one vector column is one column per element here (one: its input size)."""
+    stage = VectorAssembler(columns=["num"], output_col="assembledVec", input_sizes=[1],
+                            handle_invalid="keep")
+    table = _transformed(stage, _assembler_table(batch_session, ASSEMBLER_INPUT))
+    assert list(table.get_schema().get_field_names()) == ["id", "vec", "num", "sparseVec",
+                                                           "assembledVec_1"]
+
+
+@pytest.mark.parametrize(("rows", "expected"), [
+    (ASSEMBLER_NULL_INPUT, {0: ASSEMBLED[0], 1: ASSEMBLED_NULL_VEC, 2: ASSEMBLED_NULL_VEC}),
+    (ASSEMBLER_NAN_INPUT, {**ASSEMBLED, 2: ASSEMBLED_NAN_NUM}),
+], ids=["with_null", "with_nan"])
+def test_vector_assembler_test_keep_invalid(batch_session, rows, expected):
+    """testKeepInvalidWithNull, testKeepInvalidWithNaN."""
+    got = _assembled(_assembler(handle_invalid="keep"), _assembler_table(batch_session, rows))
+    _assert_assembled(got, expected)
+
+
+def test_vector_assembler_test_keep_invalid_with_error_sizes(batch_session):
+    """'keep' does not check sizes, so the vector is longer than the sizes say: in a query,
+    ML_VECTOR_ASSEMBLER's ARRAY is Flink ML's vector (a pipeline's element columns are the
+    first sum(input_sizes) elements)."""
+    batch_session.table_env.create_temporary_view(
+        "assembler_input", _assembler_table(batch_session, ASSEMBLER_INPUT))
+    frame = batch_session.sql(
+        "SELECT id, ML_VECTOR_ASSEMBLER(ARRAY[vec, num, sparseVec], ARRAY[2, 1, 4], 'keep') "
+        "AS assembled FROM assembler_input")
+    _assert_assembled({int(i): list(v) for i, v in zip(frame["id"], frame["assembled"],
+                                                        strict=True)}, ASSEMBLED)
+
+
+@pytest.mark.parametrize(("rows", "sizes", "message"), [
+    (ASSEMBLER_NULL_INPUT, (2, 1, 5), "Input column value is null. Please check the input "
+                                      "data or using handleInvalid = 'keep'."),
+    (ASSEMBLER_NAN_INPUT, (2, 1, 5), "Encountered NaN while assembling a row with "
+     "handleInvalid = 'error'. Consider removing NaNs from dataset or using handleInvalid = "
+     "'keep' or 'skip'."),
+    (ASSEMBLER_INPUT, (2, 1, 4), "Input vector/number size does not meet with expected. "
+                                 "Expected size: 4, actual size: 5."),
+], ids=["with_null", "with_nan", "with_error_sizes"])
+def test_vector_assembler_test_error_invalid(batch_session, rows, sizes, message):
+    """testErrorInvalidWithNull, ...WithNaN, ...WithErrorSizes: the job fails with Flink ML's
+    message (after "Vector assembler failed with exception : ", without the Java class)."""
+    table = _transformed(_assembler(sizes), _assembler_table(batch_session, rows))
+    with pytest.raises(Exception) as failed:
+        table.to_pandas()
+    assert flink_message(failed.value) == f"Vector assembler failed with exception : {message}"
+
+
+@pytest.mark.parametrize(("rows", "sizes", "kept"), [
+    (ASSEMBLER_NULL_INPUT, (2, 1, 5), [0]), (ASSEMBLER_NAN_INPUT, (2, 1, 5), [0, 1]),
+    (ASSEMBLER_INPUT, (2, 1, 4), []),
+], ids=["with_null", "with_nan", "with_error_sizes"])
+def test_vector_assembler_test_skip_invalid(batch_session, rows, sizes, kept):
+    """testSkipInvalidWithNull, ...WithNaN, ...WithErrorSizes: 1, 2 and 0 rows."""
+    got = _assembled(_assembler(sizes, "skip"), _assembler_table(batch_session, rows))
+    _assert_assembled(got, {k: ASSEMBLED[k] for k in kept})
+
+
+def test_vector_assembler_test_save_load_and_transform(batch_session, tmp_path):
+    Pipeline([_assembler(handle_invalid="skip")]).save(tmp_path)
+    table = _assembler_table(batch_session, ASSEMBLER_INPUT)
+    _assert_assembled(_assembled(Pipeline.load(tmp_path).stages[0], table), ASSEMBLED)
+
+
+def test_vector_assembler_test_input_type_conversion(batch_session, tmp_path):
+    """Flink ML's table with sparse vectors and INT numbers: here MAP<INT, DOUBLE> columns
+    (index -> value, as HashingTF and FeatureHasher write sparse vectors) and an INT."""
+    def sparse(vector):
+        return {i: v for i, v in enumerate(vector) if v != 0.0}
+
+    rows = [(i, sparse(vec), int(num), sparse(s)) for i, vec, num, s in ASSEMBLER_INPUT]
+    sparse_type = DataTypes.MAP(DataTypes.INT(False), DataTypes.DOUBLE())
+    table = batch_session.table_env.from_elements(rows, DataTypes.ROW([
+        DataTypes.FIELD("id", DataTypes.INT()), DataTypes.FIELD("vec", sparse_type),
+        DataTypes.FIELD("num", DataTypes.INT()), DataTypes.FIELD("sparseVec", sparse_type)]))
+    Pipeline([_assembler(handle_invalid="skip")]).save(tmp_path)
+    _assert_assembled(_assembled(Pipeline.load(tmp_path).stages[0], table), ASSEMBLED)
+
+
+def test_vector_assembler_test_number2_vector(batch_session):
+    stage = VectorAssembler(columns=["num"], output_col="assembledVec", input_sizes=[1],
+                            handle_invalid="keep")
+    frame = _transformed(stage, _assembler_table(batch_session, ASSEMBLER_INPUT)).to_pandas()
+    assert len(frame) == 3
+    assert frame["assembledVec_1"].tolist() == frame["num"].tolist()

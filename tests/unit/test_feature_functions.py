@@ -474,3 +474,36 @@ def test_stop_words_compare_lower_cased_in_the_locales_language():
     remover = StopWordsRemoverFunction(["The", None], case_sensitive=False, language="en")
     got = remover(pd.Series([["the", "THE", None, "cat"], None]))
     assert got.tolist() == [["cat"], None]
+
+
+def test_a_udf_that_fails_a_job_marks_its_message_as_mlsql_sql_does():
+    from mlsql.errors import RAISED_MARK
+    from udfs.vectors import FAILS_JOB
+
+    assert FAILS_JOB == RAISED_MARK
+
+
+@pytest.mark.parametrize(("expression", "message"), [
+    ("ML_VECTOR_ASSEMBLER(ARRAY[a, b], ARRAY[1])", "one whole number >= 1 for each of the 2"),
+    ("ML_VECTOR_ASSEMBLER(ARRAY[a], ARRAY[0])", "one whole number >= 1 for each of the 1"),
+    ("ML_VECTOR_ASSEMBLER(ARRAY[a], ARRAY[1], 'drop')",
+     "handle_invalid must be 'error' or 'skip' or 'keep'"),
+    ("ML_VECTOR_ASSEMBLER(a, ARRAY[1])", "inputs must be ARRAY[expression, ...]"),
+    ("ML_VECTOR_ASSEMBLER(ARRAY[a], ARRAY[200000])", "would make 200,000 elements"),
+])
+def test_vector_assembler_arguments_are_checked_where_written(expression, message):
+    with pytest.raises(SqlSyntaxError, match=re.escape(message)):
+        _sql(expression)
+
+
+def test_vector_assembler_joins_numbers_dense_and_sparse_vectors():
+    from udfs.vectors import InvalidInput, VectorAssemblerFunction, assemble
+
+    assert assemble([1, [2.0, 3.0], [(1, 5.0)]], [1, 2, 3], keep=False) == [
+        1.0, 2.0, 3.0, 0.0, 5.0, 0.0]
+    kept = assemble([None, float("nan")], [2, 1], keep=True)  # NULL: size-many NaN
+    assert len(kept) == 3 and all(math.isnan(v) for v in kept)
+    with pytest.raises(InvalidInput, match="Expected size: 2, actual size: 4"):
+        assemble([[(3, 1.0)]], [2], keep=False)  # a sparse index past its size
+    skip = VectorAssemblerFunction([1], "skip")
+    assert skip(pd.Series([1.0, None])).tolist() == [[1.0], None]

@@ -35,6 +35,14 @@ def test_python_worker_traceback_reduces_to_the_exception():
         "Python worker error: ValueError: could not convert string to float: 'abc'"
 
 
+def test_a_python_udf_failing_a_job_on_purpose_shows_its_message_alone():
+    text = ("Caused by: java.lang.RuntimeException: Error received from SDK harness\n"
+            "Traceback (most recent call last):\n  File \"x.py\", line 3, in f\n"
+            "    raise InvalidInput(f\"{FAILS_JOB}...\")\n"
+            "udfs.vectors.InvalidInput: mlsql: Input column value is null.\n")
+    assert flink_message(FakeJavaError(text)) == "Input column value is null."
+
+
 def test_positions_shift_into_script_coordinates():
     assert shift_positions("At line 1, column 8: bad", 5, 3) == "At line 5, column 10: bad"
     assert shift_positions("at line 2, column 4", 5, 3) == "at line 6, column 4"
