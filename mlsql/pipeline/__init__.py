@@ -42,6 +42,7 @@ from mlsql.pipeline.stages import (
     ValueOneHotEncoder,
     VarianceThresholdSelector,
     VectorAssembler,
+    VectorIndexer,
     VectorSlicer,
 )
 
@@ -53,5 +54,5 @@ __all__ = ["DCT", "IDF", "TRANSFORMERS", "Binarizer", "Bucketizer", "Elementwise
            "Normalizer", "OneHotEncoder", "Pipeline", "PipelineModel", "PolynomialExpansion",
            "RandomSplitter", "RegexTokenizer", "RobustScaler", "SQLTransformer",
            "StandardScaler", "StopWordsRemover", "StringIndexer", "Tokenizer", "Transformer",
-           "ValueOneHotEncoder", "VarianceThresholdSelector", "VectorAssembler", "VectorSlicer",
-           "class_name", *ESTIMATORS]
+           "ValueOneHotEncoder", "VarianceThresholdSelector", "VectorAssembler", "VectorIndexer",
+           "VectorSlicer", "class_name", *ESTIMATORS]

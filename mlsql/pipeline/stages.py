@@ -246,6 +246,29 @@ class Bucketizer(Transformer):
                                                self.splits_array, strict=True)]
 
 
+class VectorIndexer(Transformer):
+    """Flink ML's VectorIndexer over a vector's element columns: an element with at most
+    `max_categories` (20) distinct training values becomes its value's index (0.0 first when
+    present, the others ascending), one with more is kept as it is. A value not seen in
+    training: `handle_invalid` 'error' (default) fails the job, 'skip' drops the row, 'keep'
+    gives the number of categories."""
+
+    function, fitted = "ML_VECTOR_INDEXER", True
+
+    def __init__(self, columns: Sequence[str], output_cols: Sequence[str] | None = None, *,
+                 max_categories: int = 20, handle_invalid: str = "error") -> None:
+        super().__init__(columns, output_cols)
+        self.max_categories = _positive(max_categories, "max_categories", "VectorIndexer", 2)
+        self.handle_invalid = _handle_invalid(handle_invalid, "VectorIndexer")
+
+    def outputs(self) -> list[StageOutput]:
+        return [replace(output, skips_invalid=self.handle_invalid == "skip")
+                for output in super().outputs()]
+
+    def parameters(self) -> list[str]:
+        return [str(self.max_categories), quote_literal(self.handle_invalid)]
+
+
 class _Vocabulary(Transformer):
     fitted = True
 
@@ -718,7 +741,8 @@ class SQLTransformer:
 
 
 TRANSFORMERS = (StandardScaler, MinMaxScaler, MaxAbsScaler, RobustScaler, Imputer,
-                KBinsDiscretizer, Bucketizer, StringIndexer, IndexToString, OneHotEncoder,
+                KBinsDiscretizer, Bucketizer, VectorIndexer, StringIndexer, IndexToString,
+                OneHotEncoder,
                 ValueOneHotEncoder, Tokenizer, RegexTokenizer, StopWordsRemover, NGram,
                 HashingTF, IDF, VectorAssembler, PolynomialExpansion, Normalizer, FeatureHasher,
                 Binarizer, ElementwiseProduct, VectorSlicer, DCT, Interaction,

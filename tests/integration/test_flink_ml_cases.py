@@ -74,6 +74,7 @@ from mlsql.pipeline import (
     Tokenizer,
     VarianceThresholdSelector,
     VectorAssembler,
+    VectorIndexer,
     VectorSlicer,
 )
 from mlsql.runtime.flink_errors import flink_message
@@ -2026,3 +2027,86 @@ def test_vector_assembler_test_number2_vector(batch_session):
     frame = _transformed(stage, _assembler_table(batch_session, ASSEMBLER_INPUT)).to_pandas()
     assert len(frame) == 3
     assert frame["assembledVec_1"].tolist() == frame["num"].tolist()
+
+
+# VectorIndexerTest: 2-element vectors; element 0 has 5 training values, element 1 three
+INDEXER_TRAIN = [[1, 1], [2, -1], [3, 1], [4, 0], [5, 0]]
+INDEXER_TEST = [[0, 2], [0, 0], [0, -1]]
+
+
+def _vector_indexed(session, train, test, **params) -> list[list[float]]:
+    """Fit on `train`, transform `test`: the output vectors, sorted (Flink ML compares the
+    collections in any order)."""
+    train_table, columns = vector_table(session, "input", train)
+    test_table, _ = vector_table(session, "input", test)
+    model = Pipeline([VectorIndexer(columns=columns, output_cols=outputs(columns),
+                                    **params)]).fit(train_table)
+    return sorted_rows(model.transform(test_table), outputs(columns)).tolist()
+
+
+def test_vector_indexer_test_param():
+    stage = VectorIndexer(columns=["input"], output_cols=["output"])
+    assert (stage.max_categories, stage.handle_invalid) == (20, "error")
+    stage = VectorIndexer(columns=["test_input"], output_cols=["test_output"],
+                          max_categories=3, handle_invalid="keep")
+    assert (stage.columns, stage.output_cols, stage.max_categories, stage.handle_invalid) == (
+        ["test_input"], ["test_output"], 3, "keep")
+
+
+def test_vector_indexer_test_output_schema(batch_session):
+    table, columns = vector_table(batch_session, "input", INDEXER_TRAIN)
+    model = Pipeline([VectorIndexer(columns=columns, output_cols=outputs(columns))]).fit(table)
+    assert list(model.transform(table).get_schema().get_field_names()) == [
+        "input_0", "input_1", "output_0", "output_1"]
+
+
+def test_vector_indexer_test_fit_and_predict_on_sparse_input(batch_session):
+    """Its sparse vectors are the same values as the dense training rows (zeros implicit)."""
+    got = _vector_indexed(batch_session, [[1, 0], [2, -1], [3, 1], [4, 0], [5, 0]], [[0, 2]],
+                          max_categories=3, handle_invalid="keep")
+    assert got == [[0.0, 3.0]]
+
+
+def test_vector_indexer_test_fit_and_predict_with_large_max_categories(batch_session):
+    got = _vector_indexed(batch_session, INDEXER_TRAIN, INDEXER_TEST,
+                          max_categories=2**31 - 1, handle_invalid="keep")
+    assert got == sorted([[5.0, 3.0], [5.0, 0.0], [5.0, 1.0]])
+
+
+@pytest.mark.parametrize(("handle_invalid", "expected"), [
+    ("keep", [[0.0, 3.0], [0.0, 0.0], [0.0, 1.0]]), ("skip", [[0.0, 0.0], [0.0, 1.0]])])
+def test_vector_indexer_test_fit_and_predict_with_handle_invalid(batch_session, handle_invalid,
+                                                                expected):
+    got = _vector_indexed(batch_session, INDEXER_TRAIN, INDEXER_TEST, max_categories=3,
+                          handle_invalid=handle_invalid)
+    assert got == sorted(expected)
+
+
+def test_vector_indexer_test_fit_and_predict_with_handle_invalid_error(batch_session):
+    with pytest.raises(Exception) as failed:
+        _vector_indexed(batch_session, INDEXER_TRAIN, INDEXER_TEST, max_categories=3)
+    assert flink_message(failed.value) == (
+        "The input contains unseen double: 2.0. See handleInvalid parameter for more options.")
+
+
+def test_vector_indexer_test_save_load_and_predict(batch_session, tmp_path):
+    train, columns = vector_table(batch_session, "input", INDEXER_TRAIN)
+    test, _ = vector_table(batch_session, "input", INDEXER_TEST)
+    Pipeline([VectorIndexer(columns=columns, output_cols=outputs(columns),
+                            handle_invalid="keep")]).save(tmp_path / "estimator")
+    Pipeline.load(tmp_path / "estimator").fit(train).save(tmp_path / "model")
+    got = sorted_rows(PipelineModel.load(tmp_path / "model").transform(test), outputs(columns))
+    assert got.tolist() == sorted([[5.0, 3.0], [5.0, 0.0], [5.0, 1.0]])
+
+
+def test_vector_indexer_test_get_model_data(batch_session):
+    """Flink ML's categoryMaps ({1: {-1.0: 1, 0.0: 0, 1.0: 2}}): element 0 has more values
+    than max_categories, so it is kept as it is; element 1's categories in index order."""
+    table, columns = vector_table(batch_session, "input", INDEXER_TRAIN)
+    model = Pipeline([VectorIndexer(columns=columns, output_cols=outputs(columns),
+                                    max_categories=3)]).fit(table)
+    calls = [parse_expression(stage.expression)[0] for stage in model.stages]
+    assert len(calls[0].arguments) == 1  # ML_VECTOR_INDEXER(x): not indexed
+    categories = calls[1].arguments[1].value  # ML_VECTOR_INDEXER(x, ARRAY[...], ...)
+    assert {value: index for index, value in enumerate(categories)} == {
+        -1.0: 1, 0.0: 0, 1.0: 2}

@@ -507,3 +507,14 @@ def test_vector_assembler_joins_numbers_dense_and_sparse_vectors():
         assemble([[(3, 1.0)]], [2], keep=False)  # a sparse index past its size
     skip = VectorAssemblerFunction([1], "skip")
     assert skip(pd.Series([1.0, None])).tolist() == [[1.0], None]
+
+
+def test_vector_indexer_keeps_zero_at_zero_and_leaves_many_values_as_they_are():
+    counted = [(1.0, 2), (-1.0, 1), (0.0, 2)]
+    assert _fitted("ML_VECTOR_INDEXER(x, 3, 'keep') OVER ()", vocabulary=counted) == (
+        "ML_VECTOR_INDEXER(x, ARRAY[0.0E0, (-1.0E0), 1.0E0], 'keep')")
+    assert _fitted("ML_VECTOR_INDEXER(x, 2) OVER ()", vocabulary=counted) == (
+        "ML_VECTOR_INDEXER(x)")
+    assert _sql("ML_VECTOR_INDEXER(x)") == "CAST((x) AS DOUBLE)"
+    keep = _sql("ML_VECTOR_INDEXER(x, ARRAY[0, 5], 'keep')")
+    assert "WHEN 5.0E0 THEN 1.0E0" in keep and "ELSE 2.0E0 END" in keep
