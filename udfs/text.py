@@ -152,3 +152,36 @@ class StopWordsRemoverFunction:
         kept = [None if t is None else [w for w in t if self._key(w) not in self.stop_words]
                 for t in _lists(tokens)]
         return pd.Series(kept, dtype=object)
+
+
+def count_vector(tokens: Sequence[str | None] | None, index: dict[str, int], min_tf: float,
+                 binary: bool) -> list[tuple[int, float]] | None:
+    """Flink ML's CountVectorizerModel: each vocabulary term's count in the document, as
+    (index, count) pairs by index, kept where the count reaches min_tf (a count, or below 1 a
+    fraction of the document's tokens); 1 instead of the count with `binary`."""
+    if tokens is None:
+        return None
+    counts: dict[int, float] = {}
+    for token in tokens:
+        position = index.get(token) if token is not None else None
+        if position is not None:
+            counts[position] = counts.get(position, 0.0) + 1.0
+    least = min_tf if min_tf >= 1.0 else len(tokens) * min_tf
+    return [(i, 1.0 if binary else c) for i, c in sorted(counts.items()) if c >= least]
+
+
+class CountVectorizerFunction:
+    """Sparse (index, count) pairs, or with `dense` the whole ARRAY of the vocabulary's size."""
+
+    def __init__(self, vocabulary: Sequence[str], min_tf: float, binary: bool,
+                 dense: bool = False) -> None:
+        self.index = {term: i for i, term in enumerate(vocabulary)}
+        self.min_tf = min_tf
+        self.binary = binary
+        self.dense = dense
+
+    def __call__(self, tokens: pd.Series) -> pd.Series:
+        pairs = [count_vector(t, self.index, self.min_tf, self.binary) for t in _lists(tokens)]
+        if self.dense:
+            pairs = [None if p is None else _dense(p, len(self.index)) for p in pairs]
+        return pd.Series(pairs, dtype=object)

@@ -40,6 +40,9 @@ class Vocabulary:
     expression: str  # Flink SQL over the training query's columns
     top_k: int
     min_count: int = 1
+    # an ARRAY expression: count each of its distinct elements once per row (document
+    # frequencies), not the arrays themselves
+    elements: bool = False
 
 
 @dataclass

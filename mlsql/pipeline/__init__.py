@@ -18,6 +18,7 @@ from mlsql.pipeline.stages import (
     TRANSFORMERS,
     Binarizer,
     Bucketizer,
+    CountVectorizer,
     ElementwiseProduct,
     FeatureHasher,
     HashingTF,
@@ -48,11 +49,11 @@ from mlsql.pipeline.stages import (
 
 globals().update(ESTIMATORS)
 
-__all__ = ["DCT", "IDF", "TRANSFORMERS", "Binarizer", "Bucketizer", "ElementwiseProduct",
-           "Estimator", "FeatureHasher", "FittedStage", "HashingTF", "Imputer", "IndexToString",
-           "Interaction", "KBinsDiscretizer", "MaxAbsScaler", "MinMaxScaler", "NGram",
-           "Normalizer", "OneHotEncoder", "Pipeline", "PipelineModel", "PolynomialExpansion",
-           "RandomSplitter", "RegexTokenizer", "RobustScaler", "SQLTransformer",
-           "StandardScaler", "StopWordsRemover", "StringIndexer", "Tokenizer", "Transformer",
-           "ValueOneHotEncoder", "VarianceThresholdSelector", "VectorAssembler", "VectorIndexer",
-           "VectorSlicer", "class_name", *ESTIMATORS]
+__all__ = ["DCT", "IDF", "TRANSFORMERS", "Binarizer", "Bucketizer", "CountVectorizer",
+           "ElementwiseProduct", "Estimator", "FeatureHasher", "FittedStage", "HashingTF",
+           "Imputer", "IndexToString", "Interaction", "KBinsDiscretizer", "MaxAbsScaler",
+           "MinMaxScaler", "NGram", "Normalizer", "OneHotEncoder", "Pipeline", "PipelineModel",
+           "PolynomialExpansion", "RandomSplitter", "RegexTokenizer", "RobustScaler",
+           "SQLTransformer", "StandardScaler", "StopWordsRemover", "StringIndexer", "Tokenizer",
+           "Transformer", "ValueOneHotEncoder", "VarianceThresholdSelector", "VectorAssembler",
+           "VectorIndexer", "VectorSlicer", "class_name", *ESTIMATORS]

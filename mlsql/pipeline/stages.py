@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 
 from mlsql.errors import MlsqlError, OptionError
 from mlsql.feature_functions.base import HANDLE_INVALID, array_text
+from mlsql.feature_functions.count_vectorizer import NO_MAX_DF, df_order_problem
 from mlsql.feature_functions.encoders import (
     DEFAULT_TOP_K,
     NO_MAX_INDEX_NUM,
@@ -476,6 +477,38 @@ class HashingTF(Transformer):
                 "TRUE" if self.sparse else "FALSE"]
 
 
+class CountVectorizer(Transformer):
+    """Flink ML's CountVectorizer: each term's count in a token array column, at its index
+    in the vocabulary fitted on the training rows (terms in at least `min_df` (1) and at most
+    `max_df` rows, below 1 a fraction of them; most frequent first, equal counts by term; the
+    first `vocabulary_size`, 262,144), kept where it reaches `min_tf` (1; below 1 a fraction
+    of the row's tokens), 1 with `binary`. The output is a sparse MAP<INT, DOUBLE> column, as
+    HashingTF's; `sparse=False` gives an ARRAY (one column per term; at most 4,096)."""
+
+    function, fitted = "ML_COUNT_VECTORIZER", True
+
+    def __init__(self, columns: Sequence[str], output_cols: Sequence[str] | None = None, *,
+                 vocabulary_size: int = 1 << 18, min_df: float = 1.0,
+                 max_df: float = NO_MAX_DF, min_tf: float = 1.0, binary: bool = False,
+                 sparse: bool = True) -> None:
+        super().__init__(columns, output_cols)
+        self.vocabulary_size = _positive(vocabulary_size, "vocabulary_size", "CountVectorizer")
+        for name, value in (("min_df", min_df), ("max_df", max_df), ("min_tf", min_tf)):
+            if not isinstance(value, int | float) or isinstance(value, bool) or not value >= 0:
+                raise OptionError(f"CountVectorizer: {name} must be a number >= 0, not "
+                                  f"{value!r}")
+        if problem := df_order_problem(min_df, max_df):
+            raise OptionError(problem)
+        self.min_df, self.max_df, self.min_tf = float(min_df), float(max_df), float(min_tf)
+        self.binary = _flag(binary, "binary", "CountVectorizer")
+        self.sparse = _flag(sparse, "sparse", "CountVectorizer")
+
+    def parameters(self) -> list[str]:
+        return [str(self.vocabulary_size), _number(self.min_df), _number(self.max_df),
+                _number(self.min_tf), "TRUE" if self.binary else "FALSE",
+                "TRUE" if self.sparse else "FALSE"]
+
+
 class IDF(Transformer):
     """Flink ML's IDF: term frequencies weighted by ln((N + 1) / (df + 1)), document counts
     fitted; a term in fewer than `min_doc_freq` documents weighs 0. `num_features`: the length
@@ -740,12 +773,11 @@ class SQLTransformer:
         return f"SQLTransformer({self.expression!r}, output_col={self.output_col!r})"
 
 
-TRANSFORMERS = (StandardScaler, MinMaxScaler, MaxAbsScaler, RobustScaler, Imputer,
-                KBinsDiscretizer, Bucketizer, VectorIndexer, StringIndexer, IndexToString,
-                OneHotEncoder,
-                ValueOneHotEncoder, Tokenizer, RegexTokenizer, StopWordsRemover, NGram,
-                HashingTF, IDF, VectorAssembler, PolynomialExpansion, Normalizer, FeatureHasher,
-                Binarizer, ElementwiseProduct, VectorSlicer, DCT, Interaction,
+TRANSFORMERS = (StandardScaler, MinMaxScaler, MaxAbsScaler, RobustScaler, Imputer, KBinsDiscretizer,
+                Bucketizer, VectorIndexer, StringIndexer, IndexToString, OneHotEncoder,
+                ValueOneHotEncoder, Tokenizer, RegexTokenizer, StopWordsRemover, NGram, HashingTF,
+                CountVectorizer, IDF, VectorAssembler, PolynomialExpansion, Normalizer,
+                FeatureHasher, Binarizer, ElementwiseProduct, VectorSlicer, DCT, Interaction,
                 VarianceThresholdSelector, SQLTransformer)
 Stage = Transformer | _ManyToOne | Interaction | SQLTransformer
 

@@ -39,6 +39,7 @@ class PlanContext(Protocol):
                       position: ir.Position | None = None) -> list[Column]: ...
 
 _ROWS = quote_identifier("__mlsql_transform_rows")
+_ELEMENT = quote_identifier("__mlsql_element")  # an ARRAY vocabulary's unnested element
 
 
 @dataclass(frozen=True)
@@ -176,8 +177,11 @@ def statistics_query(requests: dict[int, tuple[dict, FitRequest]], query_sql: st
                            "CAST(NULL AS STRING) AS v", "CAST(0 AS BIGINT) AS c",
                            select]) + f" FROM {rows}"]
     for index, (_, vocabulary) in enumerate(wanted):
-        counted = (f"SELECT v, COUNT(*) AS c FROM (SELECT {vocabulary.expression} AS v FROM "
-                   f"{rows}) GROUP BY v HAVING COUNT(*) >= {vocabulary.min_count}")
+        values = (f"SELECT {_ELEMENT}.v AS v FROM {rows} CROSS JOIN UNNEST(ARRAY_DISTINCT("
+                  f"{vocabulary.expression})) AS {_ELEMENT}(v)" if vocabulary.elements
+                  else f"SELECT {vocabulary.expression} AS v FROM {rows}")
+        counted = (f"SELECT v, COUNT(*) AS c FROM ({values}) GROUP BY v HAVING COUNT(*) >= "
+                   f"{vocabulary.min_count}")
         branches.append(", ".join([f"SELECT CAST({index} AS INT) AS k", "CAST(v AS STRING) AS v",
                                    "CAST(c AS BIGINT) AS c", *fillers])
                         + f" FROM ({counted} ORDER BY c DESC, v LIMIT {vocabulary.top_k + 1})")

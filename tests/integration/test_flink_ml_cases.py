@@ -50,6 +50,7 @@ from mlsql.pipeline import (
     IDF,
     Binarizer,
     Bucketizer,
+    CountVectorizer,
     ElementwiseProduct,
     FeatureHasher,
     HashingTF,
@@ -2110,3 +2111,109 @@ def test_vector_indexer_test_get_model_data(batch_session):
     categories = calls[1].arguments[1].value  # ML_VECTOR_INDEXER(x, ARRAY[...], ...)
     assert {value: index for index, value in enumerate(categories)} == {
         -1.0: 1, 0.0: 0, 1.0: 2}
+
+
+# CountVectorizerTest: token arrays; Flink ML's sparse vectors as MAP<INT, DOUBLE>. Its
+# vocabulary orders equal document counts by Java's HashMap order of one-letter strings,
+# which is alphabetical, as mlsql's rule.
+COUNT_INPUT = [(["a", "c", "b", "c"],), (["c", "d", "e"],), (["a", "b", "c"],), (["e", "f"],),
+               (["a", "c", "a"],)]
+COUNT_EXPECTED = [{0: 2.0, 1: 1.0, 2: 1.0}, {0: 1.0, 3: 1.0, 4: 1.0}, {0: 1.0, 1: 1.0, 2: 1.0},
+                  {3: 1.0, 5: 1.0}, {0: 1.0, 1: 2.0}]
+
+
+def _count_table(session, rows=COUNT_INPUT, name="input"):
+    return _strings_table(session, rows, DataTypes.ARRAY(DataTypes.STRING()), (name,))
+
+
+def _counted(session, stage=None, **params) -> list[dict[int, float]]:
+    table = _count_table(session)
+    stage = stage or CountVectorizer(columns=["input"], output_cols=["output"], **params)
+    return _sparse_vectors(Pipeline([stage]).fit(table).transform(table), "output")
+
+
+def _sorted_vectors(vectors: list[dict[int, float]]) -> list[dict[int, float]]:
+    return sorted(vectors, key=lambda v: sorted(v.items()))
+
+
+def test_count_vectorizer_test_param():
+    stage = CountVectorizer(columns=["input"], output_cols=["output"])
+    assert (stage.max_df, stage.min_df, stage.min_tf, stage.vocabulary_size, stage.binary) == (
+        float(2**63 - 1), 1.0, 1.0, 1 << 18, False)
+    stage = CountVectorizer(columns=["test_input"], output_cols=["test_output"], min_df=0.1,
+                            max_df=0.9, min_tf=10, vocabulary_size=1000, binary=True)
+    assert (stage.columns, stage.output_cols, stage.max_df, stage.min_df, stage.min_tf,
+            stage.vocabulary_size, stage.binary) == (
+        ["test_input"], ["test_output"], 0.9, 0.1, 10.0, 1000, True)
+
+
+@pytest.mark.parametrize(("min_df", "max_df"), [(0.2, 0.1), (2, 1), (0.9, 1), (10, 0.1)])
+def test_count_vectorizer_test_invalid_min_max_df(batch_session, min_df, max_df):
+    """Both counts or both fractions are refused when the stage is made (Flink ML: at fit);
+    a count against a fraction once the training rows are counted (here 5)."""
+    message = re.escape("maxDF must be >= minDF.")
+    if (min_df >= 1) == (max_df >= 1):
+        with pytest.raises(OptionError, match=message):
+            CountVectorizer(columns=["input"], min_df=min_df, max_df=max_df)
+        return
+    stage = CountVectorizer(columns=["input"], output_cols=["output"], min_df=min_df,
+                            max_df=max_df)
+    with pytest.raises(MlsqlError, match=message):
+        Pipeline([stage]).fit(_count_table(batch_session))
+
+
+def test_count_vectorizer_test_output_schema(batch_session):
+    table = _count_table(batch_session, name="test_input")
+    stage = CountVectorizer(columns=["test_input"], output_cols=["test_output"])
+    names = Pipeline([stage]).fit(table).transform(table).get_schema().get_field_names()
+    assert list(names) == ["test_input", "test_output"]
+
+
+def test_count_vectorizer_test_fit_and_predict(batch_session):
+    assert _counted(batch_session) == _sorted_vectors(COUNT_EXPECTED)
+
+
+def test_count_vectorizer_test_save_load_and_predict(batch_session, tmp_path):
+    table = _count_table(batch_session)
+    Pipeline([CountVectorizer(columns=["input"], output_cols=["output"])]).save(
+        tmp_path / "estimator")
+    Pipeline.load(tmp_path / "estimator").fit(table).save(tmp_path / "model")
+    model = PipelineModel.load(tmp_path / "model")
+    assert _sparse_vectors(model.transform(table), "output") == _sorted_vectors(COUNT_EXPECTED)
+
+
+def test_count_vectorizer_test_fit_on_empty_data(batch_session):
+    table = _count_table(batch_session).filter(col("input").is_null)
+    with pytest.raises(MlsqlError, match="no rows"):
+        Pipeline([CountVectorizer(columns=["input"], output_cols=["output"])]).fit(table)
+
+
+@pytest.mark.parametrize(("min_df", "max_df"), [(2, 4), (0.4, 0.8)])
+def test_count_vectorizer_test_min_max_df(batch_session, min_df, max_df):
+    expected = [{0: 2.0, 1: 1.0, 2: 1.0}, {0: 1.0, 3: 1.0}, {0: 1.0, 1: 1.0, 2: 1.0}, {3: 1.0},
+                {0: 1.0, 1: 2.0}]
+    assert _counted(batch_session, min_df=min_df, max_df=max_df) == _sorted_vectors(expected)
+
+
+def test_count_vectorizer_test_min_tf(batch_session):
+    expected = [{0: 2.0}, {}, {}, {3: 1.0, 5: 1.0}, {1: 2.0}]
+    assert _counted(batch_session, min_tf=0.5) == _sorted_vectors(expected)
+
+
+def test_count_vectorizer_test_binary(batch_session):
+    expected = [{0: 1.0, 1: 1.0, 2: 1.0}, {0: 1.0, 3: 1.0, 4: 1.0}, {0: 1.0, 1: 1.0, 2: 1.0},
+                {3: 1.0, 5: 1.0}, {0: 1.0, 1: 1.0}]
+    assert _counted(batch_session, binary=True) == _sorted_vectors(expected)
+
+
+def test_count_vectorizer_test_vocabulary_size(batch_session):
+    expected = [{0: 2.0, 1: 1.0}, {0: 1.0}, {0: 1.0, 1: 1.0}, {}, {0: 1.0, 1: 2.0}]
+    assert _counted(batch_session, vocabulary_size=2) == _sorted_vectors(expected)
+
+
+def test_count_vectorizer_test_get_model_data(batch_session):
+    """The vocabulary is the fitted stage's ARRAY (ML_COUNT_VECTORIZER(x, ARRAY[...], ...))."""
+    table = _count_table(batch_session)
+    model = Pipeline([CountVectorizer(columns=["input"], output_cols=["output"])]).fit(table)
+    vocabulary = parse_expression(model.stages[0].expression)[0].arguments[1].value
+    assert list(vocabulary) == ["c", "a", "b", "e", "d", "f"]

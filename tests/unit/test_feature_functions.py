@@ -518,3 +518,26 @@ def test_vector_indexer_keeps_zero_at_zero_and_leaves_many_values_as_they_are():
     assert _sql("ML_VECTOR_INDEXER(x)") == "CAST((x) AS DOUBLE)"
     keep = _sql("ML_VECTOR_INDEXER(x, ARRAY[0, 5], 'keep')")
     assert "WHEN 5.0E0 THEN 1.0E0" in keep and "ELSE 2.0E0 END" in keep
+
+
+def test_count_vectorizer_counts_vocabulary_terms_with_min_tf_and_binary():
+    from mlsql.feature_functions.count_vectorizer import df_order_problem
+    from udfs.text import count_vector
+
+    index = {"c": 0, "a": 1}
+    assert count_vector(["a", "c", "b", "c", None], index, 1.0, False) == [(0, 2.0), (1, 1.0)]
+    assert count_vector(["a", "c", "c"], index, 0.5, False) == [(0, 2.0)]  # 2 >= 3 * 0.5
+    assert count_vector(["a", "c", "c"], index, 1.0, True) == [(0, 1.0), (1, 1.0)]
+    assert count_vector(None, index, 1.0, False) is None
+    assert df_order_problem(0.9, 1.0) is None  # a fraction against a count: checked at fit
+    assert df_order_problem(0.9, 1.0, rows=5) == "maxDF must be >= minDF."
+    assert df_order_problem(2, 4, rows=5) is None
+
+
+def test_count_vectorizer_fitted_vocabulary_keeps_terms_by_document_count():
+    counted = [("c", 4), ("a", 3), ("b", 2), ("e", 2), ("d", 1), ("f", 1)]
+    assert _fitted("ML_COUNT_VECTORIZER(t, 3, 2, 0.7) OVER ()", {"documents": 5},
+                   counted) == "ML_COUNT_VECTORIZER(t, ARRAY['a', 'b', 'e'], 1.0E0, FALSE, TRUE)"
+    with pytest.raises(SqlSyntaxError, match=re.escape("sparse FALSE is an ARRAY of at most")):
+        _sql("ML_COUNT_VECTORIZER(t, ARRAY[" + ", ".join(f"'{i}'" for i in range(5000))
+             + "], 1, FALSE, FALSE)")
