@@ -670,6 +670,8 @@ def _parse_analysis(cur: _Cursor) -> ir.AnalysisCall:
         return _parse_drift(cur)
     if function == ir.EVALUATE_DELAYED:
         return _parse_delayed(cur)
+    if function in ir.FEATURE_TEST_FUNCTIONS:
+        return _parse_feature_test(cur)
     _, table_sql, table_position, model = _table_and_model(cur)
     if function == ir.VALIDATE_DATA_SKEW:
         config = _optional_map(cur)
@@ -752,6 +754,28 @@ def _parse_drift(cur: _Cursor) -> ir.AnalysisCall:
     return ir.AnalysisCall(ir.VALIDATE_DATA_DRIFT, name_token.start, end.end,
                            cur.position(name_token), None, table_sql, table_position,
                            base_sql=base_sql, base_position=base_position, config=config)
+
+
+def _parse_feature_test(cur: _Cursor) -> ir.AnalysisCall:
+    """ML_CHI_SQUARE_TEST | ML_ANOVA_TEST | ML_F_VALUE_TEST(TABLE t, DESCRIPTOR(label),
+    DESCRIPTOR(features...))."""
+    name_token = cur.advance()
+    function = name_token.upper
+    cur.expect_punct("(")
+    table_sql, table_position = _table_argument(cur)
+    cur.expect_punct(",")
+    cur.expect_word("DESCRIPTOR")
+    descriptor_token = cur.token
+    label = _parse_descriptor(cur)
+    if len(label) != 1:
+        raise cur.error(f"{function}'s first DESCRIPTOR names the one label column",
+                        descriptor_token)
+    cur.expect_punct(",")
+    cur.expect_word("DESCRIPTOR")
+    features = _parse_descriptor(cur)
+    end = cur.expect_punct(")")
+    return ir.AnalysisCall(function, name_token.start, end.end, cur.position(name_token), None,
+                           table_sql, table_position, label[0], features)
 
 
 def _parse_delayed(cur: _Cursor) -> ir.AnalysisCall:

@@ -46,14 +46,16 @@ from mlsql.pipeline.stages import (
     VectorIndexer,
     VectorSlicer,
 )
+from mlsql.pipeline.stats import ANOVATest, ChiSqTest, FValueTest
 
 globals().update(ESTIMATORS)
 
-__all__ = ["DCT", "IDF", "TRANSFORMERS", "Binarizer", "Bucketizer", "CountVectorizer",
-           "ElementwiseProduct", "Estimator", "FeatureHasher", "FittedStage", "HashingTF",
-           "Imputer", "IndexToString", "Interaction", "KBinsDiscretizer", "MaxAbsScaler",
-           "MinMaxScaler", "NGram", "Normalizer", "OneHotEncoder", "Pipeline", "PipelineModel",
-           "PolynomialExpansion", "RandomSplitter", "RegexTokenizer", "RobustScaler",
-           "SQLTransformer", "StandardScaler", "StopWordsRemover", "StringIndexer", "Tokenizer",
-           "Transformer", "ValueOneHotEncoder", "VarianceThresholdSelector", "VectorAssembler",
-           "VectorIndexer", "VectorSlicer", "class_name", *ESTIMATORS]
+__all__ = ["ANOVATest", "DCT", "IDF", "TRANSFORMERS", "Binarizer", "Bucketizer", "ChiSqTest",
+           "CountVectorizer", "ElementwiseProduct", "Estimator", "FValueTest", "FeatureHasher",
+           "FittedStage", "HashingTF", "Imputer", "IndexToString", "Interaction",
+           "KBinsDiscretizer", "MaxAbsScaler", "MinMaxScaler", "NGram", "Normalizer",
+           "OneHotEncoder", "Pipeline", "PipelineModel", "PolynomialExpansion", "RandomSplitter",
+           "RegexTokenizer", "RobustScaler", "SQLTransformer", "StandardScaler", "StopWordsRemover",
+           "StringIndexer", "Tokenizer", "Transformer", "ValueOneHotEncoder",
+           "VarianceThresholdSelector", "VectorAssembler", "VectorIndexer", "VectorSlicer",
+           "class_name", *ESTIMATORS]

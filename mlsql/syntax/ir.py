@@ -65,10 +65,15 @@ VALIDATE_DATA_SKEW = "ML_VALIDATE_DATA_SKEW"
 VALIDATE_DATA_DRIFT = "ML_VALIDATE_DATA_DRIFT"
 EVALUATE_DELAYED = "ML_EVALUATE_DELAYED"
 RETRAINING_EVENTS = "ML_RETRAINING_EVENTS"
+CHI_SQUARE_TEST = "ML_CHI_SQUARE_TEST"
+ANOVA_TEST = "ML_ANOVA_TEST"
+F_VALUE_TEST = "ML_F_VALUE_TEST"
+FEATURE_TEST_FUNCTIONS = (CHI_SQUARE_TEST, ANOVA_TEST, F_VALUE_TEST)
 MODEL_ONLY_FUNCTIONS = (FEATURE_IMPORTANCE, TRAINING_INFO, TRIAL_INFO, RETRAINING_EVENTS)
 LABELLED_TABLE_FUNCTIONS = (ROC_CURVE, CONFUSION_MATRIX, RESIDUAL_SUMMARY)
 ANALYSIS_FUNCTIONS = (*MODEL_ONLY_FUNCTIONS, EXPLAIN_PREDICT, *LABELLED_TABLE_FUNCTIONS,
-                      VALIDATE_DATA_SKEW, VALIDATE_DATA_DRIFT, EVALUATE_DELAYED)
+                      VALIDATE_DATA_SKEW, VALIDATE_DATA_DRIFT, EVALUATE_DELAYED,
+                      *FEATURE_TEST_FUNCTIONS)
 DEFAULT_TOP_K = 3
 MAX_TOP_K = 1000  # ML_EXPLAIN_PREDICT's top_k: two output columns per feature named
 
@@ -85,14 +90,16 @@ class AnalysisCall:
     ML_VALIDATE_DATA_SKEW(TABLE t, MODEL m [, MAP[...]]);
     ML_VALIDATE_DATA_DRIFT(TABLE base, TABLE current [, MAP[...]]), the one without a model;
     ML_EVALUATE_DELAYED(TABLE predictions, TABLE labels, MODEL m, DESCRIPTOR(key)
-    [, MAP[...]]).
+    [, MAP[...]]);
+    ML_CHI_SQUARE_TEST | ML_ANOVA_TEST | ML_F_VALUE_TEST(TABLE t, DESCRIPTOR(label),
+    DESCRIPTOR(features...)), without a model.
     """
 
     function: str  # one of ANALYSIS_FUNCTIONS
     start: int
     end: int
     position: Position  # of the function's name
-    model: ModelRef | None  # None only for ML_VALIDATE_DATA_DRIFT
+    model: ModelRef | None  # None for ML_VALIDATE_DATA_DRIFT and the feature tests
     table_sql: str | None = None
     table_position: Position | None = None
     label: ColumnRef | None = None

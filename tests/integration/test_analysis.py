@@ -5,6 +5,7 @@ summary and training info, checked against LightGBM, scikit-learn and ML_PREDICT
 from __future__ import annotations
 
 import json
+import re
 
 import lightgbm
 import numpy as np
@@ -316,3 +317,47 @@ def test_compile_refuses_explanations_it_cannot_write(session, tmp_path):
         compile_job(session, "SELECT * FROM ML_ROC_CURVE(TABLE bin, MODEL an_logistic);",
                     tmp_path / "roc")
     session.context.drop_plan_views()
+
+
+def test_feature_tests_equal_scikit_learn_and_scipy(session):
+    """ML_F_VALUE_TEST and ML_ANOVA_TEST against scikit-learn's f_regression and f_classif,
+    ML_CHI_SQUARE_TEST against scipy's chi2_contingency (all three in one statement)."""
+    from scipy.stats import chi2_contingency
+    from sklearn.feature_selection import f_classif, f_regression
+
+    frame = session.sql("""
+        SELECT 'f' AS test, * FROM ML_F_VALUE_TEST(TABLE reg, DESCRIPTOR(target),
+                                                   DESCRIPTOR(a, b))
+        UNION ALL SELECT 'anova', * FROM ML_ANOVA_TEST(TABLE species, DESCRIPTOR(species),
+                                                       DESCRIPTOR(length, width))
+        UNION ALL SELECT 'chi', * FROM ML_CHI_SQUARE_TEST(TABLE bin, DESCRIPTOR(y),
+                                                          DESCRIPTOR(kind))""")
+    by_test = {test: part.sort_values("feature_index") for test, part in frame.groupby("test")}
+    regression, species, binary = _regression(), _species(), _binary()
+    f, p = f_regression(regression[["a", "b"]], regression["target"])
+    np.testing.assert_allclose(by_test["f"]["statistic"], f, rtol=1e-9)
+    np.testing.assert_allclose(by_test["f"]["p_value"], p, rtol=1e-6, atol=1e-300)
+    assert by_test["f"]["degrees_of_freedom"].tolist() == [198, 198]
+    f, p = f_classif(species[["length", "width"]], species["species"])
+    np.testing.assert_allclose(by_test["anova"]["statistic"], f, rtol=1e-9)
+    np.testing.assert_allclose(by_test["anova"]["p_value"], p, rtol=1e-6, atol=1e-300)
+    assert by_test["anova"]["feature"].tolist() == ["length", "width"]
+    statistic, p, dof, _ = chi2_contingency(pd.crosstab(binary["kind"], binary["y"]),
+                                            correction=False)
+    chi = by_test["chi"].iloc[0]
+    assert (chi["statistic"], chi["p_value"], chi["degrees_of_freedom"]) == pytest.approx(
+        (statistic, p, dof), rel=1e-9)
+
+
+def test_feature_tests_report_columns_before_a_job(session):
+    with pytest.raises(SchemaError, match=re.escape(
+            "ML_ANOVA_TEST at line 1, column 76: column 'lenght' is not in species (did you "
+            "mean 'length'?)")):
+        session.sql("SELECT * FROM ML_ANOVA_TEST(TABLE species, DESCRIPTOR(species), "
+                    "DESCRIPTOR(lenght))")
+    with pytest.raises(SchemaError, match="ML_F_VALUE_TEST needs a numeric 'species'"):
+        session.sql("SELECT * FROM ML_F_VALUE_TEST(TABLE species, DESCRIPTOR(species), "
+                    "DESCRIPTOR(length))")
+    with pytest.raises(MlsqlError, match="first DESCRIPTOR names the one label column"):
+        session.sql("SELECT * FROM ML_CHI_SQUARE_TEST(TABLE bin, DESCRIPTOR(y, kind), "
+                    "DESCRIPTOR(kind))")

@@ -48,11 +48,14 @@ from mlsql.feature_functions.calls import parse_expression
 from mlsql.pipeline import (
     DCT,
     IDF,
+    ANOVATest,
     Binarizer,
     Bucketizer,
+    ChiSqTest,
     CountVectorizer,
     ElementwiseProduct,
     FeatureHasher,
+    FValueTest,
     HashingTF,
     Imputer,
     IndexToString,
@@ -2217,3 +2220,196 @@ def test_count_vectorizer_test_get_model_data(batch_session):
     model = Pipeline([CountVectorizer(columns=["input"], output_cols=["output"])]).fit(table)
     vocabulary = parse_expression(model.stages[0].expression)[0].arguments[1].value
     assert list(vocabulary) == ["c", "a", "b", "e", "d", "f"]
+
+
+# ChiSqTestTest, ANOVATestTest, FValueTestTest: a label and a vector of features (one column
+# each here); NaN stays NaN (from_elements), as in Flink ML's input
+CHI_DOUBLE_LABEL = [
+    (0.0, [5, 1.0]), (2.0, [6, 2.0]), (1.0, [7, 2.0]), (1.0, [5, 4.0]), (0.0, [5, 1.0]),
+    (2.0, [6, 2.0]), (1.0, [7, 2.0]), (1.0, [5, 4.0]), (2.0, [5, 1.0]), (0.0, [5, 2.0]),
+    (0.0, [5, 2.0]), (1.0, [9, 4.0]), (1.0, [9, 3.0])]
+CHI_INTEGER_LABEL = [
+    (33, [5, 0]), (44, [6, 1]), (55, [7, 1]), (11, [5, 1]), (11, [5, 0]), (33, [6, 2]),
+    (22, [7, 2]), (66, [5, 3]), (77, [5, 3]), (88, [5, 4]), (77, [5, 6]), (44, [9, 6]),
+    (11, [9, 8])]
+ANOVA_DENSE = [
+    (3, [0.85956061, 0.1645695, 0.48347596, 0.92102727, 0.42855644, 0.05746009]),
+    (2, [0.92500743, 0.65760154, 0.13295284, 0.53344893, 0.8994776, 0.24836496]),
+    (1, [0.03017182, 0.07244715, 0.87416449, 0.55843035, 0.91604736, 0.63346045]),
+    (5, [0.28325261, 0.36536881, 0.09223386, 0.37251258, 0.34742278, 0.70517077]),
+    (4, [0.64850904, 0.04090877, 0.21173176, 0.00148992, 0.13897166, 0.21182539]),
+    (4, [0.02609493, 0.44608735, 0.23910531, 0.95449222, 0.90763182, 0.8624905]),
+    (5, [0.09158744, 0.97745235, 0.41150139, 0.45830467, 0.52590925, 0.29441554]),
+    (4, [0.97211594, 0.1814442, 0.30340642, 0.17445413, 0.52756958, 0.02069296]),
+    (2, [0.06354593, 0.63527231, 0.49620335, 0.0141264, 0.62722219, 0.63497507]),
+    (1, [0.10814149, 0.8296426, 0.51775217, 0.57068344, 0.54633305, 0.12714921]),
+    (1, [0.72731796, 0.94010124, 0.45007811, 0.87650674, 0.53735565, 0.49568415]),
+    (2, [0.41827208, 0.85100628, 0.38685271, 0.60689503, 0.21784097, 0.91294433]),
+    (3, [0.65843656, 0.5880859, 0.18862706, 0.856398, 0.18029327, 0.94851926]),
+    (4, [0.3841634, 0.25138793, 0.96746644, 0.77048045, 0.44685196, 0.19813854]),
+    (5, [0.65982267, 0.23024125, 0.13598434, 0.60144265, 0.57848927, 0.85623564]),
+    (1, [0.35764189, 0.47623815, 0.5459232, 0.79508298, 0.14462443, 0.01802919]),
+    (5, [0.38532153, 0.90614554, 0.86629571, 0.13988735, 0.32062385, 0.00179492]),
+    (3, [0.2142368, 0.28306022, 0.59481646, 0.42567028, 0.52207663, 0.78082401]),
+    (1, [0.20788283, 0.76861782, 0.59595468, 0.62103642, 0.17781246, 0.77655345]),
+    (1, [0.1751708, 0.4547537, 0.46187865, 0.79781199, 0.05104487, 0.42406092])]
+ANOVA_SPARSE = [
+    (3, [6.0, 7.0, 0.0, 7.0, 6.0, 0.0, 0.0]), (1, [0.0, 9.0, 6.0, 0.0, 5.0, 9.0, 0.0]),
+    (3, [0.0, 9.0, 3.0, 0.0, 5.0, 5.0, 0.0]), (2, [0.0, 9.0, 8.0, 5.0, 6.0, 4.0, 0.0]),
+    (2, [8.0, 9.0, 6.0, 5.0, 4.0, 4.0, 0.0]), (3, [NAN, 9.0, 6.0, 4.0, 0.0, 0.0, 0.0])]
+F_VALUE_DENSE = [
+    (0.19775997, [0.15266373, 0.30235661, 0.06203641, 0.45986034, 0.83525338, 0.92699705]),
+    (0.66009772, [0.72698898, 0.76849622, 0.26920507, 0.64402929, 0.09337326, 0.07968589]),
+    (0.80865842, [0.58961375, 0.34334054, 0.98887615, 0.62647321, 0.68177928, 0.55225681]),
+    (0.34142582, [0.26886006, 0.37325939, 0.2229281, 0.1864426, 0.39064809, 0.19316241]),
+    (0.84756607, [0.61091093, 0.88280845, 0.62233882, 0.25311894, 0.17993031, 0.81640447]),
+    (0.53360225, [0.22537162, 0.51685714, 0.51849582, 0.60037494, 0.53262048, 0.01331005]),
+    (0.90053371, [0.52409726, 0.89588471, 0.76990129, 0.1228517, 0.29587269, 0.61202358]),
+    (0.78779561, [0.72613812, 0.46349747, 0.76911037, 0.19163103, 0.55786672, 0.55077816]),
+    (0.51604647, [0.47222549, 0.79188496, 0.11524968, 0.6813039, 0.36233361, 0.34420889]),
+    (0.35325637, [0.44951875, 0.02694226, 0.41524769, 0.9222317, 0.09120557, 0.31512178]),
+    (0.51408926, [0.52802224, 0.32806203, 0.44891554, 0.01633442, 0.0970269, 0.69258857]),
+    (0.84489897, [0.83594341, 0.42432199, 0.8487743, 0.54679121, 0.35410346, 0.72724968]),
+    (0.55342816, [0.09385168, 0.8928588, 0.33625828, 0.89183268, 0.296849, 0.30164829]),
+    (0.89405683, [0.80624061, 0.83760997, 0.63428133, 0.3113273, 0.02944858, 0.39977732]),
+    (0.54588131, [0.51817346, 0.00738845, 0.77494778, 0.8544712, 0.13153282, 0.28767364]),
+    (0.96038024, [0.32658881, 0.90655956, 0.99955954, 0.77088429, 0.04284752, 0.96525111]),
+    (0.71349698, [0.97521246, 0.2025168, 0.67985305, 0.46534506, 0.92001748, 0.72820735]),
+    (0.43456735, [0.24585653, 0.01953996, 0.70598881, 0.77448287, 0.4729746, 0.80146736]),
+    (0.52462506, [0.17539792, 0.72016934, 0.3678759, 0.53209295, 0.29719397, 0.37429151]),
+    (0.43074793, [0.72810013, 0.39850784, 0.1058295, 0.39858265, 0.52196395, 0.1060125])]
+F_VALUE_SPARSE = [
+    (4.6, [6.0, 7.0, 0.0, 7.0, 6.0, 0.0, 0.0]), (6.6, [0.0, 9.0, 6.0, 0.0, 5.0, 9.0, 0.0]),
+    (5.1, [0.0, 9.0, 3.0, 0.0, 5.0, 5.0, 0.0]), (7.6, [0.0, 9.0, 8.0, 5.0, 6.0, 4.0, 0.0]),
+    (9.0, [8.0, 9.0, 6.0, 5.0, 4.0, 4.0, 0.0]), (9.0, [NAN, 9.0, 6.0, 4.0, 0.0, 0.0, 0.0])]
+
+
+def _labelled_table(session, rows, label_type=None, names=("label", "features")):
+    """Flink ML's (label, vector) rows as a label and one DOUBLE column per element."""
+    width = len(rows[0][1])
+    columns = [f"{names[1]}_{i}" for i in range(width)]
+    label_type = label_type or (DataTypes.INT() if isinstance(rows[0][0], int)
+                                else DataTypes.DOUBLE())
+    cast = float if label_type == DataTypes.DOUBLE() else int
+    table = session.table_env.from_elements(
+        [(cast(label), *map(float, vector)) for label, vector in rows],
+        DataTypes.ROW([DataTypes.FIELD(names[0], label_type),
+                       *(DataTypes.FIELD(c, DataTypes.DOUBLE()) for c in columns)]))
+    return table, columns
+
+
+def _assert_vectors_close(got, expected):
+    np.testing.assert_allclose(np.array(got, dtype=float), np.array(expected, dtype=float),
+                               atol=1e-5, equal_nan=True)
+
+
+def _test_output(stage, table) -> tuple[list, list, list]:
+    """The one row of vectors (pValues, degreesOfFreedom, statistics)."""
+    frame = stage.transform(table)[0].to_pandas()
+    assert len(frame) == 1
+    return tuple(list(v) for v in frame.iloc[0])
+
+
+def _flat_output(stage, table) -> list[list[float]]:
+    frame = stage.transform(table)[0].to_pandas().sort_values("featureIndex")
+    return frame.to_numpy(dtype=float).tolist()
+
+
+@pytest.mark.parametrize("test_class", [ChiSqTest, ANOVATest, FValueTest])
+def test_feature_test_params(test_class):
+    """ChiSqTestTest.testParam, ANOVATestTest.testParam, FValueTestTest.testParam (the
+    features are columns here, Flink ML's one vector column)."""
+    test = test_class(features=["features"])
+    assert (test.label, test.features, test.flatten) == ("label", ["features"], False)
+    test = test_class(features=["test_features"], label="test_label", flatten=True)
+    assert (test.label, test.features, test.flatten) == ("test_label", ["test_features"], True)
+
+
+@pytest.mark.parametrize(("test_class", "statistic"), [
+    (ChiSqTest, "statistic"), (ANOVATest, "fValue"), (FValueTest, "fValue")])
+def test_feature_test_output_schema(batch_session, test_class, statistic):
+    """ChiSqTestTest.testOutputSchema, ANOVATestTest's, FValueTestTest's."""
+    table, features = _labelled_table(batch_session, CHI_DOUBLE_LABEL)
+    for flatten, names in ((False, ["pValues", "degreesOfFreedom", f"{statistic}s"]),
+                           (True, ["featureIndex", "pValue", "degreeOfFreedom", statistic])):
+        output = test_class(features=features, flatten=flatten).transform(table)[0]
+        assert list(output.get_schema().get_field_names()) == names
+
+
+def test_chi_sq_test_test_transform(batch_session):
+    table, features = _labelled_table(batch_session, CHI_DOUBLE_LABEL)
+    p_values, dof, statistics = _test_output(ChiSqTest(features=features), table)
+    _assert_vectors_close(p_values, [0.03419350755, 0.24220177737])
+    assert dof == [6, 6]
+    _assert_vectors_close(statistics, [13.61904761905, 7.94444444444])
+    table, features = _labelled_table(batch_session, CHI_INTEGER_LABEL)
+    p_values, dof, statistics = _test_output(ChiSqTest(features=features), table)
+    _assert_vectors_close(p_values, [0.35745138256, 0.39934987096])
+    assert dof == [21, 42]
+    _assert_vectors_close(statistics, [22.75, 43.69444444444])
+
+
+def test_chi_sq_test_test_transform_with_flatten(batch_session):
+    table, features = _labelled_table(batch_session, CHI_DOUBLE_LABEL)
+    _assert_vectors_close(_flat_output(ChiSqTest(features=features, flatten=True), table),
+                          [[0, 0.03419350755, 6, 13.61904761905],
+                           [1, 0.24220177737, 6, 7.94444444444]])
+
+
+ANOVA_EXPECTED = {
+    "dense": ([0.64137831, 0.14830724, 0.69858474, 0.28038169, 0.86759161, 0.81608606], 19,
+              [0.64110932, 1.98689258, 0.55499714, 1.40340562, 0.30881722, 0.3848595]),
+    "sparse": ([NAN, 0.71554175, 0.34278574, 0.45824059, 0.84633632, 0.15673368, NAN], 5,
+               [NAN, 0.375, 1.5625, 1.02364865, 0.17647059, 3.66, NAN])}
+F_VALUE_EXPECTED = {
+    "dense": ([1.73658700e-02, 1.49916659e-02, 1.12697153e-04, 4.26990301e-01, 2.75911201e-01,
+               1.93549275e-01], 18,
+              [6.86260598, 7.23175589, 24.11424725, 0.6605354, 1.26266286, 1.82421406]),
+    "sparse": ([NAN, 0.19167161, 0.06506426, 0.75183662, 0.16111045, 0.89090362, NAN], 4,
+               [NAN, 2.46254817, 6.37164347, 0.1147488, 2.94816821, 0.02134755, NAN])}
+REGRESSION_CASES = [(ANOVATest, {"dense": ANOVA_DENSE, "sparse": ANOVA_SPARSE}, ANOVA_EXPECTED),
+                    (FValueTest, {"dense": F_VALUE_DENSE, "sparse": F_VALUE_SPARSE},
+                     F_VALUE_EXPECTED)]
+
+
+@pytest.mark.parametrize(("test_class", "inputs", "expected"), REGRESSION_CASES,
+                         ids=["anova", "f_value"])
+def test_anova_and_f_value_test_transform(batch_session, test_class, inputs, expected):
+    """ANOVATestTest.testTransform, FValueTestTest.testTransform: the dense and the sparse
+    input (a NaN feature value and an all-zero feature give NaN, as in Flink ML)."""
+    for kind in ("dense", "sparse"):
+        table, features = _labelled_table(batch_session, inputs[kind], DataTypes.DOUBLE())
+        p_values, dof, statistics = _test_output(test_class(features=features), table)
+        want_p, want_dof, want_statistics = expected[kind]
+        _assert_vectors_close(p_values, want_p)
+        assert dof == [want_dof] * len(want_p)
+        _assert_vectors_close(statistics, want_statistics)
+
+
+@pytest.mark.parametrize(("test_class", "inputs", "expected"), REGRESSION_CASES,
+                         ids=["anova", "f_value"])
+def test_anova_and_f_value_test_transform_with_flatten(batch_session, test_class, inputs,
+                                                       expected):
+    for kind in ("dense", "sparse"):
+        table, features = _labelled_table(batch_session, inputs[kind], DataTypes.DOUBLE())
+        want_p, want_dof, want_statistics = expected[kind]
+        _assert_vectors_close(
+            _flat_output(test_class(features=features, flatten=True), table),
+            [[i, p, want_dof, s] for i, (p, s) in enumerate(zip(want_p, want_statistics,
+                                                                strict=True))])
+
+
+@pytest.mark.parametrize(("test_class", "rows", "expected"), [
+    (ChiSqTest, CHI_DOUBLE_LABEL, ([0.03419350755, 0.24220177737], 6,
+                                   [13.61904761905, 7.94444444444])),
+    (ANOVATest, ANOVA_DENSE, ANOVA_EXPECTED["dense"]),
+    (FValueTest, F_VALUE_DENSE, F_VALUE_EXPECTED["dense"]),
+], ids=["chi_sq", "anova", "f_value"])
+def test_feature_test_save_load_and_transform(batch_session, tmp_path, test_class, rows,
+                                              expected):
+    table, features = _labelled_table(batch_session, rows, DataTypes.DOUBLE())
+    test_class(features=features).save(tmp_path)
+    p_values, dof, statistics = _test_output(test_class.load(tmp_path), table)
+    _assert_vectors_close(p_values, expected[0])
+    assert dof == [expected[1]] * len(expected[0])
+    _assert_vectors_close(statistics, expected[2])
