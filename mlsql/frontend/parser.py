@@ -670,8 +670,8 @@ def _parse_analysis(cur: _Cursor) -> ir.AnalysisCall:
         return _parse_drift(cur)
     if function == ir.EVALUATE_DELAYED:
         return _parse_delayed(cur)
-    if function in ir.FEATURE_TEST_FUNCTIONS:
-        return _parse_feature_test(cur)
+    if function in ir.FEATURE_TEST_FUNCTIONS or function == ir.EVALUATE_BINARY:
+        return _parse_labelled_columns(cur)
     _, table_sql, table_position, model = _table_and_model(cur)
     if function == ir.VALIDATE_DATA_SKEW:
         config = _optional_map(cur)
@@ -756,26 +756,38 @@ def _parse_drift(cur: _Cursor) -> ir.AnalysisCall:
                            base_sql=base_sql, base_position=base_position, config=config)
 
 
-def _parse_feature_test(cur: _Cursor) -> ir.AnalysisCall:
+def _parse_labelled_columns(cur: _Cursor) -> ir.AnalysisCall:
     """ML_CHI_SQUARE_TEST | ML_ANOVA_TEST | ML_F_VALUE_TEST(TABLE t, DESCRIPTOR(label),
-    DESCRIPTOR(features...))."""
+    DESCRIPTOR(features...)) and ML_EVALUATE_BINARY(TABLE t, DESCRIPTOR(label),
+    DESCRIPTOR(score) [, DESCRIPTOR(weight)])."""
     name_token = cur.advance()
     function = name_token.upper
     cur.expect_punct("(")
     table_sql, table_position = _table_argument(cur)
+    label = _one_column(cur, function, "first DESCRIPTOR names the one label column")
+    if function == ir.EVALUATE_BINARY:
+        columns = (_one_column(cur, function, "second DESCRIPTOR names the one score column"),)
+        if cur.token.is_punct(","):
+            columns += (_one_column(cur, function, "third DESCRIPTOR names the one weight "
+                                                   "column"),)
+    else:
+        cur.expect_punct(",")
+        cur.expect_word("DESCRIPTOR")
+        columns = _parse_descriptor(cur)
+    end = cur.expect_punct(")")
+    return ir.AnalysisCall(function, name_token.start, end.end, cur.position(name_token), None,
+                           table_sql, table_position, label, columns)
+
+
+def _one_column(cur: _Cursor, function: str, what: str) -> ir.ColumnRef:
+    """`, DESCRIPTOR(column)`."""
     cur.expect_punct(",")
     cur.expect_word("DESCRIPTOR")
     descriptor_token = cur.token
-    label = _parse_descriptor(cur)
-    if len(label) != 1:
-        raise cur.error(f"{function}'s first DESCRIPTOR names the one label column",
-                        descriptor_token)
-    cur.expect_punct(",")
-    cur.expect_word("DESCRIPTOR")
-    features = _parse_descriptor(cur)
-    end = cur.expect_punct(")")
-    return ir.AnalysisCall(function, name_token.start, end.end, cur.position(name_token), None,
-                           table_sql, table_position, label[0], features)
+    columns = _parse_descriptor(cur)
+    if len(columns) != 1:
+        raise cur.error(f"{function}'s {what}", descriptor_token)
+    return columns[0]
 
 
 def _parse_delayed(cur: _Cursor) -> ir.AnalysisCall:

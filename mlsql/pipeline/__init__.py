@@ -10,6 +10,7 @@
 Every model type has its estimator class (mlsql.pipeline.estimators)."""
 
 from mlsql.pipeline.estimators import ESTIMATORS, Estimator, class_name
+from mlsql.pipeline.evaluation import BinaryClassificationEvaluator
 from mlsql.pipeline.pipeline import FittedStage, Pipeline, PipelineModel
 from mlsql.pipeline.splitter import RandomSplitter
 from mlsql.pipeline.stages import (
@@ -50,10 +51,10 @@ from mlsql.pipeline.stats import ANOVATest, ChiSqTest, FValueTest
 
 globals().update(ESTIMATORS)
 
-__all__ = ["ANOVATest", "DCT", "IDF", "TRANSFORMERS", "Binarizer", "Bucketizer", "ChiSqTest",
-           "CountVectorizer", "ElementwiseProduct", "Estimator", "FValueTest", "FeatureHasher",
-           "FittedStage", "HashingTF", "Imputer", "IndexToString", "Interaction",
-           "KBinsDiscretizer", "MaxAbsScaler", "MinMaxScaler", "NGram", "Normalizer",
+__all__ = ["ANOVATest", "DCT", "IDF", "TRANSFORMERS", "Binarizer", "BinaryClassificationEvaluator",
+           "Bucketizer", "ChiSqTest", "CountVectorizer", "ElementwiseProduct", "Estimator",
+           "FValueTest", "FeatureHasher", "FittedStage", "HashingTF", "Imputer", "IndexToString",
+           "Interaction", "KBinsDiscretizer", "MaxAbsScaler", "MinMaxScaler", "NGram", "Normalizer",
            "OneHotEncoder", "Pipeline", "PipelineModel", "PolynomialExpansion", "RandomSplitter",
            "RegexTokenizer", "RobustScaler", "SQLTransformer", "StandardScaler", "StopWordsRemover",
            "StringIndexer", "Tokenizer", "Transformer", "ValueOneHotEncoder",

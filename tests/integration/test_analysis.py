@@ -361,3 +361,21 @@ def test_feature_tests_report_columns_before_a_job(session):
     with pytest.raises(MlsqlError, match="first DESCRIPTOR names the one label column"):
         session.sql("SELECT * FROM ML_CHI_SQUARE_TEST(TABLE bin, DESCRIPTOR(y, kind), "
                     "DESCRIPTOR(kind))")
+
+
+def test_evaluate_binary_on_ml_predict_output_matches_scikit_learn(session):
+    """ML_EVALUATE_BINARY over a model's scored rows: the ROC area is scikit-learn's
+    roc_auc_score, ks the largest |tpr - fpr| of its roc_curve."""
+    session.sql("CREATE TEMPORARY VIEW bin_scored AS SELECT y, probability FROM "
+                "ML_PREDICT(TABLE bin, MODEL an_logistic, MAP['execution', 'udf'])")
+    scored = session.sql("SELECT y, probability FROM bin_scored")
+    got = session.sql("SELECT * FROM ML_EVALUATE_BINARY(TABLE bin_scored, DESCRIPTOR(y), "
+                      "DESCRIPTOR(probability))").iloc[0]
+    assert got["area_under_roc"] == pytest.approx(
+        metrics.roc_auc_score(scored["y"], scored["probability"]), abs=1e-9)
+    fpr, tpr, _ = metrics.roc_curve(scored["y"], scored["probability"])
+    assert got["ks"] == pytest.approx(np.abs(tpr - fpr).max(), abs=1e-9)
+    assert 0.0 < got["area_under_pr"] <= 1.0 and 0.0 < got["area_under_lorenz"] <= 1.0
+    with pytest.raises(SchemaError, match="needs a numeric 'kind'"):
+        session.sql("SELECT * FROM ML_EVALUATE_BINARY(TABLE bin, DESCRIPTOR(y), "
+                    "DESCRIPTOR(kind))")

@@ -50,6 +50,7 @@ from mlsql.pipeline import (
     IDF,
     ANOVATest,
     Binarizer,
+    BinaryClassificationEvaluator,
     Bucketizer,
     ChiSqTest,
     CountVectorizer,
@@ -2413,3 +2414,95 @@ def test_feature_test_save_load_and_transform(batch_session, tmp_path, test_clas
     _assert_vectors_close(p_values, expected[0])
     assert dof == [expected[1]] * len(expected[0])
     _assert_vectors_close(statistics, expected[2])
+
+
+# BinaryClassificationEvaluatorTest: a label and rawPrediction (a vector: its element 1, the
+# positive class's score, is what Flink ML reads; the column rawPrediction_1 here)
+EVALUATOR_SCORES = [(1.0, 0.9), (1.0, 0.8), (1.0, 0.7), (0.0, 0.75), (0.0, 0.6), (1.0, 0.65),
+                    (1.0, 0.55), (0.0, 0.4), (0.0, 0.3), (1.0, 0.35), (0.0, 0.2), (1.0, 0.1)]
+EVALUATOR_MULTI_SCORES = [(1.0, 0.9), (1.0, 0.9), (1.0, 0.9), (0.0, 0.75), (0.0, 0.6),
+                          (1.0, 0.9), (1.0, 0.9), (0.0, 0.4), (0.0, 0.3), (1.0, 0.9), (0.0, 0.2),
+                          (1.0, 0.1)]
+EVALUATOR_WEIGHTS = [0.8, 0.7, 0.5, 1.2, 1.3, 1.5, 1.4, 0.3, 0.5, 1.9, 1.2, 1.0]
+PR_KS_ROC = ["areaUnderPR", "ks", "areaUnderROC"]
+EXPECTED_PR_KS_ROC = [0.7691481137909708, 0.3714285714285714, 0.6571428571428571]
+
+
+def _scores_table(session, rows, label_type=None, score=None, weights=None):
+    """(label, rawPrediction_0, rawPrediction_1[, weight]): the vector's elements as columns."""
+    label_type = label_type or DataTypes.DOUBLE()
+    cast = float if label_type == DataTypes.DOUBLE() else int
+    fields = [DataTypes.FIELD("label", label_type),
+              DataTypes.FIELD("rawPrediction_0", DataTypes.DOUBLE()),
+              DataTypes.FIELD("rawPrediction_1", DataTypes.DOUBLE())]
+    data = [(cast(label), 1.0 - p, p) for label, p in rows]
+    if weights is not None:
+        fields.append(DataTypes.FIELD("weight", DataTypes.DOUBLE()))
+        data = [(*row, w) for row, w in zip(data, weights, strict=True)]
+    return session.table_env.from_elements(data, DataTypes.ROW(fields))
+
+
+def _evaluated(evaluator, table) -> tuple[list[str], list[float]]:
+    output = evaluator.transform(table)[0]
+    frame = output.to_pandas()
+    assert len(frame) == 1
+    return list(output.get_schema().get_field_names()), frame.iloc[0].tolist()
+
+
+def test_binary_classification_evaluator_test_param():
+    evaluator = BinaryClassificationEvaluator()
+    assert (evaluator.label, evaluator.weight, evaluator.raw_prediction,
+            evaluator.metrics_names) == ("label", None, "rawPrediction",
+                                         ["areaUnderROC", "areaUnderPR"])
+    evaluator = BinaryClassificationEvaluator("labelCol", "raw", weight="weight",
+                                              metrics_names=["areaUnderROC"])
+    assert (evaluator.label, evaluator.weight, evaluator.raw_prediction,
+            evaluator.metrics_names) == ("labelCol", "weight", "raw", ["areaUnderROC"])
+
+
+@pytest.mark.parametrize("label_type", ["DOUBLE", "INT"], ids=["evaluate", "input_type_conversion"])
+def test_binary_classification_evaluator_test_evaluate(batch_session, label_type):
+    """testEvaluate, testInputTypeConversion (an INT label; its sparse rawPrediction is the
+    same elements here) and testEvaluateWithDoubleRaw (the score column is a number here in
+    every case)."""
+    table = _scores_table(batch_session, EVALUATOR_SCORES, getattr(DataTypes, label_type)())
+    names, values = _evaluated(BinaryClassificationEvaluator(
+        raw_prediction="rawPrediction_1", metrics_names=PR_KS_ROC), table)
+    assert names == PR_KS_ROC
+    np.testing.assert_allclose(values, EXPECTED_PR_KS_ROC, atol=1e-5)
+
+
+def test_binary_classification_evaluator_test_more_subtask_than_data(batch_session):
+    table = _scores_table(batch_session, [(1.0, 0.9), (0.0, 0.1)])
+    names, values = _evaluated(BinaryClassificationEvaluator(
+        raw_prediction="rawPrediction_1", metrics_names=PR_KS_ROC), table)
+    assert names == PR_KS_ROC
+    np.testing.assert_allclose(values, [1.0, 1.0, 1.0], atol=1e-5)
+
+
+def test_binary_classification_evaluator_test_evaluate_with_multi_score(batch_session):
+    metrics = ["areaUnderROC", "areaUnderPR", "ks", "areaUnderLorenz"]
+    names, values = _evaluated(BinaryClassificationEvaluator(
+        raw_prediction="rawPrediction_1", metrics_names=metrics),
+        _scores_table(batch_session, EVALUATOR_MULTI_SCORES))
+    assert names == metrics
+    np.testing.assert_allclose(values, [0.8571428571428571, 0.9377705627705628,
+                                        0.8571428571428571, 0.6488095238095237], atol=1e-5)
+
+
+def test_binary_classification_evaluator_test_evaluate_with_weight(batch_session):
+    names, values = _evaluated(BinaryClassificationEvaluator(
+        raw_prediction="rawPrediction_1", weight="weight",
+        metrics_names=["areaUnderROC", "areaUnderPR"]),
+        _scores_table(batch_session, EVALUATOR_MULTI_SCORES, weights=EVALUATOR_WEIGHTS))
+    assert names == ["areaUnderROC", "areaUnderPR"]
+    np.testing.assert_allclose(values, [0.8717948717948718, 0.9510202726261435], atol=1e-5)
+
+
+def test_binary_classification_evaluator_test_save_load_and_evaluate(batch_session, tmp_path):
+    BinaryClassificationEvaluator(raw_prediction="rawPrediction_1",
+                                  metrics_names=PR_KS_ROC).save(tmp_path)
+    names, values = _evaluated(BinaryClassificationEvaluator.load(tmp_path),
+                               _scores_table(batch_session, EVALUATOR_SCORES))
+    assert names == PR_KS_ROC
+    np.testing.assert_allclose(values, EXPECTED_PR_KS_ROC, atol=1e-5)
