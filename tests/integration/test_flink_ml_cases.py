@@ -1,9 +1,10 @@
-"""Flink ML 2.3's own test cases (flink-ml-lib/src/test/java/org/apache/flink/ml/feature/
-*Test.java), translated to mlsql's Pipeline API: each test is named after its source test,
-its inputs and expected values are Flink ML's, unchanged, and so is its tolerance. A vector
-column becomes one column per element (`input` -> input_0, input_1, ...), a sparse vector its
-dense form. Flink ML compares rows after sorting them; so do these. Where Flink ML gives NaN
-for a NaN input, mlsql gives NULL (NaN in pandas): its feature functions treat NaN as NULL.
+"""Flink ML 2.3's own test cases (flink-ml-lib/src/test/java/org/apache/flink/ml/{feature,
+stats,evaluation}/*Test.java), translated to mlsql's Pipeline API: each test is named after its
+source test, its inputs and expected values are Flink ML's, unchanged, and so is its tolerance.
+A vector column becomes one column per element (`input` -> input_0, input_1, ...), a sparse
+vector its dense form. Flink ML compares rows after sorting them; so do these. Where Flink ML
+gives NaN for a NaN input, mlsql gives NULL (NaN in pandas): its feature functions treat NaN as
+NULL (VectorAssembler and the statistical tests keep NaN, as Flink ML does).
 
 Cases of these classes not translated, and why:
 - MaxAbsScalerTest.testFitDataWithNullValue: Flink ML refuses a NULL vector when fitting;
@@ -16,13 +17,13 @@ Cases of these classes not translated, and why:
   the missing column's name before any job.
 - testGetModelData, testSetModelData (StandardScalerTest, MinMaxScalerTest,
   MaxAbsScalerTest, RobustScalerTest; ImputerTest's, KBinsDiscretizerTest's, IDFTest's,
-  StringIndexerTest's, OneHotEncoderTest's and VarianceThresholdSelectorTest's
-  testSetModelData): a fitted stage's data
+  StringIndexerTest's, OneHotEncoderTest's, VarianceThresholdSelectorTest's,
+  VectorIndexerTest's and CountVectorizerTest's testSetModelData): a fitted stage's data
   is its SQL expression with the fitted constants (PipelineModel.stages), not a model-data
   table (issue 28). The getModelData cases of ImputerTest, KBinsDiscretizerTest, IDFTest,
-  StringIndexerTest, OneHotEncoderTest and VarianceThresholdSelectorTest read the
-  surrogates, bin edges, document frequencies, vocabularies, category counts and kept
-  indices from there.
+  StringIndexerTest, OneHotEncoderTest, VarianceThresholdSelectorTest, VectorIndexerTest and
+  CountVectorizerTest read the surrogates, bin edges, document frequencies, vocabularies,
+  category counts, kept indices, category maps and term lists from there.
 
 StringIndexerTest.testStringOrderType's 'arbitrary' order is its own test here, as Flink ML
 checks it differently (three distinct indices per column). Where Flink ML fails a job on an
