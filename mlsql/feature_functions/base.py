@@ -57,6 +57,9 @@ class FitRequest:
     then: Callable[[dict[str, Any]], dict[str, str]] | None = None
     # (SQL, n): up to n non-NULL values of an expression, for a fit no aggregate gives
     sample: tuple[str, int] | None = None
+    # a fit of its own queries: called with a fetch (SQL -> DataFrame) and the training rows
+    # (SQL a FROM takes); what it returns joins the aggregates
+    queries: Callable[[Callable[[str], Any], str], dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ from mlsql.pipeline.stages import (
     StringIndexer,
     Tokenizer,
     Transformer,
+    UnivariateFeatureSelector,
     ValueOneHotEncoder,
     VarianceThresholdSelector,
     VectorAssembler,
@@ -57,6 +58,6 @@ __all__ = ["ANOVATest", "DCT", "IDF", "TRANSFORMERS", "Binarizer", "BinaryClassi
            "Interaction", "KBinsDiscretizer", "MaxAbsScaler", "MinMaxScaler", "NGram", "Normalizer",
            "OneHotEncoder", "Pipeline", "PipelineModel", "PolynomialExpansion", "RandomSplitter",
            "RegexTokenizer", "RobustScaler", "SQLTransformer", "StandardScaler", "StopWordsRemover",
-           "StringIndexer", "Tokenizer", "Transformer", "ValueOneHotEncoder",
-           "VarianceThresholdSelector", "VectorAssembler", "VectorIndexer", "VectorSlicer",
-           "class_name", *ESTIMATORS]
+           "StringIndexer", "Tokenizer", "Transformer", "UnivariateFeatureSelector",
+           "ValueOneHotEncoder", "VarianceThresholdSelector", "VectorAssembler", "VectorIndexer",
+           "VectorSlicer", "class_name", *ESTIMATORS]

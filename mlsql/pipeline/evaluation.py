@@ -1,6 +1,6 @@
 """Flink ML's BinaryClassificationEvaluator as an AlgoOperator: `transform(table)` gives one
 Table of one row, the asked metrics in the asked order, computed by the SQL table function
-ML_EVALUATE_BINARY over the table."""
+ML_EVALUATE_BINARY over the table (through mlsql.ml_evaluate_binary)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pyflink.table import Table
+from pyflink.table.expressions import col
 
 from mlsql.errors import OptionError
 from mlsql.pipeline import persistence
-from mlsql.syntax.dialect import quote_identifier
-from mlsql.table_api.binding import planned_query, session_of, table_views
+from mlsql.table_api.functions import ml_evaluate_binary
 
 # Flink ML's metric names -> ML_EVALUATE_BINARY's columns
 METRICS = {"areaUnderROC": "area_under_roc", "areaUnderPR": "area_under_pr", "ks": "ks",
@@ -41,14 +41,8 @@ class BinaryClassificationEvaluator:
         self.metrics_names = list(metrics_names)
 
     def transform(self, table: Table) -> list[Table]:
-        session = session_of(table, "BinaryClassificationEvaluator.transform")
-        columns = [self.label, self.raw_prediction, *([self.weight] if self.weight else [])]
-        descriptors = ", ".join(f"DESCRIPTOR({quote_identifier(c)})" for c in columns)
-        select = ", ".join(f"{METRICS[m]} AS {quote_identifier(m)}" for m in self.metrics_names)
-        with table_views(session, {"input": table},
-                         "BinaryClassificationEvaluator.transform") as views:
-            return [planned_query(session, f"SELECT {select} FROM ML_EVALUATE_BINARY(TABLE "
-                                           f"{views['input']}, {descriptors})")]
+        metrics = ml_evaluate_binary(table, self.label, self.raw_prediction, self.weight)
+        return [metrics.select(*(col(METRICS[m]).alias(m) for m in self.metrics_names))]
 
     def save(self, path: str | Path) -> None:
         persistence.write(path, {"kind": "binary_classification_evaluator",

@@ -11,12 +11,13 @@ one reads its explicit form.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pyflink.table import Table
+from pyflink.table import DataTypes, Table
 
 from mlsql.errors import (
     MlsqlError,
@@ -249,7 +250,7 @@ class PipelineModel:
             made[stage.column] = output_columns(stage.expression, stage.column,
                                                 session.runtime)
         # A skipped row's output is NULL, and so is each element of an array output
-        first_parts = {column: parts[0][0] for column, parts in made.items()}
+        first_parts = {column: parts[0][0] for column, parts in made.items() if parts}
         select = []
         for column in names:
             parts = made.pop(column, None)
@@ -284,6 +285,55 @@ class PipelineModel:
                              f"{self.registry_root}, the Table's session uses {root}")
         session.runtime.t_env  # noqa: B018  (on the planner's connection from here)
         return session
+
+    def get_model_data(self, session: Session) -> list[Table]:
+        """Flink ML's getModelData: the fitted stages as one Table of `session`, one row per
+        stored item in order: position, column, expression (the explicit feature call, fitted
+        constants inlined), skips_invalid (handle_invalid='skip') and item (the stored item,
+        JSON). `PipelineModel().set_model_data(table)` makes the same model from it, wherever
+        the Table went (a file, a topic). A pipeline with an estimator is its registry
+        version: load that by name instead."""
+        if self.model is not None:
+            raise MlsqlError(f"PipelineModel.get_model_data: this pipeline is registry model "
+                             f"{self.name}${self.version}; PipelineModel.load("
+                             f"'{self.name}${self.version}') reads it anywhere the registry is")
+        skipped = set(self.document.get("skip_invalid", []))
+        rows = [(position, item["name"], item["expression"], item["name"] in skipped,
+                 json.dumps(item))
+                for position, item in enumerate(self.document["items"])]
+        return [session.table_env.from_elements(rows, DataTypes.ROW([
+            DataTypes.FIELD("position", DataTypes.INT()),
+            DataTypes.FIELD("column", DataTypes.STRING()),
+            DataTypes.FIELD("expression", DataTypes.STRING()),
+            DataTypes.FIELD("skips_invalid", DataTypes.BOOLEAN()),
+            DataTypes.FIELD("item", DataTypes.STRING())]))]
+
+    def set_model_data(self, *tables: Table) -> PipelineModel:
+        """Flink ML's setModelData: this model becomes the fitted stages `get_model_data`
+        wrote (one Table; its rows are read now); returns itself."""
+        if len(tables) != 1:
+            raise MlsqlError(f"PipelineModel.set_model_data takes the one Table "
+                             f"get_model_data gives, not {len(tables)}")
+        session_of(tables[0], "PipelineModel.set_model_data")
+        frame = tables[0].to_pandas()
+        missing = [c for c in ("position", "item", "skips_invalid") if c not in frame.columns]
+        if missing:
+            raise SchemaError(f"PipelineModel.set_model_data: the Table has no {missing[0]!r} "
+                              "column; it takes what get_model_data gives")
+        items = []
+        for text in frame.sort_values("position")["item"]:
+            try:
+                item = json.loads(text)
+                parse_expression(item["expression"])
+            except (ValueError, TypeError, KeyError) as error:
+                raise SchemaError(f"PipelineModel.set_model_data: a row's item is not a "
+                                  f"stored stage ({error})") from None
+            items.append(item)
+        skipped = [item["name"] for item, skip in zip(
+            items, frame.sort_values("position")["skips_invalid"], strict=True) if skip]
+        self.document = {"items": items, **({"skip_invalid": skipped} if skipped else {})}
+        self.model, self.registry_root = None, None
+        return self
 
     def __repr__(self) -> str:
         model = f"{self.name}${self.version}" if self.model else "no estimator"

@@ -15,6 +15,9 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
+
+from pyflink.table import Table
 
 from mlsql.errors import MlsqlError, OptionError
 from mlsql.feature_functions.base import HANDLE_INVALID, array_text
@@ -30,9 +33,15 @@ from mlsql.feature_functions.stop_words import (
     available_locales,
     locale_problem,
 )
+from mlsql.feature_functions.univariate import MODES as SELECTION_MODES
+from mlsql.feature_functions.univariate import TYPES as SELECTOR_TYPES
+from mlsql.feature_functions.univariate import threshold_problem
 from mlsql.feature_functions.vectors import slicer_indices_problem
+from mlsql.pipeline import persistence
 from mlsql.services.jars.flink_ml_resources import STOP_WORD_LANGUAGES, default_stop_words
 from mlsql.syntax.dialect import quote_literal
+from mlsql.syntax.lexer import Kind, Token, tokenize
+from mlsql.table_api.binding import planned_query, session_of, table_views
 
 FITTED_CALL = re.compile(r"\bOVER\s*\(\s*\)", re.IGNORECASE)  # a call fitted at training
 
@@ -577,6 +586,46 @@ class VectorAssembler(_ManyToOne):
                             self.handle_invalid == "skip")]
 
 
+class UnivariateFeatureSelector(_ManyToOne):
+    """Flink ML's UnivariateFeatureSelector: the columns (a vector's elements) most related to
+    `label` by a univariate test chosen by `feature_type` and `label_type` ('categorical' or
+    'continuous': chi-squared, ANOVA F or F-value), kept by `selection_mode`
+    ('numTopFeatures', 'percentile', 'fpr', 'fdr', 'fwe') at `selection_threshold` (50, 0.1,
+    else 0.05), into `output_col` ('output'), in column order."""
+
+    function = "ML_UNIVARIATE_FEATURE_SELECTOR"
+
+    def __init__(self, columns: Sequence[str], label: str = "label", output_col: str = "output",
+                 *, feature_type: str, label_type: str,
+                 selection_mode: str = "numTopFeatures",
+                 selection_threshold: float | None = None) -> None:
+        super().__init__(columns, output_col)
+        self.label = _names([label], "label", "UnivariateFeatureSelector")[0]
+        for what, value, allowed in (("feature_type", feature_type, SELECTOR_TYPES),
+                                     ("label_type", label_type, SELECTOR_TYPES),
+                                     ("selection_mode", selection_mode, SELECTION_MODES)):
+            if value not in allowed:
+                raise OptionError(f"UnivariateFeatureSelector: {what} must be one of "
+                                  f"{', '.join(map(repr, allowed))}, not {value!r}")
+        if (feature_type, label_type) == ("categorical", "continuous"):
+            raise OptionError("UnivariateFeatureSelector: no test of categorical features "
+                              "against a continuous label (Flink ML has none)")
+        if selection_threshold is not None and (problem := threshold_problem(
+                selection_mode, float(selection_threshold))):
+            raise OptionError(problem)
+        self.feature_type, self.label_type = feature_type, label_type
+        self.selection_mode, self.selection_threshold = selection_mode, selection_threshold
+
+    def outputs(self) -> list[StageOutput]:
+        slots = ", ".join(f"{{{i}}}" for i in range(len(self.columns)))
+        threshold = ("" if self.selection_threshold is None
+                     else f", {_number(self.selection_threshold)}")
+        return [StageOutput(self.output_col, (*self.columns, self.label),
+                            f"{self.function}(ARRAY[{slots}], {{{len(self.columns)}}}, "
+                            f"'{self.feature_type}', '{self.label_type}', "
+                            f"'{self.selection_mode}'{threshold}) OVER ()", True)]
+
+
 class PolynomialExpansion(_ManyToOne):
     """Every product of 1 ... degree of the columns, in Flink ML's order (x, x², y, xy, y²)."""
 
@@ -755,22 +804,72 @@ class Interaction:
 
 
 class SQLTransformer:
-    """Any Flink SQL expression over the columns, as one output column (Flink ML's
-    SQLTransformer takes a whole statement; a TRANSFORM item is an expression)."""
+    """Any Flink SQL over the columns: an `expression` as one output column (a TRANSFORM item,
+    a pipeline stage), or Flink ML's whole `statement` over the table `__THIS__` (any
+    SELECT: GROUP BY, windows, joins, mlsql's functions), which `transform(table)` runs. A
+    statement changes the rows, so it runs on a table before a pipeline, not in one."""
 
-    def __init__(self, expression: str, output_col: str) -> None:
+    PLACEHOLDER = "__THIS__"
+
+    def __init__(self, expression: str | None = None, output_col: str | None = None, *,
+                 statement: str | None = None) -> None:
+        self.expression, self.output_col, self.statement = None, None, None
+        if statement is not None:
+            if expression is not None or output_col is not None:
+                raise OptionError("SQLTransformer: a statement, or an expression and its "
+                                  "output_col, not both")
+            if not isinstance(statement, str) or not _placeholders(statement):
+                raise OptionError(f"Parameter statement is given an invalid value {statement}")
+            self.statement = statement
+            return
         if not isinstance(expression, str) or not expression.strip():
-            raise OptionError("SQLTransformer: expression is Flink SQL text")
+            raise OptionError("SQLTransformer: expression is Flink SQL text (or give "
+                              "statement='SELECT ... FROM __THIS__')")
         self.expression = expression
         self.output_col = _names([output_col], "output_col", "SQLTransformer")[0]
 
     def outputs(self) -> list[StageOutput]:
+        if self.expression is None:
+            raise OptionError("SQLTransformer(statement=...) changes the rows: run it on the "
+                              "table before the pipeline (its transform(table)[0]); a pipeline "
+                              "stage is SQLTransformer(expression, output_col)")
         # Its own line end: a `--` comment in the expression stops there.
         return [StageOutput(self.output_col, (), f"({self.expression}\n)",
                             bool(FITTED_CALL.search(self.expression)))]
 
+    def transform(self, table: Table) -> list[Table]:
+        """The statement over `table` (Flink ML's transform): one Table."""
+        if self.statement is None:
+            raise OptionError("SQLTransformer.transform runs a statement; an expression "
+                              "stage runs in a Pipeline")
+        session = session_of(table, "SQLTransformer.transform")
+        with table_views(session, {"input": table}, "SQLTransformer.transform") as views:
+            text = self.statement
+            for token in reversed(_placeholders(text)):
+                text = text[: token.start] + views["input"] + text[token.end :]
+            return [planned_query(session, text)]
+
+    def save(self, path: str | Path) -> None:
+        persistence.write(path, {"kind": "sql_transformer", **persistence.stage_params(self)})
+
+    @classmethod
+    def load(cls, path: str | Path) -> SQLTransformer:
+        document = persistence.read(path, "sql_transformer")
+        return cls(**{k: v for k, v in document.items() if k not in ("kind", "format")})
+
     def __repr__(self) -> str:
+        if self.statement is not None:
+            return f"SQLTransformer(statement={self.statement!r})"
         return f"SQLTransformer({self.expression!r}, output_col={self.output_col!r})"
+
+
+def _placeholders(statement: str) -> list[Token]:
+    """The statement's __THIS__ words (not in strings or comments)."""
+    try:
+        tokens = tokenize(statement)
+    except MlsqlError:
+        return []
+    return [t for t in tokens if t.kind is Kind.WORD and t.text == SQLTransformer.PLACEHOLDER]
 
 
 TRANSFORMERS = (StandardScaler, MinMaxScaler, MaxAbsScaler, RobustScaler, Imputer, KBinsDiscretizer,
@@ -778,7 +877,7 @@ TRANSFORMERS = (StandardScaler, MinMaxScaler, MaxAbsScaler, RobustScaler, Impute
                 ValueOneHotEncoder, Tokenizer, RegexTokenizer, StopWordsRemover, NGram, HashingTF,
                 CountVectorizer, IDF, VectorAssembler, PolynomialExpansion, Normalizer,
                 FeatureHasher, Binarizer, ElementwiseProduct, VectorSlicer, DCT, Interaction,
-                VarianceThresholdSelector, SQLTransformer)
+                VarianceThresholdSelector, UnivariateFeatureSelector, SQLTransformer)
 Stage = Transformer | _ManyToOne | Interaction | SQLTransformer
 
 

@@ -2,24 +2,26 @@
 `transform(table)` gives one Table: one row of vectors (pValues, degreesOfFreedom and
 statistics / fValues, one element per feature), or with `flatten=True` one row per feature
 (featureIndex, pValue, degreeOfFreedom, statistic / fValue). Each is the SQL table function
-of the same test (ML_CHI_SQUARE_TEST, ML_ANOVA_TEST, ML_F_VALUE_TEST) over the table."""
+of the same test (ML_CHI_SQUARE_TEST, ML_ANOVA_TEST, ML_F_VALUE_TEST) over the table, through
+its Table API function."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from pyflink.table import DataTypes, Table
+from pyflink.table.expressions import col
 
 from mlsql.errors import OptionError
 from mlsql.pipeline import persistence
-from mlsql.syntax.dialect import quote_identifier
-from mlsql.table_api.binding import planned_query, session_of, table_views
+from mlsql.table_api.binding import session_of
+from mlsql.table_api.functions import ml_anova_test, ml_chi_square_test, ml_f_value_test
 
 
 class _FeatureTest:
-    function = ""
+    table_function: Callable[[Table, str, Sequence[str]], Table]
     statistic = "statistic"  # Flink ML's name for the flattened statistic ("s" when a vector)
 
     def __init__(self, features: Sequence[str], label: str = "label", *,
@@ -36,17 +38,13 @@ class _FeatureTest:
         self.features, self.label, self.flatten = list(features), label, flatten
 
     def transform(self, table: Table) -> list[Table]:
-        name = type(self).__name__
-        session = session_of(table, f"{name}.transform")
-        with table_views(session, {"input": table}, f"{name}.transform") as views:
-            features = ", ".join(quote_identifier(f) for f in self.features)
-            flat = planned_query(session, (
-                f"SELECT feature_index AS featureIndex, p_value AS pValue, degrees_of_freedom "
-                f"AS degreeOfFreedom, statistic AS {self.statistic} FROM {self.function}("
-                f"TABLE {views['input']}, DESCRIPTOR({quote_identifier(self.label)}), "
-                f"DESCRIPTOR({features}))"))
+        flat = self.table_function(table, self.label, self.features).select(
+            col("feature_index").alias("featureIndex"), col("p_value").alias("pValue"),
+            col("degrees_of_freedom").alias("degreeOfFreedom"),
+            col("statistic").alias(self.statistic))
         if self.flatten:
             return [flat]
+        session = session_of(table, f"{type(self).__name__}.transform")
         frame = flat.to_pandas().sort_values("featureIndex")
         vectors = (frame["pValue"].tolist(), frame["degreeOfFreedom"].astype(int).tolist(),
                    frame[self.statistic].tolist())
@@ -73,18 +71,18 @@ class ChiSqTest(_FeatureTest):
     """Pearson's chi-squared test of independence of each categorical feature and the
     categorical label (Flink ML's ChiSqTest)."""
 
-    function = "ML_CHI_SQUARE_TEST"
+    table_function = staticmethod(ml_chi_square_test)
 
 
 class ANOVATest(_FeatureTest):
     """The one-way ANOVA F-test of each numeric feature across the label's classes (Flink
     ML's ANOVATest)."""
 
-    function, statistic = "ML_ANOVA_TEST", "fValue"
+    table_function, statistic = staticmethod(ml_anova_test), "fValue"
 
 
 class FValueTest(_FeatureTest):
     """The F-test of a univariate linear regression of the numeric label on each numeric
     feature (Flink ML's FValueTest)."""
 
-    function, statistic = "ML_F_VALUE_TEST", "fValue"
+    table_function, statistic = staticmethod(ml_f_value_test), "fValue"

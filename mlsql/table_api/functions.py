@@ -18,11 +18,11 @@ from mlsql.syntax.dialect import quote_identifier, quote_literal
 from mlsql.table_api.binding import Session, planned_query, session_of, table_views
 
 # The public functions: mlsql/__init__ and table_api/__init__ export exactly these.
-__all__ = ["ml_confusion_matrix", "ml_detect_anomalies", "ml_evaluate", "ml_evaluate_delayed",
-           "ml_explain_predict", "ml_feature_importance", "ml_forecast", "ml_predict",
-           "ml_residual_summary",
-           "ml_retraining_events", "ml_roc_curve", "ml_training_info", "ml_trial_info",
-           "ml_validate_data_drift", "ml_validate_data_skew"]
+__all__ = ["ml_anova_test", "ml_chi_square_test", "ml_confusion_matrix", "ml_detect_anomalies",
+           "ml_evaluate", "ml_evaluate_binary", "ml_evaluate_delayed", "ml_explain_predict",
+           "ml_f_value_test", "ml_feature_importance", "ml_forecast", "ml_predict",
+           "ml_residual_summary", "ml_retraining_events", "ml_roc_curve", "ml_training_info",
+           "ml_trial_info", "ml_validate_data_drift", "ml_validate_data_skew"]
 
 
 def ml_predict(table: Table, model: str, columns: Sequence[str] | None = None,
@@ -106,6 +106,30 @@ def ml_evaluate_delayed(predictions: Table, labels: Table, model: str, key: str,
                              + ", ".join(p for p in parts if p is not None) + ")")
 
 
+def ml_chi_square_test(table: Table, label: str, features: Sequence[str]) -> Table:
+    """ML_CHI_SQUARE_TEST: each feature of `table` (bounded) against `label`, one row per
+    feature (feature, feature_index, p_value, degrees_of_freedom, statistic)."""
+    return _columns_call("ML_CHI_SQUARE_TEST", table, [label], features)
+
+
+def ml_anova_test(table: Table, label: str, features: Sequence[str]) -> Table:
+    """ML_ANOVA_TEST: as ml_chi_square_test, the one-way ANOVA F-test."""
+    return _columns_call("ML_ANOVA_TEST", table, [label], features)
+
+
+def ml_f_value_test(table: Table, label: str, features: Sequence[str]) -> Table:
+    """ML_F_VALUE_TEST: as ml_chi_square_test, the linear regression F-test."""
+    return _columns_call("ML_F_VALUE_TEST", table, [label], features)
+
+
+def ml_evaluate_binary(table: Table, label: str, score: str, weight: str | None = None
+                       ) -> Table:
+    """ML_EVALUATE_BINARY: one row of area_under_roc, area_under_pr, ks and
+    area_under_lorenz of the `score` column against `label` (1 or TRUE is positive)."""
+    return _columns_call("ML_EVALUATE_BINARY", table, [label], [score],
+                         *([[weight]] if weight is not None else []))
+
+
 def ml_feature_importance(session: Session, model: str) -> Table:
     return _model_call(session, "ML_FEATURE_IMPORTANCE", model)
 
@@ -141,6 +165,15 @@ def _call(function: str, table: Table, model: str, *arguments: str | None) -> Ta
     with table_views(session, {"input": table}, python_name) as views:
         parts = [f"TABLE {views['input']}", f"MODEL {_model(model, python_name)}",
                  *(a for a in arguments if a is not None)]
+        return planned_query(session, f"SELECT * FROM {function}({', '.join(parts)})")
+
+
+def _columns_call(function: str, table: Table, *descriptors: Sequence[str]) -> Table:
+    """A function over a table and DESCRIPTORs of its columns, without a model."""
+    python_name = function.lower()
+    session = session_of(table, python_name)
+    with table_views(session, {"input": table}, python_name) as views:
+        parts = [f"TABLE {views['input']}", *(_descriptor(list(d)) for d in descriptors)]
         return planned_query(session, f"SELECT * FROM {function}({', '.join(parts)})")
 
 

@@ -74,6 +74,10 @@ def fit_transform(items: tuple[ir.TransformItem, ...], query_sql: str,
             aggregates.setdefault(call_id, {}).update(values)
     samples = {call_id: _sample(request.sample, query_sql, context)
                for call_id, (_, request) in requests.items() if request.sample is not None}
+    for call_id, (_, request) in requests.items():
+        if request.queries is not None:
+            aggregates.setdefault(call_id, {}).update(request.queries(
+                lambda sql: fetch(context.runtime, sql), f"({query_sql}) AS {_ROWS}"))
     if fitted:
         context.progress(f"fitted the TRANSFORM in {time.monotonic() - started:.1f} s")
     texts = {}

@@ -11,19 +11,20 @@ Cases of these classes not translated, and why:
   mlsql's fitted statistics leave NULL (and NaN) out, as its SQL feature functions document.
 - HashingTFTest.testTransformArrayData: a Java String[] and a List are both ARRAY<STRING> in
   SQL, so it is testTransform's case.
-- RobustScalerTest.testIncompatibleNumOfFeatures and VarianceThresholdSelectorTest's: a
-  stage reads its columns by name; a table
-  with more columns is scored as one with the model's, and one without them is refused with
-  the missing column's name before any job.
-- testGetModelData, testSetModelData (StandardScalerTest, MinMaxScalerTest,
-  MaxAbsScalerTest, RobustScalerTest; ImputerTest's, KBinsDiscretizerTest's, IDFTest's,
-  StringIndexerTest's, OneHotEncoderTest's, VarianceThresholdSelectorTest's,
-  VectorIndexerTest's and CountVectorizerTest's testSetModelData): a fitted stage's data
-  is its SQL expression with the fitted constants (PipelineModel.stages), not a model-data
+- RobustScalerTest.testIncompatibleNumOfFeatures, VarianceThresholdSelectorTest's and
+  UnivariateFeatureSelectorTest's: a stage reads its columns by name; a table with more
+  columns is scored as one with the model's, and one without them is refused with the missing
+  column's name before any job.
+- testGetModelData, testSetModelData (StandardScalerTest, MinMaxScalerTest, MaxAbsScalerTest,
+  RobustScalerTest; ImputerTest's, KBinsDiscretizerTest's, IDFTest's, StringIndexerTest's,
+  OneHotEncoderTest's, VarianceThresholdSelectorTest's, VectorIndexerTest's,
+  CountVectorizerTest's and UnivariateFeatureSelectorTest's testSetModelData): a fitted stage's
+  data is its SQL expression with the fitted constants (PipelineModel.stages), not a model-data
   table (issue 28). The getModelData cases of ImputerTest, KBinsDiscretizerTest, IDFTest,
-  StringIndexerTest, OneHotEncoderTest, VarianceThresholdSelectorTest, VectorIndexerTest and
-  CountVectorizerTest read the surrogates, bin edges, document frequencies, vocabularies,
-  category counts, kept indices, category maps and term lists from there.
+  StringIndexerTest, OneHotEncoderTest, VarianceThresholdSelectorTest, VectorIndexerTest,
+  CountVectorizerTest and UnivariateFeatureSelectorTest read the surrogates, bin edges,
+  document frequencies, vocabularies, category counts, kept indices, category maps, term lists
+  and selected indices from there.
 
 StringIndexerTest.testStringOrderType's 'arbitrary' order is its own test here, as Flink ML
 checks it differently (three distinct indices per column). Where Flink ML fails a job on an
@@ -36,13 +37,14 @@ becomes one table per length.
 
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
 import pandas as pd
 import pytest
 from pyflink.table import DataTypes
-from pyflink.table.expressions import col
+from pyflink.table.expressions import call_sql, col
 
 from mlsql.errors import MlsqlError, OptionError
 from mlsql.feature_functions.calls import parse_expression
@@ -74,10 +76,12 @@ from mlsql.pipeline import (
     RandomSplitter,
     RegexTokenizer,
     RobustScaler,
+    SQLTransformer,
     StandardScaler,
     StopWordsRemover,
     StringIndexer,
     Tokenizer,
+    UnivariateFeatureSelector,
     VarianceThresholdSelector,
     VectorAssembler,
     VectorIndexer,
@@ -2036,8 +2040,8 @@ def test_vector_assembler_test_number2_vector(batch_session):
 
 
 # VectorIndexerTest: 2-element vectors; element 0 has 5 training values, element 1 three
-INDEXER_TRAIN = [[1, 1], [2, -1], [3, 1], [4, 0], [5, 0]]
-INDEXER_TEST = [[0, 2], [0, 0], [0, -1]]
+VECTOR_INDEXER_TRAIN = [[1, 1], [2, -1], [3, 1], [4, 0], [5, 0]]
+VECTOR_INDEXER_TEST = [[0, 2], [0, 0], [0, -1]]
 
 
 def _vector_indexed(session, train, test, **params) -> list[list[float]]:
@@ -2060,7 +2064,7 @@ def test_vector_indexer_test_param():
 
 
 def test_vector_indexer_test_output_schema(batch_session):
-    table, columns = vector_table(batch_session, "input", INDEXER_TRAIN)
+    table, columns = vector_table(batch_session, "input", VECTOR_INDEXER_TRAIN)
     model = Pipeline([VectorIndexer(columns=columns, output_cols=outputs(columns))]).fit(table)
     assert list(model.transform(table).get_schema().get_field_names()) == [
         "input_0", "input_1", "output_0", "output_1"]
@@ -2074,7 +2078,7 @@ def test_vector_indexer_test_fit_and_predict_on_sparse_input(batch_session):
 
 
 def test_vector_indexer_test_fit_and_predict_with_large_max_categories(batch_session):
-    got = _vector_indexed(batch_session, INDEXER_TRAIN, INDEXER_TEST,
+    got = _vector_indexed(batch_session, VECTOR_INDEXER_TRAIN, VECTOR_INDEXER_TEST,
                           max_categories=2**31 - 1, handle_invalid="keep")
     assert got == sorted([[5.0, 3.0], [5.0, 0.0], [5.0, 1.0]])
 
@@ -2083,21 +2087,21 @@ def test_vector_indexer_test_fit_and_predict_with_large_max_categories(batch_ses
     ("keep", [[0.0, 3.0], [0.0, 0.0], [0.0, 1.0]]), ("skip", [[0.0, 0.0], [0.0, 1.0]])])
 def test_vector_indexer_test_fit_and_predict_with_handle_invalid(batch_session, handle_invalid,
                                                                 expected):
-    got = _vector_indexed(batch_session, INDEXER_TRAIN, INDEXER_TEST, max_categories=3,
-                          handle_invalid=handle_invalid)
+    got = _vector_indexed(batch_session, VECTOR_INDEXER_TRAIN, VECTOR_INDEXER_TEST,
+                          max_categories=3, handle_invalid=handle_invalid)
     assert got == sorted(expected)
 
 
 def test_vector_indexer_test_fit_and_predict_with_handle_invalid_error(batch_session):
     with pytest.raises(Exception) as failed:
-        _vector_indexed(batch_session, INDEXER_TRAIN, INDEXER_TEST, max_categories=3)
+        _vector_indexed(batch_session, VECTOR_INDEXER_TRAIN, VECTOR_INDEXER_TEST, max_categories=3)
     assert flink_message(failed.value) == (
         "The input contains unseen double: 2.0. See handleInvalid parameter for more options.")
 
 
 def test_vector_indexer_test_save_load_and_predict(batch_session, tmp_path):
-    train, columns = vector_table(batch_session, "input", INDEXER_TRAIN)
-    test, _ = vector_table(batch_session, "input", INDEXER_TEST)
+    train, columns = vector_table(batch_session, "input", VECTOR_INDEXER_TRAIN)
+    test, _ = vector_table(batch_session, "input", VECTOR_INDEXER_TEST)
     Pipeline([VectorIndexer(columns=columns, output_cols=outputs(columns),
                             handle_invalid="keep")]).save(tmp_path / "estimator")
     Pipeline.load(tmp_path / "estimator").fit(train).save(tmp_path / "model")
@@ -2108,7 +2112,7 @@ def test_vector_indexer_test_save_load_and_predict(batch_session, tmp_path):
 def test_vector_indexer_test_get_model_data(batch_session):
     """Flink ML's categoryMaps ({1: {-1.0: 1, 0.0: 0, 1.0: 2}}): element 0 has more values
     than max_categories, so it is kept as it is; element 1's categories in index order."""
-    table, columns = vector_table(batch_session, "input", INDEXER_TRAIN)
+    table, columns = vector_table(batch_session, "input", VECTOR_INDEXER_TRAIN)
     model = Pipeline([VectorIndexer(columns=columns, output_cols=outputs(columns),
                                     max_categories=3)]).fit(table)
     calls = [parse_expression(stage.expression)[0] for stage in model.stages]
@@ -2507,3 +2511,318 @@ def test_binary_classification_evaluator_test_save_load_and_evaluate(batch_sessi
                                _scores_table(batch_session, EVALUATOR_SCORES))
     assert names == PR_KS_ROC
     np.testing.assert_allclose(values, EXPECTED_PR_KS_ROC, atol=1e-5)
+
+
+# UnivariateFeatureSelectorTest: a label and 6 features (sparse rows as their dense form)
+UFS_CHISQ = [
+    (0.0, [6.0, 7.0, 0.0, 7.0, 6.0, 0.0]), (1.0, [0.0, 9.0, 6.0, 0.0, 5.0, 9.0]),
+    (1.0, [0.0, 9.0, 3.0, 0.0, 5.0, 5.0]), (1.0, [0.0, 9.0, 8.0, 5.0, 6.0, 4.0]),
+    (2.0, [8.0, 9.0, 6.0, 5.0, 4.0, 4.0]), (2.0, [8.0, 9.0, 6.0, 4.0, 0.0, 0.0])]
+UFS_ANOVA = [
+    (1.0, [0.00465415496, 0.103550567, -1.1735814, 0.161408773, 0.392492111, 0.731240882]),
+    (1.0, [-0.901651741, -0.528905302, 1.27636785, 0.702154563, 0.621348351, 0.188397353]),
+    (1.0, [0.385692159, -0.904639637, 0.0509782604, 0.840043971, 0.745977857, 0.878402288]),
+    (1.0, [1.36264353, 0.262454094, 0.796306202, 0.614948, 0.744948187, 0.97403483]),
+    (1.0, [0.96587407, 2.52773665, -2.19380094, 0.23340808, 0.186340919, 0.823390433]),
+    (2.0, [11.2324305, -0.277121515, 0.112740513, 0.235184013, 0.346668895, 0.0938500782]),
+    (2.0, [10.6195839, -1.82891238, 0.225085601, 0.909979851, 0.0680257535, 0.82401748]),
+    (2.0, [11.2806837, 1.30686889, 0.0932839108, 0.349784755, 0.0171322408, 0.0748465194]),
+    (2.0, [9.98689462, 0.950808938, -0.290786359, 0.231253009, 0.746270968, 0.160308169]),
+    (2.0, [10.8428551, -1.02749936, 0.173951508, 0.0892482744, 0.14265173, 0.766751625]),
+    (3.0, [-1.98641448, 11.281199, -0.235246756, 0.822809049, 0.326739456, 0.788268404]),
+    (3.0, [-0.60986409, 10.7346276, -0.218805509, 0.733931213, 0.142554396, 0.711225605]),
+    (3.0, [-1.58481268, 9.19364039, -0.0587490459, 0.251532056, 0.282729807, 0.716245686]),
+    (3.0, [-0.250949277, 11.2815254, -0.694806734, 0.593898886, 0.568425656, 0.84976233]),
+    (3.0, [0.763485129, 10.2605138, 1.32617719, 0.549682879, 0.859931442, 0.0488677978]),
+    (4.0, [0.934900015, 0.411379043, 8.65010205, 0.923509168, 0.116995043, 0.00591894106]),
+    (4.0, [0.473734933, -1.48321181, 9.73349621, 0.409421563, 0.509375719, 0.59315785]),
+    (4.0, [0.341470679, -0.688972582, 9.60347938, 0.362654055, 0.243437468, 0.713052838]),
+    (4.0, [-0.529614251, -1.39262856, 10.1354144, 0.824123861, 0.584074506, 0.654461558]),
+    (4.0, [-0.299454508, 2.20457263, 11.4586015, 0.516336729, 0.999776159, 0.315769738])]
+UFS_F_VALUE = [
+    (0.52516321, [0.19151945, 0.62210877, 0.43772774, 0.78535858, 0.77997581, 0.27259261]),
+    (0.88275782, [0.27646426, 0.80187218, 0.95813935, 0.87593263, 0.35781727, 0.50099513]),
+    (0.67524507, [0.68346294, 0.71270203, 0.37025075, 0.56119619, 0.50308317, 0.01376845]),
+    (0.76734745, [0.77282662, 0.88264119, 0.36488598, 0.61539618, 0.07538124, 0.36882401]),
+    (0.73909458, [0.9331401, 0.65137814, 0.39720258, 0.78873014, 0.31683612, 0.56809865]),
+    (0.83628141, [0.86912739, 0.43617342, 0.80214764, 0.14376682, 0.70426097, 0.70458131]),
+    (0.65665506, [0.21879211, 0.92486763, 0.44214076, 0.90931596, 0.05980922, 0.18428708]),
+    (0.58147135, [0.04735528, 0.67488094, 0.59462478, 0.53331016, 0.04332406, 0.56143308]),
+    (0.35603443, [0.32966845, 0.50296683, 0.11189432, 0.60719371, 0.56594464, 0.00676406]),
+    (0.94534373, [0.61744171, 0.91212289, 0.79052413, 0.99208147, 0.95880176, 0.79196414]),
+    (0.57458887, [0.28525096, 0.62491671, 0.4780938, 0.19567518, 0.38231745, 0.05387369]),
+    (0.59026777, [0.45164841, 0.98200474, 0.1239427, 0.1193809, 0.73852306, 0.58730363]),
+    (0.29894977, [0.47163253, 0.10712682, 0.22921857, 0.89996519, 0.41675354, 0.53585166]),
+    (0.34056582, [0.00620852, 0.30064171, 0.43689317, 0.612149, 0.91819808, 0.62573667]),
+    (0.64476446, [0.70599757, 0.14983372, 0.74606341, 0.83100699, 0.63372577, 0.43830988]),
+    (0.53724782, [0.15257277, 0.56840962, 0.52822428, 0.95142876, 0.48035918, 0.50255956]),
+    (0.5173021, [0.53687819, 0.81920207, 0.05711564, 0.66942174, 0.76711663, 0.70811536]),
+    (0.94508275, [0.79686718, 0.55776083, 0.96583653, 0.1471569, 0.029647, 0.59389349]),
+    (0.57739736, [0.1140657, 0.95080985, 0.96583653, 0.19361869, 0.45781165, 0.92040257]),
+    (0.53877145, [0.87906916, 0.25261576, 0.34800879, 0.18258873, 0.90179605, 0.70652816])]
+SELECTOR_TYPES = {"chisq": ("categorical", "categorical"), "anova": ("continuous", "categorical"),
+                  "fvalue": ("continuous", "continuous")}
+SELECTOR_INPUTS = {"chisq": (UFS_CHISQ, "DOUBLE"), "anova": (UFS_ANOVA, "INT"),
+                   "fvalue": (UFS_F_VALUE, "DOUBLE")}
+
+
+def _selector_fit(session, test, **params):
+    """The fitted pipeline, its table and feature columns."""
+    rows, label_type = SELECTOR_INPUTS[test]
+    table, features = _labelled_table(session, rows, getattr(DataTypes, label_type)())
+    feature_type, label_type = SELECTOR_TYPES[test]
+    stage = UnivariateFeatureSelector(features, feature_type=feature_type,
+                                      label_type=label_type, **params)
+    return Pipeline([stage]).fit(table), table, features
+
+
+def _selected_indices(model) -> list[int]:
+    """The model data: the selected indices, most significant first."""
+    return list(parse_expression(model.stages[0].expression)[0].arguments[1].value)
+
+
+def _assert_selected_output(model, table, features, indices):
+    """Flink ML's verifyOutputResult: output element i is feature indices[i] (index order)."""
+    frame = model.transform(table).to_pandas()
+    outputs = [f"output_{i + 1}" for i in range(len(indices))]
+    assert [c for c in frame.columns if c.startswith("output")] == outputs
+    np.testing.assert_allclose(frame[outputs].to_numpy(),
+                               frame[[features[i] for i in sorted(indices)]].to_numpy(),
+                               atol=1e-5)
+
+
+def test_univariate_feature_selector_test_param():
+    selector = UnivariateFeatureSelector(["features"], feature_type="continuous",
+                                         label_type="categorical")
+    assert (selector.columns, selector.label, selector.output_col, selector.selection_mode,
+            selector.selection_threshold) == (["features"], "label", "output",
+                                              "numTopFeatures", None)
+    selector = UnivariateFeatureSelector(["test_features"], "test_label", "test_output",
+                                         feature_type="continuous", label_type="categorical",
+                                         selection_mode="fpr", selection_threshold=0.01)
+    assert (selector.columns, selector.label, selector.output_col, selector.feature_type,
+            selector.label_type, selector.selection_mode, selector.selection_threshold) == (
+        ["test_features"], "test_label", "test_output", "continuous", "categorical", "fpr",
+        0.01)
+
+
+def test_univariate_feature_selector_test_incompatible_selection_mode_and_threshold():
+    """Refused when the stage is made (Flink ML: at fit), with Flink ML's messages."""
+    with pytest.raises(OptionError, match=re.escape(
+            "SelectionThreshold needs to be a positive Integer for selection mode "
+            "numTopFeatures, but got 50.1.")):
+        UnivariateFeatureSelector(["f"], feature_type="continuous", label_type="categorical",
+                                  selection_threshold=50.1)
+    with pytest.raises(OptionError, match=re.escape(
+            "SelectionThreshold needs to be in the range [0, 1] for selection mode fpr, but "
+            "got 1.1.")):
+        UnivariateFeatureSelector(["f"], feature_type="continuous", label_type="categorical",
+                                  selection_mode="fpr", selection_threshold=1.1)
+
+
+def test_univariate_feature_selector_test_output_schema(batch_session):
+    table, features = _labelled_table(batch_session, UFS_ANOVA, DataTypes.INT(),
+                                      ("test_label", "test_features"))
+    stage = UnivariateFeatureSelector(features, "test_label", "test_output",
+                                      feature_type="continuous", label_type="categorical")
+    names = Pipeline([stage]).fit(table).transform(table).get_schema().get_field_names()
+    assert list(names) == ["test_label", *features,
+                           *(f"test_output_{i + 1}" for i in range(len(features)))]
+
+
+@pytest.mark.parametrize(("mode", "cases"), [
+    ("numTopFeatures", {"chisq": (2, [0, 1]), "anova": (2, [0, 2]), "fvalue": (2, [0, 2])}),
+    ("percentile", {"chisq": (0.17, [0]), "anova": (0.17, [0]), "fvalue": (0.17, [2])}),
+    ("fpr", {"chisq": (0.02, [0]), "anova": (1.0e-12, [0]), "fvalue": (0.01, [2])}),
+    ("fdr", {"chisq": (0.12, [0]), "anova": (6.0e-12, [0]), "fvalue": (0.03, [2])}),
+    ("fwe", {"chisq": (0.12, [0]), "anova": (6.0e-12, [0]), "fvalue": (0.03, [2])}),
+], ids=["num_top_features", "percentile", "fpr", "fdr", "fwe"])
+def test_univariate_feature_selector_test_fit_transform_with(batch_session, mode, cases):
+    """testFitTransformWithNumTopFeatures, ...WithPercentile, ...WithFPR, ...WithFDR,
+    ...WithFWE: each test's selection; the chi-squared one's output rows too."""
+    for test, (threshold, indices) in cases.items():
+        model, table, features = _selector_fit(batch_session, test, selection_mode=mode,
+                                               selection_threshold=threshold)
+        assert sorted(_selected_indices(model)) == indices, test
+        if test == "chisq":
+            _assert_selected_output(model, table, features, indices)
+
+
+def test_univariate_feature_selector_test_save_load_and_predict(batch_session, tmp_path):
+    table, features = _labelled_table(batch_session, UFS_ANOVA, DataTypes.INT())
+    Pipeline([UnivariateFeatureSelector(features, feature_type="continuous",
+                                        label_type="categorical", selection_threshold=1)]
+             ).save(tmp_path / "estimator")
+    Pipeline.load(tmp_path / "estimator").fit(table).save(tmp_path / "model")
+    model = PipelineModel.load(tmp_path / "model")
+    assert _selected_indices(model) == [0]
+    _assert_selected_output(model, table, features, [0])
+
+
+def test_univariate_feature_selector_test_equivalent_p_values(batch_session):
+    rows = [(0.0, [6.0, 7.0, 0.0, 6.0, 6.0, 6.0]), (1.0, [0.0, 9.0, 6.0, 0.0, 5.0, 0.0]),
+            (1.0, [0.0, 9.0, 3.0, 0.0, 5.0, 0.0]), (1.0, [0.0, 9.0, 8.0, 0.0, 6.0, 0.0]),
+            (2.0, [8.0, 9.0, 6.0, 8.0, 4.0, 8.0]), (2.0, [8.0, 9.0, 6.0, 8.0, 0.0, 8.0])]
+    table, features = _labelled_table(batch_session, rows, DataTypes.DOUBLE())
+    model = Pipeline([UnivariateFeatureSelector(
+        features, feature_type="categorical", label_type="categorical",
+        selection_threshold=4)]).fit(table)
+    assert _selected_indices(model) == [0, 3, 5, 1]
+
+
+def test_univariate_feature_selector_test_get_model_data(batch_session):
+    model, _, _ = _selector_fit(batch_session, "anova", selection_threshold=3)
+    assert _selected_indices(model) == [0, 2, 1]
+
+
+# testSetModelData of every fitted stage's class: a new PipelineModel made from the fitted
+# one's model data (get_model_data's Table) transforms as the fitted one, to Flink ML's
+# expected values
+def _through_model_data(session, model: PipelineModel) -> PipelineModel:
+    return PipelineModel(None).set_model_data(*model.get_model_data(session))
+
+
+@pytest.mark.parametrize(("stage_class", "params", "train", "predict", "expected"), [
+    (StandardScaler, {}, DENSE_INPUT, DENSE_INPUT, EXPECTED_WITH_STD),
+    (MinMaxScaler, {}, TRAIN_DATA, PREDICT_DATA, EXPECTED_DATA),
+    (MaxAbsScaler, {}, MAX_ABS_TRAIN, MAX_ABS_PREDICT, MAX_ABS_EXPECTED),
+    (RobustScaler, {}, ROBUST_TRAIN, ROBUST_PREDICT, ROBUST_EXPECTED),
+    (KBinsDiscretizer, {"num_bins": 3, "strategy": "uniform"}, KBINS_TRAIN, KBINS_TEST,
+     KBINS_OUTPUT["uniform"]),
+    (VectorIndexer, {"handle_invalid": "keep"}, VECTOR_INDEXER_TRAIN, VECTOR_INDEXER_TEST,
+     [[5.0, 3.0], [5.0, 0.0], [5.0, 1.0]]),
+], ids=["standard_scaler", "min_max_scaler", "max_abs_scaler", "robust_scaler",
+        "k_bins_discretizer", "vector_indexer"])
+def test_set_model_data_of_vector_stages(batch_session, stage_class, params, train, predict,
+                                         expected):
+    fit_on, columns = vector_table(batch_session, "input", train)
+    scored, _ = vector_table(batch_session, "input", predict)
+    model = Pipeline([stage_class(columns=columns, output_cols=outputs(columns),
+                                  **params)]).fit(fit_on)
+    got = sorted_rows(_through_model_data(batch_session, model).transform(scored),
+                      outputs(columns))
+    np.testing.assert_allclose(got, sorted(expected), rtol=0, atol=TOLERANCE)
+
+
+def test_set_model_data_of_other_stages(batch_session):
+    """ImputerTest, IDFTest, StringIndexerTest, OneHotEncoderTest,
+    VarianceThresholdSelectorTest, CountVectorizerTest and UnivariateFeatureSelectorTest's
+    testSetModelData, through one model of the seven stages."""
+    imputed = Pipeline([Imputer(columns=INPUTS, output_cols=OUTPUTS)]).fit(
+        _imputer_table(batch_session))
+    np.testing.assert_allclose(
+        sorted_rows(_through_model_data(batch_session, imputed).transform(
+            _imputer_table(batch_session)), OUTPUTS),
+        sorted(IMPUTER_EXPECTED["mean"]), rtol=0, atol=EPS)
+    idf_table = _idf_table(batch_session)
+    idf = Pipeline([IDF(columns=["input"], output_cols=["output"], num_features=4)]).fit(
+        idf_table)
+    np.testing.assert_allclose(_weighted(_through_model_data(batch_session, idf), idf_table),
+                               sorted(IDF_EXPECTED), rtol=0, atol=1e-7)
+    train, predict = _indexer_tables(batch_session)
+    indexer = Pipeline([_string_indexer(string_order_type="alphabetAsc",
+                                        handle_invalid="keep")]).fit(train)
+    assert _indexed(_through_model_data(batch_session, indexer), predict) == _expected(
+        ALPHABET_ASC)
+    one_hot = _through_model_data(batch_session, _one_hot_fitted(batch_session))
+    assert _one_hot(one_hot, _index_table(batch_session, [0.0, 1.0, 2.0])) == ONE_HOT_EXPECTED
+    train, predict, columns = _variance_tables(batch_session)
+    variance = Pipeline([VarianceThresholdSelector(columns=columns, output_col="output",
+                                                   variance_threshold=8.0)]).fit(train)
+    assert _selected(_through_model_data(batch_session, variance), predict) == \
+        VARIANCE_EXPECTED
+    counts = _count_table(batch_session)
+    vectorizer = Pipeline([CountVectorizer(columns=["input"], output_cols=["output"])]).fit(
+        counts)
+    assert _sparse_vectors(_through_model_data(batch_session, vectorizer).transform(counts),
+                           "output") == _sorted_vectors(COUNT_EXPECTED)
+    selector, table, features = _selector_fit(batch_session, "anova", selection_mode="fpr",
+                                              selection_threshold=1.0e-12)
+    _assert_selected_output(_through_model_data(batch_session, selector), table, features, [0])
+
+
+def test_model_data_keeps_handle_invalid_skip_and_refuses_other_tables(batch_session):
+    """A 'skip' stage still drops the invalid rows after the round trip (two of the three
+    rows' f1 are outside the edges); a Table that is not model data is refused."""
+    table = _bucketizer_table(batch_session)
+    model = Pipeline([Bucketizer(columns=["f1"], output_cols=["o1"],
+                                 splits_array=[[-0.5, 0.0, 0.5]],
+                                 handle_invalid="skip")]).fit(table)
+    data = model.get_model_data(batch_session)[0].to_pandas()
+    assert data[["column", "skips_invalid"]].values.tolist() == [["o1", True]]
+    assert len(_through_model_data(batch_session, model).transform(table).to_pandas()) == 1
+    with pytest.raises(MlsqlError, match="has no 'position' column"):
+        PipelineModel(None).set_model_data(table)
+
+
+# SQLTransformerTest: (id, v1, v2); Flink ML's statements over __THIS__
+SQL_INPUT = [(0, 1.0, 3.0), (1, 2.0, 3.0), (2, 2.0, 2.0), (3, 4.0, 2.0)]
+SQL_NUMERIC_OUTPUT = {(0, 1.0, 3.0, 4.0, 3.0), (1, 2.0, 3.0, 5.0, 6.0), (2, 2.0, 2.0, 4.0, 4.0),
+                      (3, 4.0, 2.0, 6.0, 8.0)}
+SUM_AND_PRODUCT = "SELECT *, (v1 + v2) AS v3, (v1 * v2) AS v4 FROM __THIS__"
+
+
+def _sql_table(session):
+    return session.table_env.from_elements(SQL_INPUT, DataTypes.ROW([
+        DataTypes.FIELD("id", DataTypes.INT()), DataTypes.FIELD("v1", DataTypes.DOUBLE()),
+        DataTypes.FIELD("v2", DataTypes.DOUBLE())]))
+
+
+def _row_set(table) -> set[tuple]:
+    return {tuple(row) for row in table.to_pandas().itertuples(index=False)}
+
+
+def test_sql_transformer_test_param():
+    assert SQLTransformer(statement="SELECT * FROM __THIS__").statement == \
+        "SELECT * FROM __THIS__"
+
+
+def test_sql_transformer_test_invalid_sql_statement():
+    with pytest.raises(OptionError, match=re.escape(
+            "Parameter statement is given an invalid value SELECT * FROM __THAT__")):
+        SQLTransformer(statement="SELECT * FROM __THAT__")
+
+
+def test_sql_transformer_test_output_schema(batch_session):
+    output = SQLTransformer(statement=SUM_AND_PRODUCT).transform(_sql_table(batch_session))[0]
+    assert list(output.get_schema().get_field_names()) == ["id", "v1", "v2", "v3", "v4"]
+
+
+def test_sql_transformer_test_transform_numeric_data(batch_session):
+    output = SQLTransformer(statement=SUM_AND_PRODUCT).transform(_sql_table(batch_session))[0]
+    assert _row_set(output) == SQL_NUMERIC_OUTPUT
+
+
+def test_sql_transformer_test_built_in_function(batch_session):
+    output = SQLTransformer(statement="SELECT *, SQRT(v1) AS v3 FROM __THIS__").transform(
+        _sql_table(batch_session))[0]
+    assert _row_set(output) == {(0, 1.0, 3.0, 1.0), (1, 2.0, 3.0, math.sqrt(2.0)),
+                                (2, 2.0, 2.0, math.sqrt(2.0)), (3, 4.0, 2.0, 2.0)}
+
+
+def test_sql_transformer_test_group_by_aggregation(batch_session):
+    output = SQLTransformer(statement="SELECT v2, SUM(v1) AS v3 FROM __THIS__ GROUP BY v2") \
+        .transform(_sql_table(batch_session))[0]
+    assert _row_set(output) == {(3.0, 3.0), (2.0, 6.0)}
+
+
+def test_sql_transformer_test_window_aggregation(batch_session):
+    """Flink ML's table has an event-time column TO_TIMESTAMP_LTZ(id * 1000, 3) with a
+    watermark; in a batch job the window TVF reads the timestamp column as it is."""
+    table = _sql_table(batch_session).add_columns(
+        call_sql("TO_TIMESTAMP_LTZ(id * 1000, 3)").alias("time_ltz"))
+    statement = ("SELECT SUM(v1) AS v3 FROM TABLE(TUMBLE(TABLE __THIS__, DESCRIPTOR(time_ltz), "
+                 "INTERVAL '10' MINUTES)) GROUP BY window_start, window_end")
+    output = SQLTransformer(statement=statement).transform(table)[0]
+    assert _row_set(output) == {(9.0,)}
+
+
+def test_sql_transformer_test_save_load_and_transform(batch_session, tmp_path):
+    SQLTransformer(statement=SUM_AND_PRODUCT).save(tmp_path)
+    output = SQLTransformer.load(tmp_path).transform(_sql_table(batch_session))[0]
+    assert _row_set(output) == SQL_NUMERIC_OUTPUT
+
+
+def test_sql_transformer_statement_is_refused_in_a_pipeline(batch_session):
+    with pytest.raises(OptionError, match="changes the rows: run it on the table before"):
+        Pipeline([SQLTransformer(statement=SUM_AND_PRODUCT)]).fit(_sql_table(batch_session))

@@ -541,3 +541,20 @@ def test_count_vectorizer_fitted_vocabulary_keeps_terms_by_document_count():
     with pytest.raises(SqlSyntaxError, match=re.escape("sparse FALSE is an ARRAY of at most")):
         _sql("ML_COUNT_VECTORIZER(t, ARRAY[" + ", ".join(f"'{i}'" for i in range(5000))
              + "], 1, FALSE, FALSE)")
+
+
+def test_univariate_selection_modes_follow_flink_ml():
+    from mlsql.feature_functions.univariate import select, threshold_problem
+
+    p = [0.04, 0.001, float("nan"), 0.001, 0.3]
+    assert select(p, "numTopFeatures", 3) == [1, 3, 0]  # equal p-values by index, NaN last
+    assert select(p, "percentile", 0.5) == [1, 3]
+    assert select(p, "fpr", 0.05) == [0, 1, 3]
+    assert select(p, "fwe", 0.05) == [1, 3]  # p < 0.05 / 5
+    assert select(p, "fdr", 0.05) == [1, 3]  # 0.04 >= 0.05 / 5 * 3
+    assert select([0.5], "fdr", 0.05) == []
+    assert threshold_problem("numTopFeatures", 2.0) is None
+    assert "positive Integer" in threshold_problem("numTopFeatures", 0.5)
+    assert "range [0, 1]" in threshold_problem("fdr", 2.0)
+    assert _sql("ML_UNIVARIATE_FEATURE_SELECTOR(ARRAY[a, b, c], ARRAY[2, 0])") == (
+        "ARRAY[CAST((a) AS DOUBLE), CAST((c) AS DOUBLE)]")

@@ -254,3 +254,15 @@ def test_random_splitter_checks_its_weights_and_saves_as_json(tmp_path):
     RandomSplitter(weights=[4, 6], seed=3).save(tmp_path)
     loaded = RandomSplitter.load(tmp_path)
     assert (loaded.weights, loaded.seed) == ([4.0, 6.0], 3)
+
+
+def test_a_pipeline_with_an_estimator_gives_its_registry_version_not_model_data():
+    from types import SimpleNamespace
+
+    from mlsql.pipeline import PipelineModel
+
+    model = PipelineModel({"items": []}, model=SimpleNamespace(name="fraud", version=3))
+    with pytest.raises(MlsqlError, match=r"registry model fraud\$3; PipelineModel.load"):
+        model.get_model_data(session=None)
+    with pytest.raises(MlsqlError, match="takes the one Table get_model_data gives, not 2"):
+        PipelineModel(None).set_model_data(None, None)
