@@ -15,16 +15,16 @@ Cases of these classes not translated, and why:
   UnivariateFeatureSelectorTest's: a stage reads its columns by name; a table with more
   columns is scored as one with the model's, and one without them is refused with the missing
   column's name before any job.
-- testGetModelData, testSetModelData (StandardScalerTest, MinMaxScalerTest, MaxAbsScalerTest,
-  RobustScalerTest; ImputerTest's, KBinsDiscretizerTest's, IDFTest's, StringIndexerTest's,
-  OneHotEncoderTest's, VarianceThresholdSelectorTest's, VectorIndexerTest's,
-  CountVectorizerTest's and UnivariateFeatureSelectorTest's testSetModelData): a fitted stage's
-  data is its SQL expression with the fitted constants (PipelineModel.stages), not a model-data
-  table (issue 28). The getModelData cases of ImputerTest, KBinsDiscretizerTest, IDFTest,
-  StringIndexerTest, OneHotEncoderTest, VarianceThresholdSelectorTest, VectorIndexerTest,
-  CountVectorizerTest and UnivariateFeatureSelectorTest read the surrogates, bin edges,
-  document frequencies, vocabularies, category counts, kept indices, category maps, term lists
-  and selected indices from there.
+- testGetModelData of StandardScalerTest, MinMaxScalerTest, MaxAbsScalerTest and
+  RobustScalerTest: Flink ML's model data there are the fitted statistics (mean and std
+  vectors, ...); a fitted stage here keeps the explicit SQL its transform needs
+  (PipelineModel.stages: MinMaxScaler's scale and offset, no mean without centering). The
+  getModelData cases of ImputerTest, KBinsDiscretizerTest, IDFTest, StringIndexerTest,
+  OneHotEncoderTest, VarianceThresholdSelectorTest, VectorIndexerTest, CountVectorizerTest and
+  UnivariateFeatureSelectorTest read the surrogates, bin edges, document frequencies,
+  vocabularies, category counts, kept indices, category maps, term lists and selected indices
+  from there. Every class's testSetModelData goes through get_model_data's Table and
+  set_model_data.
 
 StringIndexerTest.testStringOrderType's 'arbitrary' order is its own test here, as Flink ML
 checks it differently (three distinct indices per column). Where Flink ML fails a job on an
