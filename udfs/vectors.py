@@ -26,10 +26,11 @@ def _is_null(value: object) -> bool:
 
 
 def _sparse_pairs(value: object) -> list[tuple[int, float]] | None:
-    """A MAP column's value as (index, value) pairs (pandas gives a list of pairs)."""
+    """A MAP column's value as (index, value) pairs (pandas gives a list of pairs). An empty
+    one is an all-zero sparse vector (an empty ARRAY, which pandas cannot tell from it, too)."""
     if isinstance(value, Mapping):
         return [(int(k), float(v)) for k, v in value.items()]
-    if isinstance(value, list) and value and all(isinstance(p, tuple) for p in value):
+    if isinstance(value, list | np.ndarray) and all(isinstance(p, tuple) for p in value):
         return [(int(k), float(v)) for k, v in value]
     return None
 

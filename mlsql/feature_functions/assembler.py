@@ -7,7 +7,8 @@
         fails the job on a NULL input, a NaN number or an input of another size, with Flink
         ML's message; 'skip' gives NULL (the Pipeline API drops the row); 'keep' writes NaN
         for a NULL input (size-many) and does not check sizes. A NULL number reads as NaN (a
-        pandas UDF cannot tell them apart; mlsql's feature functions treat both as missing).
+        pandas UDF cannot tell them apart; mlsql's feature functions treat both as missing);
+        an empty MAP or ARRAY is all zeros of its size (an all-zero sparse vector).
         A pandas UDF (udfs/vectors.py).
 """
 

@@ -503,6 +503,7 @@ def test_vector_assembler_joins_numbers_dense_and_sparse_vectors():
         1.0, 2.0, 3.0, 0.0, 5.0, 0.0]
     kept = assemble([None, float("nan")], [2, 1], keep=True)  # NULL: size-many NaN
     assert len(kept) == 3 and all(math.isnan(v) for v in kept)
+    assert assemble([{}, []], [2, 1], keep=False) == [0.0, 0.0, 0.0]  # all-zero sparse
     with pytest.raises(InvalidInput, match="Expected size: 2, actual size: 4"):
         assemble([[(3, 1.0)]], [2], keep=False)  # a sparse index past its size
     skip = VectorAssemblerFunction([1], "skip")
