@@ -670,7 +670,7 @@ def _parse_analysis(cur: _Cursor) -> ir.AnalysisCall:
         return _parse_drift(cur)
     if function == ir.EVALUATE_DELAYED:
         return _parse_delayed(cur)
-    if function in ir.FEATURE_TEST_FUNCTIONS or function == ir.EVALUATE_BINARY:
+    if function in ir.FEATURE_TEST_FUNCTIONS or function in (ir.EVALUATE_BINARY, ir.SWING):
         return _parse_labelled_columns(cur)
     _, table_sql, table_position, model = _table_and_model(cur)
     if function == ir.VALIDATE_DATA_SKEW:
@@ -758,25 +758,30 @@ def _parse_drift(cur: _Cursor) -> ir.AnalysisCall:
 
 def _parse_labelled_columns(cur: _Cursor) -> ir.AnalysisCall:
     """ML_CHI_SQUARE_TEST | ML_ANOVA_TEST | ML_F_VALUE_TEST(TABLE t, DESCRIPTOR(label),
-    DESCRIPTOR(features...)) and ML_EVALUATE_BINARY(TABLE t, DESCRIPTOR(label),
-    DESCRIPTOR(score) [, DESCRIPTOR(weight)])."""
+    DESCRIPTOR(features...)), ML_EVALUATE_BINARY(TABLE t, DESCRIPTOR(label),
+    DESCRIPTOR(score) [, DESCRIPTOR(weight)]) and ML_SWING(TABLE t, DESCRIPTOR(user),
+    DESCRIPTOR(item) [, MAP[...]])."""
     name_token = cur.advance()
     function = name_token.upper
     cur.expect_punct("(")
     table_sql, table_position = _table_argument(cur)
     label = _one_column(cur, function, "first DESCRIPTOR names the one label column")
+    config: tuple[tuple[str, str], ...] = ()
     if function == ir.EVALUATE_BINARY:
         columns = (_one_column(cur, function, "second DESCRIPTOR names the one score column"),)
         if cur.token.is_punct(","):
             columns += (_one_column(cur, function, "third DESCRIPTOR names the one weight "
                                                    "column"),)
+    elif function == ir.SWING:
+        columns = (_one_column(cur, function, "second DESCRIPTOR names the one item column"),)
+        config = _optional_map(cur)
     else:
         cur.expect_punct(",")
         cur.expect_word("DESCRIPTOR")
         columns = _parse_descriptor(cur)
     end = cur.expect_punct(")")
     return ir.AnalysisCall(function, name_token.start, end.end, cur.position(name_token), None,
-                           table_sql, table_position, label, columns)
+                           table_sql, table_position, label, columns, config=config)
 
 
 def _one_column(cur: _Cursor, function: str, what: str) -> ir.ColumnRef:

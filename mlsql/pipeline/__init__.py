@@ -12,6 +12,7 @@ Every model type has its estimator class (mlsql.pipeline.estimators)."""
 from mlsql.pipeline.estimators import ESTIMATORS, Estimator, class_name
 from mlsql.pipeline.evaluation import BinaryClassificationEvaluator
 from mlsql.pipeline.pipeline import FittedStage, Pipeline, PipelineModel
+from mlsql.pipeline.recommendation import Swing
 from mlsql.pipeline.splitter import RandomSplitter
 from mlsql.pipeline.stages import (
     DCT,
@@ -58,6 +59,6 @@ __all__ = ["ANOVATest", "DCT", "IDF", "TRANSFORMERS", "Binarizer", "BinaryClassi
            "Interaction", "KBinsDiscretizer", "MaxAbsScaler", "MinMaxScaler", "NGram", "Normalizer",
            "OneHotEncoder", "Pipeline", "PipelineModel", "PolynomialExpansion", "RandomSplitter",
            "RegexTokenizer", "RobustScaler", "SQLTransformer", "StandardScaler", "StopWordsRemover",
-           "StringIndexer", "Tokenizer", "Transformer", "UnivariateFeatureSelector",
+           "Swing", "StringIndexer", "Tokenizer", "Transformer", "UnivariateFeatureSelector",
            "ValueOneHotEncoder", "VarianceThresholdSelector", "VectorAssembler", "VectorIndexer",
            "VectorSlicer", "class_name", *ESTIMATORS]

@@ -70,11 +70,12 @@ ANOVA_TEST = "ML_ANOVA_TEST"
 F_VALUE_TEST = "ML_F_VALUE_TEST"
 FEATURE_TEST_FUNCTIONS = (CHI_SQUARE_TEST, ANOVA_TEST, F_VALUE_TEST)
 EVALUATE_BINARY = "ML_EVALUATE_BINARY"
+SWING = "ML_SWING"
 MODEL_ONLY_FUNCTIONS = (FEATURE_IMPORTANCE, TRAINING_INFO, TRIAL_INFO, RETRAINING_EVENTS)
 LABELLED_TABLE_FUNCTIONS = (ROC_CURVE, CONFUSION_MATRIX, RESIDUAL_SUMMARY)
 ANALYSIS_FUNCTIONS = (*MODEL_ONLY_FUNCTIONS, EXPLAIN_PREDICT, *LABELLED_TABLE_FUNCTIONS,
                       VALIDATE_DATA_SKEW, VALIDATE_DATA_DRIFT, EVALUATE_DELAYED,
-                      *FEATURE_TEST_FUNCTIONS, EVALUATE_BINARY)
+                      *FEATURE_TEST_FUNCTIONS, EVALUATE_BINARY, SWING)
 DEFAULT_TOP_K = 3
 MAX_TOP_K = 1000  # ML_EXPLAIN_PREDICT's top_k: two output columns per feature named
 
@@ -95,7 +96,9 @@ class AnalysisCall:
     ML_CHI_SQUARE_TEST | ML_ANOVA_TEST | ML_F_VALUE_TEST(TABLE t, DESCRIPTOR(label),
     DESCRIPTOR(features...)), without a model;
     ML_EVALUATE_BINARY(TABLE t, DESCRIPTOR(label), DESCRIPTOR(score) [, DESCRIPTOR(weight)])
-    (`features`: the score, then the weight), without a model.
+    (`features`: the score, then the weight), without a model;
+    ML_SWING(TABLE t, DESCRIPTOR(user), DESCRIPTOR(item) [, MAP[...]]) (`label`: the user,
+    `features`: the item), without a model.
     """
 
     function: str  # one of ANALYSIS_FUNCTIONS

@@ -21,8 +21,9 @@ from mlsql.table_api.binding import Session, planned_query, session_of, table_vi
 __all__ = ["ml_anova_test", "ml_chi_square_test", "ml_confusion_matrix", "ml_detect_anomalies",
            "ml_evaluate", "ml_evaluate_binary", "ml_evaluate_delayed", "ml_explain_predict",
            "ml_f_value_test", "ml_feature_importance", "ml_forecast", "ml_predict",
-           "ml_residual_summary", "ml_retraining_events", "ml_roc_curve", "ml_training_info",
-           "ml_trial_info", "ml_validate_data_drift", "ml_validate_data_skew"]
+           "ml_residual_summary", "ml_retraining_events", "ml_roc_curve", "ml_swing",
+           "ml_training_info", "ml_trial_info", "ml_validate_data_drift",
+           "ml_validate_data_skew"]
 
 
 def ml_predict(table: Table, model: str, columns: Sequence[str] | None = None,
@@ -128,6 +129,19 @@ def ml_evaluate_binary(table: Table, label: str, score: str, weight: str | None 
     area_under_lorenz of the `score` column against `label` (1 or TRUE is positive)."""
     return _columns_call("ML_EVALUATE_BINARY", table, [label], [score],
                          *([[weight]] if weight is not None else []))
+
+
+def ml_swing(table: Table, user: str, item: str, options: dict[str, str] | None = None
+             ) -> Table:
+    """ML_SWING: each item's most similar items (item, similar_item, score, rank) from
+    `table`'s (user, item) rows; `options` as its MAP[...] ('k', 'min_user_behavior', ...)."""
+    python_name = "ml_swing"
+    session = session_of(table, python_name)
+    with table_views(session, {"input": table}, python_name) as views:
+        parts = [f"TABLE {views['input']}", _descriptor([user]), _descriptor([item]),
+                 _map({k: str(v) for k, v in (options or {}).items()})]
+        return planned_query(session, "SELECT * FROM ML_SWING("
+                             + ", ".join(p for p in parts if p is not None) + ")")
 
 
 def ml_feature_importance(session: Session, model: str) -> Table:

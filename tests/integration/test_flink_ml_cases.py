@@ -80,6 +80,7 @@ from mlsql.pipeline import (
     StandardScaler,
     StopWordsRemover,
     StringIndexer,
+    Swing,
     Tokenizer,
     UnivariateFeatureSelector,
     VarianceThresholdSelector,
@@ -88,6 +89,7 @@ from mlsql.pipeline import (
     VectorSlicer,
 )
 from mlsql.runtime.flink_errors import flink_message
+from udfs.text import java_string_hash
 
 pytestmark = pytest.mark.slow
 TOLERANCE = 1e-7
@@ -2826,3 +2828,75 @@ def test_sql_transformer_test_save_load_and_transform(batch_session, tmp_path):
 def test_sql_transformer_statement_is_refused_in_a_pipeline(batch_session):
     with pytest.raises(OptionError, match="changes the rows: run it on the table before"):
         Pipeline([SQLTransformer(statement=SUM_AND_PRODUCT)]).fit(_sql_table(batch_session))
+
+
+# SwingTest: (user, item) BIGINT rows
+SWING_ROWS = [(0, 10), (0, 11), (0, 12), (1, 13), (1, 12), (2, 10), (2, 11), (2, 12), (3, 13),
+              (3, 12), (4, 12), (4, 10), (4, 11), (4, 12), (4, 13)]
+SWING_EXPECTED = {10: "11,0.058845768947156235;12,0.058845768947156235",
+                  11: "10,0.058845768947156235;12,0.058845768947156235",
+                  12: "13,0.09134833828228624;10,0.058845768947156235;11,0.058845768947156235",
+                  13: "12,0.09134833828228624"}
+
+
+def _swing_table(session, rows=SWING_ROWS, item_type=None):
+    return session.table_env.from_elements(rows, DataTypes.ROW([
+        DataTypes.FIELD("user", DataTypes.BIGINT()),
+        DataTypes.FIELD("item", item_type or DataTypes.BIGINT())]))
+
+
+def _swung(swing, table) -> dict[int, str]:
+    frame = swing.transform(table)[0].to_pandas()
+    return dict(zip(frame["item"].astype(int), frame["output"], strict=True))
+
+
+def test_swing_test_param():
+    swing = Swing()
+    assert (swing.item_col, swing.user_col, swing.k, swing.max_user_num_per_item,
+            swing.min_user_behavior, swing.max_user_behavior, swing.alpha1, swing.alpha2,
+            swing.beta, swing.seed) == ("item", "user", 100, 1000, 10, 1000, 15, 0, 0.3,
+                                        java_string_hash(
+                                            "org.apache.flink.ml.recommendation.swing.Swing"))
+    swing = Swing("user_1", "item_1", k=20, max_user_num_per_item=500, min_user_behavior=10,
+                  max_user_behavior=50, alpha1=5, alpha2=1, beta=0.35, seed=1)
+    assert (swing.item_col, swing.user_col, swing.k, swing.max_user_num_per_item,
+            swing.min_user_behavior, swing.max_user_behavior, swing.alpha1, swing.alpha2,
+            swing.beta, swing.seed) == ("item_1", "user_1", 20, 500, 10, 50, 5, 1, 0.35, 1)
+
+
+def test_swing_test_input_with_illegal_data_type(batch_session):
+    table = _swing_table(batch_session, [(0, "10"), (1, "11"), (2, "")], DataTypes.STRING())
+    with pytest.raises(MlsqlError, match=re.escape("The types of user and item must be Long")):
+        Swing(min_user_behavior=1).transform(table)
+
+
+def test_swing_test_input_with_null(batch_session):
+    table = _swing_table(batch_session, [(0, 10), (None, 12), (1, 13), (3, 12)])
+    with pytest.raises(MlsqlError, match=re.escape(
+            "Data of user and item column must not be null.")):
+        Swing(min_user_behavior=1).transform(table)
+
+
+def test_swing_test_output_schema(batch_session):
+    output = Swing(output_col="item_score", min_user_behavior=1).transform(
+        _swing_table(batch_session))[0]
+    assert list(output.get_schema().get_field_names()) == ["item", "item_score"]
+
+
+def test_swing_test_transform(batch_session):
+    assert _swung(Swing(min_user_behavior=2, max_user_behavior=3),
+                  _swing_table(batch_session)) == SWING_EXPECTED
+
+
+def test_swing_test_save_load_and_transform(batch_session, tmp_path):
+    Swing(min_user_behavior=2, max_user_behavior=3).save(tmp_path)
+    assert _swung(Swing.load(tmp_path), _swing_table(batch_session)) == SWING_EXPECTED
+
+
+def test_swing_test_sampling_method(batch_session):
+    """Sampled down to 2 users per item, two seeds give results of different sizes (Flink ML's
+    assertion; the draws are Python's seeded generator's, not Java's)."""
+    table = _swing_table(batch_session)
+    sizes = [len(_swung(Swing(min_user_behavior=1, max_user_num_per_item=2, **seed), table))
+             for seed in ({"seed": 3}, {})]
+    assert sizes[0] != sizes[1]

@@ -194,3 +194,20 @@ def test_values_are_literals_only():
     assert "CAST" not in inner and "'it''s'" in inner
     assert sql.startswith("(SELECT CASE k0 WHEN 1 THEN CAST(NULL AS STRING)")
     assert "CAST(v2 AS BIGINT) AS `n`" in sql
+
+
+def test_swing_scores_and_options_follow_flink_ml():
+    from mlsql.errors import OptionError, Site
+    from mlsql.planner.swing import DEFAULTS, swing_options, swing_scores
+
+    pairs = [(0, 10), (0, 11), (1, 10), (1, 11), (1, 12), (2, 12)]
+    options = {**DEFAULTS, "min_user_behavior": 1}
+    rows = swing_scores(pairs, options)
+    weight = {0: 17 ** -0.3, 1: 18 ** -0.3}  # (alpha1 + items) ^ -beta
+    assert rows == [[10, 11, weight[0] * weight[1] / 2, 1],
+                    [11, 10, weight[0] * weight[1] / 2, 1]]  # user 2 shares nothing
+    assert swing_scores(pairs, {**options, "k": 0.0}) == []
+    with pytest.raises(OptionError, match="maxUserBehavior must be greater than or equal"):
+        swing_options({"min_user_behavior": "5", "max_user_behavior": "3"}, Site("ML_SWING"))
+    with pytest.raises(OptionError, match="k must be a whole number >= 1"):
+        swing_options({"k": "2.5"}, Site("ML_SWING"))
