@@ -303,9 +303,11 @@ def plan_columns(columns: list[Column], label_name: str | None, task: str,
     feature_columns = [c for c in columns if c is not label]
     for column in feature_columns:
         if column.feature_kind is None:
-            hint = ("a sparse vector (HashingTF's and FeatureHasher's MAP) is not read yet: "
-                    "hash into an ARRAY (HashingTF(sparse=False), ML_HASHING_TF(tokens, n), "
-                    "ML_FEATURE_HASHING(ARRAY[...], n)), whose elements are features"
+            hint = ("a sparse vector (the MAP of HashingTF, FeatureHasher, CountVectorizer) is "
+                    "not read as it is: make it a dense ARRAY, whose elements are features: "
+                    f"ML_VECTOR_ASSEMBLER(ARRAY[{column.name}], ARRAY[<its size>]) "
+                    "(VectorAssembler in a pipeline), or hash into an ARRAY "
+                    "(HashingTF(sparse=False), ML_HASHING_TF(tokens, n))"
                     if column.root == "MAP" else
                     "select a number or a string derived from it (e.g. HOUR(ts))")
             raise SchemaError(f"column {column.name!r} has type {column.type}, which cannot "
