@@ -38,7 +38,11 @@ from mlsql.feature_functions.univariate import TYPES as SELECTOR_TYPES
 from mlsql.feature_functions.univariate import threshold_problem
 from mlsql.feature_functions.vectors import slicer_indices_problem
 from mlsql.pipeline import persistence
-from mlsql.services.jars.flink_ml_resources import STOP_WORD_LANGUAGES, default_stop_words
+from mlsql.services.jars.flink_ml_resources import (
+    STOP_WORD_LANGUAGES,
+    default_stop_words,
+    stop_words_resolved,
+)
 from mlsql.syntax.dialect import quote_literal
 from mlsql.syntax.lexer import Kind, Token, tokenize
 from mlsql.table_api.binding import planned_query, session_of, table_views
@@ -447,7 +451,9 @@ class StopWordsRemover(Transformer):
         return available_locales()
 
     def parameters(self) -> list[str]:
-        words = next((f"'{language}'" for language in STOP_WORD_LANGUAGES
+        # A default list by its language's name; comparing with the lists resolves nothing
+        defaults = STOP_WORD_LANGUAGES if stop_words_resolved() else ()
+        words = next((f"'{language}'" for language in defaults
                       if self.stop_words == load_default_stop_words(language)),
                      None) or f"ARRAY[{', '.join(_text_literal(w) for w in self.stop_words)}]"
         return [words, "TRUE" if self.case_sensitive else "FALSE", quote_literal(self.locale)]

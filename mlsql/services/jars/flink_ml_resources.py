@@ -8,7 +8,7 @@ import functools
 import zipfile
 
 from mlsql.errors import MlsqlError
-from mlsql.services.jars.resolve import resolve
+from mlsql.services.jars.resolve import bundle, resolve
 
 STOP_WORD_LANGUAGES = ("danish", "dutch", "english", "finnish", "french", "german",
                        "hungarian", "italian", "norwegian", "portuguese", "russian", "spanish",
@@ -26,3 +26,8 @@ def default_stop_words(language: str) -> tuple[str, ...]:
     with zipfile.ZipFile(jar) as archive:
         text = archive.read(_STOP_WORDS.format(language)).decode("utf-8")
     return tuple(text.splitlines())
+
+
+def stop_words_resolved() -> bool:
+    """Whether Flink ML's jar is in the cache already (reading its lists resolves nothing)."""
+    return bundle("flink-ml-lib").is_resolved()
