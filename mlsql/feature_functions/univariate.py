@@ -22,12 +22,10 @@ from typing import Any
 from mlsql.feature_functions.base import (
     Arguments,
     FeatureArgumentError,
-    FeatureFunction,
     FitRequest,
     FitResult,
     Params,
     SqlOf,
-    as_double,
 )
 from mlsql.feature_functions.feature_tests import (
     ANOVA,
@@ -36,7 +34,7 @@ from mlsql.feature_functions.feature_tests import (
     rows_with_values,
     run_test,
 )
-from mlsql.feature_functions.vectors import slicer_indices_problem
+from mlsql.feature_functions.vectors import SelectedElements
 from mlsql.syntax import ir
 
 TYPES = ("categorical", "continuous")
@@ -79,34 +77,13 @@ def select(p_values: list[float], mode: str, threshold: float) -> list[int]:
     return ranked[: max(passing) + 1] if passing else []
 
 
-class UnivariateFeatureSelector(FeatureFunction):
+class UnivariateFeatureSelector(SelectedElements):
     name = "ML_UNIVARIATE_FEATURE_SELECTOR"
-    array = True
-    fittable = True
+    in_index_order = True  # the stored list keeps the selection's order (the model data)
+    what = "selected indices"
     usage = "ML_UNIVARIATE_FEATURE_SELECTOR(ARRAY[a, ...], ARRAY[selected index, ...])"
     fitted_usage = ("ML_UNIVARIATE_FEATURE_SELECTOR(ARRAY[a, ...], label, 'feature_type', "
                     "'label_type' [, 'selection_mode' [, threshold]]) OVER ()")
-
-    def explicit(self, args: Arguments, call: ir.FeatureCall) -> Params:
-        self.count(args, call, 2, 2)
-        inputs = self.expressions(args[0], "input")
-        selected = self.literal_array(args[1], "selected indices", float)
-        problem = slicer_indices_problem(selected, len(inputs)) if selected else None
-        if problem:
-            raise FeatureArgumentError(problem, args[1].position)
-        return {"indices": sorted(int(i) for i in selected)}
-
-    def elements(self, args: Arguments, params: Params, sql_of: SqlOf) -> list[str]:
-        inputs = args[0].elements or ()
-        return [as_double(sql_of(inputs[i])) for i in params["indices"]]
-
-    def render(self, args: Arguments, params: Params, sql_of: SqlOf, runtime: object) -> str:
-        parts = self.elements(args, params, sql_of)
-        # Flink SQL has no empty ARRAY literal
-        return f"ARRAY[{', '.join(parts)}]" if parts else "ARRAY_REMOVE(ARRAY[0E0], 0E0)"
-
-    def width(self, params: Params) -> list[int]:
-        return list(range(len(params["indices"])))
 
     def fit_options(self, args: Arguments, call: ir.FeatureCall) -> Params:
         self.count(args, call, 4, 6, self.fitted_usage)

@@ -169,21 +169,25 @@ class Interaction(FeatureFunction):
         return list(range(params["size"]))
 
 
-class VarianceThresholdSelector(FeatureFunction):
-    name = "ML_VARIANCE_THRESHOLD_SELECTOR"
+class SelectedElements(FeatureFunction):
+    """A fitted selection of a vector's elements: `NAME(ARRAY[a, ...], ARRAY[index, ...])`,
+    the elements at the indices (in index order with `in_index_order`), an empty ARRAY when
+    none is selected."""
+
     array = True
     fittable = True
-    usage = "ML_VARIANCE_THRESHOLD_SELECTOR(ARRAY[a, ...], ARRAY[kept index, ...])"
-    fitted_usage = "ML_VARIANCE_THRESHOLD_SELECTOR(ARRAY[a, ...] [, threshold]) OVER ()"
+    in_index_order = False
+    what = "kept indices"
 
     def explicit(self, args: Arguments, call: ir.FeatureCall) -> Params:
         self.count(args, call, 2, 2)
         inputs = self.expressions(args[0], "input")
-        kept = self.literal_array(args[1], "kept indices", float)
+        kept = self.literal_array(args[1], self.what, float)
         problem = slicer_indices_problem(kept, len(inputs)) if kept else None
         if problem:
             raise FeatureArgumentError(problem, args[1].position)
-        return {"indices": [int(i) for i in kept]}
+        indices = [int(i) for i in kept]
+        return {"indices": sorted(indices) if self.in_index_order else indices}
 
     def elements(self, args: Arguments, params: Params, sql_of: SqlOf) -> list[str]:
         inputs = args[0].elements or ()
@@ -196,6 +200,12 @@ class VarianceThresholdSelector(FeatureFunction):
 
     def width(self, params: Params) -> list[int]:
         return list(range(len(params["indices"])))
+
+
+class VarianceThresholdSelector(SelectedElements):
+    name = "ML_VARIANCE_THRESHOLD_SELECTOR"
+    usage = "ML_VARIANCE_THRESHOLD_SELECTOR(ARRAY[a, ...], ARRAY[kept index, ...])"
+    fitted_usage = "ML_VARIANCE_THRESHOLD_SELECTOR(ARRAY[a, ...] [, threshold]) OVER ()"
 
     def fit_options(self, args: Arguments, call: ir.FeatureCall) -> Params:
         self.count(args, call, 1, 2, self.fitted_usage)
