@@ -18,15 +18,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from mlsql.errors import FlinkError, MlsqlError, SchemaError, Site, did_you_mean
+from mlsql.errors import SchemaError, Site
 from mlsql.planner.bounded import require_bounded
 from mlsql.planner.context import PlanContext, table_query
+from mlsql.planner.rows import argument_column, fetch_rows
 from mlsql.planner.values import table_subquery
-from mlsql.runtime.flink_errors import to_flink_error
 from mlsql.runtime.flink_types import NUMERIC_ROOTS
 from mlsql.syntax import ir
 from mlsql.syntax.dialect import quote_identifier
-from mlsql.training.extract import fetch
 
 COLUMNS = [("area_under_roc", "DOUBLE"), ("area_under_pr", "DOUBLE"), ("ks", "DOUBLE"),
            ("area_under_lorenz", "DOUBLE")]
@@ -38,11 +37,7 @@ def evaluate_binary_subquery(call: ir.AnalysisCall, context: PlanContext) -> str
         call.table_sql, call.table_position or call.position)}
     refs = (call.label, *call.features)
     for ref in refs:
-        column = columns.get(ref.name)
-        if column is None:
-            raise SchemaError(f"column {ref.name!r} is not in {call.table_sql}"
-                              f"{did_you_mean(ref.name, columns)}",
-                              at=Site(call.function, ref.position))
+        column = argument_column(columns, ref, call)
         if column.root not in NUMERIC_ROOTS and not (ref is call.label
                                                      and column.root == "BOOLEAN"):
             raise SchemaError(f"{call.function} needs a numeric {ref.name!r}"
@@ -58,12 +53,7 @@ def evaluate_binary_subquery(call: ir.AnalysisCall, context: PlanContext) -> str
     sql = (f"SELECT CAST({score} AS DOUBLE) AS s, SUM(CASE WHEN {positive} THEN {weight} "
            f"ELSE 0E0 END) AS pos, SUM(CASE WHEN {positive} THEN 0E0 ELSE {weight} END) AS neg "
            f"FROM {call.table_sql} WHERE {present} GROUP BY CAST({score} AS DOUBLE)")
-    try:
-        frame = fetch(context.runtime, sql)
-    except MlsqlError:
-        raise
-    except Exception as error:
-        raise FlinkError(to_flink_error(error).message, at=call.where) from None
+    frame = fetch_rows(context, sql, call.where)
     if frame.empty:
         raise SchemaError(f"{call.table_sql} has no rows to evaluate (none with a label and a "
                           "score)", at=call.where)

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from mlsql.core.durations import parse_duration
-from mlsql.errors import FlinkError, MlsqlError, SchemaError, Site, did_you_mean
+from mlsql.errors import MlsqlError, SchemaError, Site, did_you_mean
 from mlsql.models.registry import ModelVersion
 from mlsql.monitoring import statistics, windows
 from mlsql.monitoring.profile import (
@@ -50,12 +50,11 @@ from mlsql.planner.bounded import require_bounded
 from mlsql.planner.call_options import call_options
 from mlsql.planner.context import PlanContext, table_query
 from mlsql.planner.predict import predict_subquery, resolve_model
+from mlsql.planner.rows import fetch_rows
 from mlsql.planner.values import table_subquery
-from mlsql.runtime.flink_errors import to_flink_error
 from mlsql.runtime.flink_types import Column
 from mlsql.syntax import ir
 from mlsql.syntax.dialect import quote_identifier
-from mlsql.training.extract import fetch
 
 COLUMNS = [("input", "STRING"), ("metric", "STRING"), ("threshold", "DOUBLE"),
            ("value", "DOUBLE"), ("is_anomaly", "BOOLEAN")]
@@ -154,7 +153,7 @@ def _count(context: PlanContext, source_sql: str, shapes: Mapping[str, Distribut
     source = f"({table_query(source_sql)}) AS {quote_identifier('__mlsql_source')}"
     sql = (f"SELECT col, bucket, n FROM ({counts_sql(source, buckets)}) UNION ALL "
            f"SELECT CAST('__mlsql_rows' AS STRING), CAST(NULL AS STRING), COUNT(*) FROM {source}")
-    frame = _query(context, sql, where)
+    frame = fetch_rows(context, sql, where)
     counted = {name: Distribution(shape.kind, edges=shape.edges)
                for name, shape in shapes.items()}
     rows = int(frame.loc[frame["col"] == "__mlsql_rows", "n"].sum())
@@ -176,22 +175,13 @@ def _numeric_ranges(context: PlanContext, table_sql: str, columns: list[Column],
     aggregates = ", ".join(
         f"MIN(CAST({quote_identifier(n)} AS DOUBLE)) AS lo{i}, "
         f"MAX(CAST({quote_identifier(n)} AS DOUBLE)) AS hi{i}" for i, n in enumerate(numeric))
-    row = _query(context, f"SELECT {aggregates} FROM ({table_query(table_sql)}) AS base",
+    row = fetch_rows(context, f"SELECT {aggregates} FROM ({table_query(table_sql)}) AS base",
                  where).iloc[0]
     return {n: (_number(row[f"lo{i}"]), _number(row[f"hi{i}"])) for i, n in enumerate(numeric)}
 
 
 def _number(value: object) -> float | None:
     return None if value is None or pd.isna(value) else float(value)
-
-
-def _query(context: PlanContext, sql: str, where: Site) -> pd.DataFrame:
-    try:
-        return fetch(context.runtime, sql)
-    except MlsqlError:
-        raise
-    except Exception as error:
-        raise FlinkError(to_flink_error(error).message, at=where) from None
 
 
 def _training_profile(model: ModelVersion, where: Site) -> dict:

@@ -19,7 +19,7 @@ A statistic that is 0 / 0 (a constant feature) is NaN, as in Flink ML.
 
 from __future__ import annotations
 
-from mlsql.errors import FlinkError, MlsqlError, SchemaError, Site, did_you_mean
+from mlsql.errors import SchemaError, Site
 from mlsql.feature_functions.feature_tests import (
     ANOVA,
     CHI_SQUARE,
@@ -30,12 +30,11 @@ from mlsql.feature_functions.feature_tests import (
 )
 from mlsql.planner.bounded import require_bounded
 from mlsql.planner.context import PlanContext, table_query
+from mlsql.planner.rows import argument_column, fetch_rows
 from mlsql.planner.values import table_subquery
-from mlsql.runtime.flink_errors import to_flink_error
 from mlsql.runtime.flink_types import NUMERIC_ROOTS
 from mlsql.syntax import ir
 from mlsql.syntax.dialect import quote_identifier
-from mlsql.training.extract import fetch
 
 COLUMNS = [("feature", "STRING"), ("feature_index", "INT"), ("p_value", "DOUBLE"),
            ("degrees_of_freedom", "BIGINT"), ("statistic", "DOUBLE")]
@@ -49,11 +48,7 @@ def feature_test_subquery(call: ir.AnalysisCall, context: PlanContext) -> str:
         call.table_sql, call.table_position or call.position)}
     numeric = {ir.ANOVA_TEST: call.features, ir.F_VALUE_TEST: (*call.features, call.label)}
     for ref in (call.label, *call.features):
-        column = columns.get(ref.name)
-        if column is None:
-            raise SchemaError(f"column {ref.name!r} is not in {call.table_sql}"
-                              f"{did_you_mean(ref.name, columns)}",
-                              at=Site(call.function, ref.position))
+        column = argument_column(columns, ref, call)
         if ref in numeric.get(call.function, ()) and column.root not in NUMERIC_ROOTS:
             raise SchemaError(f"{call.function} needs a numeric {ref.name!r}, which has type "
                               f"{column.type}", at=Site(call.function, ref.position))
@@ -61,16 +56,8 @@ def feature_test_subquery(call: ir.AnalysisCall, context: PlanContext) -> str:
     label = quote_identifier(call.label.name)
     features = [quote_identifier(f.name) for f in call.features]
 
-    def query(sql: str):
-        try:
-            return fetch(context.runtime, sql)
-        except MlsqlError:
-            raise
-        except Exception as error:
-            raise FlinkError(to_flink_error(error).message, at=where) from None
-
     try:
-        results = run_test(TESTS[call.function], query,
+        results = run_test(TESTS[call.function], lambda sql: fetch_rows(context, sql, where),
                            rows_with_values(call.table_sql, label, features), label, features)
     except FeatureTestError as error:
         raise SchemaError(f"{call.table_sql}: {error}", at=where) from None

@@ -24,15 +24,14 @@ import random
 from collections import defaultdict
 from collections.abc import Mapping
 
-from mlsql.errors import FlinkError, MlsqlError, OptionError, SchemaError, Site, did_you_mean
+from mlsql.errors import OptionError, SchemaError, Site
 from mlsql.planner.bounded import require_bounded
 from mlsql.planner.call_options import call_options
 from mlsql.planner.context import PlanContext, table_query
+from mlsql.planner.rows import argument_column, fetch_rows
 from mlsql.planner.values import table_subquery
-from mlsql.runtime.flink_errors import to_flink_error
 from mlsql.syntax import ir
 from mlsql.syntax.dialect import quote_identifier
-from mlsql.training.extract import fetch
 
 COLUMNS = [("item", "BIGINT"), ("similar_item", "BIGINT"), ("score", "DOUBLE"), ("rank", "INT")]
 INTEGER_ROOTS = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT"}
@@ -51,24 +50,16 @@ def swing_subquery(call: ir.AnalysisCall, context: PlanContext) -> str:
     columns = {c.name: c for c in context.table_argument_columns(
         call.table_sql, call.table_position or call.position)}
     for ref in (call.label, call.features[0]):
-        column = columns.get(ref.name)
-        if column is None:
-            raise SchemaError(f"column {ref.name!r} is not in {call.table_sql}"
-                              f"{did_you_mean(ref.name, columns)}",
-                              at=Site(call.function, ref.position))
+        column = argument_column(columns, ref, call)
         if column.root not in INTEGER_ROOTS:
             raise SchemaError(f"The types of user and item must be Long (or another integer "
                               f"type): {ref.name!r} is {column.type}",
                               at=Site(call.function, ref.position))
     require_bounded(context.runtime, call.table_sql, table_query(call.table_sql), call.where)
     user, item = quote_identifier(call.label.name), quote_identifier(call.features[0].name)
-    try:
-        pairs = fetch(context.runtime, f"SELECT DISTINCT CAST({user} AS BIGINT) AS u, "
-                                       f"CAST({item} AS BIGINT) AS i FROM {call.table_sql}")
-    except MlsqlError:
-        raise
-    except Exception as error:
-        raise FlinkError(to_flink_error(error).message, at=call.where) from None
+    pairs = fetch_rows(context, f"SELECT DISTINCT CAST({user} AS BIGINT) AS u, "
+                                f"CAST({item} AS BIGINT) AS i FROM {call.table_sql}",
+                       call.where)
     if pairs.isna().any().any():
         raise SchemaError("Data of user and item column must not be null.", at=call.where)
     rows = swing_scores(zip(pairs["u"].astype(int), pairs["i"].astype(int), strict=True),
